@@ -1,0 +1,72 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import type { Logger } from '../../infra/logger.js';
+
+/** The one HTTP server: Slack's request URL (HTTP mode), health probes, and the /api/v1 routes. */
+export function createHttpApp(): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', true);
+  return app;
+}
+
+/** Last handlers: JSON 404 and a JSON error without stack traces (never HTML, never a stack). */
+export function finishHttpApp(app: Express, logger: Logger): void {
+  app.use((_req: Request, res: Response) => {
+    res.status(404).json({ error: 'not_found', message: 'No such route.' });
+  });
+  app.use(
+    (
+      err: Error & { status?: number; statusCode?: number; type?: string },
+      req: Request,
+      res: Response,
+      _next: NextFunction,
+    ) => {
+      const status = err.status ?? err.statusCode ?? 500;
+      if (status >= 500) logger.error('unhandled HTTP error', { component: 'http', path: req.path, err });
+      if (res.headersSent) return;
+      if (err.type === 'entity.too.large') {
+        res.status(413).json({ error: 'payload_too_large', message: 'The request body is too large.' });
+      } else if (err.type === 'entity.parse.failed') {
+        res.status(400).json({ error: 'invalid_json', message: 'The request body is not valid JSON.' });
+      } else if (status < 500) {
+        res.status(status).json({ error: 'bad_request', message: err.message });
+      } else {
+        res
+          .status(500)
+          .json({ error: 'internal', message: 'Something went wrong on our side; please try again.' });
+      }
+    },
+  );
+}
+
+export interface RunningHttpServer {
+  server: Server;
+  port: number;
+  /** Stops accepting connections and waits for open requests to finish (idle keep-alives are closed). */
+  close(): Promise<void>;
+}
+
+export async function listen(app: Express, port: number, host: string): Promise<RunningHttpServer> {
+  const server = createServer(app);
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((res, rej) => {
+    server.once('error', rej);
+    server.listen(port, host, () => {
+      server.off('error', rej);
+      res();
+    });
+  });
+  const actual = (server.address() as AddressInfo).port;
+  return {
+    server,
+    port: actual,
+    close: () =>
+      new Promise<void>((res) => {
+        server.close(() => res());
+        server.closeIdleConnections();
+        setTimeout(() => server.closeAllConnections(), 10_000).unref();
+      }),
+  };
+}

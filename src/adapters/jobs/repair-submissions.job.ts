@@ -1,0 +1,14 @@
+import { repairInterruptedSubmissions } from '../../application/repair-changes.js';
+import type { JobDefinition } from '../../infra/scheduler.js';
+import type { JobContext } from './register.js';
+
+/** Completes change submissions a crash interrupted (see repairInterruptedSubmissions). */
+export function repairSubmissionsJob(ctx: JobContext): JobDefinition {
+  return {
+    name: 'repair-interrupted-submissions',
+    every: '5 minutes',
+    handler: async () => {
+      await repairInterruptedSubmissions(ctx.deps);
+    },
+  };
+}

@@ -1,0 +1,81 @@
+import { App, type Authorize, ExpressReceiver, SocketModeReceiver } from '@slack/bolt';
+import type { WebClientOptions } from '@slack/web-api';
+import type { Express, NextFunction, Request, Response } from 'express';
+import type { AppConfig } from '../../config/env.js';
+import type { InFlight } from '../../infra/inflight.js';
+import { type Logger, toBoltLogger } from '../../infra/logger.js';
+import type { SlackIdentity } from '../../infra/slack/identity.js';
+import { UNEXPECTED } from './copy.js';
+
+const MAX_SLACK_BODY = 1_000_000;
+
+export interface BoltSetup {
+  app: App;
+  socketReceiver: SocketModeReceiver | null;
+}
+
+/**
+ * The Bolt app. HTTP mode mounts Slack's request URL `/slack/events` on the app's own HTTP server
+ * (next to /healthz, /readyz and /api/v1); Socket Mode connects out and needs no public URL. Every
+ * WebClient it creates, Socket Mode's included, talks to SLACK_API_URL when set.
+ */
+export function createBoltApp(opts: {
+  config: AppConfig;
+  logger: Logger;
+  http: Express;
+  inflight: InFlight;
+  clientOptions: WebClientOptions;
+  identity: SlackIdentity;
+}): BoltSetup {
+  const { config, logger, clientOptions } = opts;
+  const boltLogger = toBoltLogger(logger);
+  const slackApiUrl = config.slack.apiUrl;
+  const botToken = config.slack.botToken;
+  // Our own authorize (instead of `token`): Bolt's built-in one caches a failed auth.test forever.
+  const authorize: Authorize<boolean> = async () => {
+    const me = await opts.identity.get();
+    return { botToken, botId: me.botId, botUserId: me.botUserId, teamId: me.teamId };
+  };
+
+  let app: App;
+  let socketReceiver: SocketModeReceiver | null = null;
+  if (config.slack.socketMode) {
+    socketReceiver = new SocketModeReceiver({
+      appToken: config.slack.appToken!,
+      logger: boltLogger,
+      installerOptions: { clientOptions: slackApiUrl ? { slackApiUrl } : {} },
+    });
+    app = new App({ authorize, receiver: socketReceiver, logger: boltLogger, clientOptions });
+  } else {
+    opts.http.use('/slack/events', (req: Request, res: Response, next: NextFunction) => {
+      if (Number(req.headers['content-length'] ?? 0) > MAX_SLACK_BODY) {
+        res.status(413).end();
+        return;
+      }
+      next();
+    });
+    const receiver = new ExpressReceiver({
+      signingSecret: config.slack.signingSecret!,
+      endpoints: '/slack/events',
+      app: opts.http,
+      logger: boltLogger,
+      processBeforeResponse: false,
+      processEventErrorHandler: async ({ error, response, logger: l }) => {
+        l.error(`a Slack request failed: ${(error as Error).message}`);
+        if (response.headersSent) return false;
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.end(JSON.stringify({ response_type: 'ephemeral', text: UNEXPECTED }));
+        return true;
+      },
+    });
+    app = new App({ authorize, receiver, logger: boltLogger, clientOptions });
+  }
+  // Track each event's processing (which continues after ack) so shutdown can wait for it.
+  app.use(async ({ next }) => {
+    await opts.inflight.track(next());
+  });
+  app.error(async (error) => {
+    logger.error('unhandled error in a Slack listener', { component: 'bolt', err: error });
+  });
+  return { app, socketReceiver };
+}

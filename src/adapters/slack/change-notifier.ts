@@ -1,0 +1,266 @@
+import { currentApprovers } from '../../application/current-approvers.js';
+import type { ChangeChange, ChangeNotifier } from '../../application/ports.js';
+import type { LoadedPolicy } from '../../config/policy.js';
+import { formatChangeId } from '../../domain/change.js';
+import { currentStage } from '../../domain/lifecycle.js';
+import { type Membership, usersInRoles } from '../../domain/policy.js';
+import type { Clock } from '../../domain/time.js';
+import type { ChangeRepository } from '../../infra/db/change-repository.js';
+import type { SlackRef } from '../../infra/db/models.js';
+import type { Logger } from '../../infra/logger.js';
+import { SlackApiError, type SlackSender } from '../../infra/slack/sender.js';
+import type { HomePublisher } from './home-publisher.js';
+import {
+  changeRootMessage,
+  decisionButtons,
+  directMessage,
+  eventReply,
+  retroButton,
+  toMessageModel,
+} from './views/change.message.js';
+import { mention, slackDate, userText } from './views/text.js';
+
+const FALLBACK_TO_DM = new Set(['channel_not_found', 'not_in_channel', 'is_archived', 'restricted_action']);
+
+/**
+ * Slack follows the record: after each stored event the change's root message is posted (first
+ * time) or updated in place, the event is replied in its thread, the people concerned get a DM, and
+ * their App Home is refreshed.
+ */
+export class SlackChangeNotifier implements ChangeNotifier {
+  private readonly log: Logger;
+
+  constructor(
+    private readonly sender: SlackSender,
+    private readonly changes: ChangeRepository,
+    private readonly policy: LoadedPolicy,
+    private readonly clock: Clock,
+    logger: Logger,
+    private readonly home: HomePublisher,
+  ) {
+    this.log = logger.child({ component: 'notifier' });
+  }
+
+  async changed({ state, event, membership }: ChangeChange): Promise<void> {
+    if (event.type === 'approval_refused') return;
+    const policy = this.policy.policy;
+    const now = this.clock.now();
+    const waitingOn = currentApprovers(state, policy, membership);
+    const doc = await this.changes.findDoc(state.number);
+    const message = changeRootMessage(toMessageModel(state, policy, now, waitingOn));
+
+    let ref: SlackRef | null = doc?.slack ?? null;
+    if (!ref) {
+      ref = await this.postRoot(state.number, doc?.originChannel ?? null, state.requester, message);
+    } else {
+      await this.sender.call('chat.update', {
+        channel: ref.channel,
+        ts: ref.ts,
+        text: message.text,
+        blocks: message.blocks,
+      });
+    }
+    const reply = eventReply(state, event, waitingOn);
+    if (reply) {
+      await this.sender.call('chat.postMessage', {
+        channel: ref.channel,
+        thread_ts: ref.ts,
+        text: reply.text,
+        unfurl_links: false,
+        unfurl_media: false,
+      });
+    }
+    await this.directMessages(state, event, ref, membership);
+    await this.home.refresh([
+      state.requester,
+      event.actor,
+      ...waitingOn,
+      ...state.decisions.map((d) => d.by),
+      ...(state.request.emergencyApprover ? [state.request.emergencyApprover] : []),
+    ]);
+  }
+
+  private async postRoot(
+    changeNumber: number,
+    originChannel: string | null,
+    requester: string,
+    message: { text: string; blocks: unknown[] },
+  ): Promise<SlackRef> {
+    const preferred = this.policy.policy.channels.approvals ?? originChannel ?? requester;
+    let res: { channel?: string; ts?: string };
+    try {
+      res = await this.sender.call<{ channel?: string; ts?: string }>('chat.postMessage', {
+        channel: preferred,
+        text: message.text,
+        blocks: message.blocks,
+        unfurl_links: false,
+      });
+    } catch (err) {
+      if (!(err instanceof SlackApiError) || !FALLBACK_TO_DM.has(err.slackError) || preferred === requester)
+        throw err;
+      this.log.warn("cannot post in the approvals channel; using the requester's DM", {
+        changeId: changeNumber,
+        channel: preferred,
+        error: err.slackError,
+      });
+      res = await this.sender.call<{ channel?: string; ts?: string }>('chat.postMessage', {
+        channel: requester,
+        text: message.text,
+        blocks: message.blocks,
+        unfurl_links: false,
+      });
+    }
+    const ref: SlackRef = { channel: res.channel!, ts: res.ts!, permalink: null };
+    try {
+      const link = await this.sender.call<{ ok: boolean; permalink?: string }>('chat.getPermalink', {
+        channel: ref.channel,
+        message_ts: ref.ts,
+      });
+      ref.permalink = link.permalink ?? null;
+    } catch (err) {
+      this.log.warn('could not get a permalink', { changeId: changeNumber, err });
+    }
+    await this.changes.setSlackRef(changeNumber, ref);
+    return ref;
+  }
+
+  private async dm(
+    userId: string,
+    text: string,
+    permalink: string | null,
+    buttons: ReturnType<typeof decisionButtons> = [],
+  ) {
+    const msg = directMessage(text, permalink, buttons);
+    try {
+      await this.sender.call('chat.postMessage', {
+        channel: userId,
+        text: msg.text,
+        blocks: msg.blocks,
+        unfurl_links: false,
+      });
+    } catch (err) {
+      this.log.warn('could not send a DM', { userId, err });
+    }
+  }
+
+  private async directMessages(
+    state: ChangeChange['state'],
+    event: ChangeChange['event'],
+    ref: SlackRef,
+    membership: Membership,
+  ): Promise<void> {
+    const id = formatChangeId(state.number);
+    const title = `*${id}* “${userText(state.request.title, 150)}”`;
+    const link = ref.permalink;
+    switch (event.type) {
+      case 'submitted': {
+        const stage = currentStage(state);
+        await this.dm(
+          state.requester,
+          event.data.autoApproved
+            ? `Your change ${title} is recorded and pre-approved by policy. Record the deployment when it is done: \`/change deployed ${id}\`.`
+            : `Your change ${title} is submitted. It now waits for *${userText(stage?.name ?? 'approval', 80)}*.`,
+          link,
+        );
+        if (
+          state.emergency &&
+          state.request.emergencyApprover &&
+          stage &&
+          state.currentStage !== null &&
+          state.request.emergencyApprover !== state.requester
+        ) {
+          await this.dm(
+            state.request.emergencyApprover,
+            `🚨 ${mention(state.requester)} named you as the approver of emergency change ${title}.\n*Why:* ${userText(state.request.justification, 1500)}`,
+            link,
+            decisionButtons(state.number, state.currentStage, stage.name),
+          );
+        }
+        return;
+      }
+      case 'stage_approved':
+        if (state.status === 'approved') {
+          await this.dm(
+            state.requester,
+            `🎉 ${title} is approved. Deploy it and record the deployment: \`/change deployed ${id}\`.`,
+            link,
+          );
+        }
+        return;
+      case 'rejected':
+        await this.dm(
+          state.requester,
+          `❌ ${title} was rejected by ${mention(event.actor)} at *${userText(event.data.stageName, 80)}*: ${userText(event.data.reason, 1500)}`,
+          link,
+        );
+        return;
+      case 'freeze_exception_granted':
+        if (event.actor !== state.requester) {
+          await this.dm(
+            state.requester,
+            `🧊 ${mention(event.actor)} granted ${title} an exception to *${userText(event.data.freeze, 80)}*.`,
+            link,
+          );
+        }
+        return;
+      case 'deployment_recorded': {
+        if (event.data.unauthorised) await this.alertUnauthorised(state, event, ref, membership);
+        if (
+          state.retro.dueAt &&
+          !state.retro.submittedAt &&
+          event.data.production &&
+          event.data.status === 'succeeded'
+        ) {
+          await this.dm(
+            state.requester,
+            `📝 ${title} is deployed. Its retrospective is due ${slackDate(state.retro.dueAt)}: what changed, why, the approval received, the root cause and follow-ups.`,
+            link,
+            [retroButton(state.number)],
+          );
+        }
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  /** An unauthorised deployment is posted to the approvals channel and sent to the security role. */
+  private async alertUnauthorised(
+    state: ChangeChange['state'],
+    event: ChangeChange['event'],
+    ref: SlackRef,
+    membership: Membership,
+  ) {
+    if (event.type !== 'deployment_recorded') return;
+    const policy = this.policy.policy;
+    const id = formatChangeId(state.number);
+    const reasons = event.data.reasons.map((r) =>
+      r === 'freeze'
+        ? 'a freeze is in force without an exception'
+        : `the change is ${state.status.replace('_', ' ')}, not approved`,
+    );
+    const text = `⚠️ *Unauthorised deployment* of ${id} “${userText(state.request.title, 150)}” to *${userText(event.data.environment, 40)}* reported by ${
+      event.actor.startsWith('pipeline:')
+        ? `pipeline *${userText(event.actor.slice(9), 80)}*`
+        : mention(event.actor)
+    }: ${reasons.join('; ')}.`;
+    const channels = new Set([
+      ref.channel,
+      ...(policy.channels.approvals ? [policy.channels.approvals] : []),
+      ...(policy.channels.security ? [policy.channels.security] : []),
+    ]);
+    for (const channel of channels) {
+      await this.sender
+        .call('chat.postMessage', {
+          channel,
+          text: `${text}${ref.permalink ? ` <${ref.permalink}|Open the change>` : ''}`,
+          unfurl_links: false,
+        })
+        .catch((err) => this.log.warn('could not post the unauthorised-deployment alert', { channel, err }));
+    }
+    for (const user of usersInRoles(policy, membership, policy.access.securityAlerts)) {
+      await this.dm(user, text, ref.permalink);
+    }
+  }
+}

@@ -1,0 +1,98 @@
+import { parseChangeId } from '../../domain/change.js';
+import { sanitizeLine } from '../../domain/text.js';
+
+export type ChangeCommand =
+  | { kind: 'new'; type: string | null }
+  | { kind: 'help' }
+  | { kind: 'list'; scope: 'mine' | 'pending' | 'open' }
+  | { kind: 'show'; n: number }
+  | { kind: 'deployed'; n: number; environment: string | null; commit: string | null }
+  | { kind: 'verify'; n: number }
+  | { kind: 'retro'; n: number }
+  | { kind: 'cancel'; n: number; reason: string }
+  | { kind: 'token'; action: 'create'; name: string }
+  | { kind: 'token'; action: 'list' }
+  | { kind: 'token'; action: 'revoke'; name: string }
+  | { kind: 'invalid'; message: string };
+
+const MAX_TEXT = 2000;
+
+/** Parses the text after `/change`. Unknown input yields `invalid`, which shows the help. */
+export function parseChangeCommand(raw: string, typeKeys: readonly string[]): ChangeCommand {
+  const text = sanitizeLine(raw ?? '').slice(0, MAX_TEXT);
+  if (!text) return { kind: 'new', type: null };
+  const [head = '', ...rest] = text.split(' ');
+  const verb = head.toLowerCase();
+  const needId = (usage: string): number | { kind: 'invalid'; message: string } => {
+    const n = rest[0] ? parseChangeId(rest[0]) : null;
+    return n ?? { kind: 'invalid', message: `Which change? Usage: \`${usage}\`` };
+  };
+  switch (verb) {
+    case 'help':
+    case '?':
+      return { kind: 'help' };
+    case 'new':
+    case 'request': {
+      const t = rest[0]?.toLowerCase() ?? null;
+      if (t && !typeKeys.includes(t))
+        return {
+          kind: 'invalid',
+          message: `Unknown change type "${t.slice(0, 40)}". Types: ${typeKeys.join(', ')}.`,
+        };
+      return { kind: 'new', type: t };
+    }
+    case 'emergency':
+    case 'hotfix':
+      return { kind: 'new', type: typeKeys.includes('emergency') ? 'emergency' : null };
+    case 'list': {
+      const scope = (rest[0] ?? 'mine').toLowerCase();
+      if (scope === 'mine' || scope === 'pending' || scope === 'open') return { kind: 'list', scope };
+      return { kind: 'invalid', message: 'Usage: `/change list [mine|pending|open]`' };
+    }
+    case 'show': {
+      const n = needId('/change show CR-42');
+      return typeof n === 'number' ? { kind: 'show', n } : n;
+    }
+    case 'deployed':
+    case 'deploy': {
+      const n = needId('/change deployed CR-42 [environment] [commit]');
+      if (typeof n !== 'number') return n;
+      const environment = rest[1] && /^[A-Za-z0-9._-]{1,40}$/.test(rest[1]) ? rest[1] : null;
+      if (rest[1] && !environment)
+        return { kind: 'invalid', message: 'The environment must be a short name such as production.' };
+      const commit = rest[2] && /^[A-Za-z0-9._/-]{1,80}$/.test(rest[2]) ? rest[2] : null;
+      if (rest[2] && !commit)
+        return { kind: 'invalid', message: 'The commit must be a hash or tag without spaces.' };
+      return { kind: 'deployed', n, environment, commit };
+    }
+    case 'verify': {
+      const n = needId('/change verify CR-42');
+      return typeof n === 'number' ? { kind: 'verify', n } : n;
+    }
+    case 'retro':
+    case 'retrospective': {
+      const n = needId('/change retro CR-42');
+      return typeof n === 'number' ? { kind: 'retro', n } : n;
+    }
+    case 'cancel': {
+      const n = needId('/change cancel CR-42 [reason]');
+      return typeof n === 'number'
+        ? { kind: 'cancel', n, reason: rest.slice(1).join(' ').slice(0, 1000) }
+        : n;
+    }
+    case 'token': {
+      const action = (rest[0] ?? '').toLowerCase();
+      const name = rest[1] ?? '';
+      if (action === 'list') return { kind: 'token', action: 'list' };
+      if ((action === 'create' || action === 'revoke') && /^[A-Za-z0-9._-]{1,40}$/.test(name))
+        return { kind: 'token', action, name };
+      return {
+        kind: 'invalid',
+        message:
+          'Usage: `/change token create <name>`, `/change token list`, `/change token revoke <name>` (names: letters, digits, . _ -)',
+      };
+    }
+    default:
+      return { kind: 'invalid', message: `I don't know "${head.slice(0, 40)}".` };
+  }
+}

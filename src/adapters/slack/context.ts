@@ -1,0 +1,23 @@
+import type { Deps } from '../../application/ports.js';
+import type { IdempotencyStore } from '../../infra/db/idempotency.js';
+import type { Logger } from '../../infra/logger.js';
+import type { SlackSender } from '../../infra/slack/sender.js';
+import type { HomePublisher } from './home-publisher.js';
+
+/** What Slack listeners may use: the use cases' dependencies plus Slack-side helpers. */
+export interface SlackContext {
+  deps: Deps;
+  sender: SlackSender;
+  home: HomePublisher;
+  idempotency: IdempotencyStore;
+  logger: Logger;
+  /** Extra `/change` subcommands contributed by other features (e.g. pipeline tokens). */
+  extensions: SlackExtensions;
+}
+
+export interface SlackExtensions {
+  token?: (
+    userId: string,
+    cmd: { action: 'create' | 'list' | 'revoke'; name?: string },
+  ) => Promise<{ text: string }>;
+}

@@ -1,0 +1,32 @@
+import type { DomainError } from '../../domain/errors.js';
+import { isDatabaseUnavailable } from '../../infra/db/connection.js';
+
+/** Slack words for domain outcomes, in one place. */
+export function refusalText(error: DomainError): string {
+  switch (error.code) {
+    case 'SELF_APPROVAL_FORBIDDEN':
+    case 'SEPARATION_OF_DUTIES':
+      return `🚫 ${error.message} This attempt was recorded in the audit trail.`;
+    case 'NOT_AN_APPROVER':
+      return `🚫 ${error.message} This attempt was recorded in the audit trail.`;
+    case 'FROZEN':
+      return `🧊 ${error.message}`;
+    case 'ALREADY_DECIDED_STAGE':
+    case 'NOT_PENDING':
+      return `ℹ️ ${error.message}`;
+    case 'NOT_FOUND':
+      return `🤷 ${error.message}`;
+    default:
+      return `⚠️ ${error.message}`;
+  }
+}
+
+export const TRY_AGAIN =
+  'Changegate could not reach its database just now. Nothing was saved; please try again in a minute.';
+export const UNEXPECTED =
+  'Something went wrong in Changegate and nothing was saved. Please try again; if it keeps happening, tell your Changegate admin.';
+
+/** The message for an unexpected failure: "try again" when the database is away. */
+export function failureText(err: unknown): string {
+  return isDatabaseUnavailable(err) ? TRY_AGAIN : UNEXPECTED;
+}

@@ -1,0 +1,63 @@
+/** Every action_id, callback_id and block_id the app uses, in one place. */
+export const ACTIONS = {
+  approve: 'change_approve',
+  reject: 'change_reject',
+  grantException: 'change_grant_exception',
+  recordDeployment: 'change_record_deployment',
+  verifyOk: 'change_verify_ok',
+  verifyRollback: 'change_verify_rollback',
+  retro: 'change_retro',
+  cancel: 'change_cancel',
+  typeSelect: 'change_type_select',
+  openNew: 'change_open_new',
+  link: 'change_link',
+} as const;
+
+export const VIEWS = {
+  request: 'change_request_modal',
+  reject: 'change_reject_modal',
+  exception: 'change_exception_modal',
+  verify: 'change_verify_modal',
+  retro: 'change_retro_modal',
+  home: 'changegate_home',
+} as const;
+
+/** block_id of each change-request input; also the keys of inline errors. */
+export const REQUEST_BLOCKS = {
+  title: 'title',
+  type: 'type',
+  description: 'description',
+  justification: 'justification',
+  systems: 'systems',
+  risk: 'risk',
+  impact: 'impact',
+  securityFlags: 'security_flags',
+  testPlan: 'test_plan',
+  stagingTested: 'staging_tested',
+  testResults: 'test_results',
+  rollbackPlan: 'rollback_plan',
+  plannedStart: 'planned_start',
+  plannedEnd: 'planned_end',
+  pr: 'link_pr',
+  ticket: 'link_ticket',
+  suggestedReviewers: 'reviewers',
+  emergencyApprover: 'emergency_approver',
+} as const;
+
+export const INPUT = 'value'; // action_id of every input element inside its block
+
+export const DECISION_BLOCKS = {
+  reason: 'reason',
+  freeze: 'freeze',
+  outcome: 'outcome',
+  issues: 'issues',
+} as const;
+
+export const RETRO_BLOCKS = {
+  whatChanged: 'what_changed',
+  why: 'why',
+  approval: 'approval',
+  rootCause: 'root_cause',
+  preventable: 'preventable',
+  followUps: 'follow_ups',
+} as const;

@@ -1,0 +1,205 @@
+import type { App, ViewSubmitAction } from '@slack/bolt';
+import { z } from 'zod';
+import { decideApproval } from '../../../application/decide-approval.js';
+import type { CommandOutcome } from '../../../application/execute-command.js';
+import { grantFreezeException } from '../../../application/grant-freeze-exception.js';
+import { submitChange } from '../../../application/submit-change.js';
+import { submitRetrospective } from '../../../application/submit-retro.js';
+import { verifyDeployment } from '../../../application/verify-deployment.js';
+import { sanitizeMultiline } from '../../../domain/text.js';
+import type { SlackContext } from '../context.js';
+import { failureText, refusalText } from '../copy.js';
+import { DECISION_BLOCKS, REQUEST_BLOCKS, RETRO_BLOCKS, VIEWS } from '../ids.js';
+import {
+  parseRequestForm,
+  readValue,
+  type StateValues,
+  stateValuesSchema,
+  toBlockErrors,
+} from '../request-form.js';
+
+const requestMeta = z
+  .object({
+    channelId: z
+      .string()
+      .regex(/^[CDG][A-Z0-9]{2,}$/)
+      .nullable()
+      .catch(null),
+  })
+  .catch({ channelId: null });
+const decisionMeta = z.object({ n: z.number().int().positive(), stage: z.number().int().min(0).optional() });
+
+type Ack = (response?: { response_action: 'errors'; errors: Record<string, string> }) => Promise<void>;
+
+function parseJson(text: string | undefined): unknown {
+  try {
+    return JSON.parse(text || '{}');
+  } catch {
+    return {};
+  }
+}
+
+function blockIds(view: ViewSubmitAction['view']): Set<string> {
+  return new Set(
+    (view.blocks ?? [])
+      .map((b) => (b as { block_id?: string }).block_id)
+      .filter((b): b is string => Boolean(b)),
+  );
+}
+
+const textOf = (values: StateValues, block: string) =>
+  sanitizeMultiline(readValue(values, block)?.value ?? '');
+
+/** The modal stays open with the message under `block` (an input block of the submitted view). */
+const inline = (ack: Ack, block: string, message: string) =>
+  ack({ response_action: 'errors', errors: { [block]: message.slice(0, 1900) } });
+
+/** Decision modals: the outcome of a use case shown inline, or the modal closes on success. */
+async function finish(
+  ack: Ack,
+  block: string,
+  run: () => Promise<CommandOutcome>,
+  ctx: SlackContext,
+): Promise<void> {
+  try {
+    const res = await run();
+    if (res.ok) return ack();
+    return inline(ack, block, refusalText(res.error));
+  } catch (err) {
+    ctx.logger.error('modal submission failed', { err });
+    return inline(ack, block, failureText(err));
+  }
+}
+
+/** Modal submissions: parse with zod, errors inline (`response_action: errors`), nothing saved until valid. */
+export function registerViews(app: App, ctx: SlackContext): void {
+  app.view<ViewSubmitAction>(VIEWS.request, async ({ ack, body, view }) => {
+    const present = blockIds(view);
+    const values = stateValuesSchema.safeParse(view.state?.values ?? {});
+    if (!values.success)
+      return inline(
+        ack,
+        REQUEST_BLOCKS.title,
+        'This form could not be read. Please close it and run /change again.',
+      );
+    const policy = ctx.deps.policy.policy;
+    const form = parseRequestForm(values.data, policy);
+    if (form.issues.length > 0)
+      return ack({ response_action: 'errors', errors: toBlockErrors(form.issues, present) });
+    const meta = requestMeta.parse(parseJson(view.private_metadata));
+    let announce: (() => Promise<void>) | null = null;
+    try {
+      const res = await submitChange(ctx.deps, {
+        request: form.request,
+        requester: body.user.id,
+        source: 'slack',
+        originChannel: meta.channelId,
+      });
+      if (!res.ok) {
+        const issues = res.error.issues ?? [{ field: 'title' as const, message: res.error.message }];
+        return ack({ response_action: 'errors', errors: toBlockErrors(issues, present) });
+      }
+      announce = res.announce;
+    } catch (err) {
+      ctx.logger.error('submitting a change failed', { userId: body.user.id, err });
+      return inline(ack, REQUEST_BLOCKS.title, failureText(err));
+    }
+    await ack(); // the record is safe: close the modal, then tell Slack
+    await announce();
+  });
+
+  app.view<ViewSubmitAction>(VIEWS.reject, async ({ ack, body, view }) => {
+    const meta = decisionMeta.safeParse(parseJson(view.private_metadata));
+    const values = stateValuesSchema.safeParse(view.state?.values ?? {});
+    if (!meta.success || meta.data.stage === undefined || !values.success)
+      return inline(ack, DECISION_BLOCKS.reason, 'This form is out of date; open the change again.');
+    const reason = textOf(values.data, DECISION_BLOCKS.reason);
+    if (!reason) return inline(ack, DECISION_BLOCKS.reason, 'Please give a reason.');
+    const stage = meta.data.stage;
+    await finish(
+      ack,
+      DECISION_BLOCKS.reason,
+      () =>
+        decideApproval(ctx.deps, {
+          changeNumber: meta.data.n,
+          stageIndex: stage,
+          actor: body.user.id,
+          decision: 'reject',
+          note: reason,
+        }),
+      ctx,
+    );
+  });
+
+  app.view<ViewSubmitAction>(VIEWS.exception, async ({ ack, body, view }) => {
+    const meta = decisionMeta.safeParse(parseJson(view.private_metadata));
+    const values = stateValuesSchema.safeParse(view.state?.values ?? {});
+    if (!meta.success || !values.success)
+      return inline(ack, DECISION_BLOCKS.reason, 'This form is out of date; open the change again.');
+    const freeze = readValue(values.data, DECISION_BLOCKS.freeze)?.selected_option?.value ?? '';
+    const reason = textOf(values.data, DECISION_BLOCKS.reason);
+    if (!freeze) return inline(ack, DECISION_BLOCKS.freeze, 'Choose the freeze.');
+    if (!reason) return inline(ack, DECISION_BLOCKS.reason, 'A freeze exception needs a reason.');
+    await finish(
+      ack,
+      DECISION_BLOCKS.reason,
+      () =>
+        grantFreezeException(ctx.deps, { changeNumber: meta.data.n, actor: body.user.id, freeze, reason }),
+      ctx,
+    );
+  });
+
+  app.view<ViewSubmitAction>(VIEWS.verify, async ({ ack, body, view }) => {
+    const meta = decisionMeta.safeParse(parseJson(view.private_metadata));
+    const values = stateValuesSchema.safeParse(view.state?.values ?? {});
+    if (!meta.success || !values.success)
+      return inline(ack, DECISION_BLOCKS.issues, 'This form is out of date; open the change again.');
+    const outcome = readValue(values.data, DECISION_BLOCKS.outcome)?.selected_option?.value;
+    if (outcome !== 'ok' && outcome !== 'rolled_back')
+      return inline(ack, DECISION_BLOCKS.outcome, 'Choose verified or rolled back.');
+    const issues = textOf(values.data, DECISION_BLOCKS.issues);
+    if (outcome === 'rolled_back' && !issues)
+      return inline(ack, DECISION_BLOCKS.issues, 'Describe what went wrong and led to the rollback.');
+    if (issues.length > 2000) return inline(ack, DECISION_BLOCKS.issues, 'Keep this under 2001 characters.');
+    await finish(
+      ack,
+      DECISION_BLOCKS.issues,
+      () => verifyDeployment(ctx.deps, { changeNumber: meta.data.n, actor: body.user.id, outcome, issues }),
+      ctx,
+    );
+  });
+
+  app.view<ViewSubmitAction>(VIEWS.retro, async ({ ack, body, view }) => {
+    const meta = decisionMeta.safeParse(parseJson(view.private_metadata));
+    const values = stateValuesSchema.safeParse(view.state?.values ?? {});
+    if (!meta.success || !values.success)
+      return inline(ack, RETRO_BLOCKS.rootCause, 'This form is out of date; open the change again.');
+    const answers = {
+      whatChanged: textOf(values.data, RETRO_BLOCKS.whatChanged),
+      why: textOf(values.data, RETRO_BLOCKS.why),
+      approval: textOf(values.data, RETRO_BLOCKS.approval),
+      rootCause: textOf(values.data, RETRO_BLOCKS.rootCause),
+      preventable: textOf(values.data, RETRO_BLOCKS.preventable),
+      followUps: textOf(values.data, RETRO_BLOCKS.followUps),
+    };
+    const errors: Record<string, string> = {};
+    const required: [keyof typeof answers, string][] = [
+      ['whatChanged', RETRO_BLOCKS.whatChanged],
+      ['why', RETRO_BLOCKS.why],
+      ['approval', RETRO_BLOCKS.approval],
+      ['rootCause', RETRO_BLOCKS.rootCause],
+      ['preventable', RETRO_BLOCKS.preventable],
+    ];
+    for (const [k, block] of required) if (!answers[k]) errors[block] = 'Required.';
+    for (const [k, v] of Object.entries(answers))
+      if (v.length > 2000)
+        errors[RETRO_BLOCKS[k as keyof typeof RETRO_BLOCKS]] = 'Keep this under 2001 characters.';
+    if (Object.keys(errors).length) return ack({ response_action: 'errors', errors });
+    await finish(
+      ack,
+      RETRO_BLOCKS.rootCause,
+      () => submitRetrospective(ctx.deps, { changeNumber: meta.data.n, actor: body.user.id, answers }),
+      ctx,
+    );
+  });
+}

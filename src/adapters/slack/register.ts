@@ -1,0 +1,14 @@
+import type { App } from '@slack/bolt';
+import type { SlackContext } from './context.js';
+import { registerActions } from './listeners/actions.js';
+import { registerCommands } from './listeners/commands.js';
+import { registerEvents } from './listeners/events.js';
+import { registerViews } from './listeners/views.js';
+
+/** Every Slack listener, grouped by surface. */
+export function registerSlackListeners(app: App, ctx: SlackContext): void {
+  registerCommands(app, ctx);
+  registerActions(app, ctx);
+  registerViews(app, ctx);
+  registerEvents(app, ctx);
+}

@@ -1,0 +1,191 @@
+import { z } from 'zod';
+import type { ChangeRequest, StagingTested } from '../../domain/change.js';
+import {
+  type Policy,
+  RISK_LEVELS,
+  type RiskLevel,
+  SECURITY_FLAGS,
+  type SecurityFlag,
+} from '../../domain/policy.js';
+import type { FieldIssue, RequestField } from '../../domain/request-rules.js';
+import { sanitizeLine, sanitizeMultiline } from '../../domain/text.js';
+import { REQUEST_BLOCKS as B, INPUT } from './ids.js';
+import type { RequestFormModel } from './views/modals.js';
+
+/** One input's value as Slack sends it in `view.state.values` (empty inputs may be null or absent). */
+const stateValue = z.looseObject({
+  type: z.string().optional(),
+  value: z.string().nullish(),
+  selected_option: z.looseObject({ value: z.string() }).nullish(),
+  selected_options: z.array(z.looseObject({ value: z.string() })).nullish(),
+  selected_user: z.string().nullish(),
+  selected_users: z.array(z.string()).nullish(),
+  selected_date_time: z.number().nullish(),
+});
+export const stateValuesSchema = z.record(z.string(), z.record(z.string(), stateValue));
+export type StateValues = z.infer<typeof stateValuesSchema>;
+
+type Value = z.infer<typeof stateValue>;
+
+export function readValue(values: StateValues, block: string): Value | undefined {
+  return values[block]?.[INPUT];
+}
+
+const text = (v: StateValues, b: string) => sanitizeMultiline(readValue(v, b)?.value ?? '');
+const line = (v: StateValues, b: string) => sanitizeLine(readValue(v, b)?.value ?? '');
+const selected = (v: StateValues, b: string) => readValue(v, b)?.selected_option?.value ?? null;
+
+const USER_ID = /^[UW][A-Z0-9]{2,20}$/;
+const MIN_DATE = Date.UTC(2000, 0, 1) / 1000;
+const MAX_DATE = Date.UTC(2100, 0, 1) / 1000;
+
+export const FIELD_BLOCK: Record<RequestField, string> = {
+  type: B.type,
+  title: B.title,
+  description: B.description,
+  justification: B.justification,
+  systems: B.systems,
+  risk: B.risk,
+  impact: B.impact,
+  securityFlags: B.securityFlags,
+  testPlan: B.testPlan,
+  stagingTested: B.stagingTested,
+  testResults: B.testResults,
+  rollbackPlan: B.rollbackPlan,
+  plannedStart: B.plannedStart,
+  plannedEnd: B.plannedEnd,
+  links: B.pr,
+  'links.pr': B.pr,
+  'links.ticket': B.ticket,
+  suggestedReviewers: B.suggestedReviewers,
+  emergencyApprover: B.emergencyApprover,
+};
+
+export function splitSystems(raw: string): string[] {
+  return [
+    ...new Set(
+      raw
+        .split(/[,\n;]/)
+        .map(sanitizeLine)
+        .filter(Boolean),
+    ),
+  ];
+}
+
+/**
+ * Reads the submitted modal into a domain request. Shape problems that a person can fix (an
+ * impossible date, a value not offered) come back as field issues; rules about completeness are the
+ * domain's (validateRequest) and are checked by the use case.
+ */
+export function parseRequestForm(
+  values: StateValues,
+  policy: Policy,
+): { request: ChangeRequest; issues: FieldIssue[] } {
+  const issues: FieldIssue[] = [];
+  const type = selected(values, B.type) ?? '';
+  if (!policy.types[type]) issues.push({ field: 'type', message: 'Choose a change type.' });
+
+  const risk = selected(values, B.risk);
+  if (risk !== null && !RISK_LEVELS.includes(risk as RiskLevel))
+    issues.push({ field: 'risk', message: 'Choose one of the offered risk levels.' });
+  const staging = selected(values, B.stagingTested);
+  if (staging !== null && !['yes', 'no', 'na'].includes(staging))
+    issues.push({ field: 'stagingTested', message: 'Choose yes, no or not applicable.' });
+
+  const flags = (readValue(values, B.securityFlags)?.selected_options ?? []).map((o) => o.value);
+  const badFlag = flags.find((f) => !SECURITY_FLAGS.includes(f as SecurityFlag));
+  if (badFlag) issues.push({ field: 'securityFlags', message: 'Choose only the offered security impacts.' });
+
+  const dateOf = (block: string, field: RequestField): Date | null => {
+    const raw = readValue(values, block)?.selected_date_time;
+    if (raw === null || raw === undefined) return null;
+    if (!Number.isInteger(raw) || raw < MIN_DATE || raw > MAX_DATE) {
+      issues.push({ field, message: 'That date is not possible; pick it again.' });
+      return null;
+    }
+    return new Date(raw * 1000);
+  };
+
+  const users = (readValue(values, B.suggestedReviewers)?.selected_users ?? []).filter((u) =>
+    USER_ID.test(u),
+  );
+  const approver = readValue(values, B.emergencyApprover)?.selected_user ?? null;
+  const link = (block: string) => {
+    const raw = line(values, block);
+    return raw ? raw : null;
+  };
+
+  const request: ChangeRequest = {
+    type,
+    title: line(values, B.title),
+    description: text(values, B.description),
+    justification: text(values, B.justification),
+    systems: splitSystems(readValue(values, B.systems)?.value ?? ''),
+    risk: RISK_LEVELS.includes(risk as RiskLevel) ? (risk as RiskLevel) : null,
+    impact: text(values, B.impact),
+    securityFlags: flags.filter((f): f is SecurityFlag => SECURITY_FLAGS.includes(f as SecurityFlag)),
+    testPlan: text(values, B.testPlan),
+    stagingTested: ['yes', 'no', 'na'].includes(staging ?? '') ? (staging as StagingTested) : null,
+    testResults: text(values, B.testResults),
+    rollbackPlan: text(values, B.rollbackPlan),
+    plannedStart: dateOf(B.plannedStart, 'plannedStart'),
+    plannedEnd: dateOf(B.plannedEnd, 'plannedEnd'),
+    links: { pr: link(B.pr), ticket: link(B.ticket) },
+    suggestedReviewers: [...new Set(users)],
+    emergencyApprover: approver && USER_ID.test(approver) ? approver : null,
+  };
+  return { request, issues };
+}
+
+/** Inline modal errors keyed by block_id; only blocks present in the submitted view can carry one. */
+export function toBlockErrors(
+  issues: FieldIssue[],
+  presentBlocks: ReadonlySet<string>,
+): Record<string, string> {
+  const errors: Record<string, string> = {};
+  for (const issue of issues) {
+    let block = FIELD_BLOCK[issue.field];
+    if (!presentBlocks.has(block)) block = B.title;
+    errors[block] = errors[block] ? `${errors[block]} ${issue.message}` : issue.message;
+  }
+  for (const k of Object.keys(errors)) errors[k] = errors[k]!.slice(0, 1900);
+  return errors;
+}
+
+/** The values currently in the modal, to carry them over when the requester switches type. */
+export function currentFormValues(values: StateValues): RequestFormModel['initial'] {
+  const initial: RequestFormModel['initial'] = {};
+  for (const [field, block] of Object.entries(B) as [keyof typeof B, string][]) {
+    const v = readValue(values, block);
+    if (!v) continue;
+    if (typeof v.value === 'string') initial[field] = v.value;
+    else if (v.selected_option) initial[field] = v.selected_option.value;
+    else if (v.selected_options) initial[field] = v.selected_options.map((o) => o.value);
+    else if (v.selected_user) initial[field] = v.selected_user;
+    else if (v.selected_users) initial[field] = v.selected_users;
+    else if (typeof v.selected_date_time === 'number') initial[field] = v.selected_date_time;
+  }
+  return initial;
+}
+
+/** The request modal for `type`, carrying values already typed. */
+export function buildRequestModal(
+  policy: Policy,
+  type: string | null,
+  channelId: string | null,
+  initial: RequestFormModel['initial'],
+) {
+  const keys = Object.keys(policy.types);
+  const selected = type && policy.types[type] ? type : keys.includes('normal') ? 'normal' : keys[0]!;
+  return {
+    types: Object.entries(policy.types).map(([key, t]) => ({
+      key,
+      name: t.name,
+      description: t.description,
+      form: t.form,
+    })),
+    selectedType: selected,
+    metadata: { channelId },
+    initial,
+  } satisfies RequestFormModel;
+}

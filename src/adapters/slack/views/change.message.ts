@@ -1,0 +1,408 @@
+import type { ActionsBlock, Button, ContextBlock, KnownBlock, SectionBlock } from '@slack/types';
+import { formatChangeId } from '../../../domain/change.js';
+import {
+  type ChangeEvent,
+  type ChangeState,
+  type ChangeStatus,
+  plannedInterval,
+  retroState,
+  unexcusedFreezes,
+} from '../../../domain/lifecycle.js';
+import { type Policy, SECURITY_FLAG_LABELS } from '../../../domain/policy.js';
+import { ACTIONS } from '../ids.js';
+import { mention, mrkdwn, plain, slackDate, truncate, userText } from './text.js';
+
+/**
+ * The message that represents a change in the approvals channel (updated in place at every step),
+ * the replies in its thread, and the DMs around it. Pure functions of a view model.
+ */
+
+export const STATUS_LABEL: Record<ChangeStatus, string> = {
+  pending_approval: '⏳ Waiting for approval',
+  approved: '✅ Approved: ready to deploy',
+  rejected: '❌ Rejected',
+  cancelled: '🚫 Cancelled',
+  deployed: '🚀 Deployed: awaiting verification',
+  verified: '✅ Deployed and verified',
+  rolled_back: '↩️ Rolled back',
+};
+
+const RISK_LABEL = { low: '🟢 Low', medium: '🟠 Medium', high: '🔴 High' } as const;
+
+export interface StageLine {
+  index: number;
+  name: string;
+  state: 'approved' | 'rejected' | 'current' | 'waiting' | 'skipped';
+  by: string | null;
+  at: Date | null;
+  note: string;
+}
+
+export interface ChangeMessageModel {
+  number: number;
+  title: string;
+  typeName: string;
+  emergency: boolean;
+  status: ChangeStatus;
+  requester: string;
+  risk: keyof typeof RISK_LABEL | null;
+  systems: string[];
+  summary: string;
+  plannedStart: Date | null;
+  plannedEnd: Date | null;
+  links: { pr: string | null; ticket: string | null };
+  securityFlags: string[];
+  stages: StageLine[];
+  autoApproved: boolean;
+  waitingOn: string[];
+  frozen: string[];
+  exceptions: { freeze: string; by: string }[];
+  deployedAt: Date | null;
+  deployedBy: string | null;
+  unauthorisedDeployment: boolean;
+  verification: { outcome: 'ok' | 'rolled_back'; by: string; issues: string } | null;
+  retro: { state: ReturnType<typeof retroState>; dueAt: Date | null };
+  cancellation: { by: string; reason: string } | null;
+  policyHash: string;
+}
+
+export function toMessageModel(
+  state: ChangeState,
+  policy: Policy,
+  now: Date,
+  waitingOn: string[],
+): ChangeMessageModel {
+  const [from, to] = plannedInterval(state, now);
+  const frozenNow =
+    state.status === 'pending_approval' || state.status === 'approved'
+      ? [...unexcusedFreezes(state, policy, from, to), ...unexcusedFreezes(state, policy, now)].map(
+          (f) => f.name,
+        )
+      : [];
+  const stages: StageLine[] = state.stages.map((s, index) => {
+    const d = state.decisions.find((x) => x.stageIndex === index);
+    if (d) return { index, name: s.name, state: d.outcome, by: d.by, at: d.at, note: d.note };
+    const stateOf: StageLine['state'] =
+      state.status === 'pending_approval' && state.currentStage === index
+        ? 'current'
+        : state.status === 'pending_approval'
+          ? 'waiting'
+          : 'skipped';
+    return { index, name: s.name, state: stateOf, by: null, at: null, note: '' };
+  });
+  const req = state.request;
+  return {
+    number: state.number,
+    title: req.title,
+    typeName: state.typeName,
+    emergency: state.emergency,
+    status: state.status,
+    requester: state.requester,
+    risk: req.risk,
+    systems: req.systems,
+    summary: state.emergency ? req.justification : req.description,
+    plannedStart: req.plannedStart,
+    plannedEnd: req.plannedEnd,
+    links: req.links,
+    securityFlags: req.securityFlags.map((f) => SECURITY_FLAG_LABELS[f]),
+    stages,
+    autoApproved: state.stages.length === 0,
+    waitingOn,
+    frozen: [...new Set(frozenNow)],
+    exceptions: state.exceptions.map((x) => ({ freeze: x.freeze, by: x.by })),
+    deployedAt: state.deployedAt,
+    deployedBy: state.deployedBy,
+    unauthorisedDeployment: state.deployments.some((d) => d.unauthorised),
+    verification: state.verification,
+    retro: { state: retroState(state, now), dueAt: state.retro.dueAt },
+    cancellation: state.cancellation,
+    policyHash: state.policyHash,
+  };
+}
+
+function button(
+  text: string,
+  actionId: string,
+  value: string,
+  style?: 'primary' | 'danger',
+  confirm?: { title: string; text: string; yes: string },
+): Button {
+  const b: Button = { type: 'button', text: plain(text, 75), action_id: actionId, value };
+  if (style) b.style = style;
+  if (confirm) {
+    b.confirm = {
+      title: plain(confirm.title, 100),
+      text: plain(confirm.text, 300),
+      confirm: plain(confirm.yes, 30),
+      deny: plain('Not now', 30),
+    };
+  }
+  return b;
+}
+
+export function changeActions(m: ChangeMessageModel): Button[] {
+  const id = formatChangeId(m.number);
+  const buttons: Button[] = [];
+  const current = m.stages.find((s) => s.state === 'current');
+  if (m.status === 'pending_approval' && current) {
+    buttons.push(
+      button(
+        `Approve ${truncate(current.name, 40)}`,
+        ACTIONS.approve,
+        `${m.number}:${current.index}`,
+        'primary',
+      ),
+    );
+    buttons.push(button('Reject…', ACTIONS.reject, `${m.number}:${current.index}`, 'danger'));
+  }
+  if (m.frozen.length > 0)
+    buttons.push(button('Grant freeze exception…', ACTIONS.grantException, String(m.number)));
+  if (m.status === 'approved') {
+    buttons.push(
+      button('Record deployment', ACTIONS.recordDeployment, String(m.number), 'primary', {
+        title: `Deployed ${id}?`,
+        text: `Record that ${id} is now deployed to production. Verification follows.`,
+        yes: 'Record deployment',
+      }),
+    );
+  }
+  if (m.status === 'deployed') {
+    buttons.push(button('Verified OK…', ACTIONS.verifyOk, String(m.number), 'primary'));
+    buttons.push(button('Rolled back…', ACTIONS.verifyRollback, String(m.number), 'danger'));
+  }
+  if (m.retro.state === 'pending' || m.retro.state === 'overdue') {
+    buttons.push(
+      button(
+        'Write retrospective…',
+        ACTIONS.retro,
+        String(m.number),
+        m.retro.state === 'overdue' ? 'danger' : undefined,
+      ),
+    );
+  }
+  if (m.status === 'pending_approval' || m.status === 'approved') {
+    buttons.push(
+      button('Cancel', ACTIONS.cancel, String(m.number), undefined, {
+        title: `Cancel ${id}?`,
+        text: 'The change request will be closed as cancelled. Only the requester (or an admin) can do this.',
+        yes: 'Cancel change',
+      }),
+    );
+  }
+  return buttons;
+}
+
+function stageLine(s: StageLine, waitingOn: string[]): string {
+  switch (s.state) {
+    case 'approved':
+      return `✅ *${userText(s.name, 80)}* approved by ${mention(s.by!)} ${slackDate(s.at!)}`;
+    case 'rejected':
+      return `❌ *${userText(s.name, 80)}* rejected by ${mention(s.by!)} ${slackDate(s.at!)}: ${userText(s.note, 300)}`;
+    case 'current':
+      return `⏳ *${userText(s.name, 80)}*${waitingOn.length ? ` waiting for ${waitingOn.slice(0, 8).map(mention).join(', ')}` : ' waiting for an approver'}`;
+    case 'waiting':
+      return `▫️ ${userText(s.name, 80)}`;
+    case 'skipped':
+      return `➖ ${userText(s.name, 80)} (not reached)`;
+  }
+}
+
+function windowText(start: Date | null, end: Date | null): string {
+  if (!start) return 'not planned';
+  return end ? `${slackDate(start)} → ${slackDate(end)}` : `from ${slackDate(start)}`;
+}
+
+/** The root message of a change: summary, stage, who decided, and the buttons for the next step. */
+export function changeRootMessage(m: ChangeMessageModel): { text: string; blocks: KnownBlock[] } {
+  const id = formatChangeId(m.number);
+  const blocks: KnownBlock[] = [];
+  blocks.push({ type: 'header', text: plain(`${m.emergency ? '🚨 ' : ''}${id} · ${m.title}`, 150) });
+  const fields = [
+    mrkdwn(`*Type*\n${userText(m.typeName, 100)}`),
+    mrkdwn(`*Status*\n${STATUS_LABEL[m.status]}`),
+    mrkdwn(`*Requester*\n${mention(m.requester)}`),
+    mrkdwn(`*Risk*\n${m.risk ? RISK_LABEL[m.risk] : m.emergency ? '🚨 Emergency' : '—'}`),
+    mrkdwn(`*Systems*\n${m.systems.length ? userText(m.systems.join(', '), 500) : '—'}`),
+    mrkdwn(`*Window*\n${windowText(m.plannedStart, m.plannedEnd)}`),
+  ];
+  blocks.push({ type: 'section', fields } as SectionBlock);
+  if (m.summary) blocks.push({ type: 'section', text: mrkdwn(userText(m.summary, 600)) });
+
+  const context: string[] = [];
+  if (m.links.pr) context.push(`<${m.links.pr}|Pull request>`);
+  if (m.links.ticket) context.push(`<${m.links.ticket}|Ticket>`);
+  if (m.securityFlags.length) context.push(`🔐 Security impact: ${m.securityFlags.join(', ')}`);
+  if (context.length)
+    blocks.push({ type: 'context', elements: [mrkdwn(context.join('  ·  '))] } as ContextBlock);
+
+  const progress: string[] = m.autoApproved
+    ? ['✅ Pre-approved standard change: recorded and approved by policy']
+    : m.stages.map((s) => stageLine(s, m.waitingOn));
+  for (const x of m.exceptions)
+    progress.push(`🧊 Freeze exception for *${userText(x.freeze, 80)}* granted by ${mention(x.by)}`);
+  if (m.deployedAt) {
+    progress.push(
+      `🚀 Deployed ${slackDate(m.deployedAt)}${m.deployedBy && !m.deployedBy.startsWith('pipeline:') ? ` by ${mention(m.deployedBy)}` : m.deployedBy ? ` by ${userText(m.deployedBy, 80)}` : ''}`,
+    );
+  }
+  if (m.unauthorisedDeployment) progress.push('⚠️ An *unauthorised* deployment was reported for this change');
+  if (m.verification) {
+    progress.push(
+      m.verification.outcome === 'ok'
+        ? `✅ Verified by ${mention(m.verification.by)}${m.verification.issues ? `: ${userText(m.verification.issues, 300)}` : ''}`
+        : `↩️ Rolled back by ${mention(m.verification.by)}: ${userText(m.verification.issues, 300)}`,
+    );
+  }
+  if (m.retro.state !== 'not_required' && m.retro.state !== 'not_due_yet') {
+    const due = m.retro.dueAt ? slackDate(m.retro.dueAt) : '';
+    const label = {
+      pending: `📝 Retrospective due ${due}`,
+      overdue: `⚠️ Retrospective *overdue* (was due ${due})`,
+      on_time: '📝 Retrospective submitted on time',
+      late: '📝 Retrospective submitted late',
+    }[m.retro.state];
+    progress.push(label);
+  }
+  if (m.cancellation) {
+    progress.push(
+      `🚫 Cancelled by ${mention(m.cancellation.by)}${m.cancellation.reason ? `: ${userText(m.cancellation.reason, 300)}` : ''}`,
+    );
+  }
+  blocks.push({ type: 'section', text: mrkdwn(truncate(progress.join('\n'), 3000)) });
+  if (m.frozen.length) {
+    blocks.push({
+      type: 'section',
+      text: mrkdwn(
+        `🧊 *Freeze:* ${userText(m.frozen.join(', '), 300)} blocks ${userText(m.typeName, 60)} changes. Approval and deployment need an exception.`,
+      ),
+    });
+  }
+  const actions = changeActions(m);
+  if (actions.length)
+    blocks.push({
+      type: 'actions',
+      block_id: `change_actions:${m.number}`,
+      elements: actions,
+    } as ActionsBlock);
+  blocks.push({
+    type: 'context',
+    elements: [mrkdwn(`Full details: \`/change show ${id}\`  ·  policy ${m.policyHash}`)],
+  } as ContextBlock);
+  return { text: `${id}: ${truncate(m.title, 150)} (${STATUS_LABEL[m.status]})`, blocks };
+}
+
+/** The thread reply for one event. */
+export function eventReply(state: ChangeState, e: ChangeEvent, waitingOn: string[]): { text: string } | null {
+  const id = formatChangeId(state.number);
+  const next =
+    state.status === 'pending_approval' && state.currentStage !== null
+      ? state.stages[state.currentStage]
+      : null;
+  const nextLine = next
+    ? `\nNext: *${userText(next.name, 80)}*${waitingOn.length ? ` (${waitingOn.slice(0, 8).map(mention).join(', ')})` : ''}.`
+    : '';
+  switch (e.type) {
+    case 'submitted': {
+      const reviewers = state.request.suggestedReviewers.length
+        ? `\nSuggested reviewers: ${state.request.suggestedReviewers.map(mention).join(', ')}.`
+        : '';
+      if (e.data.autoApproved) {
+        return {
+          text: `📋 ${mention(e.actor)} recorded ${id}, a pre-approved ${userText(state.typeName, 60)} change: approved by policy. Record the deployment when it is done.${reviewers}`,
+        };
+      }
+      return { text: `📋 ${mention(e.actor)} submitted ${id} for approval.${nextLine}${reviewers}` };
+    }
+    case 'stage_approved':
+      return {
+        text: `✅ ${mention(e.actor)} approved *${userText(e.data.stageName, 80)}*${e.data.comment ? `: ${userText(e.data.comment, 500)}` : '.'}${
+          state.status === 'approved' ? `\n🎉 ${id} is fully approved and ready to deploy.` : nextLine
+        }`,
+      };
+    case 'rejected':
+      return {
+        text: `❌ ${mention(e.actor)} rejected ${id} at *${userText(e.data.stageName, 80)}*: ${userText(e.data.reason, 1500)}`,
+      };
+    case 'freeze_exception_granted':
+      return {
+        text: `🧊 ${mention(e.actor)} granted a freeze exception for *${userText(e.data.freeze, 80)}*: ${userText(e.data.reason, 1500)}`,
+      };
+    case 'cancelled':
+      return {
+        text: `🚫 ${mention(e.actor)} cancelled ${id}${e.data.reason ? `: ${userText(e.data.reason, 1500)}` : '.'}`,
+      };
+    case 'deployment_recorded': {
+      const d = e.data;
+      const who = e.actor.startsWith('pipeline:')
+        ? `Pipeline *${userText(e.actor.slice(9), 80)}*`
+        : mention(e.actor);
+      const where = `*${userText(d.environment, 40)}*${d.commit ? ` (commit \`${userText(d.commit, 40)}\`)` : ''}${d.pipelineUrl ? ` <${d.pipelineUrl}|pipeline run>` : ''}`;
+      const verb =
+        d.status === 'started'
+          ? 'started deploying to'
+          : d.status === 'failed'
+            ? 'reported a *failed* deployment to'
+            : 'deployed to';
+      const warn = d.unauthorised
+        ? `\n⚠️ *Unauthorised deployment*: ${d.reasons.map((r) => (r === 'freeze' ? 'a freeze is in force without an exception' : 'the change is not approved')).join('; ')}.`
+        : '';
+      const after =
+        d.production && d.status === 'succeeded' && !d.reasons.includes('not_approved')
+          ? `\nNext: post-deployment verification by ${mention(state.requester)}.${state.retro.dueAt ? ` Retrospective due ${slackDate(state.retro.dueAt)}.` : ''}`
+          : '';
+      return { text: `🚀 ${who} ${verb} ${where}.${warn}${after}` };
+    }
+    case 'verified':
+      return {
+        text:
+          e.data.outcome === 'ok'
+            ? `✅ ${mention(e.actor)} verified the deployment${e.data.issues ? `. Issues encountered: ${userText(e.data.issues, 1500)}` : ': no issues.'}`
+            : `↩️ ${mention(e.actor)} rolled the change back: ${userText(e.data.issues, 1500)}`,
+      };
+    case 'retro_submitted':
+      return {
+        text: `📝 ${mention(e.actor)} submitted the retrospective.\n*Root cause:* ${userText(e.data.rootCause, 800)}\n*Could it have been prevented?* ${userText(e.data.preventable || '—', 500)}\n*Follow-ups:* ${userText(e.data.followUps || '—', 800)}`,
+      };
+    case 'retro_overdue':
+      return {
+        text: `⚠️ The retrospective for ${id} is overdue (it was due ${slackDate(new Date(e.data.dueAt))}). ${mention(state.requester)}, please write it now.`,
+      };
+    case 'approval_refused':
+      return null;
+  }
+}
+
+/** A DM with a link to the change's thread. */
+export function directMessage(
+  text: string,
+  permalink: string | null,
+  buttons: Button[] = [],
+): { text: string; blocks: KnownBlock[] } {
+  const blocks: KnownBlock[] = [{ type: 'section', text: mrkdwn(text) }];
+  if (permalink)
+    blocks.push({
+      type: 'context',
+      elements: [mrkdwn(`<${permalink}|Open the change thread>`)],
+    } as ContextBlock);
+  if (buttons.length) blocks.push({ type: 'actions', elements: buttons } as ActionsBlock);
+  return { text: truncate(text, 3000), blocks };
+}
+
+/** Approve / Reject buttons for a DM or App Home row (the same handlers as the channel buttons). */
+export function decisionButtons(changeNumber: number, stageIndex: number, stageName: string): Button[] {
+  return [
+    button(`Approve ${truncate(stageName, 40)}`, ACTIONS.approve, `${changeNumber}:${stageIndex}`, 'primary'),
+    button('Reject…', ACTIONS.reject, `${changeNumber}:${stageIndex}`, 'danger'),
+  ];
+}
+
+export function retroButton(changeNumber: number): Button {
+  return button('Write retrospective…', ACTIONS.retro, String(changeNumber), 'primary');
+}
+
+export function verifyButtons(changeNumber: number): Button[] {
+  return [
+    button('Verified OK…', ACTIONS.verifyOk, String(changeNumber), 'primary'),
+    button('Rolled back…', ACTIONS.verifyRollback, String(changeNumber), 'danger'),
+  ];
+}

@@ -1,0 +1,101 @@
+import type { ActionsBlock, ContextBlock, HomeView, KnownBlock } from '@slack/types';
+import { formatChangeId } from '../../../domain/change.js';
+import { type ChangeState, currentStage, retroState, waitingFor } from '../../../domain/lifecycle.js';
+import { ACTIONS, VIEWS } from '../ids.js';
+import { decisionButtons } from './change.message.js';
+import { mention, mrkdwn, plain, slackDate, userText } from './text.js';
+
+export interface HomeRow {
+  state: ChangeState;
+  permalink: string | null;
+}
+
+export interface HomeModel {
+  pending: HomeRow[];
+  pendingTotal: number;
+  mine: HomeRow[];
+  mineTotal: number;
+  overdue: HomeRow[];
+  now: Date;
+}
+
+function title(row: HomeRow): string {
+  const id = formatChangeId(row.state.number);
+  const label = `*${id}* ${userText(row.state.request.title, 120)}`;
+  return row.permalink ? `<${row.permalink}|${id}> ${userText(row.state.request.title, 120)}` : label;
+}
+
+/** App Home: what waits on me, my open changes and what each waits for, and overdue items. */
+export function homeView(m: HomeModel): HomeView {
+  const blocks: KnownBlock[] = [
+    { type: 'header', text: plain('Changegate') },
+    {
+      type: 'actions',
+      elements: [
+        {
+          type: 'button',
+          text: plain('New change request'),
+          action_id: ACTIONS.openNew,
+          value: 'new',
+          style: 'primary',
+        },
+      ],
+    } as ActionsBlock,
+    { type: 'header', text: plain(`Waiting for your approval (${m.pendingTotal})`) },
+  ];
+  if (m.pending.length === 0)
+    blocks.push({ type: 'context', elements: [mrkdwn('Nothing is waiting for you.')] } as ContextBlock);
+  for (const row of m.pending) {
+    const stage = currentStage(row.state);
+    blocks.push({
+      type: 'section',
+      text: mrkdwn(
+        `${title(row)}\n${userText(row.state.typeName, 60)} · from ${mention(row.state.requester)} · *${userText(stage?.name ?? '', 80)}* since ${slackDate(row.state.stageStartedAt ?? row.state.submittedAt)}`,
+      ),
+    });
+    if (stage && row.state.currentStage !== null) {
+      blocks.push({
+        type: 'actions',
+        elements: decisionButtons(row.state.number, row.state.currentStage, stage.name),
+      } as ActionsBlock);
+    }
+  }
+  if (m.pendingTotal > m.pending.length) {
+    blocks.push({
+      type: 'context',
+      elements: [mrkdwn(`…and ${m.pendingTotal - m.pending.length} more: \`/change list pending\``)],
+    } as ContextBlock);
+  }
+
+  blocks.push({ type: 'divider' }, { type: 'header', text: plain(`Your open changes (${m.mineTotal})`) });
+  if (m.mine.length === 0)
+    blocks.push({
+      type: 'context',
+      elements: [mrkdwn('You have no open changes. Use `/change` to raise one.')],
+    } as ContextBlock);
+  for (const row of m.mine) {
+    blocks.push({
+      type: 'section',
+      text: mrkdwn(`${title(row)}\nWaiting for: *${userText(waitingFor(row.state, m.now), 100)}*`),
+    });
+  }
+  if (m.mineTotal > m.mine.length) {
+    blocks.push({
+      type: 'context',
+      elements: [mrkdwn(`…and ${m.mineTotal - m.mine.length} more: \`/change list mine\``)],
+    } as ContextBlock);
+  }
+
+  blocks.push({ type: 'divider' }, { type: 'header', text: plain(`Overdue (${m.overdue.length})`) });
+  if (m.overdue.length === 0)
+    blocks.push({ type: 'context', elements: [mrkdwn('Nothing is overdue. 🎉')] } as ContextBlock);
+  for (const row of m.overdue) {
+    const s = row.state;
+    const what =
+      retroState(s, m.now) === 'overdue'
+        ? `⚠️ Retrospective overdue since ${slackDate(s.retro.dueAt!)} (${mention(s.requester)})`
+        : `⚠️ Deployed ${slackDate(s.deployedAt ?? s.updatedAt)} and not verified yet (${mention(s.requester)})`;
+    blocks.push({ type: 'section', text: mrkdwn(`${title(row)}\n${what}`) });
+  }
+  return { type: 'home', callback_id: VIEWS.home, blocks: blocks.slice(0, 100) };
+}

@@ -1,0 +1,418 @@
+import type {
+  Checkboxes,
+  DateTimepicker,
+  InputBlock,
+  KnownBlock,
+  ModalView,
+  MultiUsersSelect,
+  PlainTextInput,
+  PlainTextOption,
+  RadioButtons,
+  StaticSelect,
+  URLInput,
+  UsersSelect,
+} from '@slack/types';
+import { formatChangeId } from '../../../domain/change.js';
+import { RISK_LEVELS, SECURITY_FLAG_LABELS, SECURITY_FLAGS } from '../../../domain/policy.js';
+import { LIMITS } from '../../../domain/request-rules.js';
+import { REQUEST_BLOCKS as B, DECISION_BLOCKS, INPUT, RETRO_BLOCKS as R, VIEWS } from '../ids.js';
+import { mrkdwn, plain, truncate, userText } from './text.js';
+
+/** The request modal is built from this; values are carried over when the type changes. */
+export interface RequestFormModel {
+  types: { key: string; name: string; description: string; form: 'full' | 'emergency' }[];
+  selectedType: string;
+  metadata: RequestModalMetadata;
+  initial: Partial<Record<keyof typeof B, string | string[] | number | null>>;
+}
+
+export interface RequestModalMetadata {
+  channelId: string | null;
+}
+
+const option = (text: string, value: string, description?: string): PlainTextOption => {
+  const o: PlainTextOption = { text: plain(text, 75), value };
+  if (description) o.description = plain(description, 75);
+  return o;
+};
+
+function textInput(
+  block: string,
+  label: string,
+  opts: {
+    multiline?: boolean;
+    optional?: boolean;
+    max?: number;
+    placeholder?: string;
+    hint?: string;
+    initial?: unknown;
+  },
+): InputBlock {
+  const element: PlainTextInput = {
+    type: 'plain_text_input',
+    action_id: INPUT,
+    multiline: opts.multiline ?? false,
+    max_length: opts.max ?? LIMITS.text,
+  };
+  if (opts.placeholder) element.placeholder = plain(opts.placeholder, 150);
+  if (typeof opts.initial === 'string' && opts.initial)
+    element.initial_value = truncate(opts.initial, opts.max ?? LIMITS.text);
+  const block_: InputBlock = {
+    type: 'input',
+    block_id: block,
+    label: plain(label, 2000),
+    optional: opts.optional ?? false,
+    element,
+  };
+  if (opts.hint) block_.hint = plain(opts.hint, 2000);
+  return block_;
+}
+
+function urlInput(block: string, label: string, initial: unknown): InputBlock {
+  const element: URLInput = { type: 'url_text_input', action_id: INPUT, placeholder: plain('https://…') };
+  if (typeof initial === 'string' && initial) element.initial_value = initial;
+  return { type: 'input', block_id: block, label: plain(label), optional: true, element };
+}
+
+function dateTimeInput(block: string, label: string, initial: unknown, hint?: string): InputBlock {
+  const element: DateTimepicker = { type: 'datetimepicker', action_id: INPUT };
+  if (typeof initial === 'number') element.initial_date_time = initial;
+  const b: InputBlock = { type: 'input', block_id: block, label: plain(label), optional: true, element };
+  if (hint) b.hint = plain(hint);
+  return b;
+}
+
+function typeSelect(model: RequestFormModel): InputBlock {
+  const options = model.types
+    .slice(0, 100)
+    .map((t) => option(t.name, t.key, t.description ? truncate(t.description, 75) : undefined));
+  const initial = options.find((o) => o.value === model.selectedType);
+  const element: StaticSelect = { type: 'static_select', action_id: INPUT, options };
+  if (initial) element.initial_option = initial;
+  return { type: 'input', block_id: B.type, label: plain('Change type'), dispatch_action: true, element };
+}
+
+/** `/change`: the change request modal, in its full or emergency (hotfix) variant. */
+export function changeRequestModal(model: RequestFormModel): ModalView {
+  const type = model.types.find((t) => t.key === model.selectedType) ?? model.types[0]!;
+  const v = model.initial;
+  const blocks: KnownBlock[] = [];
+  if (type.form === 'emergency') {
+    blocks.push({
+      type: 'section',
+      text: mrkdwn(
+        '🚨 *Emergency change (hotfix).* Say what, why and who approved now; the full write-up is a retrospective after deployment.',
+      ),
+    });
+    blocks.push(typeSelect(model));
+    blocks.push(
+      textInput(B.title, 'What is being changed?', {
+        max: LIMITS.title,
+        initial: v.title,
+        placeholder: 'Hotfix: restore checkout payments',
+      }),
+    );
+    blocks.push(
+      textInput(B.justification, 'Why can it not wait?', {
+        multiline: true,
+        initial: v.justification,
+        placeholder: 'Incident, impact, vulnerability…',
+      }),
+    );
+    blocks.push(
+      textInput(B.systems, 'Systems affected', {
+        max: 1000,
+        initial: v.systems,
+        placeholder: 'payments-api, checkout-web',
+        hint: 'Comma-separated.',
+      }),
+    );
+    blocks.push(
+      userSelect(
+        B.emergencyApprover,
+        'Approved by (CTO or security officer)',
+        v.emergencyApprover,
+        'They get a request to confirm in Slack.',
+      ),
+    );
+    blocks.push(
+      textInput(B.description, 'Details (optional)', {
+        multiline: true,
+        optional: true,
+        initial: v.description,
+      }),
+    );
+    blocks.push(urlInput(B.ticket, 'Incident or ticket link', v.ticket));
+    blocks.push(urlInput(B.pr, 'Pull request link', v.pr));
+  } else {
+    blocks.push(typeSelect(model));
+    blocks.push(
+      textInput(B.title, 'Title', {
+        max: LIMITS.title,
+        initial: v.title,
+        placeholder: 'Upgrade api-gateway to v2.3',
+      }),
+    );
+    blocks.push(
+      textInput(B.description, 'Description', {
+        multiline: true,
+        initial: v.description,
+        placeholder: 'What is being changed',
+      }),
+    );
+    blocks.push(
+      textInput(B.justification, 'Justification', {
+        multiline: true,
+        initial: v.justification,
+        placeholder: 'Why this change is needed',
+      }),
+    );
+    blocks.push(
+      textInput(B.systems, 'Systems affected', {
+        max: 1000,
+        initial: v.systems,
+        placeholder: 'api-gateway, billing-db',
+        hint: 'Comma-separated.',
+      }),
+    );
+    blocks.push(
+      staticSelect(
+        B.risk,
+        'Risk level',
+        RISK_LEVELS.map((r) => option(r[0]!.toUpperCase() + r.slice(1), r)),
+        v.risk,
+      ),
+    );
+    blocks.push(
+      textInput(B.impact, 'Impact analysis', {
+        multiline: true,
+        initial: v.impact,
+        placeholder: 'Affected components, availability, performance, data',
+      }),
+    );
+    blocks.push(checkboxes(B.securityFlags, 'Security impact (adds a security review)', v.securityFlags));
+    blocks.push(
+      textInput(B.testPlan, 'Test plan', {
+        multiline: true,
+        initial: v.testPlan,
+        placeholder: 'Scenarios and validation criteria',
+      }),
+    );
+    blocks.push(
+      radio(
+        B.stagingTested,
+        'Tested in staging?',
+        [option('Yes', 'yes'), option('No', 'no'), option('Not applicable', 'na')],
+        v.stagingTested,
+      ),
+    );
+    blocks.push(
+      textInput(B.testResults, 'Test results', { multiline: true, optional: true, initial: v.testResults }),
+    );
+    blocks.push(
+      textInput(B.rollbackPlan, 'Rollback plan', {
+        multiline: true,
+        initial: v.rollbackPlan,
+        placeholder: 'Steps to reverse the change',
+      }),
+    );
+    blocks.push(
+      dateTimeInput(
+        B.plannedStart,
+        'Planned window start',
+        v.plannedStart,
+        'Shown to each person in their own time zone.',
+      ),
+    );
+    blocks.push(dateTimeInput(B.plannedEnd, 'Planned window end', v.plannedEnd));
+    blocks.push(urlInput(B.pr, 'Pull request link', v.pr));
+    blocks.push(urlInput(B.ticket, 'Ticket link', v.ticket));
+    blocks.push(multiUserSelect(B.suggestedReviewers, 'Suggested reviewers', v.suggestedReviewers));
+  }
+  return {
+    type: 'modal',
+    callback_id: VIEWS.request,
+    title: plain(type.form === 'emergency' ? 'Emergency change' : 'New change request', 24),
+    submit: plain('Submit', 24),
+    close: plain('Cancel', 24),
+    private_metadata: JSON.stringify(model.metadata),
+    blocks,
+  };
+}
+
+function staticSelect(
+  block: string,
+  label: string,
+  options: PlainTextOption[],
+  initial: unknown,
+): InputBlock {
+  const element: StaticSelect = {
+    type: 'static_select',
+    action_id: INPUT,
+    options,
+    placeholder: plain('Choose…'),
+  };
+  const init = options.find((o) => o.value === initial);
+  if (init) element.initial_option = init;
+  return { type: 'input', block_id: block, label: plain(label), element };
+}
+
+function radio(block: string, label: string, options: PlainTextOption[], initial: unknown): InputBlock {
+  const element: RadioButtons = { type: 'radio_buttons', action_id: INPUT, options };
+  const init = options.find((o) => o.value === initial);
+  if (init) element.initial_option = init;
+  return { type: 'input', block_id: block, label: plain(label), element };
+}
+
+function checkboxes(block: string, label: string, initial: unknown): InputBlock {
+  const options = SECURITY_FLAGS.map((f) => option(SECURITY_FLAG_LABELS[f], f));
+  const element: Checkboxes = { type: 'checkboxes', action_id: INPUT, options };
+  const init = Array.isArray(initial) ? options.filter((o) => initial.includes(o.value)) : [];
+  if (init.length) element.initial_options = init;
+  return { type: 'input', block_id: block, label: plain(label), optional: true, element };
+}
+
+function userSelect(block: string, label: string, initial: unknown, hint?: string): InputBlock {
+  const element: UsersSelect = {
+    type: 'users_select',
+    action_id: INPUT,
+    placeholder: plain('Choose a person'),
+  };
+  if (typeof initial === 'string' && initial) element.initial_user = initial;
+  const b: InputBlock = { type: 'input', block_id: block, label: plain(label), element };
+  if (hint) b.hint = plain(hint);
+  return b;
+}
+
+function multiUserSelect(block: string, label: string, initial: unknown): InputBlock {
+  const element: MultiUsersSelect = {
+    type: 'multi_users_select',
+    action_id: INPUT,
+    max_selected_items: LIMITS.reviewers,
+    placeholder: plain('Choose people'),
+  };
+  if (Array.isArray(initial) && initial.length) element.initial_users = initial.map(String);
+  return { type: 'input', block_id: block, label: plain(label), optional: true, element };
+}
+
+export interface DecisionMetadata {
+  n: number;
+  stage?: number;
+}
+
+/** Reject asks for a reason. */
+export function rejectModal(changeNumber: number, stageIndex: number): ModalView {
+  return {
+    type: 'modal',
+    callback_id: VIEWS.reject,
+    title: plain(`Reject ${formatChangeId(changeNumber)}`, 24),
+    submit: plain('Reject', 24),
+    close: plain('Back', 24),
+    private_metadata: JSON.stringify({ n: changeNumber, stage: stageIndex } satisfies DecisionMetadata),
+    blocks: [
+      textInput(DECISION_BLOCKS.reason, 'Why are you rejecting this change?', { multiline: true, max: 2000 }),
+    ],
+  };
+}
+
+/** An executive grants an exception to a freeze, with a reason. */
+export function exceptionModal(changeNumber: number, freezes: string[]): ModalView {
+  const blocks: KnownBlock[] = [
+    {
+      type: 'section',
+      text: mrkdwn(
+        `${formatChangeId(changeNumber)} falls in a freeze. An exception lets it be approved and deployed; it is recorded with your reason.`,
+      ),
+    },
+    staticSelect(
+      DECISION_BLOCKS.freeze,
+      'Freeze',
+      freezes.slice(0, 100).map((f) => option(truncate(f, 75), truncate(f, 150))),
+      freezes[0],
+    ),
+    textInput(DECISION_BLOCKS.reason, 'Reason for the exception', { multiline: true, max: 2000 }),
+  ];
+  return {
+    type: 'modal',
+    callback_id: VIEWS.exception,
+    title: plain('Freeze exception', 24),
+    submit: plain('Grant exception', 24),
+    close: plain('Back', 24),
+    private_metadata: JSON.stringify({ n: changeNumber } satisfies DecisionMetadata),
+    blocks,
+  };
+}
+
+/** Post-deployment verification: verified OK or rolled back, with issues encountered. */
+export function verifyModal(changeNumber: number, outcome: 'ok' | 'rolled_back'): ModalView {
+  return {
+    type: 'modal',
+    callback_id: VIEWS.verify,
+    title: plain(`Verify ${formatChangeId(changeNumber)}`, 24),
+    submit: plain('Record', 24),
+    close: plain('Back', 24),
+    private_metadata: JSON.stringify({ n: changeNumber } satisfies DecisionMetadata),
+    blocks: [
+      radio(
+        DECISION_BLOCKS.outcome,
+        'Outcome in production',
+        [option('Verified: working as expected', 'ok'), option('Rolled back', 'rolled_back')],
+        outcome,
+      ),
+      textInput(DECISION_BLOCKS.issues, 'Issues encountered', {
+        multiline: true,
+        optional: true,
+        max: 2000,
+        hint: 'Required for a rollback. Leave empty if there were none.',
+      }),
+    ],
+  };
+}
+
+export interface RetroPrefill {
+  whatChanged: string;
+  why: string;
+  approval: string;
+}
+
+/** The retrospective an emergency change owes: what, why, approval, root cause, prevention, follow-ups. */
+export function retroModal(changeNumber: number, prefill: RetroPrefill, dueText: string): ModalView {
+  return {
+    type: 'modal',
+    callback_id: VIEWS.retro,
+    title: plain(`Retro ${formatChangeId(changeNumber)}`, 24),
+    submit: plain('Submit', 24),
+    close: plain('Later', 24),
+    private_metadata: JSON.stringify({ n: changeNumber } satisfies DecisionMetadata),
+    blocks: [
+      {
+        type: 'section',
+        text: mrkdwn(`Retrospective for ${formatChangeId(changeNumber)}. ${userText(dueText, 200)}`),
+      },
+      textInput(R.whatChanged, 'What was changed?', {
+        multiline: true,
+        max: 2000,
+        initial: prefill.whatChanged,
+      }),
+      textInput(R.why, 'Why was it needed urgently?', { multiline: true, max: 2000, initial: prefill.why }),
+      textInput(R.approval, 'What approval was received?', {
+        multiline: true,
+        max: 2000,
+        initial: prefill.approval,
+      }),
+      textInput(R.rootCause, 'Root cause', { multiline: true, max: 2000 }),
+      textInput(R.preventable, 'Could it have been prevented? How?', { multiline: true, max: 2000 }),
+      textInput(R.followUps, 'Follow-up actions', { multiline: true, optional: true, max: 2000 }),
+    ],
+  };
+}
+
+/** Shown in place of a modal when the action cannot go ahead (e.g. nothing to verify). */
+export function messageModal(title: string, text: string): ModalView {
+  return {
+    type: 'modal',
+    title: plain(title, 24),
+    close: plain('Close', 24),
+    blocks: [{ type: 'section', text: mrkdwn(text) }],
+  };
+}

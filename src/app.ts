@@ -1,0 +1,217 @@
+import type { App } from '@slack/bolt';
+import { WebClient, type WebClientOptions } from '@slack/web-api';
+import type { Connection } from 'mongoose';
+import { healthRoutes } from './adapters/http/health.routes.js';
+import { createHttpApp, finishHttpApp, listen, type RunningHttpServer } from './adapters/http/server.js';
+import { registerJobs } from './adapters/jobs/register.js';
+import { createBoltApp } from './adapters/slack/bolt-app.js';
+import { SlackChangeNotifier } from './adapters/slack/change-notifier.js';
+import type { SlackContext, SlackExtensions } from './adapters/slack/context.js';
+import { HomePublisher } from './adapters/slack/home-publisher.js';
+import { registerSlackListeners } from './adapters/slack/register.js';
+import { buildHome } from './application/build-home.js';
+import type { Deps } from './application/ports.js';
+import { repairInterruptedSubmissions } from './application/repair-changes.js';
+import type { AppConfig } from './config/env.js';
+import type { LoadedPolicy } from './config/policy.js';
+import { type Clock, systemClock } from './domain/time.js';
+import { ChangeRepository } from './infra/db/change-repository.js';
+import { connectDatabase, type DbInfo, databaseInfo, pingDatabase } from './infra/db/connection.js';
+import { IdempotencyStore } from './infra/db/idempotency.js';
+import { createModels, ensureIndexes, type Models } from './infra/db/models.js';
+import { InFlight } from './infra/inflight.js';
+import { type Logger, toBoltLogger } from './infra/logger.js';
+import { Scheduler } from './infra/scheduler.js';
+import { SlackDirectory } from './infra/slack/directory.js';
+import { type BotIdentity, SlackIdentity } from './infra/slack/identity.js';
+import { type MethodLimit, SlackApiError, SlackSender } from './infra/slack/sender.js';
+
+export interface StartOptions {
+  config: AppConfig;
+  logger: Logger;
+  policy: LoadedPolicy;
+  mongoUri: string;
+  /** Database name (tests use one per worker and file); default: the one in the URI, or "changegate". */
+  dbName?: string;
+  clock?: Clock;
+  slack?: { webApiRetries?: number; rateScale?: number; limits?: Record<string, MethodLimit> };
+  scheduler?: { enabled?: boolean; processEvery?: string | number; name?: string };
+}
+
+export interface Changegate {
+  port: number;
+  url: string;
+  http: RunningHttpServer;
+  bolt: App;
+  deps: Deps;
+  slack: SlackContext;
+  models: Models;
+  conn: Connection;
+  db: DbInfo;
+  scheduler: Scheduler;
+  sender: SlackSender;
+  identity: SlackIdentity;
+  bot: BotIdentity | null;
+  idempotency: IdempotencyStore;
+  inflight: InFlight;
+  stop(): Promise<void>;
+}
+
+function databaseInUri(uri: string): boolean {
+  const path = uri.replace(/^mongodb(\+srv)?:\/\/[^/]*/, '').split('?')[0] ?? '';
+  return path.replace(/^\//, '').length > 0;
+}
+
+export class SlackAuthError extends Error {
+  readonly code = 'SLACK_AUTH_REJECTED';
+}
+
+const FATAL_AUTH = new Set([
+  'invalid_auth',
+  'not_authed',
+  'token_revoked',
+  'token_expired',
+  'account_inactive',
+  'not_allowed_token_type',
+]);
+
+/** auth.test at start-up: a rejected token stops the start; an unreachable Slack only warns (it is retried later). */
+async function checkSlackIdentity(identity: SlackIdentity, logger: Logger): Promise<BotIdentity | null> {
+  try {
+    const me = await Promise.race([
+      identity.get(),
+      new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error('auth.test timed out after 5 s')), 5_000).unref(),
+      ),
+    ]);
+    logger.info('connected to Slack', { component: 'slack', team: me.teamId, botUserId: me.botUserId });
+    return me;
+  } catch (err) {
+    if (err instanceof SlackApiError && FATAL_AUTH.has(err.slackError)) {
+      throw new SlackAuthError(
+        `Slack rejected SLACK_BOT_TOKEN (${err.slackError}). Copy the Bot User OAuth Token again from "OAuth & Permissions".`,
+      );
+    }
+    logger.warn(
+      'Slack is not reachable right now; Changegate starts anyway and retries on the next request',
+      { component: 'slack', err: (err as Error).message },
+    );
+    return null;
+  }
+}
+
+/**
+ * The composition root: configuration → database → Slack app + HTTP routes → scheduler.
+ * `main.ts` calls it for `npm start`; the integration tests call it to run the real app in-process.
+ */
+export async function startChangegate(opts: StartOptions): Promise<Changegate> {
+  const { config, logger, policy } = opts;
+  const clock = opts.clock ?? systemClock;
+
+  const conn = await connectDatabase(opts.mongoUri, logger);
+  const dbName = opts.dbName ?? (databaseInUri(opts.mongoUri) ? undefined : 'changegate');
+  const db = dbName ? conn.useDb(dbName, { useCache: true }) : conn;
+  const models = createModels(db);
+  await ensureIndexes(Object.values(models));
+  const info = await databaseInfo(db);
+  logger.info('database ready', {
+    component: 'db',
+    flavor: info.flavor,
+    version: info.version,
+    database: db.name,
+  });
+  await models.PolicyVersion.updateOne(
+    { _id: policy.hash },
+    { $setOnInsert: { source: policy.source, yaml: policy.yaml, firstSeenAt: clock.now() } },
+    { upsert: true },
+  );
+
+  const http = createHttpApp();
+  const inflight = new InFlight();
+  const scheduler = new Scheduler(db.db!, logger, {
+    processEvery: opts.scheduler?.processEvery ?? config.scheduler.interval,
+    name: opts.scheduler?.name ?? `changegate-${process.pid}`,
+  });
+  http.use(healthRoutes({ database: () => pingDatabase(db), scheduler: () => scheduler.isRunning() }));
+
+  const clientOptions: WebClientOptions = {
+    ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
+    retryConfig: { retries: opts.slack?.webApiRetries ?? 0 }, // the sender retries what is safe to retry
+    rejectRateLimitedCalls: true, // the sender paces calls and honours Retry-After itself
+    logger: toBoltLogger(logger, 'slack-web-api'),
+  };
+  const sender = new SlackSender(new WebClient(config.slack.botToken, clientOptions), logger, {
+    rateScale: opts.slack?.rateScale,
+    limits: opts.slack?.limits,
+  });
+  const identity = new SlackIdentity(sender);
+  const { app: bolt, socketReceiver } = createBoltApp({
+    config,
+    logger,
+    http,
+    inflight,
+    clientOptions,
+    identity,
+  });
+  const directory = new SlackDirectory(sender, policy.policy, logger);
+  const changes = new ChangeRepository(models);
+  const idempotency = new IdempotencyStore(models, clock);
+
+  // The notifier needs App Home, and App Home needs the use-case deps: close the loop lazily.
+  const depsRef: { current: Deps | null } = { current: null };
+  const home = new HomePublisher((userId) => buildHome(depsRef.current!, userId), sender, models, logger);
+  const notifier = new SlackChangeNotifier(sender, changes, policy, clock, logger, home);
+  const deps: Deps = { clock, logger, policy, changes, directory, notifier };
+  depsRef.current = deps;
+
+  const extensions: SlackExtensions = {};
+  const slack: SlackContext = { deps, sender, home, idempotency, logger, extensions };
+  registerSlackListeners(bolt, slack);
+  registerJobs(scheduler, { deps, idempotency, logger });
+  finishHttpApp(http, logger);
+
+  const me = await checkSlackIdentity(identity, logger);
+
+  const server = await listen(http, config.port, config.host);
+  if (socketReceiver) await bolt.start();
+  if (opts.scheduler?.enabled ?? config.scheduler.enabled) await scheduler.start();
+  await repairInterruptedSubmissions(deps).catch((err) =>
+    logger.warn('could not check for interrupted submissions', { err }),
+  );
+
+  let stopping: Promise<void> | null = null;
+  const stop = () => {
+    stopping ??= (async () => {
+      logger.info('shutting down: no new requests, finishing in-flight work');
+      await server.close();
+      if (socketReceiver)
+        await bolt.stop().catch((err: unknown) => logger.warn('socket mode stop failed', { err }));
+      const drained = await inflight.drain(15_000);
+      if (!drained)
+        logger.warn('some in-flight work did not finish within 15 s', { remaining: inflight.size });
+      await scheduler.stop().catch((err) => logger.warn('scheduler stop failed', { err }));
+      await conn.close().catch((err) => logger.warn('database close failed', { err }));
+      logger.info('stopped');
+    })();
+    return stopping;
+  };
+
+  return {
+    port: server.port,
+    url: `http://127.0.0.1:${server.port}`,
+    http: server,
+    bolt,
+    deps,
+    slack,
+    models,
+    conn: db,
+    db: info,
+    scheduler,
+    sender,
+    identity,
+    bot: me,
+    idempotency,
+    inflight,
+    stop,
+  };
+}

@@ -1,0 +1,66 @@
+import type { QueryFilter } from 'mongoose';
+import { isInRoles } from '../domain/policy.js';
+import { HOUR_MS } from '../domain/time.js';
+import type { ChangeDoc } from '../infra/db/models.js';
+import { type ChangeListItem, OPEN_STATUSES } from './list-changes.js';
+import type { Deps } from './ports.js';
+
+export interface HomeData {
+  userId: string;
+  pendingApprovals: ChangeListItem[];
+  pendingTotal: number;
+  myOpen: ChangeListItem[];
+  myOpenTotal: number;
+  overdue: ChangeListItem[];
+  now: Date;
+}
+
+const LIST = 12;
+
+/**
+ * What App Home shows one person: changes waiting for their decision, their own open changes and
+ * what each waits for, and overdue items (their own; everyone's for admins and security).
+ */
+export async function buildHome(deps: Deps, userId: string): Promise<HomeData> {
+  const now = deps.clock.now();
+  const policy = deps.policy.policy;
+  const membership = await deps.directory.membership();
+  const oversees = isInRoles(policy, membership, userId, [
+    ...policy.access.admins,
+    ...policy.access.securityAlerts,
+  ]);
+  const staleDeploy = new Date(now.getTime() - policy.reminders.verification.escalateAfterHours * HOUR_MS);
+  const mineFilter: QueryFilter<ChangeDoc> = {
+    requester: userId,
+    $or: [
+      { status: { $in: [...OPEN_STATUSES] } },
+      { emergency: true, retroDueAt: { $ne: null }, retroSubmittedAt: null },
+    ],
+  };
+  const overdueFilter: QueryFilter<ChangeDoc> = {
+    ...(oversees ? {} : { requester: userId }),
+    $or: [
+      { emergency: true, retroDueAt: { $lt: now }, retroSubmittedAt: null },
+      { status: 'deployed', deployedAt: { $lt: staleDeploy } },
+    ],
+  };
+  const pendingFilter: QueryFilter<ChangeDoc> = { status: 'pending_approval', currentApprovers: userId };
+  const [pending, pendingTotal, mine, myOpenTotal, overdue] = await Promise.all([
+    deps.changes.findDocs(pendingFilter, { limit: LIST, sort: { number: 1 } }),
+    deps.changes.countDocs(pendingFilter),
+    deps.changes.findDocs(mineFilter, { limit: LIST }),
+    deps.changes.countDocs(mineFilter),
+    deps.changes.findDocs(overdueFilter, { limit: LIST, sort: { number: 1 } }),
+  ]);
+  const items = (docs: typeof pending): ChangeListItem[] =>
+    docs.flatMap((doc) => (doc.state ? [{ doc, state: doc.state as ChangeListItem['state'] }] : []));
+  return {
+    userId,
+    pendingApprovals: items(pending),
+    pendingTotal,
+    myOpen: items(mine),
+    myOpenTotal,
+    overdue: items(overdue),
+    now,
+  };
+}

@@ -1,0 +1,139 @@
+import type { DomainError } from '../domain/errors.js';
+import {
+  applyEvent,
+  type ChangeState,
+  type Command,
+  decide,
+  isRecordedRefusal,
+} from '../domain/lifecycle.js';
+import type { StoredChangeEvent } from '../infra/db/change-repository.js';
+import { currentApprovers } from './current-approvers.js';
+import type { Deps } from './ports.js';
+
+export type CommandOutcome =
+  | { ok: true; state: ChangeState; event: StoredChangeEvent; replay: boolean }
+  | { ok: false; error: DomainError; state: ChangeState | null };
+
+const MAX_ATTEMPTS = 12;
+
+/**
+ * Runs one lifecycle command against a change: read the event log, let the domain decide, append
+ * the event (the unique indexes make the insert the commit point), update the projection, then
+ * notify. A lost race re-reads and decides again, so concurrent clicks yield one decision per stage.
+ */
+export async function executeCommand(
+  deps: Deps,
+  changeNumber: number,
+  cmd: Command,
+): Promise<CommandOutcome> {
+  const actor = 'actor' in cmd ? cmd.actor : 'system';
+  const log = deps.logger.child({ changeId: changeNumber, userId: actor, command: cmd.kind });
+  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+    const loaded = await deps.changes.load(changeNumber);
+    if (!loaded)
+      return {
+        ok: false,
+        error: { code: 'NOT_FOUND', message: `There is no change CR-${changeNumber}.` },
+        state: null,
+      };
+    const membership = await deps.directory.membership();
+    const now = deps.clock.now();
+    const policy = deps.policy.policy;
+    const decided = decide(loaded.state, cmd, { now, policy, membership });
+    if (!decided.ok) {
+      if ((cmd.kind === 'approve' || cmd.kind === 'reject') && isRecordedRefusal(decided.error.code)) {
+        await recordRefusal(deps, changeNumber, cmd.stageIndex, cmd.kind, actor, decided.error).catch((err) =>
+          log.warn('could not record the refused attempt', { err }),
+        );
+      }
+      return { ok: false, error: decided.error, state: loaded.state };
+    }
+    const res = await deps.changes.append(changeNumber, loaded.head, decided.value, {
+      actor,
+      at: now,
+      policyHash: deps.policy.hash,
+    });
+    if (res.kind === 'seq_conflict') {
+      await pause(attempt);
+      continue;
+    }
+    if (res.kind === 'slot_taken') {
+      if (res.existing.type === 'deployment_recorded') {
+        // The same idempotency key was recorded before: answer as the first time.
+        const again = await deps.changes.load(changeNumber);
+        return { ok: true, state: again!.state, event: res.existing, replay: true };
+      }
+      continue; // someone else decided this slot: re-read and decide again
+    }
+    const state = applyEvent(loaded.state, res.event);
+    await deps.changes.saveProjection(
+      state,
+      { seq: res.event.seq, hash: res.event.hash },
+      currentApprovers(state, policy, membership),
+    );
+    log.info('change event recorded', { event: res.event.type, seq: res.event.seq });
+    await notify(deps, { state, event: res.event, membership });
+    return { ok: true, state, event: res.event, replay: false };
+  }
+  return {
+    ok: false,
+    error: {
+      code: 'CONFLICT',
+      message: 'Too many people are acting on this change at once; please try again.',
+    },
+    state: null,
+  };
+}
+
+/** An `approval_refused` entry: who tried what, and why they were not allowed. */
+async function recordRefusal(
+  deps: Deps,
+  changeNumber: number,
+  stageIndex: number,
+  action: 'approve' | 'reject',
+  actor: string,
+  error: DomainError,
+) {
+  for (let attempt = 1; attempt <= 5; attempt++) {
+    const loaded = await deps.changes.load(changeNumber);
+    if (!loaded) return;
+    const stage = loaded.state.stages[stageIndex];
+    const res = await deps.changes.append(
+      changeNumber,
+      loaded.head,
+      {
+        type: 'approval_refused',
+        slot: null,
+        data: { stageIndex, stage: stage?.key ?? '?', action, code: error.code },
+      },
+      { actor, at: deps.clock.now(), policyHash: deps.policy.hash },
+    );
+    if (res.kind === 'appended') {
+      const state = applyEvent(loaded.state, res.event);
+      const membership = await deps.directory.membership();
+      await deps.changes.saveProjection(
+        state,
+        { seq: res.event.seq, hash: res.event.hash },
+        currentApprovers(state, deps.policy.policy, membership),
+      );
+      return;
+    }
+    await pause(attempt);
+  }
+}
+
+export async function notify(deps: Deps, change: Parameters<Deps['notifier']['changed']>[0]): Promise<void> {
+  try {
+    await deps.notifier.changed(change);
+  } catch (err) {
+    deps.logger.error('notification failed; the change itself is recorded', {
+      changeId: change.state.number,
+      event: change.event.type,
+      err,
+    });
+  }
+}
+
+function pause(attempt: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, Math.floor(Math.random() * 10 * attempt)));
+}

@@ -1,0 +1,36 @@
+import type { QueryFilter } from 'mongoose';
+import type { ChangeState } from '../domain/lifecycle.js';
+import type { ChangeDoc } from '../infra/db/models.js';
+import type { Deps } from './ports.js';
+
+export type ListScope = 'mine' | 'pending' | 'open';
+
+export const OPEN_STATUSES = ['pending_approval', 'approved', 'deployed'] as const;
+
+export interface ChangeListItem {
+  doc: ChangeDoc;
+  state: ChangeState;
+}
+
+/** `mine`: changes I raised; `pending`: changes waiting for my decision; `open`: everything not finished. */
+export async function listChanges(
+  deps: Deps,
+  userId: string,
+  scope: ListScope,
+  limit = 20,
+): Promise<{ items: ChangeListItem[]; total: number }> {
+  const filter: QueryFilter<ChangeDoc> =
+    scope === 'mine'
+      ? { requester: userId }
+      : scope === 'pending'
+        ? { status: 'pending_approval', currentApprovers: userId }
+        : { status: { $in: [...OPEN_STATUSES] } };
+  const [docs, total] = await Promise.all([
+    deps.changes.findDocs(filter, { limit }),
+    deps.changes.countDocs(filter),
+  ]);
+  return {
+    items: docs.flatMap((doc) => (doc.state ? [{ doc, state: doc.state as ChangeState }] : [])),
+    total,
+  };
+}

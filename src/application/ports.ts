@@ -1,0 +1,36 @@
+import type { LoadedPolicy } from '../config/policy.js';
+import type { ChangeState } from '../domain/lifecycle.js';
+import type { Membership } from '../domain/policy.js';
+import type { Clock } from '../domain/time.js';
+import type { ChangeRepository, StoredChangeEvent } from '../infra/db/change-repository.js';
+import type { ChangeDoc } from '../infra/db/models.js';
+import type { Logger } from '../infra/logger.js';
+
+/** Group memberships and time zones (Slack's directory, cached). */
+export interface Directory {
+  membership(): Promise<Membership>;
+  groupMembers(groupId: string): Promise<string[]>;
+  timezone(userId: string): Promise<string | null>;
+}
+
+export interface ChangeChange {
+  state: ChangeState;
+  event: StoredChangeEvent;
+  membership: Membership;
+}
+
+/** Side effects after a change's event is stored: Slack thread reply, root message update, DMs, App Home. */
+export interface ChangeNotifier {
+  changed(change: ChangeChange): Promise<void>;
+}
+
+export interface Deps {
+  clock: Clock;
+  logger: Logger;
+  policy: LoadedPolicy;
+  changes: ChangeRepository;
+  directory: Directory;
+  notifier: ChangeNotifier;
+}
+
+export type { ChangeDoc };

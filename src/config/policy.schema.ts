@@ -1,0 +1,277 @@
+import { z } from 'zod';
+import { type Policy, WEEKDAYS } from '../domain/policy.js';
+import { isValidTimeZone } from '../domain/time.js';
+
+/**
+ * The policy file's schema. Input is YAML (see src/config/default-policy.ts and policies/examples/),
+ * output is the domain's `Policy`. Cross-references (stages, roles, types) are checked too, and every
+ * problem is reported with its path so the loader can point at the line.
+ */
+
+const userId = z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'must be a Slack user id such as U0123ABCD');
+const groupId = z.string().regex(/^S[A-Z0-9]{2,}$/, 'must be a Slack user group id such as S0123ABCD');
+const channelId = z
+  .string()
+  .regex(/^[CGD][A-Z0-9]{2,}$/, 'must be a Slack channel id such as C0123ABCD')
+  .nullable()
+  .default(null);
+const key = z
+  .string()
+  .regex(/^[a-z][a-z0-9_-]{0,29}$/, 'must be lower case letters, digits, - or _ (at most 30)');
+const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time HH:mm such as 09:00');
+const timeZone = z.string().refine(isValidTimeZone, 'must be an IANA time zone such as Europe/London');
+const monthDay = z
+  .string()
+  .regex(/^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/, 'must be a month and day MM-DD such as 10-01');
+const localDateTime = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2})?$/, 'must be a date YYYY-MM-DD or date-time YYYY-MM-DDTHH:mm');
+
+const approvers = z
+  .strictObject({
+    anyone: z.boolean().default(false),
+    roles: z.array(key).default([]),
+    users: z.array(userId).default([]),
+    groups: z.array(groupId).default([]),
+  })
+  .refine((a) => a.anyone || a.roles.length + a.users.length + a.groups.length > 0, {
+    message: 'name at least one role, user or group, or set anyone: true',
+  });
+
+const stage = z.strictObject({
+  name: z.string().min(1).max(60),
+  description: z.string().max(500).default(''),
+  approvers,
+  marksStagingTested: z.boolean().default(false),
+});
+
+const typeStage = z.union([
+  key.transform((s) => ({ stage: s, when: 'always' as const })),
+  z.strictObject({ stage: key, when: z.enum(['always', 'security_impact', 'high_risk']).default('always') }),
+]);
+
+const changeType = z.strictObject({
+  name: z.string().min(1).max(60),
+  description: z.string().max(500).default(''),
+  form: z.enum(['full', 'emergency']).default('full'),
+  stages: z.array(typeStage).max(10).default([]),
+  retrospectiveDueHours: z
+    .number()
+    .positive()
+    .max(24 * 30)
+    .nullable()
+    .default(null),
+});
+
+const freeze = z
+  .strictObject({
+    name: z.string().min(1).max(60),
+    timezone: timeZone.optional(),
+    yearly: z.strictObject({ start: monthDay, end: monthDay }).optional(),
+    fixed: z.strictObject({ start: localDateTime, end: localDateTime }).optional(),
+    blocks: z.array(key).min(1),
+    exceptionRoles: z.array(key).default([]),
+  })
+  .refine((f) => (f.yearly ? 1 : 0) + (f.fixed ? 1 : 0) === 1, {
+    message: 'give exactly one of yearly: {start, end} or fixed: {start, end}',
+  })
+  .refine((f) => !f.fixed || f.fixed.start < f.fixed.end, {
+    message: 'fixed.end must be after fixed.start',
+    path: ['fixed', 'end'],
+  })
+  .refine((f) => !f.yearly || f.yearly.start !== f.yearly.end, {
+    message: 'yearly start and end must differ',
+    path: ['yearly', 'end'],
+  });
+
+const reminders = z.strictObject({
+  pendingApproval: z
+    .strictObject({
+      firstAfterBusinessHours: z.number().min(0).max(200).default(4),
+      everyHours: z
+        .number()
+        .positive()
+        .max(24 * 14)
+        .default(24),
+      maxReminders: z.number().int().min(0).max(20).default(2),
+    })
+    .default({ firstAfterBusinessHours: 4, everyHours: 24, maxReminders: 2 }),
+  upcomingWindow: z
+    .strictObject({
+      beforeMinutes: z
+        .number()
+        .int()
+        .min(1)
+        .max(24 * 60)
+        .default(60),
+    })
+    .default({ beforeMinutes: 60 }),
+  verification: z
+    .strictObject({
+      firstAfterMinutes: z
+        .number()
+        .int()
+        .min(1)
+        .max(24 * 60)
+        .default(60),
+      everyHours: z.number().positive().max(48).default(4),
+      escalateAfterHours: z
+        .number()
+        .positive()
+        .max(24 * 14)
+        .default(24),
+    })
+    .default({ firstAfterMinutes: 60, everyHours: 4, escalateAfterHours: 24 }),
+  retrospective: z
+    .strictObject({
+      beforeDueHours: z
+        .array(
+          z
+            .number()
+            .positive()
+            .max(24 * 30),
+        )
+        .max(5)
+        .default([24, 4]),
+      escalateEveryHours: z
+        .number()
+        .positive()
+        .max(24 * 14)
+        .default(24),
+    })
+    .default({ beforeDueHours: [24, 4], escalateEveryHours: 24 }),
+  digest: z
+    .strictObject({ enabled: z.boolean().default(false), at: hhmm.default('09:00') })
+    .default({ enabled: false, at: '09:00' }),
+});
+
+const REMINDER_DEFAULTS = reminders.parse({
+  pendingApproval: {},
+  upcomingWindow: {},
+  verification: {},
+  retrospective: {},
+  digest: {},
+});
+
+export const policySchema = z
+  .strictObject({
+    version: z.literal(1),
+    organisation: z.string().min(1).max(100).default('Changegate'),
+    timezone: timeZone.default('UTC'),
+    channels: z
+      .strictObject({ approvals: channelId, reports: channelId, security: channelId })
+      .default({ approvals: null, reports: null, security: null }),
+    roles: z
+      .record(
+        key,
+        z.strictObject({ users: z.array(userId).default([]), groups: z.array(groupId).default([]) }),
+      )
+      .default({}),
+    stages: z.record(key, stage),
+    types: z
+      .record(key, changeType)
+      .refine((t) => Object.keys(t).length > 0, 'define at least one change type'),
+    separationOfDuties: z
+      .strictObject({ oneStagePerPerson: z.boolean().default(true) })
+      .default({ oneStagePerPerson: true }),
+    freezes: z.array(freeze).default([]),
+    productionEnvironments: z
+      .array(z.string().min(1).max(40).toLowerCase())
+      .min(1)
+      .default(['production', 'prod']),
+    workingHours: z
+      .strictObject({
+        days: z.array(z.enum(WEEKDAYS)).min(1).default(['mon', 'tue', 'wed', 'thu', 'fri']),
+        start: hhmm.default('09:00'),
+        end: hhmm.default('17:00'),
+      })
+      .refine((w) => w.start < w.end, { message: 'end must be after start', path: ['end'] })
+      .default({ days: ['mon', 'tue', 'wed', 'thu', 'fri'], start: '09:00', end: '17:00' }),
+    reminders: reminders.default(REMINDER_DEFAULTS),
+    access: z
+      .strictObject({
+        seeAllChanges: z.array(key).default([]),
+        admins: z.array(key).default([]),
+        securityAlerts: z.array(key).default([]),
+        deployers: z.array(key).default([]),
+      })
+      .default({ seeAllChanges: [], admins: [], securityAlerts: [], deployers: [] }),
+  })
+  .superRefine((p, ctx) => {
+    const roleExists = (r: string, path: (string | number)[]) => {
+      if (!p.roles[r])
+        ctx.addIssue({ code: 'custom', message: `unknown role "${r}" (define it under roles)`, path });
+    };
+    for (const [sk, s] of Object.entries(p.stages)) {
+      s.approvers.roles.forEach((r, i) => {
+        roleExists(r, ['stages', sk, 'approvers', 'roles', i]);
+      });
+    }
+    for (const [tk, t] of Object.entries(p.types)) {
+      const seen = new Set<string>();
+      t.stages.forEach((ts, i) => {
+        if (!p.stages[ts.stage]) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `unknown stage "${ts.stage}" (define it under stages)`,
+            path: ['types', tk, 'stages', i],
+          });
+        }
+        if (seen.has(ts.stage)) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `stage "${ts.stage}" is listed twice`,
+            path: ['types', tk, 'stages', i],
+          });
+        }
+        seen.add(ts.stage);
+      });
+      if (t.form === 'emergency' && t.retrospectiveDueHours === null) {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'an emergency type needs retrospectiveDueHours',
+          path: ['types', tk, 'form'],
+        });
+      }
+    }
+    p.freezes.forEach((f, i) => {
+      f.blocks.forEach((t, j) => {
+        if (!p.types[t])
+          ctx.addIssue({
+            code: 'custom',
+            message: `unknown change type "${t}"`,
+            path: ['freezes', i, 'blocks', j],
+          });
+      });
+      f.exceptionRoles.forEach((r, j) => {
+        roleExists(r, ['freezes', i, 'exceptionRoles', j]);
+      });
+      if (p.freezes.findIndex((o) => o.name === f.name) !== i) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `freeze name "${f.name}" is used twice`,
+          path: ['freezes', i, 'name'],
+        });
+      }
+    });
+    for (const [k, roles] of Object.entries(p.access))
+      roles.forEach((r, i) => {
+        roleExists(r, ['access', k, i]);
+      });
+  })
+  .transform(
+    (p): Policy => ({
+      ...p,
+      freezes: p.freezes.map((f) => ({
+        name: f.name,
+        timezone: f.timezone ?? p.timezone,
+        window: f.yearly
+          ? { kind: 'yearly' as const, start: f.yearly.start, end: f.yearly.end }
+          : { kind: 'fixed' as const, start: f.fixed!.start, end: f.fixed!.end },
+        blocks: f.blocks,
+        exceptionRoles: f.exceptionRoles,
+      })),
+    }),
+  );
+
+export type PolicyInput = z.input<typeof policySchema>;

@@ -1,0 +1,740 @@
+import { type ChangeRequest, type PlannedStage, planStages, type StagingTested } from './change.js';
+import { type DomainErrorCode, fail, ok, type Result } from './errors.js';
+import { blockingFreezes, type FreezeOccurrence } from './freeze.js';
+import {
+  isInRoles,
+  type Membership,
+  matchesApproverSpec,
+  type Policy,
+  type RiskLevel,
+  type SecurityFlag,
+} from './policy.js';
+import { HOUR_MS } from './time.js';
+
+/**
+ * The change lifecycle as a pure state machine over an append-only event log:
+ * `decide(state, command, ctx)` returns the event to append (or a coded refusal) and
+ * `applyEvent(state, event)` folds an event into the state. Persisting and side effects live elsewhere.
+ *
+ *   pending_approval ──approve (last stage)──▶ approved ──deployed──▶ deployed ──verified──▶ verified
+ *        │   └─reject──▶ rejected                 │                       └──rolled back──▶ rolled_back
+ *        └─cancel──▶ cancelled ◀──cancel──────────┘
+ */
+
+export const CHANGE_STATUSES = [
+  'pending_approval',
+  'approved',
+  'rejected',
+  'cancelled',
+  'deployed',
+  'verified',
+  'rolled_back',
+] as const;
+export type ChangeStatus = (typeof CHANGE_STATUSES)[number];
+
+export const DEPLOYMENT_STATUSES = ['started', 'succeeded', 'failed'] as const;
+export type DeploymentStatus = (typeof DEPLOYMENT_STATUSES)[number];
+
+/** JSON-safe form of a request, as stored inside the hashed `submitted` event. */
+export interface SerializedRequest extends Omit<ChangeRequest, 'plannedStart' | 'plannedEnd'> {
+  plannedStart: string | null;
+  plannedEnd: string | null;
+}
+
+export interface Retrospective {
+  whatChanged: string;
+  why: string;
+  approval: string;
+  rootCause: string;
+  preventable: string;
+  followUps: string;
+}
+
+export type UnauthorisedReason = 'not_approved' | 'freeze';
+
+export type EventBody =
+  | {
+      type: 'submitted';
+      data: {
+        request: SerializedRequest;
+        typeName: string;
+        stages: PlannedStage[];
+        emergency: boolean;
+        retroDueHours: number | null;
+        source: 'slack' | 'api';
+        autoApproved: boolean;
+      };
+    }
+  | {
+      type: 'stage_approved';
+      data: { stageIndex: number; stage: string; stageName: string; comment: string };
+    }
+  | { type: 'rejected'; data: { stageIndex: number; stage: string; stageName: string; reason: string } }
+  | {
+      type: 'approval_refused';
+      data: { stageIndex: number; stage: string; action: 'approve' | 'reject'; code: DomainErrorCode };
+    }
+  | { type: 'freeze_exception_granted'; data: { freeze: string; reason: string } }
+  | { type: 'cancelled'; data: { reason: string } }
+  | {
+      type: 'deployment_recorded';
+      data: {
+        environment: string;
+        status: DeploymentStatus;
+        commit: string | null;
+        pipelineUrl: string | null;
+        source: 'slack' | 'api';
+        production: boolean;
+        unauthorised: boolean;
+        reasons: UnauthorisedReason[];
+      };
+    }
+  | { type: 'verified'; data: { outcome: 'ok' | 'rolled_back'; issues: string } }
+  | { type: 'retro_submitted'; data: Retrospective }
+  | { type: 'retro_overdue'; data: { dueAt: string } };
+
+export type EventType = EventBody['type'];
+
+export type ChangeEvent = EventBody & {
+  changeNumber: number;
+  seq: number;
+  slot: string;
+  actor: string;
+  at: Date;
+  policyHash: string;
+};
+
+/** What `decide` returns: the event body plus its uniqueness slot (null: any free sequence number). */
+export type EventDraft = EventBody & { slot: string | null };
+
+export interface Decision {
+  stageIndex: number;
+  stage: string;
+  stageName: string;
+  outcome: 'approved' | 'rejected';
+  by: string;
+  at: Date;
+  note: string;
+}
+
+export interface Deployment {
+  seq: number;
+  environment: string;
+  status: DeploymentStatus;
+  production: boolean;
+  at: Date;
+  by: string;
+  commit: string | null;
+  pipelineUrl: string | null;
+  source: 'slack' | 'api';
+  unauthorised: boolean;
+  reasons: UnauthorisedReason[];
+}
+
+export interface ChangeState {
+  number: number;
+  type: string;
+  typeName: string;
+  emergency: boolean;
+  retroDueHours: number | null;
+  requester: string;
+  request: ChangeRequest;
+  source: 'slack' | 'api';
+  policyHash: string;
+  submittedAt: Date;
+  status: ChangeStatus;
+  stages: PlannedStage[];
+  decisions: Decision[];
+  currentStage: number | null;
+  stageStartedAt: Date | null;
+  approvedAt: Date | null;
+  exceptions: { freeze: string; by: string; at: Date; reason: string }[];
+  deployments: Deployment[];
+  deployedAt: Date | null;
+  deployedBy: string | null;
+  verification: { outcome: 'ok' | 'rolled_back'; by: string; at: Date; issues: string } | null;
+  retro: {
+    dueAt: Date | null;
+    submittedAt: Date | null;
+    by: string | null;
+    answers: Retrospective | null;
+    overdueFlaggedAt: Date | null;
+  };
+  cancellation: { by: string; at: Date; reason: string } | null;
+  refusedAttempts: number;
+  seq: number;
+  updatedAt: Date;
+}
+
+export interface DecideContext {
+  now: Date;
+  policy: Policy;
+  membership: Membership;
+}
+
+export type Command =
+  | { kind: 'approve'; stageIndex: number; actor: string; comment?: string }
+  | { kind: 'reject'; stageIndex: number; actor: string; reason: string }
+  | { kind: 'grant_exception'; actor: string; freeze: string; reason: string }
+  | { kind: 'cancel'; actor: string; reason: string }
+  | {
+      kind: 'record_deployment';
+      actor: string;
+      environment: string;
+      status: DeploymentStatus;
+      commit: string | null;
+      pipelineUrl: string | null;
+      source: 'slack' | 'api';
+      idempotencyKey: string | null;
+    }
+  | { kind: 'verify'; actor: string; outcome: 'ok' | 'rolled_back'; issues: string }
+  | { kind: 'submit_retro'; actor: string; answers: Retrospective }
+  | { kind: 'flag_retro_overdue' };
+
+// ---------------------------------------------------------------------------------------------
+// Serialisation of the request inside the hashed event
+
+export function serializeRequest(r: ChangeRequest): SerializedRequest {
+  return {
+    ...r,
+    plannedStart: r.plannedStart ? r.plannedStart.toISOString() : null,
+    plannedEnd: r.plannedEnd ? r.plannedEnd.toISOString() : null,
+  };
+}
+
+export function deserializeRequest(r: SerializedRequest): ChangeRequest {
+  return {
+    ...r,
+    plannedStart: r.plannedStart ? new Date(r.plannedStart) : null,
+    plannedEnd: r.plannedEnd ? new Date(r.plannedEnd) : null,
+  };
+}
+
+/** The `submitted` event for a new change. */
+export function submissionDraft(policy: Policy, request: ChangeRequest, source: 'slack' | 'api'): EventDraft {
+  const type = policy.types[request.type];
+  const stages = planStages(policy, request);
+  return {
+    type: 'submitted',
+    slot: 'submitted',
+    data: {
+      request: serializeRequest(request),
+      typeName: type?.name ?? request.type,
+      stages,
+      emergency: type?.form === 'emergency',
+      retroDueHours: type?.retrospectiveDueHours ?? null,
+      source,
+      autoApproved: stages.length === 0,
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Folding events into state
+
+export function applyEvent(state: ChangeState | null, e: ChangeEvent): ChangeState {
+  if (e.type === 'submitted') {
+    const d = e.data;
+    return {
+      number: e.changeNumber,
+      type: d.request.type,
+      typeName: d.typeName,
+      emergency: d.emergency,
+      retroDueHours: d.retroDueHours,
+      requester: e.actor,
+      request: deserializeRequest(d.request),
+      source: d.source,
+      policyHash: e.policyHash,
+      submittedAt: e.at,
+      status: d.autoApproved ? 'approved' : 'pending_approval',
+      stages: d.stages,
+      decisions: [],
+      currentStage: d.autoApproved ? null : 0,
+      stageStartedAt: d.autoApproved ? null : e.at,
+      approvedAt: d.autoApproved ? e.at : null,
+      exceptions: [],
+      deployments: [],
+      deployedAt: null,
+      deployedBy: null,
+      verification: null,
+      retro: { dueAt: null, submittedAt: null, by: null, answers: null, overdueFlaggedAt: null },
+      cancellation: null,
+      refusedAttempts: 0,
+      seq: e.seq,
+      updatedAt: e.at,
+    };
+  }
+  if (!state) throw new Error(`event ${e.type} (seq ${e.seq}) before the change was submitted`);
+  const s: ChangeState = { ...state, seq: e.seq, updatedAt: e.at };
+  switch (e.type) {
+    case 'stage_approved': {
+      s.decisions = [
+        ...s.decisions,
+        {
+          stageIndex: e.data.stageIndex,
+          stage: e.data.stage,
+          stageName: e.data.stageName,
+          outcome: 'approved',
+          by: e.actor,
+          at: e.at,
+          note: e.data.comment,
+        },
+      ];
+      const next = e.data.stageIndex + 1;
+      if (next >= s.stages.length) {
+        s.status = 'approved';
+        s.currentStage = null;
+        s.stageStartedAt = null;
+        s.approvedAt = e.at;
+      } else {
+        s.currentStage = next;
+        s.stageStartedAt = e.at;
+      }
+      return s;
+    }
+    case 'rejected':
+      s.decisions = [
+        ...s.decisions,
+        {
+          stageIndex: e.data.stageIndex,
+          stage: e.data.stage,
+          stageName: e.data.stageName,
+          outcome: 'rejected',
+          by: e.actor,
+          at: e.at,
+          note: e.data.reason,
+        },
+      ];
+      s.status = 'rejected';
+      s.currentStage = null;
+      s.stageStartedAt = null;
+      return s;
+    case 'approval_refused':
+      s.refusedAttempts += 1;
+      return s;
+    case 'freeze_exception_granted':
+      s.exceptions = [
+        ...s.exceptions,
+        { freeze: e.data.freeze, by: e.actor, at: e.at, reason: e.data.reason },
+      ];
+      return s;
+    case 'cancelled':
+      s.status = 'cancelled';
+      s.currentStage = null;
+      s.stageStartedAt = null;
+      s.cancellation = { by: e.actor, at: e.at, reason: e.data.reason };
+      return s;
+    case 'deployment_recorded': {
+      const d = e.data;
+      s.deployments = [
+        ...s.deployments,
+        {
+          seq: e.seq,
+          environment: d.environment,
+          status: d.status,
+          production: d.production,
+          at: e.at,
+          by: e.actor,
+          commit: d.commit,
+          pipelineUrl: d.pipelineUrl,
+          source: d.source,
+          unauthorised: d.unauthorised,
+          reasons: d.reasons,
+        },
+      ];
+      if (d.production && d.status === 'succeeded' && !d.reasons.includes('not_approved')) {
+        s.status = 'deployed';
+        s.deployedAt = e.at;
+        s.deployedBy = e.actor;
+        s.verification = null;
+        if (s.retroDueHours !== null && s.retro.dueAt === null) {
+          s.retro = { ...s.retro, dueAt: new Date(e.at.getTime() + s.retroDueHours * HOUR_MS) };
+        }
+      }
+      return s;
+    }
+    case 'verified':
+      s.status = e.data.outcome === 'ok' ? 'verified' : 'rolled_back';
+      s.verification = { outcome: e.data.outcome, by: e.actor, at: e.at, issues: e.data.issues };
+      return s;
+    case 'retro_submitted':
+      s.retro = { ...s.retro, submittedAt: e.at, by: e.actor, answers: e.data };
+      return s;
+    case 'retro_overdue':
+      s.retro = { ...s.retro, overdueFlaggedAt: e.at };
+      return s;
+  }
+}
+
+export function foldEvents(events: readonly ChangeEvent[]): ChangeState | null {
+  let state: ChangeState | null = null;
+  for (const e of [...events].sort((a, b) => a.seq - b.seq)) state = applyEvent(state, e);
+  return state;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Queries on state
+
+export function isTerminal(s: ChangeState): boolean {
+  return (
+    s.status === 'rejected' ||
+    s.status === 'cancelled' ||
+    s.status === 'verified' ||
+    s.status === 'rolled_back'
+  );
+}
+
+export function currentStage(s: ChangeState): PlannedStage | null {
+  return s.currentStage === null ? null : (s.stages[s.currentStage] ?? null);
+}
+
+/** The window the change plans to run in, or the instant `now` when it has none. */
+export function plannedInterval(s: Pick<ChangeState, 'request'>, now: Date): [Date, Date] {
+  const start = s.request.plannedStart ?? now;
+  const end = s.request.plannedEnd ?? start;
+  return [start, end];
+}
+
+/** Freezes that block this change over [from, to] and for which no exception was granted. */
+export function unexcusedFreezes(
+  s: ChangeState,
+  policy: Policy,
+  from: Date,
+  to: Date = from,
+): FreezeOccurrence[] {
+  return blockingFreezes(policy, s.type, from, to).filter(
+    (f) => !s.exceptions.some((x) => x.freeze === f.name),
+  );
+}
+
+export function isProductionEnvironment(policy: Policy, environment: string): boolean {
+  return policy.productionEnvironments.includes(environment.toLowerCase());
+}
+
+export function stagingTested(s: ChangeState): StagingTested | null {
+  const qa = s.decisions.find((d) => d.outcome === 'approved' && s.stages[d.stageIndex]?.marksStagingTested);
+  if (qa) return 'yes';
+  return s.request.stagingTested;
+}
+
+export function retroState(
+  s: ChangeState,
+  now: Date,
+): 'not_required' | 'not_due_yet' | 'pending' | 'overdue' | 'on_time' | 'late' {
+  if (s.retroDueHours === null) return 'not_required';
+  const due = s.retro.dueAt;
+  if (!due) return 'not_due_yet';
+  if (s.retro.submittedAt) return s.retro.submittedAt <= due ? 'on_time' : 'late';
+  return now > due ? 'overdue' : 'pending';
+}
+
+/** A short sentence of what the change waits for, for App Home and lists. */
+export function waitingFor(s: ChangeState, now: Date): string {
+  switch (s.status) {
+    case 'pending_approval':
+      return `${currentStage(s)?.name ?? 'approval'}`;
+    case 'approved':
+      return 'deployment';
+    case 'deployed':
+      return 'post-deployment verification';
+    default: {
+      const r = retroState(s, now);
+      if (r === 'pending' || r === 'overdue')
+        return r === 'overdue' ? 'retrospective (overdue)' : 'retrospective';
+      return 'nothing';
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Deciding commands
+
+const REFUSALS_TO_RECORD: ReadonlySet<DomainErrorCode> = new Set([
+  'SELF_APPROVAL_FORBIDDEN',
+  'NOT_AN_APPROVER',
+  'SEPARATION_OF_DUTIES',
+  'FROZEN',
+]);
+
+/** Refusals worth an `approval_refused` entry in the audit trail (someone tried and was not allowed). */
+export function isRecordedRefusal(code: DomainErrorCode): boolean {
+  return REFUSALS_TO_RECORD.has(code);
+}
+
+function checkApprover(
+  s: ChangeState,
+  stageIndex: number,
+  actor: string,
+  ctx: DecideContext,
+): Result<PlannedStage> {
+  if (s.status !== 'pending_approval' || s.currentStage === null) {
+    const decided = s.decisions.find((d) => d.stageIndex === stageIndex);
+    if (decided) {
+      return fail(
+        'ALREADY_DECIDED_STAGE',
+        `${decided.stageName} was already ${decided.outcome} by <@${decided.by}>.`,
+        {
+          by: decided.by,
+          outcome: decided.outcome,
+          stage: decided.stageName,
+        },
+      );
+    }
+    return fail(
+      'NOT_PENDING',
+      `This change is ${s.status.replace('_', ' ')}, so it no longer takes decisions.`,
+      { status: s.status },
+    );
+  }
+  if (stageIndex < s.currentStage) {
+    const decided = s.decisions.find((d) => d.stageIndex === stageIndex);
+    return fail(
+      'ALREADY_DECIDED_STAGE',
+      `${decided?.stageName ?? 'This stage'} was already ${decided?.outcome ?? 'decided'}.`,
+      {
+        by: decided?.by,
+        outcome: decided?.outcome,
+        stage: decided?.stageName,
+      },
+    );
+  }
+  if (stageIndex !== s.currentStage) {
+    return fail(
+      'STAGE_NOT_CURRENT',
+      `That stage is not open yet: the change is waiting for ${s.stages[s.currentStage]?.name}.`,
+    );
+  }
+  const stage = s.stages[stageIndex]!;
+  if (actor === s.requester) {
+    return fail(
+      'SELF_APPROVAL_FORBIDDEN',
+      'You raised this change, so you cannot approve or reject it yourself (separation of duties).',
+    );
+  }
+  if (!matchesApproverSpec(ctx.policy, ctx.membership, stage.approvers, actor)) {
+    return fail('NOT_AN_APPROVER', `You are not an approver for the ${stage.name} stage.`, {
+      stage: stage.name,
+    });
+  }
+  if (ctx.policy.separationOfDuties.oneStagePerPerson) {
+    const earlier = s.decisions.find((d) => d.by === actor);
+    if (earlier) {
+      return fail(
+        'SEPARATION_OF_DUTIES',
+        `You already signed off ${earlier.stageName} on this change; another person must decide ${stage.name}.`,
+        { stage: stage.name, earlier: earlier.stageName },
+      );
+    }
+  }
+  return ok(stage);
+}
+
+function canOperate(s: ChangeState, actor: string, ctx: DecideContext): boolean {
+  if (actor === s.requester) return true;
+  if (s.decisions.some((d) => d.by === actor)) return true;
+  if (s.deployments.some((d) => d.by === actor)) return true;
+  return isInRoles(ctx.policy, ctx.membership, actor, [
+    ...ctx.policy.access.deployers,
+    ...ctx.policy.access.admins,
+  ]);
+}
+
+function required(text: string): boolean {
+  return text.trim().length > 0;
+}
+
+export function decide(s: ChangeState, cmd: Command, ctx: DecideContext): Result<EventDraft> {
+  switch (cmd.kind) {
+    case 'approve': {
+      const stage = checkApprover(s, cmd.stageIndex, cmd.actor, ctx);
+      if (!stage.ok) return stage;
+      const [from, to] = plannedInterval(s, ctx.now);
+      const frozen = [
+        ...unexcusedFreezes(s, ctx.policy, from, to),
+        ...unexcusedFreezes(s, ctx.policy, ctx.now),
+      ];
+      if (frozen.length > 0) {
+        const names = [...new Set(frozen.map((f) => f.name))];
+        return fail(
+          'FROZEN',
+          `${s.typeName} changes are frozen (${names.join(', ')}). Approval needs a freeze exception first.`,
+          { freezes: names },
+        );
+      }
+      return ok({
+        type: 'stage_approved',
+        slot: `stage:${cmd.stageIndex}`,
+        data: {
+          stageIndex: cmd.stageIndex,
+          stage: stage.value.key,
+          stageName: stage.value.name,
+          comment: cmd.comment?.trim() ?? '',
+        },
+      });
+    }
+    case 'reject': {
+      const stage = checkApprover(s, cmd.stageIndex, cmd.actor, ctx);
+      if (!stage.ok) return stage;
+      if (!required(cmd.reason)) return fail('REASON_REQUIRED', 'Please give a reason for the rejection.');
+      return ok({
+        type: 'rejected',
+        slot: `stage:${cmd.stageIndex}`,
+        data: {
+          stageIndex: cmd.stageIndex,
+          stage: stage.value.key,
+          stageName: stage.value.name,
+          reason: cmd.reason.trim(),
+        },
+      });
+    }
+    case 'grant_exception': {
+      if (s.status !== 'pending_approval' && s.status !== 'approved') {
+        return fail(
+          'INVALID_STATE',
+          `A freeze exception can only be granted before deployment (the change is ${s.status.replace('_', ' ')}).`,
+        );
+      }
+      const def = ctx.policy.freezes.find((f) => f.name === cmd.freeze);
+      if (!def?.blocks.includes(s.type)) {
+        return fail('NOT_FROZEN', `The freeze "${cmd.freeze}" does not block ${s.typeName} changes.`);
+      }
+      if (s.exceptions.some((x) => x.freeze === def.name)) {
+        return fail('EXCEPTION_EXISTS', `An exception for ${def.name} was already granted.`);
+      }
+      if (cmd.actor === s.requester) {
+        return fail(
+          'SELF_APPROVAL_FORBIDDEN',
+          'You raised this change, so you cannot grant it a freeze exception yourself.',
+        );
+      }
+      if (!isInRoles(ctx.policy, ctx.membership, cmd.actor, def.exceptionRoles)) {
+        return fail(
+          'NOT_ALLOWED',
+          `Only ${def.exceptionRoles.join(' or ')} may grant an exception to ${def.name}.`,
+        );
+      }
+      if (!required(cmd.reason)) return fail('REASON_REQUIRED', 'A freeze exception needs a reason.');
+      return ok({
+        type: 'freeze_exception_granted',
+        slot: `exception:${def.name}`,
+        data: { freeze: def.name, reason: cmd.reason.trim() },
+      });
+    }
+    case 'cancel': {
+      if (s.status !== 'pending_approval' && s.status !== 'approved') {
+        return fail(
+          'INVALID_STATE',
+          `Only changes that are not yet deployed can be cancelled (this one is ${s.status.replace('_', ' ')}).`,
+        );
+      }
+      const admin = isInRoles(ctx.policy, ctx.membership, cmd.actor, ctx.policy.access.admins);
+      if (cmd.actor !== s.requester && !admin) {
+        return fail('NOT_ALLOWED', 'Only the requester (or a Changegate admin) can cancel this change.');
+      }
+      return ok({ type: 'cancelled', slot: 'cancelled', data: { reason: cmd.reason.trim() } });
+    }
+    case 'record_deployment': {
+      const production = isProductionEnvironment(ctx.policy, cmd.environment);
+      const reasons: UnauthorisedReason[] = [];
+      if (production) {
+        const approved = s.status === 'approved' || s.status === 'deployed' || s.status === 'verified';
+        if (!approved) reasons.push('not_approved');
+        if (unexcusedFreezes(s, ctx.policy, ctx.now).length > 0) reasons.push('freeze');
+      }
+      const slot = cmd.idempotencyKey ? `deploy:${cmd.idempotencyKey}` : null;
+      const draft: EventDraft = {
+        type: 'deployment_recorded',
+        slot,
+        data: {
+          environment: cmd.environment,
+          status: cmd.status,
+          commit: cmd.commit,
+          pipelineUrl: cmd.pipelineUrl,
+          source: cmd.source,
+          production,
+          unauthorised: reasons.length > 0 && cmd.status !== 'failed',
+          reasons,
+        },
+      };
+      if (cmd.source === 'api') return ok(draft); // pipelines are never refused: what happened is recorded, flagged
+      if (s.status !== 'approved') {
+        return fail(
+          'INVALID_STATE',
+          s.status === 'pending_approval'
+            ? 'This change is not approved yet, so its deployment cannot be recorded.'
+            : `This change is ${s.status.replace('_', ' ')}; a deployment can only be recorded for an approved change.`,
+        );
+      }
+      if (!canOperate(s, cmd.actor, ctx)) {
+        return fail(
+          'NOT_ALLOWED',
+          'Only the requester, an approver of this change or a deployer can record its deployment.',
+        );
+      }
+      if (reasons.includes('freeze')) {
+        const names = unexcusedFreezes(s, ctx.policy, ctx.now).map((f) => f.name);
+        return fail(
+          'FROZEN',
+          `Deployments of ${s.typeName} changes are frozen now (${names.join(', ')}); an exception is needed.`,
+          { freezes: names },
+        );
+      }
+      return ok(draft);
+    }
+    case 'verify': {
+      if (s.status !== 'deployed') {
+        return fail(
+          'INVALID_STATE',
+          s.status === 'verified' || s.status === 'rolled_back'
+            ? 'This deployment was already verified.'
+            : 'Only a deployed change can be verified.',
+        );
+      }
+      if (!canOperate(s, cmd.actor, ctx)) {
+        return fail(
+          'NOT_ALLOWED',
+          'Only the requester, an approver of this change or its deployer can verify it.',
+        );
+      }
+      if (cmd.outcome === 'rolled_back' && !required(cmd.issues)) {
+        return fail('REASON_REQUIRED', 'Please describe the issues that led to the rollback.');
+      }
+      const last = [...s.deployments].reverse().find((d) => d.production && d.status === 'succeeded');
+      return ok({
+        type: 'verified',
+        slot: `verify:${last?.seq ?? 0}`,
+        data: { outcome: cmd.outcome, issues: cmd.issues.trim() },
+      });
+    }
+    case 'submit_retro': {
+      if (s.retroDueHours === null)
+        return fail('RETRO_NOT_REQUIRED', `${s.typeName} changes need no retrospective.`);
+      if (s.retro.submittedAt)
+        return fail('RETRO_ALREADY_SUBMITTED', 'The retrospective was already submitted.');
+      if (!s.deployedAt)
+        return fail('INVALID_STATE', 'Record the deployment first; the retrospective follows it.');
+      const admin = isInRoles(ctx.policy, ctx.membership, cmd.actor, ctx.policy.access.admins);
+      if (cmd.actor !== s.requester && !admin) {
+        return fail('NOT_ALLOWED', 'The retrospective is written by the requester of the change.');
+      }
+      const a = cmd.answers;
+      if (![a.whatChanged, a.why, a.approval, a.rootCause].every(required)) {
+        return fail(
+          'VALIDATION',
+          'What changed, why, the approval received and the root cause are required.',
+        );
+      }
+      return ok({ type: 'retro_submitted', slot: 'retro', data: a });
+    }
+    case 'flag_retro_overdue': {
+      const due = s.retro.dueAt;
+      if (!due || s.retro.submittedAt || s.retro.overdueFlaggedAt || ctx.now <= due) {
+        return fail('INVALID_STATE', 'The retrospective is not overdue.');
+      }
+      return ok({ type: 'retro_overdue', slot: 'retro_overdue', data: { dueAt: due.toISOString() } });
+    }
+  }
+}
+
+// Re-exported for adapters that show request details.
+export type { RiskLevel, SecurityFlag };

@@ -1,0 +1,199 @@
+/**
+ * The policy as the domain sees it: plain data, already validated (see src/config/policy.schema.ts).
+ * Written by an organisation in YAML; every change stores the hash of the policy it was decided under.
+ */
+
+export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+export type Weekday = (typeof WEEKDAYS)[number];
+
+export const SECURITY_FLAGS = [
+  'auth',
+  'encryption',
+  'data_access',
+  'third_party',
+  'regulated_data',
+  'security_controls',
+] as const;
+export type SecurityFlag = (typeof SECURITY_FLAGS)[number];
+
+export const SECURITY_FLAG_LABELS: Record<SecurityFlag, string> = {
+  auth: 'Authentication / authorisation',
+  encryption: 'Encryption',
+  data_access: 'Data access',
+  third_party: 'Third-party integration',
+  regulated_data: 'Regulated or personal data',
+  security_controls: 'Security controls',
+};
+
+export const RISK_LEVELS = ['low', 'medium', 'high'] as const;
+export type RiskLevel = (typeof RISK_LEVELS)[number];
+
+/** Who may approve a stage. `anyone` means any workspace member other than the requester (peer review). */
+export interface ApproverSpec {
+  anyone: boolean;
+  roles: string[];
+  users: string[];
+  groups: string[];
+}
+
+export interface StageDef {
+  name: string;
+  description: string;
+  approvers: ApproverSpec;
+  /** A QA sign-off: approving it records that the change was tested in staging. */
+  marksStagingTested: boolean;
+}
+
+export type StageCondition = 'always' | 'security_impact' | 'high_risk';
+
+export interface TypeStage {
+  stage: string;
+  when: StageCondition;
+}
+
+export interface ChangeTypeDef {
+  name: string;
+  description: string;
+  /** `emergency` asks only what must be known up front; the rest goes into the retrospective. */
+  form: 'full' | 'emergency';
+  stages: TypeStage[];
+  /** Emergency changes: a retrospective is due this many hours after deployment. */
+  retrospectiveDueHours: number | null;
+}
+
+export interface RoleDef {
+  users: string[];
+  groups: string[];
+}
+
+export type FreezeWindow =
+  | { kind: 'yearly'; start: string; end: string } // MM-DD, end exclusive; wraps into the next year when end <= start
+  | { kind: 'fixed'; start: string; end: string }; // local date-times YYYY-MM-DDTHH:mm in the freeze's time zone
+
+export interface FreezeDef {
+  name: string;
+  timezone: string;
+  window: FreezeWindow;
+  /** Change types the freeze blocks. */
+  blocks: string[];
+  /** Roles whose members may grant an exception, with a reason. */
+  exceptionRoles: string[];
+}
+
+export interface WorkingHours {
+  days: Weekday[];
+  start: string; // HH:mm
+  end: string; // HH:mm
+}
+
+export interface ReminderPolicy {
+  pendingApproval: { firstAfterBusinessHours: number; everyHours: number; maxReminders: number };
+  upcomingWindow: { beforeMinutes: number };
+  verification: { firstAfterMinutes: number; everyHours: number; escalateAfterHours: number };
+  retrospective: { beforeDueHours: number[]; escalateEveryHours: number };
+  /** One morning DM per person listing everything waiting on them instead of one DM per item. */
+  digest: { enabled: boolean; at: string };
+}
+
+export interface AccessPolicy {
+  /** Roles that see every change in /change-log and exports. */
+  seeAllChanges: string[];
+  /** Roles that may create and revoke pipeline tokens and cancel any change. */
+  admins: string[];
+  /** Roles alerted about unauthorised deployments and overdue retrospectives. */
+  securityAlerts: string[];
+  /** Roles that may record deployments besides the requester and the change's approvers (empty: nobody else). */
+  deployers: string[];
+}
+
+export interface Policy {
+  version: 1;
+  organisation: string;
+  timezone: string;
+  channels: { approvals: string | null; reports: string | null; security: string | null };
+  roles: Record<string, RoleDef>;
+  stages: Record<string, StageDef>;
+  types: Record<string, ChangeTypeDef>;
+  separationOfDuties: { oneStagePerPerson: boolean };
+  freezes: FreezeDef[];
+  /** Environment names that count as production (compared in lower case). */
+  productionEnvironments: string[];
+  workingHours: WorkingHours;
+  reminders: ReminderPolicy;
+  access: AccessPolicy;
+}
+
+/** Group memberships resolved ahead of a decision, so that the domain stays synchronous and pure. */
+export interface Membership {
+  groupMembers(groupId: string): ReadonlySet<string>;
+}
+
+export const EMPTY_MEMBERSHIP: Membership = { groupMembers: () => new Set() };
+
+export function membershipFrom(groups: Record<string, readonly string[]>): Membership {
+  const map = new Map(Object.entries(groups).map(([g, users]) => [g, new Set(users)]));
+  return { groupMembers: (g) => map.get(g) ?? new Set() };
+}
+
+/** Every user group id the policy mentions, for pre-resolution. */
+export function referencedGroups(policy: Policy): string[] {
+  const groups = new Set<string>();
+  for (const role of Object.values(policy.roles)) for (const g of role.groups) groups.add(g);
+  for (const stage of Object.values(policy.stages)) for (const g of stage.approvers.groups) groups.add(g);
+  return [...groups];
+}
+
+export function isInRoles(
+  policy: Policy,
+  membership: Membership,
+  userId: string,
+  roles: readonly string[],
+): boolean {
+  for (const name of roles) {
+    const role = policy.roles[name];
+    if (!role) continue;
+    if (role.users.includes(userId)) return true;
+    if (role.groups.some((g) => membership.groupMembers(g).has(userId))) return true;
+  }
+  return false;
+}
+
+/** Users explicitly named by roles (directly or through groups). */
+export function usersInRoles(policy: Policy, membership: Membership, roles: readonly string[]): string[] {
+  const out = new Set<string>();
+  for (const name of roles) {
+    const role = policy.roles[name];
+    if (!role) continue;
+    for (const u of role.users) out.add(u);
+    for (const g of role.groups) for (const u of membership.groupMembers(g)) out.add(u);
+  }
+  return [...out];
+}
+
+export function matchesApproverSpec(
+  policy: Policy,
+  membership: Membership,
+  spec: ApproverSpec,
+  userId: string,
+): boolean {
+  if (spec.anyone) return true;
+  if (spec.users.includes(userId)) return true;
+  if (spec.groups.some((g) => membership.groupMembers(g).has(userId))) return true;
+  return isInRoles(policy, membership, userId, spec.roles);
+}
+
+/** The explicit approvers of a stage (empty for `anyone` stages). */
+export function approversOf(policy: Policy, membership: Membership, spec: ApproverSpec): string[] {
+  if (spec.anyone) return [];
+  const out = new Set<string>(spec.users);
+  for (const g of spec.groups) for (const u of membership.groupMembers(g)) out.add(u);
+  for (const u of usersInRoles(policy, membership, spec.roles)) out.add(u);
+  return [...out];
+}
+
+/** User groups to mention when a stage is stuck: the stage's own groups and its roles' groups. */
+export function groupsOf(policy: Policy, spec: ApproverSpec): string[] {
+  const out = new Set<string>(spec.groups);
+  for (const r of spec.roles) for (const g of policy.roles[r]?.groups ?? []) out.add(g);
+  return [...out];
+}

@@ -1,0 +1,129 @@
+import type { ChangeRequest } from './change.js';
+import { planStages } from './change.js';
+import { approversOf, type Membership, matchesApproverSpec, type Policy } from './policy.js';
+import { DAY_MS } from './time.js';
+
+export const LIMITS = {
+  title: 150,
+  text: 3000,
+  systems: 20,
+  system: 80,
+  link: 500,
+  reviewers: 10,
+} as const;
+
+export type RequestField = keyof ChangeRequest | 'links.pr' | 'links.ticket';
+
+export interface FieldIssue {
+  field: RequestField;
+  message: string;
+}
+
+const FULL_FORM_REQUIRED: { field: keyof ChangeRequest; label: string }[] = [
+  { field: 'description', label: 'a description of the change' },
+  { field: 'justification', label: 'why the change is needed' },
+  { field: 'impact', label: 'the expected impact' },
+  { field: 'testPlan', label: 'the test plan' },
+  { field: 'rollbackPlan', label: 'the rollback plan' },
+];
+
+/**
+ * Rules a request must meet under the policy, shared by the Slack modal and the pipeline API, so
+ * both refuse the same things with the same words. Returns every problem, keyed by field.
+ */
+export function validateRequest(
+  policy: Policy,
+  membership: Membership,
+  req: ChangeRequest,
+  requester: string,
+  now: Date,
+): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  const add = (field: RequestField, message: string) => issues.push({ field, message });
+  const type = policy.types[req.type];
+  if (!type) {
+    add('type', `Unknown change type. Choose one of: ${Object.keys(policy.types).join(', ')}.`);
+    return issues;
+  }
+
+  if (!req.title.trim()) add('title', 'Give the change a title.');
+  else if (req.title.length > LIMITS.title)
+    add('title', `Keep the title under ${LIMITS.title + 1} characters (it has ${req.title.length}).`);
+
+  const texts: (keyof ChangeRequest)[] = [
+    'description',
+    'justification',
+    'impact',
+    'testPlan',
+    'testResults',
+    'rollbackPlan',
+  ];
+  for (const f of texts) {
+    const v = req[f] as string;
+    if (v.length > LIMITS.text) add(f, `Keep this under ${LIMITS.text + 1} characters (it has ${v.length}).`);
+  }
+
+  if (req.systems.length > LIMITS.systems) add('systems', `List at most ${LIMITS.systems} systems.`);
+  const longSystem = req.systems.find((s) => s.length > LIMITS.system);
+  if (longSystem) add('systems', `Each system name must be under ${LIMITS.system + 1} characters.`);
+
+  for (const [k, v] of Object.entries(req.links) as ['pr' | 'ticket', string | null][]) {
+    if (v === null) continue;
+    if (v.length > LIMITS.link || !/^https?:\/\/[^\s<>|]+$/i.test(v))
+      add(`links.${k}`, 'Enter a full http(s) link.');
+  }
+
+  if (type.form === 'emergency') {
+    if (!req.justification.trim())
+      add('justification', 'Say why this cannot wait (the incident or vulnerability).');
+    if (req.systems.length === 0) add('systems', 'Name the affected systems.');
+    const stages = planStages(policy, req);
+    const first = stages[0];
+    if (!req.emergencyApprover) {
+      add('emergencyApprover', 'Name who approved (or will approve) the hotfix.');
+    } else if (req.emergencyApprover === requester) {
+      add('emergencyApprover', 'Someone other than you must approve your hotfix.');
+    } else if (first && !matchesApproverSpec(policy, membership, first.approvers, req.emergencyApprover)) {
+      const who = first.approvers.roles.length
+        ? `a member of ${first.approvers.roles.join(' or ')}`
+        : 'a listed approver';
+      add(
+        'emergencyApprover',
+        approversOf(policy, membership, first.approvers).length
+          ? `That person cannot approve ${first.name}: choose ${who}.`
+          : `That person cannot approve ${first.name}, and the policy names nobody who can yet.`,
+      );
+    }
+  } else {
+    for (const { field, label } of FULL_FORM_REQUIRED) {
+      if (!(req[field] as string).trim()) add(field, `Describe ${label}.`);
+    }
+    if (req.systems.length === 0) add('systems', 'Name at least one affected system.');
+    if (!req.risk) add('risk', 'Choose a risk level.');
+    if (!req.stagingTested) add('stagingTested', 'Say whether the change was tested in staging.');
+  }
+
+  if (req.plannedEnd && !req.plannedStart) add('plannedStart', 'Give a start for the planned window too.');
+  if (req.plannedStart) {
+    if (req.plannedStart.getTime() < now.getTime() - DAY_MS)
+      add('plannedStart', 'The planned start is in the past.');
+    if (req.plannedStart.getTime() > now.getTime() + 730 * DAY_MS)
+      add('plannedStart', 'The planned start is more than two years away.');
+  }
+  if (req.plannedStart && req.plannedEnd && req.plannedEnd <= req.plannedStart) {
+    add('plannedEnd', 'The window must end after it starts.');
+  }
+  if (
+    req.plannedStart &&
+    req.plannedEnd &&
+    req.plannedEnd.getTime() - req.plannedStart.getTime() > 30 * DAY_MS
+  ) {
+    add('plannedEnd', 'A change window can last at most 30 days.');
+  }
+
+  if (req.suggestedReviewers.includes(requester))
+    add('suggestedReviewers', 'You cannot review your own change.');
+  if (req.suggestedReviewers.length > LIMITS.reviewers)
+    add('suggestedReviewers', `Suggest at most ${LIMITS.reviewers} reviewers.`);
+  return issues;
+}

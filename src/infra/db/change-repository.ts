@@ -1,0 +1,242 @@
+import type { QueryFilter } from 'mongoose';
+import { GENESIS_HASH, hashEvent, type StoredEvent } from '../../domain/audit.js';
+import { formatChangeId } from '../../domain/change.js';
+import {
+  applyEvent,
+  type ChangeEvent,
+  type ChangeState,
+  type EventDraft,
+  foldEvents,
+  isTerminal,
+} from '../../domain/lifecycle.js';
+import { isDuplicateKey } from './connection.js';
+import type { ChangeDoc, ChangeEventDoc, Models, SlackRef } from './models.js';
+
+export type StoredChangeEvent = ChangeEvent & { prevHash: string; hash: string };
+
+export interface LoadedChange {
+  state: ChangeState;
+  events: StoredChangeEvent[];
+  head: { seq: number; hash: string };
+  doc: ChangeDoc | null;
+}
+
+export type AppendResult =
+  | { kind: 'appended'; event: StoredChangeEvent }
+  | { kind: 'seq_conflict' }
+  | { kind: 'slot_taken'; existing: StoredChangeEvent };
+
+export interface EventMeta {
+  actor: string;
+  at: Date;
+  policyHash: string;
+}
+
+function toEvent(d: ChangeEventDoc): StoredChangeEvent {
+  return {
+    changeNumber: d.changeNumber,
+    seq: d.seq,
+    slot: d.slot,
+    type: d.type,
+    actor: d.actor,
+    at: d.at,
+    policyHash: d.policyHash,
+    data: d.data,
+    prevHash: d.prevHash,
+    hash: d.hash,
+  } as StoredChangeEvent;
+}
+
+/**
+ * Changes and their append-only, hash-chained event log. Invariants that must hold under concurrent
+ * writers (unique numbers, one event per seq, one decision per stage) are enforced by unique indexes
+ * on insert, which is atomic on MongoDB and on FerretDB alike.
+ */
+export class ChangeRepository {
+  private lastNumber: number | null = null;
+
+  constructor(private readonly m: Models) {}
+
+  get models(): Models {
+    return this.m;
+  }
+
+  async loadEvents(changeNumber: number): Promise<StoredChangeEvent[]> {
+    const docs = await this.m.ChangeEvent.find({ changeNumber }).sort({ seq: 1 }).lean<ChangeEventDoc[]>();
+    return docs.map(toEvent);
+  }
+
+  async load(changeNumber: number): Promise<LoadedChange | null> {
+    const [events, doc] = await Promise.all([this.loadEvents(changeNumber), this.findDoc(changeNumber)]);
+    const state = foldEvents(events);
+    if (!state) return null;
+    const last = events[events.length - 1]!;
+    return { state, events, head: { seq: last.seq, hash: last.hash }, doc };
+  }
+
+  async findDoc(changeNumber: number): Promise<ChangeDoc | null> {
+    return this.m.Change.findById(formatChangeId(changeNumber)).lean<ChangeDoc>();
+  }
+
+  /**
+   * Claims the next change number by inserting a placeholder record under the unique index on
+   * `number`; a clash (another request, another replica) moves on to the next number.
+   */
+  async claimNumber(init: {
+    title: string;
+    type: string;
+    requester: string;
+    at: Date;
+    originChannel: string | null;
+    emergency: boolean;
+  }): Promise<number> {
+    if (this.lastNumber === null) {
+      const top = await this.m.Change.findOne({}, { number: 1 })
+        .sort({ number: -1 })
+        .lean<{ number: number }>();
+      this.lastNumber = top?.number ?? 0;
+    }
+    for (let attempt = 0; attempt < 1000; attempt++) {
+      const number: number = this.lastNumber + 1;
+      try {
+        await this.m.Change.create({
+          _id: formatChangeId(number),
+          number,
+          seq: 0,
+          title: init.title,
+          type: init.type,
+          status: 'submitting',
+          requester: init.requester,
+          emergency: init.emergency,
+          submittedAt: init.at,
+          originChannel: init.originChannel,
+        });
+        this.lastNumber = number;
+        return number;
+      } catch (err) {
+        if (!isDuplicateKey(err)) throw err;
+        this.lastNumber = number;
+      }
+    }
+    throw new Error('could not claim a change number after 1000 attempts');
+  }
+
+  /** Removes a placeholder whose submission could not be completed (best effort). */
+  async releaseNumber(changeNumber: number): Promise<void> {
+    await this.m.Change.deleteOne({ _id: formatChangeId(changeNumber), seq: 0 });
+  }
+
+  async append(
+    changeNumber: number,
+    head: { seq: number; hash: string } | null,
+    draft: EventDraft,
+    meta: EventMeta,
+  ): Promise<AppendResult> {
+    const seq = (head?.seq ?? 0) + 1;
+    const prevHash = head?.hash ?? GENESIS_HASH;
+    const base = {
+      changeNumber,
+      seq,
+      slot: draft.slot ?? `e:${seq}`,
+      type: draft.type,
+      actor: meta.actor,
+      at: meta.at,
+      policyHash: meta.policyHash,
+      data: draft.data,
+    };
+    const hash = hashEvent(prevHash, base);
+    const event = { ...base, prevHash, hash } as StoredChangeEvent;
+    try {
+      await this.m.ChangeEvent.create(event);
+      return { kind: 'appended', event };
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+      if (draft.slot) {
+        const existing = await this.m.ChangeEvent.findOne({
+          changeNumber,
+          slot: draft.slot,
+        }).lean<ChangeEventDoc>();
+        if (existing) return { kind: 'slot_taken', existing: toEvent(existing) };
+      }
+      return { kind: 'seq_conflict' };
+    }
+  }
+
+  /**
+   * Writes the projection of a change. A writer never replaces a newer projection (seq guard); on
+   * FerretDB that guard is not atomic, so decisions always re-read the event log, never this record.
+   */
+  async saveProjection(
+    state: ChangeState,
+    head: { seq: number; hash: string },
+    currentApprovers: string[],
+  ): Promise<void> {
+    const id = formatChangeId(state.number);
+    const set: Partial<ChangeDoc> = {
+      number: state.number,
+      seq: head.seq,
+      headHash: head.hash,
+      title: state.request.title,
+      type: state.type,
+      status: state.status,
+      requester: state.requester,
+      emergency: state.emergency,
+      submittedAt: state.submittedAt,
+      approvedAt: state.approvedAt,
+      deployedAt: state.deployedAt,
+      closedAt: isTerminal(state) ? state.updatedAt : null,
+      retroDueAt: state.retro.dueAt,
+      retroSubmittedAt: state.retro.submittedAt,
+      currentApprovers: state.status === 'pending_approval' ? currentApprovers : [],
+      stageStartedAt: state.stageStartedAt,
+      state,
+    };
+    await this.m.Change.updateOne({ _id: id, seq: { $lt: head.seq } }, { $set: set });
+  }
+
+  /** Re-derives the projection from the log (repair after a crash between the event and the projection). */
+  async refreshProjection(
+    changeNumber: number,
+    currentApprovers: (s: ChangeState) => string[],
+  ): Promise<LoadedChange | null> {
+    const loaded = await this.load(changeNumber);
+    if (!loaded) return null;
+    await this.saveProjection(loaded.state, loaded.head, currentApprovers(loaded.state));
+    return { ...loaded, doc: await this.findDoc(changeNumber) };
+  }
+
+  async setSlackRef(changeNumber: number, ref: SlackRef): Promise<void> {
+    await this.m.Change.updateOne({ _id: formatChangeId(changeNumber) }, { $set: { slack: ref } });
+  }
+
+  async findDocs(
+    filter: QueryFilter<ChangeDoc>,
+    opts: { limit: number; sort?: Record<string, 1 | -1> },
+  ): Promise<ChangeDoc[]> {
+    return this.m.Change.find({ ...filter, seq: { $gt: 0 } })
+      .sort(opts.sort ?? { number: -1 })
+      .limit(opts.limit)
+      .lean<ChangeDoc[]>();
+  }
+
+  async countDocs(filter: QueryFilter<ChangeDoc>): Promise<number> {
+    return this.m.Change.countDocuments({ ...filter, seq: { $gt: 0 } });
+  }
+
+  /** Placeholders older than `before` whose submission never completed (seq 0). */
+  async staleSubmissions(before: Date): Promise<ChangeDoc[]> {
+    return this.m.Change.find({ seq: 0, createdAt: { $lt: before } })
+      .limit(100)
+      .lean<ChangeDoc[]>();
+  }
+
+  stateOf(doc: ChangeDoc): ChangeState | null {
+    return (doc.state as ChangeState | null) ?? null;
+  }
+
+  apply(state: ChangeState | null, e: ChangeEvent): ChangeState {
+    return applyEvent(state, e);
+  }
+}
+
+export type { StoredEvent };

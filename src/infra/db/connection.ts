@@ -1,0 +1,71 @@
+import mongoose, { type Connection } from 'mongoose';
+import type { Logger } from '../logger.js';
+
+export interface DbInfo {
+  flavor: 'mongodb' | 'ferretdb';
+  version: string;
+}
+
+/** A dedicated mongoose connection (not the global one), so several app instances can share a process in tests. */
+export async function connectDatabase(uri: string, logger: Logger): Promise<Connection> {
+  const conn = mongoose.createConnection(uri, {
+    autoIndex: false, // indexes are created explicitly and awaited (see createIndexes), so failures are loud
+    autoCreate: true,
+    serverSelectionTimeoutMS: 5000,
+    heartbeatFrequencyMS: 2000,
+  });
+  conn.on('disconnected', () => logger.warn('database disconnected', { component: 'db' }));
+  conn.on('reconnected', () => logger.info('database reconnected', { component: 'db' }));
+  await conn.asPromise();
+  return conn;
+}
+
+export async function databaseInfo(conn: Connection): Promise<DbInfo> {
+  const info = (await conn.db!.admin().command({ buildInfo: 1 })) as {
+    version?: string;
+    ferretdbVersion?: string;
+  };
+  return {
+    flavor: 'ferretdbVersion' in info ? 'ferretdb' : 'mongodb',
+    version: String(info.version ?? 'unknown'),
+  };
+}
+
+/** A cheap round trip used by /readyz. */
+export async function pingDatabase(conn: Connection, timeoutMs = 1500): Promise<boolean> {
+  if (conn.readyState !== 1 || !conn.db) return false;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('ping timeout')), timeoutMs);
+    });
+    await Promise.race([conn.db.command({ ping: 1 }), timeout]);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export function isDuplicateKey(err: unknown): boolean {
+  if (!err || typeof err !== 'object') return false;
+  const e = err as { code?: unknown; writeErrors?: { code?: unknown }[] };
+  if (e.code === 11000) return true;
+  return Array.isArray(e.writeErrors) && e.writeErrors.some((w) => w.code === 11000);
+}
+
+/** Errors that mean "the database is not reachable right now": the user is asked to try again. */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  if (!err || typeof err !== 'object') return false;
+  const name = (err as { name?: string }).name ?? '';
+  const message = (err as { message?: string }).message ?? '';
+  return (
+    /MongoServerSelectionError|MongoNetworkError|MongoNotConnectedError|MongoTopologyClosedError|MongoNetworkTimeoutError|MongooseServerSelectionError|DisconnectedError/.test(
+      name,
+    ) ||
+    /buffering timed out|connection .* closed|ECONNREFUSED|Client must be connected|topology was destroyed|not connected/i.test(
+      message,
+    )
+  );
+}

@@ -1,0 +1,81 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+import type { Logger } from '../logger.js';
+import { findFerretDbBinary, PROJECT_ROOT, startFerretDb } from './ferretdb.js';
+
+export interface EmbeddedDatabase {
+  uri: string;
+  flavor: 'mongod' | 'ferretdb';
+  dir: string;
+  stop(): Promise<void>;
+}
+
+const nonEmpty = (dir: string) => existsSync(dir) && readdirSync(dir).length > 0;
+
+/**
+ * The database for `npm start` without MONGODB_URI: mongodb-memory-server's mongod where it can be
+ * obtained (downloaded once, or cached), otherwise the FerretDB binary the project builds for its
+ * tests. Data persists under `<dataDir>/mongod` or `<dataDir>/ferretdb`; once data exists in one of
+ * them, that engine keeps being used (their files are not interchangeable).
+ */
+export async function startEmbeddedDatabase(opts: {
+  dataDir: string;
+  ferretdbBin?: string;
+  logger: Logger;
+}): Promise<EmbeddedDatabase> {
+  const log = opts.logger.child({ component: 'embedded-db' });
+  const base = resolve(opts.dataDir);
+  const mongodDir = resolve(base, 'mongod');
+  const ferretDir = resolve(base, 'ferretdb');
+  mkdirSync(base, { recursive: true });
+
+  const preferFerret = nonEmpty(ferretDir) && !nonEmpty(mongodDir);
+  if (!preferFerret) {
+    try {
+      const db = await startMongod(mongodDir);
+      log.warn(
+        `embedded MongoDB (mongod from mongodb-memory-server) at ${db.uri}, data in ${mongodDir}. For production set MONGODB_URI.`,
+      );
+      return db;
+    } catch (err) {
+      if (nonEmpty(mongodDir)) throw err;
+      log.info(`mongod is not available (${(err as Error).message.split('\n')[0]}); using FerretDB instead`);
+    }
+  }
+
+  let bin = findFerretDbBinary(opts.ferretdbBin);
+  if (!bin) {
+    log.info('FerretDB is not built yet: building it once with Go (test/ferretdb/build.sh)…');
+    const { stdout } = await promisify(execFile)('bash', [resolve(PROJECT_ROOT, 'test/ferretdb/build.sh')], {
+      cwd: PROJECT_ROOT,
+    });
+    bin = stdout.trim().split('\n').pop() ?? null;
+    if (!bin || !existsSync(bin))
+      throw new Error('FerretDB could not be built; set MONGODB_URI to a MongoDB server instead.');
+  }
+  mkdirSync(ferretDir, { recursive: true });
+  const ferret = await startFerretDb({ bin, dataDir: ferretDir });
+  log.warn(
+    `embedded FerretDB (MongoDB-compatible, SQLite files) at ${ferret.uri}, data in ${ferretDir}. For production set MONGODB_URI.`,
+  );
+  return { uri: ferret.uri, flavor: 'ferretdb', dir: ferretDir, stop: () => ferret.stop() };
+}
+
+async function startMongod(dir: string): Promise<EmbeddedDatabase> {
+  const { MongoBinary, MongoMemoryServer } = await import('mongodb-memory-server-core');
+  await MongoBinary.getPath(); // finds or downloads mongod; throws quietly when it cannot be obtained
+  mkdirSync(dir, { recursive: true });
+  const server = await MongoMemoryServer.create({
+    instance: { dbPath: dir, storageEngine: 'wiredTiger', ip: '127.0.0.1' },
+  });
+  return {
+    uri: server.getUri(),
+    flavor: 'mongod',
+    dir,
+    stop: async () => {
+      await server.stop({ doCleanup: false });
+    },
+  };
+}

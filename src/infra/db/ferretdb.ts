@@ -1,0 +1,110 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { MongoClient } from 'mongodb';
+
+/** The repository root (this file lives in src/infra/db or dist/infra/db). */
+export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+export const DEFAULT_FERRETDB_BIN = resolve(PROJECT_ROOT, '.cache/bin/ferretdb');
+
+export function findFerretDbBinary(explicit?: string): string | null {
+  const candidate = explicit ?? DEFAULT_FERRETDB_BIN;
+  return existsSync(candidate) ? candidate : null;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => (addr && typeof addr === 'object' ? res(addr.port) : rej(new Error('no port'))));
+    });
+  });
+}
+
+export async function waitForMongo(
+  uri: string,
+  deadlineMs: number,
+  isAlive: () => boolean = () => true,
+): Promise<void> {
+  const until = Date.now() + deadlineMs;
+  let lastError: unknown;
+  while (Date.now() < until) {
+    if (!isAlive()) throw new Error('the database process exited during start-up');
+    const client = new MongoClient(uri, { serverSelectionTimeoutMS: 500, connectTimeoutMS: 500 });
+    try {
+      await client.connect();
+      await client.db('admin').command({ ping: 1 });
+      return;
+    } catch (err) {
+      lastError = err;
+      await new Promise((r) => setTimeout(r, 100));
+    } finally {
+      await client.close().catch(() => undefined);
+    }
+  }
+  throw new Error(`database at ${uri} did not become ready: ${String(lastError)}`);
+}
+
+export interface RunningFerretDb {
+  uri: string;
+  port: number;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Starts FerretDB (SQLite backend) on a free loopback port with its files in `dataDir`. */
+export async function startFerretDb(opts: {
+  bin: string;
+  dataDir: string;
+  port?: number;
+  logLevel?: string;
+}): Promise<RunningFerretDb> {
+  const port = opts.port ?? (await freePort());
+  const child = spawn(
+    opts.bin,
+    [
+      '--listen-addr',
+      `127.0.0.1:${port}`,
+      '--data-dir',
+      opts.dataDir,
+      '--log-level',
+      opts.logLevel ?? 'error',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, DO_NOT_TRACK: '1' } },
+  );
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-4000);
+  });
+  let exited = false;
+  const exit = new Promise<void>((res) =>
+    child.once('exit', () => {
+      exited = true;
+      res();
+    }),
+  );
+  const uri = `mongodb://127.0.0.1:${port}/`;
+  try {
+    await waitForMongo(uri, 30_000, () => !exited);
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw new Error(`${(err as Error).message}\nFerretDB said: ${stderr.trim() || '(nothing)'}`);
+  }
+  return {
+    uri,
+    port,
+    process: child,
+    async stop() {
+      if (exited) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exit;
+      clearTimeout(timer);
+    },
+  };
+}

@@ -1,0 +1,184 @@
+import { type Connection, type Model, Schema } from 'mongoose';
+import type { ChangeStatus } from '../../domain/lifecycle.js';
+
+/**
+ * Mongoose models. Only plain, unique and compound indexes (FerretDB has no TTL, partial or text
+ * indexes); every key of a unique index is required and scalar. Records are never expired.
+ */
+
+export interface ChangeEventDoc {
+  changeNumber: number;
+  seq: number;
+  slot: string;
+  type: string;
+  actor: string;
+  at: Date;
+  policyHash: string;
+  data: unknown;
+  prevHash: string;
+  hash: string;
+}
+
+export interface SlackRef {
+  channel: string;
+  ts: string;
+  permalink: string | null;
+}
+
+/** The current state of a change: a projection of its events, plus where its Slack message lives. */
+export interface ChangeDoc {
+  _id: string; // CR-42
+  number: number;
+  seq: number; // 0 while the submission is being written
+  headHash: string;
+  title: string;
+  type: string;
+  status: ChangeStatus | 'submitting';
+  requester: string;
+  emergency: boolean;
+  submittedAt: Date;
+  approvedAt: Date | null;
+  deployedAt: Date | null;
+  closedAt: Date | null;
+  retroDueAt: Date | null;
+  retroSubmittedAt: Date | null;
+  currentApprovers: string[];
+  stageStartedAt: Date | null;
+  state: unknown; // the serialised ChangeState
+  slack: SlackRef | null;
+  originChannel: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface IdempotencyKeyDoc {
+  _id: string;
+  at: Date;
+  expiresAt: Date;
+}
+
+/** People who opened App Home at least once: only their Home tabs are refreshed when changes move. */
+export interface HomeUserDoc {
+  _id: string; // Slack user id
+  openedAt: Date;
+}
+
+export interface PolicyVersionDoc {
+  _id: string; // hash
+  source: string;
+  yaml: string;
+  firstSeenAt: Date;
+}
+
+const changeEventSchema = new Schema<ChangeEventDoc>(
+  {
+    changeNumber: { type: Number, required: true },
+    seq: { type: Number, required: true },
+    slot: { type: String, required: true },
+    type: { type: String, required: true },
+    actor: { type: String, required: true },
+    at: { type: Date, required: true },
+    policyHash: { type: String, required: true },
+    data: { type: Schema.Types.Mixed, default: {} },
+    prevHash: { type: String, required: true },
+    hash: { type: String, required: true },
+  },
+  { collection: 'change_events', versionKey: false, minimize: false },
+);
+// One event per sequence number: the insert is the commit point of every state change.
+changeEventSchema.index({ changeNumber: 1, seq: 1 }, { unique: true, name: 'uniq_change_seq' });
+// One event per slot: one decision per stage, one cancellation, one retrospective, one record per idempotency key.
+changeEventSchema.index({ changeNumber: 1, slot: 1 }, { unique: true, name: 'uniq_change_slot' });
+changeEventSchema.index({ at: 1 }, { name: 'by_time' });
+
+const changeSchema = new Schema<ChangeDoc>(
+  {
+    _id: { type: String, required: true },
+    number: { type: Number, required: true },
+    seq: { type: Number, required: true },
+    headHash: { type: String, default: '' },
+    title: { type: String, required: true },
+    type: { type: String, required: true },
+    status: { type: String, required: true },
+    requester: { type: String, required: true },
+    emergency: { type: Boolean, default: false },
+    submittedAt: { type: Date, required: true },
+    approvedAt: { type: Date, default: null },
+    deployedAt: { type: Date, default: null },
+    closedAt: { type: Date, default: null },
+    retroDueAt: { type: Date, default: null },
+    retroSubmittedAt: { type: Date, default: null },
+    currentApprovers: { type: [String], default: [] },
+    stageStartedAt: { type: Date, default: null },
+    state: { type: Schema.Types.Mixed, default: null },
+    slack: { type: { channel: String, ts: String, permalink: String }, default: null, _id: false },
+    originChannel: { type: String, default: null },
+  },
+  { collection: 'changes', versionKey: false, timestamps: true, minimize: false },
+);
+// A unique change number, claimed by inserting.
+changeSchema.index({ number: 1 }, { unique: true, name: 'uniq_number' });
+changeSchema.index({ status: 1, number: -1 }, { name: 'by_status' });
+changeSchema.index({ requester: 1, number: -1 }, { name: 'by_requester' });
+changeSchema.index({ currentApprovers: 1, status: 1 }, { name: 'by_approver' });
+changeSchema.index({ submittedAt: 1 }, { name: 'by_submitted' });
+changeSchema.index({ deployedAt: 1 }, { name: 'by_deployed' });
+changeSchema.index({ status: 1, retroDueAt: 1 }, { name: 'by_retro_due' });
+
+const idempotencySchema = new Schema<IdempotencyKeyDoc>(
+  {
+    _id: { type: String, required: true },
+    at: { type: Date, required: true },
+    expiresAt: { type: Date, required: true },
+  },
+  { collection: 'idempotency_keys', versionKey: false },
+);
+idempotencySchema.index({ expiresAt: 1 }, { name: 'by_expiry' });
+
+const policyVersionSchema = new Schema<PolicyVersionDoc>(
+  {
+    _id: { type: String, required: true },
+    source: { type: String, required: true },
+    yaml: { type: String, required: true },
+    firstSeenAt: { type: Date, required: true },
+  },
+  { collection: 'policy_versions', versionKey: false },
+);
+
+const homeUserSchema = new Schema<HomeUserDoc>(
+  { _id: { type: String, required: true }, openedAt: { type: Date, required: true } },
+  { collection: 'home_users', versionKey: false },
+);
+
+export interface Models {
+  Change: Model<ChangeDoc>;
+  ChangeEvent: Model<ChangeEventDoc>;
+  IdempotencyKey: Model<IdempotencyKeyDoc>;
+  PolicyVersion: Model<PolicyVersionDoc>;
+  HomeUser: Model<HomeUserDoc>;
+}
+
+export function createModels(conn: Connection): Models {
+  return {
+    Change: conn.model<ChangeDoc>('Change', changeSchema),
+    ChangeEvent: conn.model<ChangeEventDoc>('ChangeEvent', changeEventSchema),
+    IdempotencyKey: conn.model<IdempotencyKeyDoc>('IdempotencyKey', idempotencySchema),
+    PolicyVersion: conn.model<PolicyVersionDoc>('PolicyVersion', policyVersionSchema),
+    HomeUser: conn.model<HomeUserDoc>('HomeUser', homeUserSchema),
+  };
+}
+
+interface IndexedModel {
+  createCollection(): Promise<unknown>;
+  createIndexes(): Promise<unknown>;
+}
+
+/** Creates collections and indexes and waits for them; rejects if the server refuses an index. */
+export async function ensureIndexes(models: Iterable<IndexedModel>): Promise<void> {
+  for (const model of models) {
+    await model.createCollection().catch((err: { code?: number }) => {
+      if (err.code !== 48) throw err; // NamespaceExists
+    });
+    await model.createIndexes();
+  }
+}

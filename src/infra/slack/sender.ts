@@ -1,0 +1,250 @@
+import { ErrorCode, type WebAPICallResult, type WebClient } from '@slack/web-api';
+import type { Logger } from '../logger.js';
+
+/**
+ * Every outgoing Slack Web API call goes through here. Each method is paced by its rate-limit tier
+ * (token buckets, chat.postMessage also per channel), HTTP 429 pauses that method for `Retry-After`
+ * and retries the same call (a 429 means Slack did not process it, so nothing is doubled), and
+ * idempotent reads/updates are retried on transient failures. Non-idempotent posts are never blindly
+ * retried after an ambiguous failure.
+ */
+
+/** Calls per minute (Slack's documented minimums per workspace). */
+export const TIER_PER_MINUTE = { 1: 1, 2: 20, 3: 50, 4: 100 } as const;
+
+export interface MethodLimit {
+  perMinute: number;
+  burst: number;
+  /** Extra per-channel pacing (chat.postMessage: about one message per second per channel). */
+  perChannelPerSecond?: number;
+}
+
+export const DEFAULT_LIMITS: Record<string, MethodLimit> = {
+  'chat.postMessage': { perMinute: 300, burst: 20, perChannelPerSecond: 1 },
+  'chat.update': { perMinute: TIER_PER_MINUTE[3], burst: 10 },
+  'chat.postEphemeral': { perMinute: TIER_PER_MINUTE[4], burst: 20 },
+  'chat.getPermalink': { perMinute: 300, burst: 20 },
+  'conversations.open': { perMinute: TIER_PER_MINUTE[3], burst: 10 },
+  'views.publish': { perMinute: TIER_PER_MINUTE[4], burst: 20 },
+  'views.update': { perMinute: TIER_PER_MINUTE[4], burst: 20 },
+  'users.info': { perMinute: TIER_PER_MINUTE[4], burst: 20 },
+  'usergroups.users.list': { perMinute: TIER_PER_MINUTE[2], burst: 5 },
+  'files.getUploadURLExternal': { perMinute: TIER_PER_MINUTE[4], burst: 10 },
+  'files.completeUploadExternal': { perMinute: TIER_PER_MINUTE[4], burst: 10 },
+  'auth.test': { perMinute: 300, burst: 20 },
+};
+
+/** Methods bound to a 3-second trigger id: pacing them would only make them fail later. */
+const UNPACED = new Set(['views.open', 'views.push']);
+const IDEMPOTENT = new Set([
+  'chat.update',
+  'chat.getPermalink',
+  'views.publish',
+  'views.update',
+  'users.info',
+  'usergroups.users.list',
+  'auth.test',
+  'conversations.open',
+]);
+
+class TokenBucket {
+  private tokens: number;
+  private last = Date.now();
+  private pausedUntil = 0;
+  private queue: (() => void)[] = [];
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly ratePerMs: number,
+    private readonly capacity: number,
+  ) {
+    this.tokens = capacity;
+  }
+
+  pause(ms: number): void {
+    this.pausedUntil = Math.max(this.pausedUntil, Date.now() + ms);
+    this.tokens = 0;
+  }
+
+  take(): Promise<void> {
+    return new Promise((resolve) => {
+      this.queue.push(resolve);
+      this.drain();
+    });
+  }
+
+  get waiting(): number {
+    return this.queue.length;
+  }
+
+  private refill(now: number) {
+    this.tokens = Math.min(this.capacity, this.tokens + (now - this.last) * this.ratePerMs);
+    this.last = now;
+  }
+
+  private drain() {
+    if (this.timer) return;
+    const now = Date.now();
+    if (now < this.pausedUntil) {
+      this.last = this.pausedUntil;
+      this.schedule(this.pausedUntil - now);
+      return;
+    }
+    this.refill(now);
+    while (this.queue.length > 0 && this.tokens >= 1) {
+      this.tokens -= 1;
+      this.queue.shift()!();
+    }
+    if (this.queue.length > 0) this.schedule(Math.ceil((1 - this.tokens) / this.ratePerMs));
+  }
+
+  private schedule(ms: number) {
+    this.timer = setTimeout(
+      () => {
+        this.timer = null;
+        this.drain();
+      },
+      Math.max(1, ms),
+    );
+  }
+}
+
+export interface SenderStats {
+  calls: number;
+  rateLimited: number;
+  retries: number;
+  failures: number;
+}
+
+export class SlackApiError extends Error {
+  constructor(
+    readonly method: string,
+    readonly slackError: string,
+    readonly data: unknown,
+  ) {
+    super(`Slack ${method} failed: ${slackError}`);
+    this.name = 'SlackApiError';
+  }
+}
+
+type ApiArgs = Record<string, unknown>;
+
+export class SlackSender {
+  private readonly buckets = new Map<string, TokenBucket>();
+  private readonly limits: Record<string, MethodLimit>;
+  readonly stats: SenderStats = { calls: 0, rateLimited: 0, retries: 0, failures: 0 };
+  private readonly log: Logger;
+
+  constructor(
+    private readonly client: WebClient,
+    logger: Logger,
+    opts: { limits?: Record<string, MethodLimit>; rateScale?: number } = {},
+  ) {
+    this.log = logger.child({ component: 'slack-sender' });
+    const scale = opts.rateScale ?? 1;
+    this.limits = Object.fromEntries(
+      Object.entries({ ...DEFAULT_LIMITS, ...opts.limits }).map(([m, l]) => [
+        m,
+        {
+          perMinute: l.perMinute * scale,
+          burst: Math.max(1, Math.round(l.burst * Math.sqrt(scale))),
+          perChannelPerSecond: l.perChannelPerSecond ? l.perChannelPerSecond * scale : undefined,
+        },
+      ]),
+    );
+  }
+
+  private bucket(key: string, perMinute: number, burst: number): TokenBucket {
+    let b = this.buckets.get(key);
+    if (!b) {
+      b = new TokenBucket(perMinute / 60_000, burst);
+      this.buckets.set(key, b);
+    }
+    return b;
+  }
+
+  private async pace(method: string, args: ApiArgs): Promise<void> {
+    if (UNPACED.has(method)) return;
+    const limit = this.limits[method] ?? { perMinute: TIER_PER_MINUTE[3], burst: 5 };
+    await this.bucket(method, limit.perMinute, limit.burst).take();
+    if (limit.perChannelPerSecond && typeof args.channel === 'string') {
+      await this.bucket(`${method}:${args.channel}`, limit.perChannelPerSecond * 60, 3).take();
+    }
+  }
+
+  /** Calls a Web API method; resolves with Slack's body or rejects with SlackApiError / the transport error. */
+  async call<T extends object = WebAPICallResult>(method: string, args: ApiArgs): Promise<T> {
+    const maxAttempts = 8;
+    for (let attempt = 1; ; attempt++) {
+      await this.pace(method, args);
+      this.stats.calls++;
+      try {
+        return (await this.client.apiCall(method, args)) as unknown as T;
+      } catch (err) {
+        const e = err as {
+          code?: string;
+          retryAfter?: number;
+          data?: { error?: string };
+          original?: { code?: string };
+        };
+        if (e.code === ErrorCode.RateLimitedError) {
+          this.stats.rateLimited++;
+          const waitMs = Math.max(1, e.retryAfter ?? 1) * 1000;
+          this.log.warn('rate limited by Slack; waiting', { method, retryAfterSeconds: waitMs / 1000 });
+          this.pauseMethod(method, args, waitMs);
+          if (attempt < maxAttempts * 3) continue;
+        }
+        if (e.code === ErrorCode.PlatformError) {
+          const slackError = e.data?.error ?? 'unknown_error';
+          if (
+            (slackError === 'ratelimited' ||
+              slackError === 'fatal_error' ||
+              slackError === 'service_unavailable') &&
+            attempt < maxAttempts &&
+            IDEMPOTENT.has(method)
+          ) {
+            this.stats.retries++;
+            await sleep(backoff(attempt));
+            continue;
+          }
+          this.stats.failures++;
+          throw new SlackApiError(method, slackError, e.data);
+        }
+        // Transport failure: retry when the request never reached Slack or the method is idempotent.
+        const neverSent = /ECONNREFUSED|ENOTFOUND|EAI_AGAIN/.test(
+          String(e.original?.code ?? (err as Error).message),
+        );
+        if ((IDEMPOTENT.has(method) || neverSent) && attempt < maxAttempts) {
+          this.stats.retries++;
+          await sleep(backoff(attempt));
+          continue;
+        }
+        this.stats.failures++;
+        throw err;
+      }
+    }
+  }
+
+  private pauseMethod(method: string, args: ApiArgs, ms: number) {
+    const limit = this.limits[method] ?? { perMinute: TIER_PER_MINUTE[3], burst: 5 };
+    this.bucket(method, limit.perMinute, limit.burst).pause(ms);
+    if (limit.perChannelPerSecond && typeof args.channel === 'string') {
+      this.bucket(`${method}:${args.channel}`, limit.perChannelPerSecond * 60, 3).pause(ms);
+    }
+  }
+
+  /** Requests queued behind the rate limits right now. */
+  queued(): number {
+    let n = 0;
+    for (const b of this.buckets.values()) n += b.waiting;
+    return n;
+  }
+}
+
+function backoff(attempt: number): number {
+  return Math.min(5_000, 100 * 2 ** (attempt - 1)) + Math.floor(Math.random() * 50);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

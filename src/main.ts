@@ -1,0 +1,83 @@
+import { existsSync } from 'node:fs';
+import { type Changegate, startChangegate } from './app.js';
+import {
+  formatConfigProblems,
+  formatMissingCredentials,
+  loadConfig,
+  onlyMissingSlackCredentials,
+} from './config/env.js';
+import { emptyRoleWarnings, loadPolicy, PolicyError } from './config/policy.js';
+import { type EmbeddedDatabase, startEmbeddedDatabase } from './infra/db/embedded.js';
+import { createLogger } from './infra/logger.js';
+
+/** `npm start`: configuration → policy → database (embedded when MONGODB_URI is unset) → app. */
+async function main(): Promise<void> {
+  if (existsSync('.env')) process.loadEnvFile('.env');
+  const result = loadConfig(process.env);
+  if (!result.ok) {
+    const screen = onlyMissingSlackCredentials(result.problems, process.env)
+      ? formatMissingCredentials(result.problems)
+      : formatConfigProblems(result.problems);
+    process.stderr.write(`${screen}\n`);
+    process.exit(1);
+  }
+  const config = result.config;
+  const logger = createLogger({ level: config.logLevel, format: config.logFormat });
+
+  let policy: ReturnType<typeof loadPolicy>;
+  try {
+    policy = loadPolicy(config.policyPath);
+  } catch (err) {
+    process.stderr.write(`${err instanceof PolicyError ? err.message : String(err)}\n`);
+    process.exit(1);
+  }
+  logger.info('policy loaded', { source: policy.source, hash: policy.hash });
+  for (const w of emptyRoleWarnings(policy.policy)) logger.warn(`policy: ${w}`);
+
+  let embedded: EmbeddedDatabase | null = null;
+  let mongoUri = config.mongodbUri;
+  if (!mongoUri) {
+    embedded = await startEmbeddedDatabase({
+      dataDir: config.dataDir,
+      ferretdbBin: config.ferretdbBin,
+      logger,
+    });
+    mongoUri = embedded.uri;
+  }
+
+  let app: Changegate;
+  try {
+    app = await startChangegate({ config, logger, policy, mongoUri });
+  } catch (err) {
+    logger.error('Changegate failed to start', { err });
+    await embedded?.stop();
+    process.exit(1);
+  }
+  logger.info(
+    config.slack.socketMode
+      ? `Changegate is running in Socket Mode; health on http://${config.host}:${app.port}/healthz`
+      : `Changegate is listening on port ${app.port}; Slack request URL: https://<your-host>/slack/events`,
+  );
+
+  let signals = 0;
+  const shutdown = async (signal: string) => {
+    signals++;
+    if (signals > 1) {
+      logger.warn(`${signal} again: exiting now`);
+      process.exit(1);
+    }
+    logger.info(`${signal} received`);
+    await app.stop();
+    await embedded?.stop();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(
+    `Changegate failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  );
+  process.exit(1);
+});

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Builds FerretDB v1.24.2 (SQLite backend) from the Go module proxy into .cache/bin/ferretdb and
+# prints its path. The wrapper module in this folder depends on FerretDB's embeddable package, which
+# avoids the start-up panic of `go install …/cmd/ferretdb@v1.24.2` (FerretDB#2982).
+# The binary is cached per source hash under ${CHANGEGATE_CACHE_DIR:-~/.cache/changegate}, so a fresh
+# clone on the same machine reuses it; Go's own module and build caches make a rebuild quick.
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../.." && pwd)
+out="$root/.cache/bin/ferretdb"
+key=$(cat "$here/go.mod" "$here/go.sum" "$here/main.go" | sha256sum | cut -c1-16)
+cache_dir="${CHANGEGATE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/changegate}"
+cached="$cache_dir/ferretdb-$key"
+
+if [ -x "$out" ] && [ "$(cat "$out.key" 2>/dev/null || true)" = "$key" ]; then
+  echo "$out"
+  exit 0
+fi
+mkdir -p "$(dirname "$out")" "$cache_dir"
+if [ ! -x "$cached" ]; then
+  if ! command -v go >/dev/null 2>&1; then
+    echo "FerretDB is not built yet and Go is not installed. Install Go >= 1.24 (https://go.dev/dl/)," >&2
+    echo "or set MONGODB_URI to a MongoDB server." >&2
+    exit 1
+  fi
+  echo "Building FerretDB v1.24.2 (one time, about a minute)…" >&2
+  (cd "$here" && CGO_ENABLED=0 go build -mod=readonly -trimpath -o "$cached.tmp.$$" .)
+  mv "$cached.tmp.$$" "$cached"
+fi
+cp "$cached" "$out.tmp.$$"
+mv "$out.tmp.$$" "$out"
+echo "$key" > "$out.key"
+echo "$out"

@@ -1,0 +1,113 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { DEFAULT_FERRETDB_BIN, freePort } from '../../src/infra/db/ferretdb.js';
+import { FakeSlack } from '../support/fake-slack/server.js';
+import { SIGNING_SECRET } from '../support/harness.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+
+/** Runs `npm start` (what the Docker image runs) as a separate process with only the given environment. */
+function npmStart(env: Record<string, string>, cwd = ROOT): ChildProcess & { output: () => string } {
+  const child = spawn('npm', ['start', '--silent'], {
+    cwd,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true, // its own process group, as under the image's init (tini -g)
+  });
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  return Object.assign(child, { output: () => out });
+}
+
+const running = (child: ChildProcess) => child.exitCode === null && child.signalCode === null;
+const exitOf = (child: ChildProcess) =>
+  running(child)
+    ? new Promise<number | null>((r) => child.once('exit', (code) => r(code)))
+    : Promise.resolve(child.exitCode);
+
+describe('npm start', () => {
+  beforeAll(() => {
+    if (!existsSync(join(ROOT, 'dist/main.js')))
+      throw new Error('dist/ is missing: run `npm run build` (npm test does it first)');
+  });
+
+  it('without any configuration prints the missing-credentials screen and exits non-zero', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'changegate-noenv-'));
+    try {
+      const child = npmStart({}, ROOT);
+      const code = await exitOf(child);
+      expect(code).not.toBe(0);
+      const out = child.output();
+      expect(out).toContain('Changegate needs Slack credentials to start.');
+      expect(out).toContain('SLACK_BOT_TOKEN');
+      expect(out).toContain('SLACK_SIGNING_SECRET');
+      expect(out).toContain('manifest.yml');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  describe('with a bot token, a signing secret and SLACK_API_URL pointing at a fake Slack', () => {
+    let fake: FakeSlack;
+    let child: (ChildProcess & { output: () => string }) | null = null;
+    let dataDir: string;
+    beforeAll(async () => {
+      fake = await new FakeSlack().start();
+      dataDir = mkdtempSync(join(tmpdir(), 'changegate-data-'));
+    });
+    afterAll(async () => {
+      if (child && running(child)) {
+        process.kill(-child.pid!, 'SIGKILL');
+        await exitOf(child);
+      }
+      await fake.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    });
+
+    it('starts on the embedded database, answers /healthz, and stops cleanly on SIGTERM', async () => {
+      const port = await freePort();
+      const useFerret = inject('mongo').flavor === 'ferretdb';
+      child = npmStart({
+        SLACK_BOT_TOKEN: 'xoxb-test-token',
+        SLACK_SIGNING_SECRET: SIGNING_SECRET,
+        SLACK_API_URL: fake.apiUrl,
+        PORT: String(port),
+        CHANGEGATE_DATA_DIR: dataDir,
+        LOG_LEVEL: 'info',
+        ...(useFerret
+          ? {
+              FERRETDB_BIN: process.env.FERRETDB_BIN ?? DEFAULT_FERRETDB_BIN,
+              MONGOMS_RUNTIME_DOWNLOAD: 'false',
+            }
+          : {}),
+      });
+      const deadline = Date.now() + 90_000;
+      let status = 0;
+      while (Date.now() < deadline && running(child)) {
+        status = await fetch(`http://127.0.0.1:${port}/healthz`)
+          .then((r) => r.status)
+          .catch(() => 0);
+        if (status === 200) break;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      expect(status, child.output()).toBe(200);
+      const out = child.output();
+      expect(out).toMatch(/embedded (FerretDB|MongoDB)/);
+      expect(out).toContain(dataDir);
+      expect(out).toContain('For production set MONGODB_URI');
+      expect(fake.callsOf('auth.test').length).toBeGreaterThan(0);
+      expect(out).not.toContain('xoxb-test-token');
+
+      // The image runs `tini -g -- npm start`: SIGTERM goes to the whole process group.
+      const exited = exitOf(child);
+      process.kill(-child.pid!, 'SIGTERM');
+      await exited;
+      expect(child.output()).toContain('SIGTERM received');
+      expect(child.output()).toMatch(/info.*stopped/);
+    });
+  });
+});

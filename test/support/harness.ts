@@ -1,0 +1,112 @@
+import { readFileSync } from 'node:fs';
+import { inject } from 'vitest';
+import { type Changegate, type StartOptions, startChangegate } from '../../src/app.js';
+import { loadConfig } from '../../src/config/env.js';
+import { type LoadedPolicy, parsePolicy } from '../../src/config/policy.js';
+import { createLogger } from '../../src/infra/logger.js';
+import { TestClock } from './clock.js';
+import { FakeSlack } from './fake-slack/server.js';
+import { testDbName } from './mongo.js';
+import { ALL_PEOPLE, ERIN, SECURITY_GROUP } from './people.js';
+import { SlackRequests } from './slack-requests.js';
+
+export const SIGNING_SECRET = '8f742231b10e8888abcd99yyyzzz85a5';
+export const BOT_TOKEN = 'xoxb-test-token';
+export const TEST_POLICY_YAML = readFileSync(
+  new URL('../fixtures/policies/test-policy.yml', import.meta.url),
+  'utf8',
+);
+
+export function testPolicy(yaml = TEST_POLICY_YAML): LoadedPolicy {
+  return parsePolicy(yaml, 'test-policy.yml');
+}
+
+export interface TestApp {
+  app: Changegate;
+  fake: FakeSlack;
+  slack: SlackRequests;
+  clock: TestClock;
+  policy: LoadedPolicy;
+  dbName: string;
+  mongoUri: string;
+  stop(): Promise<void>;
+}
+
+export interface TestAppOptions {
+  policyYaml?: string;
+  clock?: TestClock;
+  /** Share a fake Slack between app instances (two replicas). */
+  fake?: FakeSlack;
+  /** Reuse a database (two replicas, restart). */
+  dbName?: string;
+  mongoUri?: string;
+  scheduler?: StartOptions['scheduler'];
+  slack?: StartOptions['slack'];
+  env?: Record<string, string>;
+}
+
+/** A fake Slack workspace with the test people and the security user group. */
+export async function startFakeSlack(): Promise<FakeSlack> {
+  const fake = await new FakeSlack().start();
+  for (const u of ALL_PEOPLE) fake.addUser(u, { tz: 'America/Los_Angeles' });
+  fake.setGroup(SECURITY_GROUP, [ERIN]);
+  return fake;
+}
+
+/** The real app (Bolt over HTTP, real database) on an ephemeral port, talking to the fake Slack. */
+export async function startTestApp(fileUrl: string, opts: TestAppOptions = {}): Promise<TestApp> {
+  const mongo = inject('mongo');
+  const ownFake = !opts.fake;
+  const fake = opts.fake ?? (await startFakeSlack());
+  const result = loadConfig({
+    SLACK_BOT_TOKEN: BOT_TOKEN,
+    SLACK_SIGNING_SECRET: SIGNING_SECRET,
+    SLACK_API_URL: fake.apiUrl,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'error',
+    CHANGEGATE_SCHEDULER: 'off',
+    ...opts.env,
+  });
+  if (!result.ok) throw new Error(JSON.stringify(result.problems));
+  const logger = createLogger({ level: result.config.logLevel, format: 'pretty' });
+  const clock = opts.clock ?? new TestClock();
+  const policy = testPolicy(opts.policyYaml);
+  const dbName = opts.dbName ?? testDbName(fileUrl);
+  const mongoUri = opts.mongoUri ?? mongo.uri;
+  const app = await startChangegate({
+    config: result.config,
+    logger,
+    policy,
+    mongoUri,
+    dbName,
+    clock,
+    slack: { webApiRetries: 0, ...opts.slack },
+    scheduler: opts.scheduler ?? { enabled: false },
+  });
+  const slack = new SlackRequests(app.url, SIGNING_SECRET, fake);
+  return {
+    app,
+    fake,
+    slack,
+    clock,
+    policy,
+    dbName,
+    mongoUri,
+    async stop() {
+      await app.stop();
+      if (ownFake) await fake.stop();
+    },
+  };
+}
+
+/** Drops a test database through a short-lived connection. */
+export async function dropDatabase(uri: string, dbName: string): Promise<void> {
+  const { MongoClient } = await import('mongodb');
+  const client = await MongoClient.connect(uri);
+  try {
+    await client.db(dbName).dropDatabase();
+  } finally {
+    await client.close();
+  }
+}
