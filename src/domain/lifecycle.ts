@@ -1,5 +1,5 @@
 import { type ChangeRequest, type PlannedStage, planStages, type StagingTested } from './change.js';
-import { type DomainErrorCode, fail, ok, type Result } from './errors.js';
+import { type DomainError, type DomainErrorCode, fail, ok, type Result } from './errors.js';
 import { blockingFreezes, type FreezeOccurrence } from './freeze.js';
 import {
   isInRoles,
@@ -461,41 +461,27 @@ export function isRecordedRefusal(code: DomainErrorCode): boolean {
   return REFUSALS_TO_RECORD.has(code);
 }
 
+function alreadyDecided(d: Decision): { ok: false; error: DomainError } {
+  return fail('ALREADY_DECIDED_STAGE', `${d.stageName} was already ${d.outcome} by <@${d.by}>.`, {
+    by: d.by,
+    outcome: d.outcome,
+    stage: d.stageName,
+  });
+}
+
 function checkApprover(
   s: ChangeState,
   stageIndex: number,
   actor: string,
   ctx: DecideContext,
 ): Result<PlannedStage> {
+  const decided = s.decisions.find((d) => d.stageIndex === stageIndex);
+  if (decided) return alreadyDecided(decided);
   if (s.status !== 'pending_approval' || s.currentStage === null) {
-    const decided = s.decisions.find((d) => d.stageIndex === stageIndex);
-    if (decided) {
-      return fail(
-        'ALREADY_DECIDED_STAGE',
-        `${decided.stageName} was already ${decided.outcome} by <@${decided.by}>.`,
-        {
-          by: decided.by,
-          outcome: decided.outcome,
-          stage: decided.stageName,
-        },
-      );
-    }
     return fail(
       'NOT_PENDING',
       `This change is ${s.status.replace('_', ' ')}, so it no longer takes decisions.`,
       { status: s.status },
-    );
-  }
-  if (stageIndex < s.currentStage) {
-    const decided = s.decisions.find((d) => d.stageIndex === stageIndex);
-    return fail(
-      'ALREADY_DECIDED_STAGE',
-      `${decided?.stageName ?? 'This stage'} was already ${decided?.outcome ?? 'decided'}.`,
-      {
-        by: decided?.by,
-        outcome: decided?.outcome,
-        stage: decided?.stageName,
-      },
     );
   }
   if (stageIndex !== s.currentStage) {

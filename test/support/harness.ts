@@ -1,25 +1,18 @@
-import { readFileSync } from 'node:fs';
 import { inject } from 'vitest';
 import { type Changegate, type StartOptions, startChangegate } from '../../src/app.js';
 import { loadConfig } from '../../src/config/env.js';
-import { type LoadedPolicy, parsePolicy } from '../../src/config/policy.js';
+import type { LoadedPolicy } from '../../src/config/policy.js';
 import { createLogger } from '../../src/infra/logger.js';
 import { TestClock } from './clock.js';
 import { FakeSlack } from './fake-slack/server.js';
+import { TEST_POLICY_YAML, testPolicy } from './harness-policy.js';
 import { testDbName } from './mongo.js';
 import { ALL_PEOPLE, ERIN, SECURITY_GROUP } from './people.js';
 import { SlackRequests } from './slack-requests.js';
 
 export const SIGNING_SECRET = '8f742231b10e8888abcd99yyyzzz85a5';
 export const BOT_TOKEN = 'xoxb-test-token';
-export const TEST_POLICY_YAML = readFileSync(
-  new URL('../fixtures/policies/test-policy.yml', import.meta.url),
-  'utf8',
-);
-
-export function testPolicy(yaml = TEST_POLICY_YAML): LoadedPolicy {
-  return parsePolicy(yaml, 'test-policy.yml');
-}
+export { TEST_POLICY_YAML, testPolicy };
 
 export interface TestApp {
   app: Changegate;
@@ -81,7 +74,8 @@ export async function startTestApp(fileUrl: string, opts: TestAppOptions = {}): 
     mongoUri,
     dbName,
     clock,
-    slack: { webApiRetries: 0, ...opts.slack },
+    // Slack's real pacing (1 message/s per channel) is tested on its own; here it would only slow tests down.
+    slack: { webApiRetries: 0, rateScale: 100, ...opts.slack },
     scheduler: opts.scheduler ?? { enabled: false },
   });
   const slack = new SlackRequests(app.url, SIGNING_SECRET, fake);

@@ -288,7 +288,7 @@ export function changeRootMessage(m: ChangeMessageModel): { text: string; blocks
     type: 'context',
     elements: [mrkdwn(`Full details: \`/change show ${id}\`  ·  policy ${m.policyHash}`)],
   } as ContextBlock);
-  return { text: `${id}: ${truncate(m.title, 150)} (${STATUS_LABEL[m.status]})`, blocks };
+  return { text: `${id}: ${userText(m.title, 150)} (${STATUS_LABEL[m.status]})`, blocks };
 }
 
 /** The thread reply for one event. */
