@@ -9,14 +9,22 @@ import { SlackChangeNotifier } from './adapters/slack/change-notifier.js';
 import type { SlackContext, SlackExtensions } from './adapters/slack/context.js';
 import { HomePublisher } from './adapters/slack/home-publisher.js';
 import { registerSlackListeners } from './adapters/slack/register.js';
+import { SlackReminderNotifier } from './adapters/slack/reminder-notifier.js';
 import { buildHome } from './application/build-home.js';
+import { chasePendingApprovals } from './application/chase-pending-approvals.js';
+import { chaseRetrospectives } from './application/chase-retrospectives.js';
+import { chaseVerifications } from './application/chase-verifications.js';
 import type { Deps } from './application/ports.js';
+import { remindUpcomingWindows } from './application/remind-upcoming-windows.js';
+import type { ReminderDeps, SweepResult } from './application/reminder-sweep.js';
 import { repairInterruptedSubmissions } from './application/repair-changes.js';
+import { sendDigests } from './application/send-digests.js';
 import type { AppConfig } from './config/env.js';
 import type { LoadedPolicy } from './config/policy.js';
 import { type Clock, systemClock } from './domain/time.js';
 import { ChangeRepository } from './infra/db/change-repository.js';
 import { connectDatabase, type DbInfo, databaseInfo, pingDatabase } from './infra/db/connection.js';
+import { DeliveryLedger } from './infra/db/delivery-ledger.js';
 import { IdempotencyStore } from './infra/db/idempotency.js';
 import { createModels, ensureIndexes, type Models } from './infra/db/models.js';
 import { InFlight } from './infra/inflight.js';
@@ -36,6 +44,16 @@ export interface StartOptions {
   clock?: Clock;
   slack?: { webApiRetries?: number; rateScale?: number; limits?: Record<string, MethodLimit> };
   scheduler?: { enabled?: boolean; processEvery?: string | number; name?: string };
+  reminders?: { interval?: string; leaseMs?: number; concurrency?: number };
+}
+
+export interface ReminderRunner {
+  approvals(): Promise<SweepResult>;
+  windows(): Promise<SweepResult>;
+  verifications(): Promise<SweepResult>;
+  retrospectives(): Promise<SweepResult>;
+  digests(): Promise<SweepResult>;
+  all(): Promise<SweepResult>;
 }
 
 export interface Changegate {
@@ -54,6 +72,8 @@ export interface Changegate {
   bot: BotIdentity | null;
   idempotency: IdempotencyStore;
   inflight: InFlight;
+  /** The reminder sweeps, callable directly (the scheduled jobs call the same functions). */
+  reminders: ReminderRunner;
   stop(): Promise<void>;
 }
 
@@ -167,7 +187,42 @@ export async function startChangegate(opts: StartOptions): Promise<Changegate> {
   const extensions: SlackExtensions = {};
   const slack: SlackContext = { deps, sender, home, idempotency, logger, extensions };
   registerSlackListeners(bolt, slack);
-  registerJobs(scheduler, { deps, idempotency, logger });
+  const reminderDeps: ReminderDeps = {
+    ...deps,
+    reminders: new SlackReminderNotifier(deps, sender),
+    deliveries: new DeliveryLedger(models, opts.reminders?.leaseMs ?? 5 * 60_000),
+    concurrency: opts.reminders?.concurrency ?? 16,
+  };
+  registerJobs(scheduler, {
+    deps,
+    reminders: reminderDeps,
+    idempotency,
+    logger,
+    reminderInterval: opts.reminders?.interval ?? '1 minute',
+  });
+  const reminders = {
+    approvals: () => chasePendingApprovals(reminderDeps),
+    windows: () => remindUpcomingWindows(reminderDeps),
+    verifications: () => chaseVerifications(reminderDeps),
+    retrospectives: () => chaseRetrospectives(reminderDeps),
+    digests: () => sendDigests(reminderDeps),
+    all: async () => {
+      const results = [
+        await chasePendingApprovals(reminderDeps),
+        await remindUpcomingWindows(reminderDeps),
+        await chaseVerifications(reminderDeps),
+        await chaseRetrospectives(reminderDeps),
+        await sendDigests(reminderDeps),
+      ];
+      return results.reduce((a, r) => ({
+        examined: a.examined + r.examined,
+        due: a.due + r.due,
+        sent: a.sent + r.sent,
+        skipped: a.skipped + r.skipped,
+        failed: a.failed + r.failed,
+      }));
+    },
+  };
   finishHttpApp(http, logger);
 
   const me = await checkSlackIdentity(identity, logger);
@@ -212,6 +267,7 @@ export async function startChangegate(opts: StartOptions): Promise<Changegate> {
     bot: me,
     idempotency,
     inflight,
+    reminders,
     stop,
   };
 }

@@ -1,5 +1,5 @@
 import type { QueryFilter } from 'mongoose';
-import { isInRoles } from '../domain/policy.js';
+import { escalationRoles, isInRoles } from '../domain/policy.js';
 import { HOUR_MS } from '../domain/time.js';
 import type { ChangeDoc } from '../infra/db/models.js';
 import { type ChangeListItem, OPEN_STATUSES } from './list-changes.js';
@@ -27,7 +27,7 @@ export async function buildHome(deps: Deps, userId: string): Promise<HomeData> {
   const membership = await deps.directory.membership();
   const oversees = isInRoles(policy, membership, userId, [
     ...policy.access.admins,
-    ...policy.access.securityAlerts,
+    ...escalationRoles(policy),
   ]);
   const staleDeploy = new Date(now.getTime() - policy.reminders.verification.escalateAfterHours * HOUR_MS);
   const mineFilter: QueryFilter<ChangeDoc> = {

@@ -197,3 +197,14 @@ export function groupsOf(policy: Policy, spec: ApproverSpec): string[] {
   for (const r of spec.roles) for (const g of policy.roles[r]?.groups ?? []) out.add(g);
   return [...out];
 }
+
+/** Roles that oversee emergencies: the security-alert roles and whoever approves emergency changes. */
+export function escalationRoles(policy: Policy): string[] {
+  const roles = new Set<string>(policy.access.securityAlerts);
+  for (const type of Object.values(policy.types)) {
+    if (type.form !== 'emergency') continue;
+    for (const ts of type.stages)
+      for (const r of policy.stages[ts.stage]?.approvers.roles ?? []) roles.add(r);
+  }
+  return [...roles];
+}

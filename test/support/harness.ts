@@ -35,6 +35,7 @@ export interface TestAppOptions {
   mongoUri?: string;
   scheduler?: StartOptions['scheduler'];
   slack?: StartOptions['slack'];
+  reminders?: StartOptions['reminders'];
   env?: Record<string, string>;
 }
 
@@ -77,6 +78,7 @@ export async function startTestApp(fileUrl: string, opts: TestAppOptions = {}): 
     // Slack's real pacing (1 message/s per channel) is tested on its own; here it would only slow tests down.
     slack: { webApiRetries: 0, rateScale: 100, ...opts.slack },
     scheduler: opts.scheduler ?? { enabled: false },
+    reminders: opts.reminders,
   });
   const slack = new SlackRequests(app.url, SIGNING_SECRET, fake);
   return {

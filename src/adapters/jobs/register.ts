@@ -1,17 +1,35 @@
 import type { Deps } from '../../application/ports.js';
+import type { ReminderDeps } from '../../application/reminder-sweep.js';
 import type { IdempotencyStore } from '../../infra/db/idempotency.js';
 import type { Logger } from '../../infra/logger.js';
 import type { Scheduler } from '../../infra/scheduler.js';
+import { chasePendingApprovalsJob } from './chase-pending-approvals.job.js';
+import { chaseRetrospectivesJob } from './chase-retrospectives.job.js';
+import { chaseVerificationsJob } from './chase-verifications.job.js';
 import { cleanupIdempotencyKeysJob } from './cleanup-idempotency-keys.job.js';
+import { remindUpcomingWindowsJob } from './remind-upcoming-windows.job.js';
 import { repairSubmissionsJob } from './repair-submissions.job.js';
+import { sendDigestsJob } from './send-digests.job.js';
 
 export interface JobContext {
   deps: Deps;
+  reminders: ReminderDeps;
   idempotency: IdempotencyStore;
   logger: Logger;
+  /** How often the reminder sweeps run (Agenda human interval). */
+  reminderInterval: string;
 }
 
 /** Every Agenda job; each is thin and idempotent, and calls application functions. */
 export function registerJobs(scheduler: Scheduler, ctx: JobContext): void {
-  for (const def of [cleanupIdempotencyKeysJob(ctx), repairSubmissionsJob(ctx)]) scheduler.define(def);
+  const jobs = [
+    chasePendingApprovalsJob(ctx),
+    remindUpcomingWindowsJob(ctx),
+    chaseVerificationsJob(ctx),
+    chaseRetrospectivesJob(ctx),
+    sendDigestsJob(ctx),
+    cleanupIdempotencyKeysJob(ctx),
+    repairSubmissionsJob(ctx),
+  ];
+  for (const def of jobs) scheduler.define(def);
 }

@@ -189,6 +189,8 @@ export class ChangeRepository {
       retroSubmittedAt: state.retro.submittedAt,
       currentApprovers: state.status === 'pending_approval' ? currentApprovers : [],
       stageStartedAt: state.stageStartedAt,
+      plannedStart: state.request.plannedStart,
+      deployedBy: state.deployedBy,
       state,
     };
     await this.m.Change.updateOne({ _id: id, seq: { $lt: head.seq } }, { $set: set });
@@ -221,6 +223,14 @@ export class ChangeRepository {
 
   async countDocs(filter: QueryFilter<ChangeDoc>): Promise<number> {
     return this.m.Change.countDocuments({ ...filter, seq: { $gt: 0 } });
+  }
+
+  /** Streams projections matching `filter` in batches (the caller never holds them all at once). */
+  cursor(filter: QueryFilter<ChangeDoc>, batchSize = 500) {
+    return this.m.Change.find({ ...filter, seq: { $gt: 0 } })
+      .sort({ number: 1 })
+      .lean<ChangeDoc[]>()
+      .cursor({ batchSize });
   }
 
   /** Placeholders older than `before` whose submission never completed (seq 0). */

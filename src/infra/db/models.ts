@@ -44,6 +44,8 @@ export interface ChangeDoc {
   retroSubmittedAt: Date | null;
   currentApprovers: string[];
   stageStartedAt: Date | null;
+  plannedStart: Date | null;
+  deployedBy: string | null;
   state: unknown; // the serialised ChangeState
   slack: SlackRef | null;
   originChannel: string | null;
@@ -56,6 +58,31 @@ export interface IdempotencyKeyDoc {
   at: Date;
   expiresAt: Date;
 }
+
+/**
+ * One outgoing reminder: the insert of `_id` (its idempotency key) is the claim; `sent` once Slack
+ * accepted it. A claim left `claimed` by a crashed process is taken over after its lease, through an
+ * insert-guarded takeover record, so two replicas never both take it over.
+ */
+export interface DeliveryDoc {
+  _id: string;
+  state: 'claimed' | 'sent' | 'takeover';
+  attempt: number;
+  claimedAt: Date;
+  sentAt: Date | null;
+}
+
+const deliverySchema = new Schema<DeliveryDoc>(
+  {
+    _id: { type: String, required: true },
+    state: { type: String, required: true },
+    attempt: { type: Number, required: true },
+    claimedAt: { type: Date, required: true },
+    sentAt: { type: Date, default: null },
+  },
+  { collection: 'reminder_deliveries', versionKey: false },
+);
+deliverySchema.index({ claimedAt: 1 }, { name: 'by_claimed' });
 
 /** People who opened App Home at least once: only their Home tabs are refreshed when changes move. */
 export interface HomeUserDoc {
@@ -110,6 +137,8 @@ const changeSchema = new Schema<ChangeDoc>(
     retroSubmittedAt: { type: Date, default: null },
     currentApprovers: { type: [String], default: [] },
     stageStartedAt: { type: Date, default: null },
+    plannedStart: { type: Date, default: null },
+    deployedBy: { type: String, default: null },
     state: { type: Schema.Types.Mixed, default: null },
     slack: { type: { channel: String, ts: String, permalink: String }, default: null, _id: false },
     originChannel: { type: String, default: null },
@@ -124,6 +153,7 @@ changeSchema.index({ currentApprovers: 1, status: 1 }, { name: 'by_approver' });
 changeSchema.index({ submittedAt: 1 }, { name: 'by_submitted' });
 changeSchema.index({ deployedAt: 1 }, { name: 'by_deployed' });
 changeSchema.index({ status: 1, retroDueAt: 1 }, { name: 'by_retro_due' });
+changeSchema.index({ status: 1, plannedStart: 1 }, { name: 'by_window' });
 
 const idempotencySchema = new Schema<IdempotencyKeyDoc>(
   {
@@ -156,6 +186,7 @@ export interface Models {
   IdempotencyKey: Model<IdempotencyKeyDoc>;
   PolicyVersion: Model<PolicyVersionDoc>;
   HomeUser: Model<HomeUserDoc>;
+  Delivery: Model<DeliveryDoc>;
 }
 
 export function createModels(conn: Connection): Models {
@@ -165,6 +196,7 @@ export function createModels(conn: Connection): Models {
     IdempotencyKey: conn.model<IdempotencyKeyDoc>('IdempotencyKey', idempotencySchema),
     PolicyVersion: conn.model<PolicyVersionDoc>('PolicyVersion', policyVersionSchema),
     HomeUser: conn.model<HomeUserDoc>('HomeUser', homeUserSchema),
+    Delivery: conn.model<DeliveryDoc>('Delivery', deliverySchema),
   };
 }
 

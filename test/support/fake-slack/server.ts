@@ -76,6 +76,10 @@ export class FakeSlack {
   private idCounter = 0;
   /** Artificial latency per call, in ms. */
   latencyMs = 0;
+  /** Requests received and not yet answered. */
+  pending = 0;
+  /** When the last message was stored (ms since epoch). */
+  lastStoredAt = 0;
 
   get apiUrl(): string {
     return `http://127.0.0.1:${this.port}/api/`;
@@ -207,9 +211,22 @@ export class FakeSlack {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    this.pending++;
+    try {
+      await this.handleRequest(req, res);
+    } finally {
+      this.pending--;
+    }
+  }
+
+  private async handleRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://fake');
     const raw = await this.readBody(req);
-    if (this.latencyMs) await new Promise((r) => setTimeout(r, this.latencyMs));
+    if (this.latencyMs) {
+      await new Promise((r) => setTimeout(r, this.latencyMs));
+      // The client went away while "Slack" was still working on it: model it as never processed.
+      if (req.socket.destroyed) return;
+    }
     if (url.pathname.startsWith('/response_url/'))
       return this.handleResponseUrl(url.pathname.slice(14), raw, res);
     if (url.pathname.startsWith('/upload/')) {
@@ -446,6 +463,7 @@ export class FakeSlack {
         updates: 0,
       };
       this.messages.set(`${channel}:${ts}`, msg);
+      this.lastStoredAt = Date.now();
       return {
         ok: true,
         channel,

@@ -1,0 +1,64 @@
+import { isDuplicateKey } from './connection.js';
+import type { Models } from './models.js';
+
+export type Claim = { claimed: true; attempt: number } | { claimed: false; reason: 'sent' | 'in_progress' };
+
+/**
+ * Exactly-once bookkeeping for outgoing reminders (see DeliveryDoc). Leases use real time, not the
+ * injected clock: they are about whether the claiming process is still alive.
+ */
+export class DeliveryLedger {
+  constructor(
+    private readonly models: Models,
+    private readonly leaseMs: number,
+  ) {}
+
+  async claim(key: string): Promise<Claim> {
+    const now = new Date();
+    try {
+      await this.models.Delivery.create({
+        _id: key,
+        state: 'claimed',
+        attempt: 1,
+        claimedAt: now,
+        sentAt: null,
+      });
+      return { claimed: true, attempt: 1 };
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+    }
+    const existing = await this.models.Delivery.findById(key).lean();
+    if (!existing || existing.state === 'sent') return { claimed: false, reason: 'sent' };
+    if (now.getTime() - existing.claimedAt.getTime() < this.leaseMs)
+      return { claimed: false, reason: 'in_progress' };
+    // The claimer died before sending: take over, exactly once across replicas.
+    const attempt = existing.attempt + 1;
+    try {
+      await this.models.Delivery.create({
+        _id: `${key}#takeover:${attempt}`,
+        state: 'takeover',
+        attempt,
+        claimedAt: now,
+        sentAt: null,
+      });
+    } catch (err) {
+      if (isDuplicateKey(err)) return { claimed: false, reason: 'in_progress' };
+      throw err;
+    }
+    await this.models.Delivery.updateOne({ _id: key }, { $set: { attempt, claimedAt: now } });
+    return { claimed: true, attempt };
+  }
+
+  async markSent(key: string): Promise<void> {
+    await this.models.Delivery.updateOne({ _id: key }, { $set: { state: 'sent', sentAt: new Date() } });
+  }
+
+  /** Gives a claim back after a failed send, so the next sweep tries again. */
+  async release(key: string, attempt: number): Promise<void> {
+    await this.models.Delivery.deleteMany({ _id: { $in: [key, `${key}#takeover:${attempt}`] } });
+  }
+
+  async isSent(key: string): Promise<boolean> {
+    return (await this.models.Delivery.exists({ _id: key, state: 'sent' })) !== null;
+  }
+}

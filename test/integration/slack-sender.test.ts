@@ -1,0 +1,90 @@
+import { WebClient } from '@slack/web-api';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/infra/logger.js';
+import { SlackApiError, SlackSender } from '../../src/infra/slack/sender.js';
+import { FakeSlack } from '../support/fake-slack/server.js';
+
+describe('the Slack sender', () => {
+  let fake: FakeSlack;
+  const logger = createLogger({ level: 'error', format: 'pretty' });
+  const client = () =>
+    new WebClient('xoxb-test-token', {
+      slackApiUrl: fake.apiUrl,
+      retryConfig: { retries: 0 },
+      rejectRateLimitedCalls: true,
+    });
+  beforeAll(async () => {
+    fake = await new FakeSlack().start();
+    fake.addUser('U0123ALICE');
+  });
+  afterAll(() => fake.stop());
+
+  it("paces each method to its tier, so Slack's limit is never hit", async () => {
+    fake.clear();
+    // Slack allows 10 users.info calls in any second; the sender's bucket (8 a second after a burst of
+    // 1) never exceeds that in any one-second window.
+    fake.setRateLimit('users.info', 10, 1000, 1);
+    const sender = new SlackSender(client(), logger, {
+      limits: { 'users.info': { perMinute: 480, burst: 1 } },
+    });
+    await Promise.all(Array.from({ length: 30 }, () => sender.call('users.info', { user: 'U0123ALICE' })));
+    fake.clearRateLimits();
+    expect(fake.calls.filter((c) => c.method === 'users.info' && c.status === 429)).toEqual([]);
+    expect(fake.callsOf('users.info')).toHaveLength(30);
+  });
+
+  it('paces chat.postMessage per channel as well as per workspace', async () => {
+    fake.clear();
+    fake.setRateLimit('chat.postMessage', 1000, 1000, 1);
+    const sender = new SlackSender(client(), logger, {
+      limits: { 'chat.postMessage': { perMinute: 6000, burst: 100, perChannelPerSecond: 5 } },
+    });
+    const started = Date.now();
+    await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        sender.call('chat.postMessage', { channel: 'C0123CHG01', text: `m${i}` }),
+      ),
+    );
+    // 3 in the per-channel burst, then 5 per second: the last one cannot go before ~1 s.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+    fake.clearRateLimits();
+  });
+
+  it('retries an idempotent call after a transient Slack error, never a post', async () => {
+    fake.clear();
+    const sender = new SlackSender(client(), logger);
+    const posted = await sender.call<{ ts: string; channel: string }>('chat.postMessage', {
+      channel: 'C0123CHG01',
+      text: 'hello',
+    });
+    fake.failNext('chat.update', 'fatal_error', 1);
+    await expect(
+      sender.call('chat.update', { channel: posted.channel, ts: posted.ts, text: 'edited' }),
+    ).resolves.toMatchObject({ ok: true });
+    fake.failNext('chat.postMessage', 'fatal_error', 1);
+    await expect(
+      sender.call('chat.postMessage', { channel: 'C0123CHG01', text: 'once' }),
+    ).rejects.toBeInstanceOf(SlackApiError);
+    // The update went through on the retry; the failed post was not repeated.
+    expect(fake.posts('C0123CHG01').map((m) => m.text)).toEqual(['edited']);
+  });
+
+  it('honours Retry-After on 429 and delivers every message once', async () => {
+    fake.clear();
+    fake.setRateLimit('chat.postMessage', 3, 1000, 1);
+    const sender = new SlackSender(client(), logger, { rateScale: 100 });
+    await Promise.all(
+      Array.from({ length: 9 }, (_, i) =>
+        sender.call('chat.postMessage', { channel: `C0123CH${i}`, text: `m${i}` }),
+      ),
+    );
+    fake.clearRateLimits();
+    expect(sender.stats.rateLimited).toBeGreaterThan(0);
+    expect(
+      fake
+        .posts()
+        .map((m) => m.text)
+        .sort(),
+    ).toEqual(['m0', 'm1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7', 'm8']);
+  });
+});
