@@ -1,6 +1,7 @@
 import type { App } from '@slack/bolt';
 import { WebClient, type WebClientOptions } from '@slack/web-api';
 import type { Connection } from 'mongoose';
+import { apiRouter } from './adapters/http/api/router.js';
 import { healthRoutes } from './adapters/http/health.routes.js';
 import { createHttpApp, finishHttpApp, listen, type RunningHttpServer } from './adapters/http/server.js';
 import { registerJobs } from './adapters/jobs/register.js';
@@ -10,20 +11,29 @@ import type { SlackContext, SlackExtensions } from './adapters/slack/context.js'
 import { HomePublisher } from './adapters/slack/home-publisher.js';
 import { registerSlackListeners } from './adapters/slack/register.js';
 import { SlackReminderNotifier } from './adapters/slack/reminder-notifier.js';
+import { SlackReportNotifier } from './adapters/slack/report-notifier.js';
+import { tokenCommands } from './adapters/slack/token-commands.js';
 import { buildHome } from './application/build-home.js';
 import { chasePendingApprovals } from './application/chase-pending-approvals.js';
 import { chaseRetrospectives } from './application/chase-retrospectives.js';
 import { chaseVerifications } from './application/chase-verifications.js';
 import type { Deps } from './application/ports.js';
+import { postMonthlyReport, type ReportDeps } from './application/post-monthly-report.js';
 import { remindUpcomingWindows } from './application/remind-upcoming-windows.js';
-import type { ReminderDeps, SweepResult } from './application/reminder-sweep.js';
+import type { SweepResult } from './application/reminder-sweep.js';
 import { repairInterruptedSubmissions } from './application/repair-changes.js';
 import { sendDigests } from './application/send-digests.js';
 import type { AppConfig } from './config/env.js';
 import type { LoadedPolicy } from './config/policy.js';
 import { type Clock, systemClock } from './domain/time.js';
 import { ChangeRepository } from './infra/db/change-repository.js';
-import { connectDatabase, type DbInfo, databaseInfo, pingDatabase } from './infra/db/connection.js';
+import {
+  closeDatabase,
+  connectDatabase,
+  type DbInfo,
+  databaseInfo,
+  pingDatabase,
+} from './infra/db/connection.js';
 import { DeliveryLedger } from './infra/db/delivery-ledger.js';
 import { IdempotencyStore } from './infra/db/idempotency.js';
 import { createModels, ensureIndexes, type Models } from './infra/db/models.js';
@@ -53,6 +63,7 @@ export interface ReminderRunner {
   verifications(): Promise<SweepResult>;
   retrospectives(): Promise<SweepResult>;
   digests(): Promise<SweepResult>;
+  monthlyReport(): ReturnType<typeof postMonthlyReport>;
   all(): Promise<SweepResult>;
 }
 
@@ -183,13 +194,15 @@ export async function startChangegate(opts: StartOptions): Promise<Changegate> {
   const notifier = new SlackChangeNotifier(sender, changes, policy, clock, logger, home);
   const deps: Deps = { clock, logger, policy, changes, directory, notifier };
   depsRef.current = deps;
+  http.use('/api/v1', apiRouter(deps));
 
-  const extensions: SlackExtensions = {};
+  const extensions: SlackExtensions = { token: tokenCommands(deps) };
   const slack: SlackContext = { deps, sender, home, idempotency, logger, extensions };
   registerSlackListeners(bolt, slack);
-  const reminderDeps: ReminderDeps = {
+  const reminderDeps: ReportDeps = {
     ...deps,
     reminders: new SlackReminderNotifier(deps, sender),
+    reports: new SlackReportNotifier(sender),
     deliveries: new DeliveryLedger(models, opts.reminders?.leaseMs ?? 5 * 60_000),
     concurrency: opts.reminders?.concurrency ?? 16,
   };
@@ -206,6 +219,7 @@ export async function startChangegate(opts: StartOptions): Promise<Changegate> {
     verifications: () => chaseVerifications(reminderDeps),
     retrospectives: () => chaseRetrospectives(reminderDeps),
     digests: () => sendDigests(reminderDeps),
+    monthlyReport: () => postMonthlyReport(reminderDeps),
     all: async () => {
       const results = [
         await chasePendingApprovals(reminderDeps),
@@ -245,7 +259,7 @@ export async function startChangegate(opts: StartOptions): Promise<Changegate> {
       if (!drained)
         logger.warn('some in-flight work did not finish within 15 s', { remaining: inflight.size });
       await scheduler.stop().catch((err) => logger.warn('scheduler stop failed', { err }));
-      await conn.close().catch((err) => logger.warn('database close failed', { err }));
+      await closeDatabase(conn).catch((err) => logger.warn('database close failed', { err }));
       logger.info('stopped');
     })();
     return stopping;

@@ -6,6 +6,7 @@ import {
   type Command,
   type DecideContext,
   decide,
+  type EventDraft,
   submissionDraft,
 } from '../../src/domain/lifecycle.js';
 import { membershipFrom, type Policy } from '../../src/domain/policy.js';
@@ -45,8 +46,14 @@ export class Machine {
   now: Date;
   policy: Policy;
 
-  constructor(req: ChangeRequest, opts: { requester?: string; now?: string; policy?: Policy } = {}) {
+  readonly number: number;
+
+  constructor(
+    req: ChangeRequest,
+    opts: { requester?: string; now?: string; policy?: Policy; number?: number } = {},
+  ) {
     this.policy = opts.policy ?? POLICY;
+    this.number = opts.number ?? 1;
     this.now = new Date(opts.now ?? '2026-03-10T18:00:00Z');
     const draft = submissionDraft(this.policy, req, 'slack');
     const e = this.toEvent(draft, opts.requester ?? ALICE);
@@ -58,7 +65,7 @@ export class Machine {
     const e = {
       ...draft,
       slot: draft.slot ?? `e:${seq}`,
-      changeNumber: 1,
+      changeNumber: this.number,
       seq,
       actor,
       at: new Date(this.now),
@@ -82,6 +89,13 @@ export class Machine {
     if (!r.ok) throw new Error(`${r.error.code}: ${r.error.message}`);
     const actor = 'actor' in cmd ? cmd.actor : 'system';
     const e = this.toEvent(r.value, actor);
+    this.state = applyEvent(this.state, e);
+    return e;
+  }
+
+  /** Appends an event the application would write itself (e.g. a recorded refusal). */
+  record(draft: EventDraft, actor: string): ChangeEvent {
+    const e = this.toEvent(draft, actor);
     this.state = applyEvent(this.state, e);
     return e;
   }

@@ -34,7 +34,12 @@ describe('/change subcommands', () => {
     ['verify CR-3', { kind: 'verify', n: 3 }],
     ['retro CR-3', { kind: 'retro', n: 3 }],
     ['cancel CR-3 not needed anymore', { kind: 'cancel', n: 3, reason: 'not needed anymore' }],
-    ['token create github-actions', { kind: 'token', action: 'create', name: 'github-actions' }],
+    ['token create github-actions', { kind: 'token', action: 'create', name: 'github-actions', scopes: [] }],
+    [
+      'token create auditor-bot audit:read',
+      { kind: 'token', action: 'create', name: 'auditor-bot', scopes: ['audit:read'] },
+    ],
+    ['token revoke github-actions', { kind: 'token', action: 'revoke', name: 'github-actions' }],
     ['token list', { kind: 'token', action: 'list' }],
   ])('parses %j', (text, expected) => {
     expect(parseChangeCommand(text, TYPES)).toEqual(expected);

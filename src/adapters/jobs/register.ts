@@ -1,5 +1,5 @@
 import type { Deps } from '../../application/ports.js';
-import type { ReminderDeps } from '../../application/reminder-sweep.js';
+import type { ReportDeps } from '../../application/post-monthly-report.js';
 import type { IdempotencyStore } from '../../infra/db/idempotency.js';
 import type { Logger } from '../../infra/logger.js';
 import type { Scheduler } from '../../infra/scheduler.js';
@@ -7,13 +7,14 @@ import { chasePendingApprovalsJob } from './chase-pending-approvals.job.js';
 import { chaseRetrospectivesJob } from './chase-retrospectives.job.js';
 import { chaseVerificationsJob } from './chase-verifications.job.js';
 import { cleanupIdempotencyKeysJob } from './cleanup-idempotency-keys.job.js';
+import { monthlyReportJob } from './monthly-report.job.js';
 import { remindUpcomingWindowsJob } from './remind-upcoming-windows.job.js';
 import { repairSubmissionsJob } from './repair-submissions.job.js';
 import { sendDigestsJob } from './send-digests.job.js';
 
 export interface JobContext {
   deps: Deps;
-  reminders: ReminderDeps;
+  reminders: ReportDeps;
   idempotency: IdempotencyStore;
   logger: Logger;
   /** How often the reminder sweeps run (Agenda human interval). */
@@ -28,6 +29,7 @@ export function registerJobs(scheduler: Scheduler, ctx: JobContext): void {
     chaseVerificationsJob(ctx),
     chaseRetrospectivesJob(ctx),
     sendDigestsJob(ctx),
+    monthlyReportJob(ctx.reminders),
     cleanupIdempotencyKeysJob(ctx),
     repairSubmissionsJob(ctx),
   ];

@@ -10,7 +10,7 @@ export type ChangeCommand =
   | { kind: 'verify'; n: number }
   | { kind: 'retro'; n: number }
   | { kind: 'cancel'; n: number; reason: string }
-  | { kind: 'token'; action: 'create'; name: string }
+  | { kind: 'token'; action: 'create'; name: string; scopes: string[] }
   | { kind: 'token'; action: 'list' }
   | { kind: 'token'; action: 'revoke'; name: string }
   | { kind: 'invalid'; message: string };
@@ -83,14 +83,14 @@ export function parseChangeCommand(raw: string, typeKeys: readonly string[]): Ch
     case 'token': {
       const action = (rest[0] ?? '').toLowerCase();
       const name = rest[1] ?? '';
+      const usage =
+        'Usage: `/change token create <name> [scopes]`, `/change token list`, `/change token revoke <name>` (names: letters, digits, . _ -; scopes: changes:read changes:write deployments:write audit:read, or all)';
       if (action === 'list') return { kind: 'token', action: 'list' };
-      if ((action === 'create' || action === 'revoke') && /^[A-Za-z0-9._-]{1,40}$/.test(name))
-        return { kind: 'token', action, name };
-      return {
-        kind: 'invalid',
-        message:
-          'Usage: `/change token create <name>`, `/change token list`, `/change token revoke <name>` (names: letters, digits, . _ -)',
-      };
+      if (!/^[A-Za-z0-9._-]{1,40}$/.test(name)) return { kind: 'invalid', message: usage };
+      if (action === 'revoke') return { kind: 'token', action, name };
+      if (action === 'create')
+        return { kind: 'token', action, name, scopes: rest.slice(2).map((x) => x.toLowerCase()) };
+      return { kind: 'invalid', message: usage };
     }
     default:
       return { kind: 'invalid', message: `I don't know "${head.slice(0, 40)}".` };

@@ -18,6 +18,6 @@ export interface SlackContext {
 export interface SlackExtensions {
   token?: (
     userId: string,
-    cmd: { action: 'create' | 'list' | 'revoke'; name?: string },
+    cmd: { action: 'create' | 'list' | 'revoke'; name?: string; scopes?: string[] },
   ) => Promise<{ text: string }>;
 }

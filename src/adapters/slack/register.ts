@@ -1,6 +1,7 @@
 import type { App } from '@slack/bolt';
 import type { SlackContext } from './context.js';
 import { registerActions } from './listeners/actions.js';
+import { registerChangeLog } from './listeners/change-log.js';
 import { registerCommands } from './listeners/commands.js';
 import { registerEvents } from './listeners/events.js';
 import { registerViews } from './listeners/views.js';
@@ -11,4 +12,5 @@ export function registerSlackListeners(app: App, ctx: SlackContext): void {
   registerActions(app, ctx);
   registerViews(app, ctx);
   registerEvents(app, ctx);
+  registerChangeLog(app, ctx);
 }

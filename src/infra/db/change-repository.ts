@@ -47,6 +47,36 @@ function toEvent(d: ChangeEventDoc): StoredChangeEvent {
   } as StoredChangeEvent;
 }
 
+/** The projection record of a change: its state plus the fields queries and indexes need. */
+export function projectionFields(
+  state: ChangeState,
+  head: { seq: number; hash: string },
+  currentApprovers: string[],
+): Partial<ChangeDoc> {
+  return {
+    number: state.number,
+    seq: head.seq,
+    headHash: head.hash,
+    title: state.request.title,
+    type: state.type,
+    status: state.status,
+    requester: state.requester,
+    emergency: state.emergency,
+    submittedAt: state.submittedAt,
+    approvedAt: state.approvedAt,
+    deployedAt: state.deployedAt,
+    closedAt: isTerminal(state) ? state.updatedAt : null,
+    retroDueAt: state.retro.dueAt,
+    retroSubmittedAt: state.retro.submittedAt,
+    currentApprovers: state.status === 'pending_approval' ? currentApprovers : [],
+    stageStartedAt: state.stageStartedAt,
+    plannedStart: state.request.plannedStart,
+    deployedBy: state.deployedBy,
+    lastEventAt: state.updatedAt,
+    state,
+  };
+}
+
 /**
  * Changes and their append-only, hash-chained event log. Invariants that must hold under concurrent
  * writers (unique numbers, one event per seq, one decision per stage) are enforced by unique indexes
@@ -171,29 +201,11 @@ export class ChangeRepository {
     head: { seq: number; hash: string },
     currentApprovers: string[],
   ): Promise<void> {
-    const id = formatChangeId(state.number);
-    const set: Partial<ChangeDoc> = {
-      number: state.number,
-      seq: head.seq,
-      headHash: head.hash,
-      title: state.request.title,
-      type: state.type,
-      status: state.status,
-      requester: state.requester,
-      emergency: state.emergency,
-      submittedAt: state.submittedAt,
-      approvedAt: state.approvedAt,
-      deployedAt: state.deployedAt,
-      closedAt: isTerminal(state) ? state.updatedAt : null,
-      retroDueAt: state.retro.dueAt,
-      retroSubmittedAt: state.retro.submittedAt,
-      currentApprovers: state.status === 'pending_approval' ? currentApprovers : [],
-      stageStartedAt: state.stageStartedAt,
-      plannedStart: state.request.plannedStart,
-      deployedBy: state.deployedBy,
-      state,
-    };
-    await this.m.Change.updateOne({ _id: id, seq: { $lt: head.seq } }, { $set: set });
+    const set = projectionFields(state, head, currentApprovers);
+    await this.m.Change.updateOne(
+      { _id: formatChangeId(state.number), seq: { $lt: head.seq } },
+      { $set: set },
+    );
   }
 
   /** Re-derives the projection from the log (repair after a crash between the event and the projection). */
@@ -226,10 +238,22 @@ export class ChangeRepository {
   }
 
   /** Streams projections matching `filter` in batches (the caller never holds them all at once). */
-  cursor(filter: QueryFilter<ChangeDoc>, batchSize = 500) {
-    return this.m.Change.find({ ...filter, seq: { $gt: 0 } })
-      .sort({ number: 1 })
+  cursor(
+    filter: QueryFilter<ChangeDoc>,
+    opts: { batchSize?: number; exclude?: string[]; sort?: Record<string, 1 | -1> } = {},
+  ) {
+    const projection = opts.exclude?.length ? Object.fromEntries(opts.exclude.map((f) => [f, 0])) : undefined;
+    return this.m.Change.find({ ...filter, seq: { $gt: 0 } }, projection)
+      .sort(opts.sort ?? { number: 1 })
       .lean<ChangeDoc[]>()
+      .cursor({ batchSize: opts.batchSize ?? 500 });
+  }
+
+  /** Streams every event ordered by change and sequence (for verifying all chains in one pass). */
+  eventCursor(batchSize = 1000) {
+    return this.m.ChangeEvent.find({})
+      .sort({ changeNumber: 1, seq: 1 })
+      .lean<ChangeEventDoc[]>()
       .cursor({ batchSize });
   }
 

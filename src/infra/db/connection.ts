@@ -14,10 +14,20 @@ export async function connectDatabase(uri: string, logger: Logger): Promise<Conn
     serverSelectionTimeoutMS: 5000,
     heartbeatFrequencyMS: 2000,
   });
-  conn.on('disconnected', () => logger.warn('database disconnected', { component: 'db' }));
+  conn.on('disconnected', () => {
+    if (!closing.has(conn)) logger.warn('database disconnected', { component: 'db' });
+  });
   conn.on('reconnected', () => logger.info('database reconnected', { component: 'db' }));
   await conn.asPromise();
   return conn;
+}
+
+const closing = new WeakSet<Connection>();
+
+/** Closes the connection on purpose (no "disconnected" warning). */
+export async function closeDatabase(conn: Connection): Promise<void> {
+  closing.add(conn);
+  await conn.close();
 }
 
 export async function databaseInfo(conn: Connection): Promise<DbInfo> {

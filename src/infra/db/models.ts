@@ -46,6 +46,8 @@ export interface ChangeDoc {
   stageStartedAt: Date | null;
   plannedStart: Date | null;
   deployedBy: string | null;
+  /** Time of the change's latest event (the clock's, not the database write's). */
+  lastEventAt: Date;
   state: unknown; // the serialised ChangeState
   slack: SlackRef | null;
   originChannel: string | null;
@@ -83,6 +85,38 @@ const deliverySchema = new Schema<DeliveryDoc>(
   { collection: 'reminder_deliveries', versionKey: false },
 );
 deliverySchema.index({ claimedAt: 1 }, { name: 'by_claimed' });
+
+export const API_SCOPES = ['changes:read', 'changes:write', 'deployments:write', 'audit:read'] as const;
+export type ApiScope = (typeof API_SCOPES)[number];
+
+/** A pipeline's bearer token: only a hash of its secret is stored. */
+export interface ApiTokenDoc {
+  _id: string; // the token's public id (the part before the secret)
+  name: string;
+  secretHash: string;
+  scopes: ApiScope[];
+  createdBy: string;
+  createdAt: Date;
+  revokedAt: Date | null;
+  revokedBy: string | null;
+  lastUsedAt: Date | null;
+}
+
+const apiTokenSchema = new Schema<ApiTokenDoc>(
+  {
+    _id: { type: String, required: true },
+    name: { type: String, required: true },
+    secretHash: { type: String, required: true },
+    scopes: { type: [String], default: [] },
+    createdBy: { type: String, required: true },
+    createdAt: { type: Date, required: true },
+    revokedAt: { type: Date, default: null },
+    revokedBy: { type: String, default: null },
+    lastUsedAt: { type: Date, default: null },
+  },
+  { collection: 'api_tokens', versionKey: false },
+);
+apiTokenSchema.index({ name: 1 }, { unique: true, name: 'uniq_token_name' });
 
 /** People who opened App Home at least once: only their Home tabs are refreshed when changes move. */
 export interface HomeUserDoc {
@@ -139,6 +173,7 @@ const changeSchema = new Schema<ChangeDoc>(
     stageStartedAt: { type: Date, default: null },
     plannedStart: { type: Date, default: null },
     deployedBy: { type: String, default: null },
+    lastEventAt: { type: Date, default: null },
     state: { type: Schema.Types.Mixed, default: null },
     slack: { type: { channel: String, ts: String, permalink: String }, default: null, _id: false },
     originChannel: { type: String, default: null },
@@ -154,6 +189,7 @@ changeSchema.index({ submittedAt: 1 }, { name: 'by_submitted' });
 changeSchema.index({ deployedAt: 1 }, { name: 'by_deployed' });
 changeSchema.index({ status: 1, retroDueAt: 1 }, { name: 'by_retro_due' });
 changeSchema.index({ status: 1, plannedStart: 1 }, { name: 'by_window' });
+changeSchema.index({ lastEventAt: 1 }, { name: 'by_activity' });
 
 const idempotencySchema = new Schema<IdempotencyKeyDoc>(
   {
@@ -187,6 +223,7 @@ export interface Models {
   PolicyVersion: Model<PolicyVersionDoc>;
   HomeUser: Model<HomeUserDoc>;
   Delivery: Model<DeliveryDoc>;
+  ApiToken: Model<ApiTokenDoc>;
 }
 
 export function createModels(conn: Connection): Models {
@@ -197,6 +234,7 @@ export function createModels(conn: Connection): Models {
     PolicyVersion: conn.model<PolicyVersionDoc>('PolicyVersion', policyVersionSchema),
     HomeUser: conn.model<HomeUserDoc>('HomeUser', homeUserSchema),
     Delivery: conn.model<DeliveryDoc>('Delivery', deliverySchema),
+    ApiToken: conn.model<ApiTokenDoc>('ApiToken', apiTokenSchema),
   };
 }
 

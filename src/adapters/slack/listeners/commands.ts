@@ -133,7 +133,11 @@ async function runDatabaseCommand(ctx: SlackContext, cmd: ChangeCommand, user: s
         return errorMessage('Pipeline tokens are not available in this installation.');
       const res = await ctx.extensions.token(
         user,
-        cmd.action === 'list' ? { action: 'list' } : { action: cmd.action, name: cmd.name },
+        cmd.action === 'list'
+          ? { action: 'list' }
+          : cmd.action === 'create'
+            ? { action: 'create', name: cmd.name, scopes: cmd.scopes }
+            : { action: 'revoke', name: cmd.name },
       );
       return infoMessage(res.text);
     }

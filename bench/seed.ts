@@ -1,0 +1,53 @@
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import mongoose from 'mongoose';
+import { loadPolicy, parsePolicy } from '../src/config/policy.js';
+import { createModels, ensureIndexes } from '../src/infra/db/models.js';
+import { seedHistory } from './seed-history.js';
+
+/**
+ * `npm run seed -- --changes 200000 --months 13 [--uri mongodb://…/db] [--policy file] [--drop]`
+ * Fills a database with a realistic change history (see seed-history.ts). Without --policy it uses
+ * the test policy (named people, a security user group, the peak-season freeze).
+ */
+const { values } = parseArgs({
+  options: {
+    changes: { type: 'string', default: '200000' },
+    months: { type: 'string', default: '13' },
+    uri: { type: 'string', default: process.env.MONGODB_URI },
+    policy: { type: 'string' },
+    end: { type: 'string' },
+    drop: { type: 'boolean', default: false },
+    seed: { type: 'string', default: '42' },
+  },
+});
+if (!values.uri) {
+  process.stderr.write('Give --uri or MONGODB_URI.\n');
+  process.exit(2);
+}
+const policy = values.policy
+  ? loadPolicy(values.policy)
+  : parsePolicy(
+      readFileSync(new URL('../test/fixtures/policies/test-policy.yml', import.meta.url), 'utf8'),
+      'test-policy.yml',
+    );
+const conn = await mongoose.createConnection(values.uri, { autoIndex: false }).asPromise();
+const db = /^mongodb(\+srv)?:\/\/[^/]+\/[^?]+/.test(values.uri)
+  ? conn
+  : conn.useDb('changegate', { useCache: true });
+if (values.drop) await db.dropDatabase();
+const models = createModels(db);
+await ensureIndexes(Object.values(models));
+const started = Date.now();
+const result = await seedHistory(models, policy, {
+  changes: Number(values.changes),
+  months: Number(values.months),
+  end: values.end ? new Date(values.end) : new Date(),
+  seed: Number(values.seed),
+  groups: { S0SECURITY: ['U0123ERIN'] },
+  onProgress: (done) => process.stderr.write(`\r${done} changes…`),
+});
+process.stderr.write(
+  `\nSeeded ${result.changes} changes and ${result.events} events into ${db.name} in ${((Date.now() - started) / 1000).toFixed(1)} s.\n`,
+);
+await conn.close();

@@ -1,0 +1,89 @@
+import type { z } from 'zod';
+import { formatChangeId } from '../../../domain/change.js';
+import type { ChangeLogSummary } from '../../../domain/change-log.js';
+import { type ChangeState, retroState } from '../../../domain/lifecycle.js';
+import type { ChangeView, SummaryResponse } from './schemas.js';
+
+const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
+
+/** A change as the API shows it. */
+export function presentChange(
+  s: ChangeState,
+  extra: { permalink: string | null; head: { seq: number; hash: string } },
+  now: Date,
+): z.infer<typeof ChangeView> {
+  return {
+    id: formatChangeId(s.number),
+    number: s.number,
+    title: s.request.title,
+    type: s.type,
+    typeName: s.typeName,
+    status: s.status,
+    requester: s.requester,
+    risk: s.request.risk,
+    systems: s.request.systems,
+    emergency: s.emergency,
+    submittedAt: s.submittedAt.toISOString(),
+    approvedAt: iso(s.approvedAt),
+    deployedAt: iso(s.deployedAt),
+    plannedStart: iso(s.request.plannedStart),
+    plannedEnd: iso(s.request.plannedEnd),
+    stages: s.stages.map((st, index) => {
+      const d = s.decisions.find((x) => x.stageIndex === index);
+      const status = d
+        ? d.outcome
+        : s.status === 'pending_approval'
+          ? s.currentStage === index
+            ? 'current'
+            : 'waiting'
+          : 'skipped';
+      return {
+        key: st.key,
+        name: st.name,
+        status,
+        decidedBy: d?.by ?? null,
+        decidedAt: iso(d?.at),
+        note: d?.note ?? '',
+      };
+    }),
+    deployments: s.deployments.map((d) => ({
+      environment: d.environment,
+      status: d.status,
+      at: d.at.toISOString(),
+      by: d.by,
+      commit: d.commit,
+      pipelineUrl: d.pipelineUrl,
+      production: d.production,
+      unauthorised: d.unauthorised,
+      reasons: d.reasons,
+    })),
+    verification: s.verification ? { ...s.verification, at: s.verification.at.toISOString() } : null,
+    retrospective: {
+      status: retroState(s, now),
+      dueAt: iso(s.retro.dueAt),
+      submittedAt: iso(s.retro.submittedAt),
+    },
+    freezeExceptions: s.exceptions.map((x) => ({ ...x, at: x.at.toISOString() })),
+    links: { pr: s.request.links.pr, ticket: s.request.links.ticket, slack: extra.permalink },
+    policyVersion: s.policyHash,
+    audit: extra.head,
+  };
+}
+
+export function presentSummary(s: ChangeLogSummary, scope: 'all' | 'own'): z.infer<typeof SummaryResponse> {
+  const items = (list: ChangeLogSummary['approvals']['items']) =>
+    list.map((i) => ({ ...i, at: i.at.toISOString() }));
+  const top = (t: ChangeLogSummary['approvals']) => ({ total: t.total, items: items(t.items) });
+  return {
+    ...s,
+    period: { from: s.period.from.toISOString(), to: s.period.to.toISOString(), label: s.period.label },
+    scope,
+    byOutcome: Object.fromEntries(Object.entries(s.byOutcome).map(([k, v]) => [k, v ?? 0])),
+    approvals: top(s.approvals),
+    freezeDeployments: top(s.freezeDeployments),
+    emergencies: { ...s.emergencies, items: items(s.emergencies.items) },
+    rollbacks: top(s.rollbacks),
+    neverVerified: top(s.neverVerified),
+    unauthorised: top(s.unauthorised),
+  };
+}

@@ -1,0 +1,83 @@
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import type { Deps } from '../../../application/ports.js';
+import { isDatabaseUnavailable } from '../../../infra/db/connection.js';
+import { buildOpenApi } from './openapi.js';
+import { API_ROUTES, ApiError, authorise, fieldErrors, type RouteDef } from './routes.js';
+
+export const API_BODY_LIMIT = '64kb';
+
+/** `/changes/{id}` → `/changes/:id` */
+export const expressPath = (p: string) => p.replace(/\{(\w+)\}/g, ':$1');
+
+function send(res: Response, err: ApiError) {
+  if (err.status === 401) res.setHeader('www-authenticate', 'Bearer realm="changegate"');
+  res
+    .status(err.status)
+    .json({ error: err.code, message: err.message, ...(err.fields ? { fields: err.fields } : {}) });
+}
+
+function handle(deps: Deps, def: RouteDef) {
+  return async (req: Request, res: Response, next: NextFunction) => {
+    try {
+      const caller = await authorise(deps, req.headers.authorization, def.scope);
+      const parse = (schema: RouteDef['params'], value: unknown, where: string) => {
+        if (!schema) return undefined;
+        const r = schema.safeParse(value ?? {});
+        if (!r.success)
+          throw new ApiError(
+            400,
+            'validation_failed',
+            'The request is invalid; see fields.',
+            fieldErrors(where, r.error),
+          );
+        return r.data;
+      };
+      if (def.body && !req.is('application/json')) {
+        throw new ApiError(
+          400,
+          'validation_failed',
+          'Send a JSON body with Content-Type: application/json.',
+          [{ path: 'body', message: 'must be JSON' }],
+        );
+      }
+      const result = await def.handler({
+        deps,
+        caller,
+        params: parse(def.params, req.params, 'params'),
+        query: parse(def.query, req.query, 'query'),
+        headers: parse(def.headers, req.headers, 'headers'),
+        body: parse(def.body, req.body, 'body'),
+        res,
+      });
+      if (result) res.status(result.status).json(result.body);
+    } catch (err) {
+      if (err instanceof ApiError) return send(res, err);
+      if (res.headersSent) {
+        deps.logger.error('API response failed after it started', { component: 'api', path: req.path, err });
+        res.destroy();
+        return;
+      }
+      if (isDatabaseUnavailable(err))
+        return send(
+          res,
+          new ApiError(503, 'unavailable', 'The database is not reachable right now; try again shortly.'),
+        );
+      next(err);
+    }
+  };
+}
+
+/** The versioned JSON API (pipelines, dashboards, auditors), mounted at /api/v1. */
+export function apiRouter(deps: Deps): Router {
+  const router = express.Router();
+  router.use(express.json({ limit: API_BODY_LIMIT, strict: true }));
+  const spec = buildOpenApi();
+  router.get('/openapi.json', (_req, res) => {
+    res.json(spec);
+  });
+  for (const def of API_ROUTES) router[def.method](expressPath(def.path), handle(deps, def));
+  router.use((_req, res) => {
+    res.status(404).json({ error: 'not_found', message: 'No such API route; see /api/v1/openapi.json.' });
+  });
+  return router;
+}

@@ -1,0 +1,413 @@
+import type { Response } from 'express';
+import type { z } from 'zod';
+import { authenticateApiToken, type Caller } from '../../../application/api-tokens.js';
+import { buildChangeLog } from '../../../application/build-change-log.js';
+import { checkDeployGate } from '../../../application/check-deploy-gate.js';
+import { evidenceRows } from '../../../application/export-evidence.js';
+import { getChange } from '../../../application/get-change.js';
+import type { Deps } from '../../../application/ports.js';
+import { recordDeployment } from '../../../application/record-deployment.js';
+import { searchChanges } from '../../../application/search-changes.js';
+import { submitChange } from '../../../application/submit-change.js';
+import { verifyAudit } from '../../../application/verify-audit.js';
+import { formatChangeId, parseChangeId } from '../../../domain/change.js';
+import { parsePeriod } from '../../../domain/period.js';
+import type { FieldIssue } from '../../../domain/request-rules.js';
+import { sanitizeLine, sanitizeMultiline } from '../../../domain/text.js';
+import type { ApiScope } from '../../../infra/db/models.js';
+import { writeEvidence } from '../../export/evidence-writer.js';
+import { presentChange, presentSummary } from './presenters.js';
+import {
+  ChangeIdParams,
+  ChangeList,
+  ChangeView,
+  CreateChangeBody,
+  CreatedChange,
+  DeploymentBody,
+  DeploymentRecorded,
+  ErrorBody,
+  ExportQuery,
+  GateQuery,
+  GateResponse,
+  IdempotencyHeader,
+  ListQuery,
+  PeriodQuery,
+  SummaryResponse,
+  VerifyResponse,
+} from './schemas.js';
+
+/** What a handler returns: a JSON body and status, or nothing when it streamed the response itself. */
+export type HandlerResult = { status: number; body: unknown } | null;
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly fields?: { path: string; message: string }[],
+  ) {
+    super(message);
+  }
+}
+
+export interface RouteContext<P, Q, H, B> {
+  deps: Deps;
+  caller: Caller;
+  params: P;
+  query: Q;
+  headers: H;
+  body: B;
+  res: Response;
+}
+
+export interface RouteDef<
+  P extends z.ZodType = z.ZodType,
+  Q extends z.ZodType = z.ZodType,
+  H extends z.ZodType = z.ZodType,
+  B extends z.ZodType = z.ZodType,
+> {
+  method: 'get' | 'post';
+  /** OpenAPI-style path under /api/v1, e.g. `/changes/{id}`. */
+  path: string;
+  operationId: string;
+  summary: string;
+  scope: ApiScope;
+  params?: P;
+  query?: Q;
+  headers?: H;
+  body?: B;
+  responses: Record<number, { description: string; schema?: z.ZodType; content?: 'json' | 'csv-or-json' }>;
+  handler: (ctx: RouteContext<z.output<P>, z.output<Q>, z.output<H>, z.output<B>>) => Promise<HandlerResult>;
+}
+
+const route = <P extends z.ZodType, Q extends z.ZodType, H extends z.ZodType, B extends z.ZodType>(
+  r: RouteDef<P, Q, H, B>,
+) => r as unknown as RouteDef;
+
+const COMMON_ERRORS = {
+  400: { description: 'Invalid input: the fields that are wrong, and why', schema: ErrorBody },
+  401: { description: 'Missing, unknown or revoked token', schema: ErrorBody },
+  403: { description: 'The token lacks the scope this route needs', schema: ErrorBody },
+};
+
+function changeNumberOf(id: string): number {
+  const n = parseChangeId(id);
+  if (!n)
+    throw new ApiError(400, 'validation_failed', 'Invalid change id.', [
+      { path: 'params.id', message: 'must be a change id such as CR-42' },
+    ]);
+  return n;
+}
+
+async function loadOr404(deps: Deps, n: number) {
+  const loaded = await getChange(deps, n);
+  if (!loaded) throw new ApiError(404, 'not_found', `There is no change ${formatChangeId(n)}.`);
+  return loaded;
+}
+
+const FIELD_PATH: Partial<Record<FieldIssue['field'], string>> = {
+  securityFlags: 'securityImpact',
+  'links.pr': 'links.pr',
+  'links.ticket': 'links.ticket',
+};
+
+function parsePeriodOr400(deps: Deps, text: string) {
+  const p = parsePeriod(text, deps.clock.now(), deps.policy.policy.timezone);
+  if (!p.ok)
+    throw new ApiError(400, 'validation_failed', p.message, [{ path: 'query.period', message: p.message }]);
+  return p.period;
+}
+
+/** Every /api/v1 route, as data: the router and the OpenAPI document are both built from this table. */
+export const API_ROUTES: RouteDef[] = [
+  route({
+    method: 'get',
+    path: '/changes/{id}/gate',
+    operationId: 'checkDeployGate',
+    summary:
+      'May this change deploy to this environment now? 200 when allowed, 409 when not (so `curl --fail` works).',
+    scope: 'changes:read',
+    params: ChangeIdParams,
+    query: GateQuery,
+    responses: {
+      200: { description: 'Allowed', schema: GateResponse },
+      409: { description: 'Not allowed; `reasons` says why', schema: GateResponse },
+      404: { description: 'Unknown change', schema: ErrorBody },
+      ...COMMON_ERRORS,
+    },
+    handler: async ({ deps, params, query }) => {
+      const n = changeNumberOf(params.id);
+      const res = await checkDeployGate(deps, n, query.environment);
+      if (!res) throw new ApiError(404, 'not_found', `There is no change ${formatChangeId(n)}.`);
+      return {
+        status: res.decision.allowed ? 200 : 409,
+        body: { change: formatChangeId(n), status: res.change.state.status, ...res.decision },
+      };
+    },
+  }),
+  route({
+    method: 'post',
+    path: '/changes/{id}/deployments',
+    operationId: 'recordDeployment',
+    summary:
+      'Record a deployment of the change (started, succeeded or failed). Unapproved or frozen deployments are recorded and flagged as unauthorised.',
+    scope: 'deployments:write',
+    params: ChangeIdParams,
+    headers: IdempotencyHeader,
+    body: DeploymentBody,
+    responses: {
+      201: { description: 'Recorded', schema: DeploymentRecorded },
+      200: { description: 'Already recorded under this Idempotency-Key', schema: DeploymentRecorded },
+      404: { description: 'Unknown change', schema: ErrorBody },
+      413: { description: 'Body too large', schema: ErrorBody },
+      ...COMMON_ERRORS,
+    },
+    handler: async ({ deps, caller, params, headers, body }) => {
+      const n = changeNumberOf(params.id);
+      await loadOr404(deps, n);
+      const res = await recordDeployment(deps, {
+        changeNumber: n,
+        actor: `pipeline:${caller.name}`,
+        environment: body.environment,
+        status: body.status,
+        commit: body.commit,
+        pipelineUrl: body.pipelineUrl,
+        source: 'api',
+        idempotencyKey: headers['idempotency-key'] ?? null,
+      });
+      if (!res.ok)
+        throw new ApiError(
+          res.error.code === 'NOT_FOUND' ? 404 : 409,
+          res.error.code.toLowerCase(),
+          res.error.message,
+        );
+      const e = res.event;
+      const data = e.type === 'deployment_recorded' ? e.data : null;
+      return {
+        status: res.replay ? 200 : 201,
+        body: {
+          change: formatChangeId(n),
+          recorded: true,
+          replayed: res.replay,
+          unauthorised: data?.unauthorised ?? false,
+          reasons: data?.reasons ?? [],
+          status: res.state.status,
+          eventSeq: e.seq,
+        },
+      };
+    },
+  }),
+  route({
+    method: 'post',
+    path: '/changes',
+    operationId: 'createChange',
+    summary:
+      'Open a change request. Standard changes are approved by policy at once; others are posted to Slack for approval.',
+    scope: 'changes:write',
+    body: CreateChangeBody,
+    responses: {
+      201: { description: 'Created', schema: CreatedChange },
+      413: { description: 'Body too large', schema: ErrorBody },
+      ...COMMON_ERRORS,
+    },
+    handler: async ({ deps, body }) => {
+      const request = {
+        type: body.type,
+        title: sanitizeLine(body.title),
+        description: sanitizeMultiline(body.description),
+        justification: sanitizeMultiline(body.justification),
+        systems: [...new Set(body.systems.map(sanitizeLine).filter(Boolean))],
+        risk: body.risk,
+        impact: sanitizeMultiline(body.impact),
+        securityFlags: body.securityImpact,
+        testPlan: sanitizeMultiline(body.testPlan),
+        stagingTested: body.stagingTested,
+        testResults: sanitizeMultiline(body.testResults),
+        rollbackPlan: sanitizeMultiline(body.rollbackPlan),
+        plannedStart: body.plannedStart ? new Date(body.plannedStart) : null,
+        plannedEnd: body.plannedEnd ? new Date(body.plannedEnd) : null,
+        links: {
+          pr: body.links.pr ? sanitizeLine(body.links.pr) : null,
+          ticket: body.links.ticket ? sanitizeLine(body.links.ticket) : null,
+        },
+        suggestedReviewers: body.suggestedReviewers,
+        emergencyApprover: body.emergencyApprover,
+      };
+      const res = await submitChange(deps, {
+        request,
+        requester: body.requester,
+        source: 'api',
+        originChannel: null,
+      });
+      if (!res.ok) {
+        throw new ApiError(
+          400,
+          'validation_failed',
+          res.error.message,
+          (res.error.issues ?? []).map((i) => ({
+            path: `body.${FIELD_PATH[i.field] ?? i.field}`,
+            message: i.message,
+          })),
+        );
+      }
+      await res.announce();
+      const doc = await deps.changes.findDoc(res.number);
+      const permalink = doc?.slack?.permalink ?? null;
+      return {
+        status: 201,
+        body: {
+          change: presentChange(
+            res.state,
+            { permalink, head: { seq: res.event.seq, hash: res.event.hash } },
+            deps.clock.now(),
+          ),
+          link: permalink,
+          autoApproved: res.state.status === 'approved',
+        },
+      };
+    },
+  }),
+  route({
+    method: 'get',
+    path: '/changes/{id}',
+    operationId: 'getChange',
+    summary: 'One change with its stages, deployments, verification, retrospective and audit-chain head.',
+    scope: 'changes:read',
+    params: ChangeIdParams,
+    responses: {
+      200: { description: 'The change', schema: ChangeView },
+      404: { description: 'Unknown change', schema: ErrorBody },
+      ...COMMON_ERRORS,
+    },
+    handler: async ({ deps, params }) => {
+      const loaded = await loadOr404(deps, changeNumberOf(params.id));
+      return {
+        status: 200,
+        body: presentChange(
+          loaded.state,
+          { permalink: loaded.doc?.slack?.permalink ?? null, head: loaded.head },
+          deps.clock.now(),
+        ),
+      };
+    },
+  }),
+  route({
+    method: 'get',
+    path: '/changes',
+    operationId: 'listChanges',
+    summary: 'Changes, newest first, filtered by status, type, requester and date; page with `before`.',
+    scope: 'changes:read',
+    query: ListQuery,
+    responses: { 200: { description: 'A page of changes', schema: ChangeList }, ...COMMON_ERRORS },
+    handler: async ({ deps, query }) => {
+      const page = await searchChanges(deps, {
+        ...query,
+        since: query.since ? new Date(query.since) : undefined,
+      });
+      const now = deps.clock.now();
+      return {
+        status: 200,
+        body: {
+          changes: page.items.map((i) =>
+            presentChange(
+              i.state,
+              { permalink: i.doc.slack?.permalink ?? null, head: { seq: i.doc.seq, hash: i.doc.headHash } },
+              now,
+            ),
+          ),
+          nextBefore: page.nextBefore,
+        },
+      };
+    },
+  }),
+  route({
+    method: 'get',
+    path: '/audit/summary',
+    operationId: 'changeLogSummary',
+    summary: 'The change-log summary for a period (the figures of `/change-log`).',
+    scope: 'audit:read',
+    query: PeriodQuery,
+    responses: { 200: { description: 'Summary', schema: SummaryResponse }, ...COMMON_ERRORS },
+    handler: async ({ deps, query }) => {
+      const { summary, scope } = await buildChangeLog(
+        deps,
+        { kind: 'system' },
+        parsePeriodOr400(deps, query.period),
+      );
+      return { status: 200, body: presentSummary(summary, scope) };
+    },
+  }),
+  route({
+    method: 'get',
+    path: '/audit/export',
+    operationId: 'exportEvidence',
+    summary:
+      'Evidence for every change with activity in the period, as CSV (formula-safe) or JSON, streamed.',
+    scope: 'audit:read',
+    query: ExportQuery,
+    responses: { 200: { description: 'The evidence file', content: 'csv-or-json' }, ...COMMON_ERRORS },
+    handler: async ({ deps, query, res }) => {
+      const period = parsePeriodOr400(deps, query.period);
+      const { rows } = await evidenceRows(deps, { kind: 'system' }, period);
+      const name = `changegate-evidence-${period.label.replace(/[^A-Za-z0-9-]+/g, '_')}.${query.format}`;
+      res.status(200);
+      res.setHeader(
+        'content-type',
+        query.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8',
+      );
+      res.setHeader('content-disposition', `attachment; filename="${name}"`);
+      await writeEvidence(rows, query.format, res);
+      return null;
+    },
+  }),
+  route({
+    method: 'get',
+    path: '/audit/verify',
+    operationId: 'verifyAudit',
+    summary: "Re-verify every change's event hash chain; the first broken link per change.",
+    scope: 'audit:read',
+    responses: { 200: { description: 'Verification report', schema: VerifyResponse }, ...COMMON_ERRORS },
+    handler: async ({ deps }) => {
+      const report = await verifyAudit(deps);
+      return {
+        status: 200,
+        body: {
+          checkedChanges: report.checkedChanges,
+          checkedEvents: report.checkedEvents,
+          intact: report.broken.length === 0,
+          broken: report.broken.map((b) => ({
+            change: formatChangeId(b.change),
+            seq: b.break.seq,
+            problem: b.break.problem,
+          })),
+          verifiedAt: report.verifiedAt.toISOString(),
+        },
+      };
+    },
+  }),
+];
+
+/** Bearer-token authentication and scope check; throws 401/403 as ApiError. */
+export async function authorise(
+  deps: Deps,
+  authorization: string | undefined,
+  scope: ApiScope,
+): Promise<Caller> {
+  const m = /^Bearer\s+(\S+)$/i.exec(authorization ?? '');
+  if (!m)
+    throw new ApiError(
+      401,
+      'unauthorized',
+      'Send a pipeline token: Authorization: Bearer <token> (create one with /change token create <name>).',
+    );
+  const caller = await authenticateApiToken(deps, m[1]!);
+  if (!caller) throw new ApiError(401, 'unauthorized', 'The token is not valid, or it was revoked.');
+  if (!caller.scopes.includes(scope))
+    throw new ApiError(403, 'forbidden', `This token lacks the ${scope} scope.`);
+  return caller;
+}
+
+/** zod issues as API field errors (`body.title: must be at most 150 characters`). */
+export function fieldErrors(where: string, error: z.ZodError): { path: string; message: string }[] {
+  return error.issues.map((i) => ({ path: [where, ...i.path.map(String)].join('.'), message: i.message }));
+}

@@ -1,0 +1,276 @@
+import { z } from 'zod';
+import { GATE_REASONS } from '../../../domain/gate.js';
+import { CHANGE_STATUSES, DEPLOYMENT_STATUSES } from '../../../domain/lifecycle.js';
+import { RISK_LEVELS, SECURITY_FLAGS } from '../../../domain/policy.js';
+import { LIMITS } from '../../../domain/request-rules.js';
+
+/** One zod schema per route input and output; the OpenAPI document is generated from these. */
+
+const userId = z.string().regex(/^[UW][A-Z0-9]{2,20}$/, 'must be a Slack user id such as U0123ABCD');
+const text = (max: number) => z.string().max(max, `must be at most ${max} characters`);
+const isoDateTime = z.iso.datetime({
+  offset: true,
+  message: 'must be an ISO 8601 date-time such as 2026-11-21T14:00:00Z',
+});
+const environment = z
+  .string()
+  .regex(/^[A-Za-z0-9._-]{1,40}$/, 'must be 1-40 letters, digits, dots, dashes or underscores')
+  .meta({ example: 'production' });
+
+export const ChangeIdParams = z.object({
+  id: z
+    .string()
+    .regex(/^(?:[Cc][Rr]-?)?\d{1,9}$/, 'must be a change id such as CR-42')
+    .meta({ description: 'Change id (`CR-42`) or number (`42`)', example: 'CR-42' }),
+});
+
+export const GateQuery = z.object({
+  environment: environment.default('production'),
+});
+
+export const CreateChangeBody = z
+  .strictObject({
+    type: z
+      .string()
+      .regex(/^[a-z][a-z0-9_-]{0,29}$/, 'must be a change type key such as normal')
+      .meta({ example: 'standard' }),
+    title: text(LIMITS.title),
+    requester: userId.meta({
+      description: 'Slack user id of the person responsible for the change (never approves it)',
+    }),
+    description: text(LIMITS.text).default(''),
+    justification: text(LIMITS.text).default(''),
+    systems: z.array(text(LIMITS.system)).max(LIMITS.systems).default([]),
+    risk: z.enum(RISK_LEVELS).nullable().default(null),
+    impact: text(LIMITS.text).default(''),
+    securityImpact: z.array(z.enum(SECURITY_FLAGS)).max(SECURITY_FLAGS.length).default([]),
+    testPlan: text(LIMITS.text).default(''),
+    stagingTested: z.enum(['yes', 'no', 'na']).nullable().default(null),
+    testResults: text(LIMITS.text).default(''),
+    rollbackPlan: text(LIMITS.text).default(''),
+    plannedStart: isoDateTime.nullable().default(null),
+    plannedEnd: isoDateTime.nullable().default(null),
+    links: z
+      .strictObject({
+        pr: text(LIMITS.link).nullable().default(null),
+        ticket: text(LIMITS.link).nullable().default(null),
+      })
+      .default({ pr: null, ticket: null }),
+    suggestedReviewers: z.array(userId).max(LIMITS.reviewers).default([]),
+    emergencyApprover: userId.nullable().default(null),
+  })
+  .meta({ id: 'CreateChange' });
+
+export const DeploymentBody = z
+  .strictObject({
+    environment,
+    status: z.enum(DEPLOYMENT_STATUSES),
+    commit: z
+      .string()
+      .regex(/^[A-Za-z0-9._/+-]{1,80}$/, 'must be a commit hash or tag')
+      .nullable()
+      .default(null),
+    pipelineUrl: z
+      .url({ protocol: /^https?$/ })
+      .max(LIMITS.link)
+      .nullable()
+      .default(null),
+  })
+  .meta({ id: 'DeploymentReport' });
+
+export const IdempotencyHeader = z.object({
+  'idempotency-key': z
+    .string()
+    .regex(/^[A-Za-z0-9._:-]{1,200}$/, 'must be 1-200 letters, digits or . _ : -')
+    .optional()
+    .meta({ description: 'Repeating a report with the same key records it once' }),
+});
+
+export const ListQuery = z.object({
+  status: z.enum(CHANGE_STATUSES).optional(),
+  type: z
+    .string()
+    .regex(/^[a-z][a-z0-9_-]{0,29}$/)
+    .optional(),
+  requester: userId.optional(),
+  since: isoDateTime.optional().meta({ description: 'Only changes raised at or after this time' }),
+  before: z.coerce
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .meta({ description: 'Cursor: only changes numbered below this' }),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+});
+
+export const PeriodQuery = z.object({
+  period: z.string().max(60).default('').meta({
+    description: 'Empty (last 30 days), 7d, 90d, 2026-10, 2026-Q3, or "from 2026-09-01 to 2026-09-30"',
+  }),
+});
+
+export const ExportQuery = PeriodQuery.extend({ format: z.enum(['csv', 'json']).default('csv') });
+
+// ---- responses --------------------------------------------------------------------------------
+
+export const ErrorBody = z
+  .object({
+    error: z.string().meta({ example: 'validation_failed' }),
+    message: z.string(),
+    fields: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  })
+  .meta({ id: 'Error' });
+
+const StageView = z.object({
+  key: z.string(),
+  name: z.string(),
+  status: z.enum(['approved', 'rejected', 'current', 'waiting', 'skipped']),
+  decidedBy: z.string().nullable(),
+  decidedAt: z.string().nullable(),
+  note: z.string(),
+});
+
+const DeploymentView = z.object({
+  environment: z.string(),
+  status: z.enum(DEPLOYMENT_STATUSES),
+  at: z.string(),
+  by: z.string(),
+  commit: z.string().nullable(),
+  pipelineUrl: z.string().nullable(),
+  production: z.boolean(),
+  unauthorised: z.boolean(),
+  reasons: z.array(z.string()),
+});
+
+export const ChangeView = z
+  .object({
+    id: z.string().meta({ example: 'CR-42' }),
+    number: z.number().int(),
+    title: z.string(),
+    type: z.string(),
+    typeName: z.string(),
+    status: z.enum(CHANGE_STATUSES),
+    requester: z.string(),
+    risk: z.enum(RISK_LEVELS).nullable(),
+    systems: z.array(z.string()),
+    emergency: z.boolean(),
+    submittedAt: z.string(),
+    approvedAt: z.string().nullable(),
+    deployedAt: z.string().nullable(),
+    plannedStart: z.string().nullable(),
+    plannedEnd: z.string().nullable(),
+    stages: z.array(StageView),
+    deployments: z.array(DeploymentView),
+    verification: z
+      .object({ outcome: z.enum(['ok', 'rolled_back']), by: z.string(), at: z.string(), issues: z.string() })
+      .nullable(),
+    retrospective: z.object({
+      status: z.string(),
+      dueAt: z.string().nullable(),
+      submittedAt: z.string().nullable(),
+    }),
+    freezeExceptions: z.array(
+      z.object({ freeze: z.string(), by: z.string(), at: z.string(), reason: z.string() }),
+    ),
+    links: z.object({
+      pr: z.string().nullable(),
+      ticket: z.string().nullable(),
+      slack: z.string().nullable(),
+    }),
+    policyVersion: z.string(),
+    audit: z.object({ seq: z.number().int(), hash: z.string() }),
+  })
+  .meta({ id: 'Change' });
+
+export const ChangeList = z
+  .object({ changes: z.array(ChangeView), nextBefore: z.number().int().nullable() })
+  .meta({ id: 'ChangeList' });
+
+export const GateResponse = z
+  .object({
+    change: z.string(),
+    allowed: z.boolean(),
+    environment: z.string(),
+    production: z.boolean(),
+    reasons: z.array(z.object({ code: z.enum(GATE_REASONS), message: z.string() })),
+    message: z.string(),
+    status: z.enum(CHANGE_STATUSES),
+  })
+  .meta({ id: 'GateDecision' });
+
+export const CreatedChange = z
+  .object({ change: ChangeView, link: z.string().nullable(), autoApproved: z.boolean() })
+  .meta({ id: 'CreatedChange' });
+
+export const DeploymentRecorded = z
+  .object({
+    change: z.string(),
+    recorded: z.boolean(),
+    replayed: z.boolean(),
+    unauthorised: z.boolean(),
+    reasons: z.array(z.string()),
+    status: z.enum(CHANGE_STATUSES),
+    eventSeq: z.number().int(),
+  })
+  .meta({ id: 'DeploymentRecorded' });
+
+const Percentiles = z.object({
+  n: z.number().int(),
+  medianHours: z.number().nullable(),
+  p90Hours: z.number().nullable(),
+});
+const TopList = z.object({
+  total: z.number().int(),
+  items: z.array(
+    z.object({
+      number: z.number().int(),
+      title: z.string(),
+      at: z.string(),
+      detail: z.string(),
+      who: z.string().nullable(),
+      permalink: z.string().nullable(),
+    }),
+  ),
+});
+
+export const SummaryResponse = z
+  .object({
+    period: z.object({ from: z.string(), to: z.string(), label: z.string() }),
+    scope: z.enum(['all', 'own']),
+    raised: z.number().int(),
+    byType: z.array(z.object({ type: z.string(), name: z.string(), count: z.number().int() })),
+    byOutcome: z.record(z.string(), z.number().int()),
+    deployed: z.number().int(),
+    approvals: TopList,
+    rejections: z.number().int(),
+    refusedAttempts: z.number().int(),
+    freezeDeployments: TopList,
+    emergencies: z.object({
+      total: z.number().int(),
+      onTime: z.number().int(),
+      late: z.number().int(),
+      overdue: z.number().int(),
+      pending: z.number().int(),
+      items: TopList.shape.items,
+    }),
+    rollbacks: TopList,
+    failedDeployments: z.number().int(),
+    changeFailureRate: z.number().nullable(),
+    leadTimeToApproval: Percentiles,
+    leadTimeToDeploy: Percentiles,
+    stageWait: z.array(z.object({ stage: z.string(), wait: Percentiles })),
+    neverVerified: TopList,
+    unauthorised: TopList,
+    securityChanges: z.number().int(),
+  })
+  .meta({ id: 'ChangeLogSummary' });
+
+export const VerifyResponse = z
+  .object({
+    checkedChanges: z.number().int(),
+    checkedEvents: z.number().int(),
+    intact: z.boolean(),
+    broken: z.array(z.object({ change: z.string(), seq: z.number().int(), problem: z.string() })),
+    verifiedAt: z.string(),
+  })
+  .meta({ id: 'AuditVerification' });

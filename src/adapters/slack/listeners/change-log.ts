@@ -1,0 +1,96 @@
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { App } from '@slack/bolt';
+import { buildChangeLog } from '../../../application/build-change-log.js';
+import { evidenceRows } from '../../../application/export-evidence.js';
+import { getChange } from '../../../application/get-change.js';
+import { visibility } from '../../../application/visibility.js';
+import { verifyChain } from '../../../domain/audit.js';
+import { formatChangeId } from '../../../domain/change.js';
+import { writeEvidence } from '../../export/evidence-writer.js';
+import { parseChangeLogCommand } from '../change-log-parser.js';
+import type { SlackContext } from '../context.js';
+import { failureText } from '../copy.js';
+import { uploadFileToUser } from '../file-upload.js';
+import { auditTrailMessage, changeLogMessage } from '../views/change-log.message.js';
+import { errorMessage, infoMessage } from '../views/command.messages.js';
+
+const HELP =
+  '`/change-log` last 30 days · `/change-log 7d` · `90d` · `2026-10` · `2026-Q3` · `from 2026-09-01 to 2026-09-30` · `CR-42` (its audit trail) · add `public` to post in the channel · `/change-log export 2026-Q3 csv` (or `json`) sends you the evidence file.';
+
+/** `/change-log`: summaries, one change's audit trail, and evidence exports. Acks at once, answers via response_url. */
+export function registerChangeLog(app: App, ctx: SlackContext): void {
+  app.command('/change-log', async ({ command, ack, respond }) => {
+    const deps = ctx.deps;
+    const cmd = parseChangeLogCommand(command.text, deps.clock.now(), deps.policy.policy.timezone);
+    if (cmd.kind === 'help' || cmd.kind === 'invalid') {
+      const text = cmd.kind === 'invalid' ? `${cmd.message}\n${HELP}` : HELP;
+      await ack({ response_type: 'ephemeral', text, blocks: infoMessage(text).blocks });
+      return;
+    }
+    await ack();
+    const viewer = { kind: 'user' as const, userId: command.user_id };
+    try {
+      if (cmd.kind === 'summary') {
+        const { summary, scope } = await buildChangeLog(deps, viewer, cmd.period);
+        const msg = changeLogMessage(summary, scope);
+        await respond({
+          response_type: cmd.public ? 'in_channel' : 'ephemeral',
+          text: msg.text,
+          blocks: msg.blocks,
+        });
+      } else if (cmd.kind === 'trail') {
+        const loaded = await getChange(deps, cmd.n);
+        const seen = await visibility(deps, viewer);
+        if (!loaded || (seen.scope === 'own' && loaded.state.requester !== seen.userId)) {
+          const msg = errorMessage(
+            loaded
+              ? `You can see the audit trail of changes you raised; ${formatChangeId(cmd.n)} is not one of them.`
+              : `There is no change ${formatChangeId(cmd.n)}.`,
+          );
+          await respond({ response_type: 'ephemeral', text: msg.text, blocks: msg.blocks });
+          return;
+        }
+        const ok =
+          verifyChain(
+            loaded.events,
+            loaded.doc ? { seq: loaded.doc.seq, hash: loaded.doc.headHash } : undefined,
+          ) === null;
+        const msg = auditTrailMessage(loaded.state, loaded.events, ok, loaded.doc?.slack?.permalink ?? null);
+        await respond({
+          response_type: cmd.public ? 'in_channel' : 'ephemeral',
+          text: msg.text,
+          blocks: msg.blocks,
+        });
+      } else {
+        await respond({
+          response_type: 'ephemeral',
+          text: `Preparing the ${cmd.format.toUpperCase()} evidence for ${cmd.period.label}; it will arrive in a DM.`,
+        });
+        const dir = await mkdtemp(join(tmpdir(), 'changegate-export-'));
+        try {
+          const { scope, rows } = await evidenceRows(deps, viewer, cmd.period);
+          const filename = `changegate-evidence-${cmd.period.label.replace(/[^A-Za-z0-9-]+/g, '_')}.${cmd.format}`;
+          const path = join(dir, filename);
+          const count = await writeEvidence(rows, cmd.format, createWriteStream(path));
+          await uploadFileToUser(ctx.sender, command.user_id, {
+            path,
+            filename,
+            title: `Change evidence ${cmd.period.label}`,
+            message: `📎 Evidence export for ${cmd.period.label}: ${count} change${count === 1 ? '' : 's'}${scope === 'own' ? ' (the changes you raised)' : ''}.`,
+          });
+        } finally {
+          await rm(dir, { recursive: true, force: true });
+        }
+      }
+    } catch (err) {
+      ctx.logger.error('/change-log failed', { userId: command.user_id, err });
+      const msg = errorMessage(failureText(err));
+      await respond({ response_type: 'ephemeral', text: msg.text, blocks: msg.blocks }).catch(
+        () => undefined,
+      );
+    }
+  });
+}

@@ -1,0 +1,115 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { isInRoles } from '../domain/policy.js';
+import { isDuplicateKey } from '../infra/db/connection.js';
+import { API_SCOPES, type ApiScope, type ApiTokenDoc } from '../infra/db/models.js';
+import type { Deps } from './ports.js';
+
+/** Pipelines' default scopes: read changes and the gate, open changes, report deployments. */
+export const DEFAULT_PIPELINE_SCOPES: ApiScope[] = ['changes:read', 'changes:write', 'deployments:write'];
+
+const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+const base62 = (n: number) =>
+  randomBytes(n * 2)
+    .toString('base64url')
+    .replace(/[-_]/g, '')
+    .slice(0, n);
+
+export type TokenOutcome<T> = { ok: true; value: T } | { ok: false; message: string };
+
+async function isAdmin(deps: Deps, userId: string): Promise<boolean> {
+  const policy = deps.policy.policy;
+  return isInRoles(policy, await deps.directory.membership(), userId, policy.access.admins);
+}
+
+/** Creates a token (admins only). The secret is returned once and stored only as a hash. */
+export async function createApiToken(
+  deps: Deps,
+  actor: string,
+  name: string,
+  scopes: ApiScope[],
+): Promise<TokenOutcome<{ token: string; scopes: ApiScope[] }>> {
+  if (!(await isAdmin(deps, actor)))
+    return {
+      ok: false,
+      message: "Only Changegate admins (the policy's access.admins roles) can manage pipeline tokens.",
+    };
+  const id = base62(12);
+  const secret = base62(40);
+  try {
+    await deps.changes.models.ApiToken.create({
+      _id: id,
+      name,
+      secretHash: sha256(secret),
+      scopes,
+      createdBy: actor,
+      createdAt: deps.clock.now(),
+      revokedAt: null,
+      revokedBy: null,
+      lastUsedAt: null,
+    });
+  } catch (err) {
+    if (isDuplicateKey(err))
+      return {
+        ok: false,
+        message: `A token named "${name}" already exists. Revoke it first, or choose another name.`,
+      };
+    throw err;
+  }
+  deps.logger.info('pipeline token created', { userId: actor, token: name, scopes });
+  return { ok: true, value: { token: `cg_${id}_${secret}`, scopes } };
+}
+
+export async function listApiTokens(deps: Deps, actor: string): Promise<TokenOutcome<ApiTokenDoc[]>> {
+  if (!(await isAdmin(deps, actor)))
+    return { ok: false, message: 'Only Changegate admins can see pipeline tokens.' };
+  return {
+    ok: true,
+    value: await deps.changes.models.ApiToken.find({}).sort({ createdAt: 1 }).lean<ApiTokenDoc[]>(),
+  };
+}
+
+/** Revokes a token by name; its name becomes free for a replacement. */
+export async function revokeApiToken(deps: Deps, actor: string, name: string): Promise<TokenOutcome<null>> {
+  if (!(await isAdmin(deps, actor)))
+    return { ok: false, message: 'Only Changegate admins can revoke pipeline tokens.' };
+  const token = await deps.changes.models.ApiToken.findOne({ name, revokedAt: null }).lean<ApiTokenDoc>();
+  if (!token) return { ok: false, message: `There is no active token named "${name}".` };
+  await deps.changes.models.ApiToken.updateOne(
+    { _id: token._id },
+    { $set: { revokedAt: deps.clock.now(), revokedBy: actor, name: `${name}~revoked~${token._id}` } },
+  );
+  deps.logger.info('pipeline token revoked', { userId: actor, token: name });
+  return { ok: true, value: null };
+}
+
+export interface Caller {
+  tokenId: string;
+  name: string;
+  scopes: ApiScope[];
+}
+
+/** Checks a bearer token: null when it is malformed, unknown, wrong or revoked. */
+export async function authenticateApiToken(deps: Deps, bearer: string): Promise<Caller | null> {
+  const m = /^cg_([A-Za-z0-9]{12})_([A-Za-z0-9]{40})$/.exec(bearer);
+  if (!m) return null;
+  const token = await deps.changes.models.ApiToken.findById(m[1]).lean<ApiTokenDoc>();
+  if (!token || token.revokedAt) return null;
+  const given = Buffer.from(sha256(m[2]!), 'hex');
+  const stored = Buffer.from(token.secretHash, 'hex');
+  if (given.length !== stored.length || !timingSafeEqual(given, stored)) return null;
+  const now = deps.clock.now();
+  if (!token.lastUsedAt || now.getTime() - token.lastUsedAt.getTime() > 60_000) {
+    void deps.changes.models.ApiToken.updateOne({ _id: token._id }, { $set: { lastUsedAt: now } }).catch(
+      () => undefined,
+    );
+  }
+  return {
+    tokenId: token._id,
+    name: token.name,
+    scopes: token.scopes.filter((s): s is ApiScope => (API_SCOPES as readonly string[]).includes(s)),
+  };
+}
+
+export function displayName(name: string): string {
+  return name.split('~revoked~')[0] ?? name;
+}

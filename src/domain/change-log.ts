@@ -1,0 +1,344 @@
+import { formatChangeId } from './change.js';
+import { blockingFreezes } from './freeze.js';
+import { type ChangeState, type ChangeStatus, retroState, stagingTested } from './lifecycle.js';
+import type { Period } from './period.js';
+import type { Policy } from './policy.js';
+import { HOUR_MS } from './time.js';
+
+/**
+ * The change log auditors ask for, computed in one pass over a stream of changes: each change is
+ * added once and dropped, so a year of records is never held in memory. Only numbers for the
+ * percentiles and a few "top" items are kept.
+ */
+
+export interface Percentiles {
+  n: number;
+  medianHours: number | null;
+  p90Hours: number | null;
+}
+
+export interface LogItem {
+  number: number;
+  title: string;
+  at: Date;
+  detail: string;
+  /** Who acted (a Slack user id or `pipeline:<name>`), when it matters. */
+  who: string | null;
+  permalink: string | null;
+}
+
+export interface TopList {
+  total: number;
+  items: LogItem[];
+}
+
+export interface ChangeLogSummary {
+  period: Period;
+  raised: number;
+  byType: { type: string; name: string; count: number }[];
+  byOutcome: Partial<Record<ChangeStatus, number>>;
+  deployed: number;
+  approvals: TopList;
+  rejections: number;
+  refusedAttempts: number;
+  freezeDeployments: TopList;
+  emergencies: {
+    total: number;
+    onTime: number;
+    late: number;
+    overdue: number;
+    pending: number;
+    items: LogItem[];
+  };
+  rollbacks: TopList;
+  failedDeployments: number;
+  changeFailureRate: number | null;
+  leadTimeToApproval: Percentiles;
+  leadTimeToDeploy: Percentiles;
+  stageWait: { stage: string; wait: Percentiles }[];
+  neverVerified: TopList;
+  unauthorised: TopList;
+  securityChanges: number;
+}
+
+const TOP = 8;
+
+function percentile(sorted: Float64Array, p: number): number {
+  const idx = Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1));
+  return sorted[idx]!;
+}
+
+class Samples {
+  private data = new Float64Array(256);
+  private size = 0;
+  add(v: number) {
+    if (this.size === this.data.length) {
+      const next = new Float64Array(this.data.length * 2);
+      next.set(this.data);
+      this.data = next;
+    }
+    this.data[this.size++] = v;
+  }
+  result(): Percentiles {
+    if (this.size === 0) return { n: 0, medianHours: null, p90Hours: null };
+    const sorted = this.data.slice(0, this.size).sort();
+    const round = (h: number) => Math.round(h * 100) / 100;
+    return {
+      n: this.size,
+      medianHours: round(percentile(sorted, 0.5) / HOUR_MS),
+      p90Hours: round(percentile(sorted, 0.9) / HOUR_MS),
+    };
+  }
+}
+
+/** Keeps the most recent `size` items and a total. */
+class Top {
+  total = 0;
+  private items: LogItem[] = [];
+  add(item: LogItem) {
+    this.total++;
+    this.items.push(item);
+    if (this.items.length > TOP * 4) this.trim();
+  }
+  private trim() {
+    this.items.sort((a, b) => b.at.getTime() - a.at.getTime());
+    this.items.length = Math.min(this.items.length, TOP);
+  }
+  result(): TopList {
+    this.trim();
+    return { total: this.total, items: [...this.items] };
+  }
+}
+
+const within = (d: Date | null | undefined, p: Period) => !!d && d >= p.from && d < p.to;
+
+export class ChangeLogAccumulator {
+  private raised = 0;
+  private readonly byType = new Map<string, { name: string; count: number }>();
+  private readonly byOutcome: Partial<Record<ChangeStatus, number>> = {};
+  private deployedChanges = 0;
+  private failedChanges = 0;
+  private failedDeployments = 0;
+  private rejections = 0;
+  private refused = 0;
+  private securityChanges = 0;
+  private readonly approvals = new Top();
+  private readonly freezeDeployments = new Top();
+  private readonly rollbacks = new Top();
+  private readonly neverVerified = new Top();
+  private readonly unauthorised = new Top();
+  private readonly emergencyItems = new Top();
+  private readonly emergency = { total: 0, onTime: 0, late: 0, overdue: 0, pending: 0 };
+  private readonly toApproval = new Samples();
+  private readonly toDeploy = new Samples();
+  private readonly stageWait = new Map<string, Samples>();
+
+  constructor(
+    private readonly period: Period,
+    private readonly policy: Policy,
+    private readonly now: Date,
+  ) {}
+
+  add(s: ChangeState, permalink: string | null = null): void {
+    const p = this.period;
+    const item = (at: Date, detail: string, who: string | null = null): LogItem => ({
+      number: s.number,
+      title: s.request.title,
+      at,
+      detail,
+      who,
+      permalink,
+    });
+
+    if (within(s.submittedAt, p)) {
+      this.raised++;
+      const t = this.byType.get(s.type) ?? { name: s.typeName, count: 0 };
+      t.count++;
+      this.byType.set(s.type, t);
+      this.byOutcome[s.status] = (this.byOutcome[s.status] ?? 0) + 1;
+      if (s.approvedAt) this.toApproval.add(s.approvedAt.getTime() - s.submittedAt.getTime());
+      if (s.deployedAt) this.toDeploy.add(s.deployedAt.getTime() - s.submittedAt.getTime());
+      if (s.request.securityFlags.length > 0) this.securityChanges++;
+      this.refused += s.refusedAttempts;
+      if (s.emergency) {
+        this.emergency.total++;
+        const r = retroState(s, this.now);
+        if (r === 'on_time') this.emergency.onTime++;
+        else if (r === 'late') this.emergency.late++;
+        else if (r === 'overdue') this.emergency.overdue++;
+        else this.emergency.pending++;
+        if (r === 'late' || r === 'overdue') {
+          this.emergencyItems.add(
+            item(
+              s.retro.dueAt ?? s.submittedAt,
+              r === 'late' ? 'retrospective submitted late' : 'retrospective overdue',
+              s.requester,
+            ),
+          );
+        }
+      }
+    }
+
+    let stageStart = s.submittedAt;
+    for (const d of [...s.decisions].sort((a, b) => a.stageIndex - b.stageIndex)) {
+      if (within(d.at, p)) {
+        if (d.outcome === 'approved') {
+          this.approvals.add(item(d.at, `${d.stageName} approved`, d.by));
+          const w = this.stageWait.get(d.stageName) ?? new Samples();
+          w.add(d.at.getTime() - stageStart.getTime());
+          this.stageWait.set(d.stageName, w);
+        } else {
+          this.rejections++;
+        }
+      }
+      stageStart = d.at;
+    }
+
+    const prod = s.deployments.filter((d) => d.production && within(d.at, p));
+    const succeeded = prod.filter((d) => d.status === 'succeeded');
+    const failed = prod.filter((d) => d.status === 'failed');
+    this.failedDeployments += failed.length;
+    for (const d of prod.filter((x) => x.unauthorised)) {
+      this.unauthorised.add(
+        item(d.at, `${d.environment}: ${d.reasons.join(', ').replace('not_approved', 'not approved')}`, d.by),
+      );
+    }
+    if (succeeded.length > 0) {
+      this.deployedChanges++;
+      const rolledBack = s.verification?.outcome === 'rolled_back';
+      if (rolledBack || failed.length > 0) this.failedChanges++;
+      for (const d of succeeded) {
+        for (const f of blockingFreezes(this.policy, s.type, d.at)) {
+          const x = s.exceptions.find((e) => e.freeze === f.name);
+          this.freezeDeployments.add(
+            item(d.at, x ? `${f.name}: exception: ${x.reason}` : `${f.name}: no exception`, x?.by ?? null),
+          );
+        }
+      }
+      if (s.status === 'deployed')
+        this.neverVerified.add(item(s.deployedAt ?? succeeded[0]!.at, 'not verified', s.deployedBy));
+    } else if (failed.length > 0) {
+      this.deployedChanges++;
+      this.failedChanges++;
+    }
+    if (s.verification?.outcome === 'rolled_back' && within(s.verification.at, p)) {
+      this.rollbacks.add(item(s.verification.at, s.verification.issues, s.verification.by));
+    }
+  }
+
+  result(): ChangeLogSummary {
+    return {
+      period: this.period,
+      raised: this.raised,
+      byType: [...this.byType.entries()]
+        .map(([type, v]) => ({ type, ...v }))
+        .sort((a, b) => b.count - a.count),
+      byOutcome: this.byOutcome,
+      deployed: this.deployedChanges,
+      approvals: this.approvals.result(),
+      rejections: this.rejections,
+      refusedAttempts: this.refused,
+      freezeDeployments: this.freezeDeployments.result(),
+      emergencies: { ...this.emergency, items: this.emergencyItems.result().items },
+      rollbacks: this.rollbacks.result(),
+      failedDeployments: this.failedDeployments,
+      changeFailureRate:
+        this.deployedChanges === 0
+          ? null
+          : Math.round((this.failedChanges / this.deployedChanges) * 10_000) / 10_000,
+      leadTimeToApproval: this.toApproval.result(),
+      leadTimeToDeploy: this.toDeploy.result(),
+      stageWait: [...this.stageWait.entries()].map(([stage, w]) => ({ stage, wait: w.result() })),
+      neverVerified: this.neverVerified.result(),
+      unauthorised: this.unauthorised.result(),
+      securityChanges: this.securityChanges,
+    };
+  }
+}
+
+/** One row of the evidence export: the seeds' change-log fields plus everything an auditor samples. */
+export interface EvidenceRow {
+  change: string;
+  date: string;
+  type: string;
+  title: string;
+  description: string;
+  systems_affected: string;
+  raised_by: string;
+  reviewed_by: string;
+  final_approval: string;
+  staging_tested: string;
+  deployed_to_production: string;
+  post_deployment_verified: string;
+  issues_encountered: string;
+  status: string;
+  risk: string;
+  security_impact: string;
+  freeze_exceptions: string;
+  unauthorised_deployments: number;
+  retrospective: string;
+  links: string;
+  decisions: { stage: string; outcome: string; by: string; at: string; note: string }[];
+  event_chain_head: string;
+  policy_version: string;
+}
+
+export function evidenceRow(s: ChangeState, headHash: string, now: Date): EvidenceRow {
+  const approved = s.decisions.filter((d) => d.outcome === 'approved');
+  const last = s.stages.length - 1;
+  const final = approved.find((d) => d.stageIndex === last);
+  const reviews = approved.filter((d) => d.stageIndex !== last);
+  const iso = (d: Date | null | undefined) => (d ? d.toISOString() : '');
+  const verified = s.verification
+    ? s.verification.outcome === 'ok'
+      ? 'yes'
+      : 'rolled back'
+    : s.deployedAt
+      ? 'no'
+      : '';
+  const staging = stagingTested(s);
+  return {
+    change: formatChangeId(s.number),
+    date: iso(s.submittedAt),
+    type: s.typeName,
+    title: s.request.title,
+    description: s.request.description || s.request.justification,
+    systems_affected: s.request.systems.join('; '),
+    raised_by: s.requester,
+    reviewed_by: reviews.map((d) => `${d.by} (${d.stageName}, ${iso(d.at)})`).join('; '),
+    final_approval:
+      s.stages.length === 0
+        ? 'pre-approved by policy'
+        : final
+          ? `${final.by} (${final.stageName}, ${iso(final.at)})`
+          : '',
+    staging_tested: staging === 'na' ? 'N/A' : staging === 'yes' ? 'Yes' : staging === 'no' ? 'No' : '',
+    deployed_to_production: iso(s.deployedAt),
+    post_deployment_verified: verified,
+    issues_encountered: s.verification?.issues ?? '',
+    status: s.status,
+    risk: s.request.risk ?? '',
+    security_impact: s.request.securityFlags.join('; '),
+    freeze_exceptions: s.exceptions.map((x) => `${x.freeze}: ${x.by} (${iso(x.at)}): ${x.reason}`).join('; '),
+    unauthorised_deployments: s.deployments.filter((d) => d.unauthorised).length,
+    retrospective: retroState(s, now).replace(/_/g, ' '),
+    links: [s.request.links.pr, s.request.links.ticket].filter(Boolean).join(' '),
+    decisions: s.decisions.map((d) => ({
+      stage: d.stageName,
+      outcome: d.outcome,
+      by: d.by,
+      at: iso(d.at),
+      note: d.note,
+    })),
+    event_chain_head: headHash,
+    policy_version: s.policyHash,
+  };
+}
+
+/**
+ * A cell safe to open in a spreadsheet: text starting with = + - @ (or a tab or carriage return) is
+ * prefixed with an apostrophe so it is never evaluated as a formula (CSV/formula injection).
+ */
+export function neutraliseFormula(value: string): string {
+  return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+}

@@ -1,0 +1,155 @@
+import { PassThrough } from 'node:stream';
+import { parse } from 'csv-parse/sync';
+import { describe, expect, it } from 'vitest';
+import { writeEvidence } from '../../src/adapters/export/evidence-writer.js';
+import {
+  ChangeLogAccumulator,
+  type EvidenceRow,
+  evidenceRow,
+  neutraliseFormula,
+} from '../../src/domain/change-log.js';
+import { NOW, SEPTEMBER, septemberChanges } from '../support/change-log-fixture.js';
+import { POLICY } from '../support/domain-fixtures.js';
+import { ALICE, BOB, CAROL, DAVE, ERIN } from '../support/people.js';
+
+describe('change-log summary over a hand-built month', () => {
+  const { states, byName } = septemberChanges();
+  const acc = new ChangeLogAccumulator(SEPTEMBER, POLICY, NOW);
+  for (const s of states) acc.add(s);
+  const s = acc.result();
+
+  it('counts changes raised by type and outcome, deployments, approvals and rejections', () => {
+    expect(s.raised).toBe(8);
+    expect(Object.fromEntries(s.byType.map((t) => [t.type, t.count]))).toEqual({
+      normal: 4,
+      standard: 1,
+      emergency: 3,
+    });
+    expect(s.byOutcome).toEqual({
+      verified: 1,
+      rolled_back: 1,
+      deployed: 4,
+      rejected: 1,
+      pending_approval: 1,
+    });
+    expect(s.deployed).toBe(7);
+    expect(s.approvals.total).toBe(10);
+    expect(s.rejections).toBe(1);
+    expect(s.refusedAttempts).toBe(1);
+    expect(s.securityChanges).toBe(0);
+  });
+
+  it('lists approvals with approver and time, newest first', () => {
+    // The newest approval is G's emergency approval, 577 hours after 1 September 17:00 UTC.
+    expect(s.approvals.items[0]).toMatchObject({
+      number: 107,
+      detail: 'Emergency approval approved',
+      who: DAVE,
+    });
+    expect(s.approvals.items[0]!.at.toISOString()).toBe(
+      new Date(Date.parse('2026-09-01T17:00:00Z') + 577 * 3_600_000).toISOString(),
+    );
+    expect(s.approvals.items.map((i) => i.who)).toEqual([DAVE, DAVE, DAVE, CAROL, BOB, DAVE, ERIN, BOB]);
+    expect(byName.H!.submittedAt < SEPTEMBER.from).toBe(true); // H was raised in August: its approvals count, it does not
+  });
+
+  it('reports emergency retrospectives on time, late and overdue', () => {
+    expect(s.emergencies).toMatchObject({ total: 3, onTime: 1, late: 1, overdue: 1, pending: 0 });
+    expect(s.emergencies.items.map((i) => i.detail).sort()).toEqual([
+      'retrospective overdue',
+      'retrospective submitted late',
+    ]);
+  });
+
+  it('computes rollbacks, the change failure rate and deployments never verified', () => {
+    expect(s.rollbacks.total).toBe(1);
+    expect(s.rollbacks.items[0]).toMatchObject({ detail: '+cmd|calc, errors at 9%', who: ALICE });
+    expect(s.changeFailureRate).toBe(0.1429); // 1 of 7 deployed changes
+    expect(s.failedDeployments).toBe(0);
+    expect(s.neverVerified.total).toBe(4);
+    expect(s.unauthorised.total).toBe(1);
+    expect(s.unauthorised.items[0]).toMatchObject({ who: 'pipeline:ci', detail: 'production: not approved' });
+    expect(s.freezeDeployments.total).toBe(0);
+  });
+
+  it('computes lead times and approval waits (median and 90th percentile, hours)', () => {
+    expect(s.leadTimeToApproval).toEqual({ n: 6, medianHours: 1, p90Hours: 8 });
+    expect(s.leadTimeToDeploy).toEqual({ n: 6, medianHours: 2, p90Hours: 24 });
+    const wait = Object.fromEntries(s.stageWait.map((w) => [w.stage, w.wait]));
+    expect(wait['Peer review']).toEqual({ n: 3, medianHours: 2, p90Hours: 336 });
+    expect(wait['Engineering lead approval']).toEqual({ n: 2, medianHours: 3, p90Hours: 6 });
+    expect(wait['Emergency approval']).toEqual({ n: 3, medianHours: 1, p90Hours: 1 });
+    expect(wait['Security review']).toEqual({ n: 1, medianHours: 12, p90Hours: 12 });
+    expect(wait['CTO approval']).toEqual({ n: 1, medianHours: 3, p90Hours: 3 });
+  });
+
+  it('counts deployments inside a freeze, with or without an exception', () => {
+    const october = {
+      from: new Date('2026-10-01T07:00:00Z'),
+      to: new Date('2026-11-01T07:00:00Z'),
+      label: '2026-10',
+    };
+    const oct = new ChangeLogAccumulator(october, POLICY, NOW);
+    for (const st of septemberChanges().states) oct.add(st);
+    expect(oct.result().freezeDeployments.total).toBe(0);
+  });
+});
+
+describe('evidence export', () => {
+  const { byName } = septemberChanges();
+
+  it('has the seed change-log fields for each change', () => {
+    const row = evidenceRow(byName.A!, 'headhash', NOW);
+    expect(row).toMatchObject({
+      change: 'CR-101',
+      type: 'Normal',
+      raised_by: ALICE,
+      reviewed_by: expect.stringContaining(`${BOB} (Peer review,`),
+      final_approval: expect.stringContaining(`${CAROL} (Engineering lead approval,`),
+      staging_tested: 'Yes',
+      post_deployment_verified: 'yes',
+      event_chain_head: 'headhash',
+    });
+    expect(row.decisions).toHaveLength(2);
+    expect(evidenceRow(byName.C!, 'h', NOW).final_approval).toBe('pre-approved by policy');
+    expect(evidenceRow(byName.B!, 'h', NOW).post_deployment_verified).toBe('rolled back');
+  });
+
+  it('CSV: commas, quotes and newlines survive; = + - @ at the start are neutralised', async () => {
+    const rows = [evidenceRow(byName.B!, 'h', NOW)];
+    rows[0]!.description = '@SUM(A1:A9)';
+    rows[0]!.systems_affected = '-2+3';
+    const out = new PassThrough();
+    const chunks: Buffer[] = [];
+    out.on('data', (c: Buffer) => chunks.push(c));
+    async function* gen(): AsyncGenerator<EvidenceRow> {
+      yield* rows;
+    }
+    expect(await writeEvidence(gen(), 'csv', out)).toBe(1);
+    const parsed = parse(Buffer.concat(chunks).toString('utf8'), { columns: true, bom: true }) as Record<
+      string,
+      string
+    >[];
+    expect(parsed).toHaveLength(1);
+    expect(parsed[0]!.Title).toBe('\'=HYPERLINK("evil"), "quoted", newline\nhere');
+    expect(parsed[0]!.Description).toBe("'@SUM(A1:A9)");
+    expect(parsed[0]!['Systems affected']).toBe("'-2+3");
+    expect(parsed[0]!['Issues encountered']).toBe("'+cmd|calc, errors at 9%");
+    expect(neutraliseFormula('plain')).toBe('plain');
+    expect(neutraliseFormula('\tx')).toBe("'\tx");
+  });
+
+  it('JSON: a valid array, text kept as written', async () => {
+    const out = new PassThrough();
+    const chunks: Buffer[] = [];
+    out.on('data', (c: Buffer) => chunks.push(c));
+    async function* gen(): AsyncGenerator<EvidenceRow> {
+      yield evidenceRow(byName.B!, 'h', NOW);
+      yield evidenceRow(byName.A!, 'h', NOW);
+    }
+    await writeEvidence(gen(), 'json', out);
+    const data = JSON.parse(Buffer.concat(chunks).toString('utf8')) as EvidenceRow[];
+    expect(data.map((r) => r.change)).toEqual(['CR-102', 'CR-101']);
+    expect(data[0]!.title).toBe('=HYPERLINK("evil"), "quoted", newline\nhere');
+  });
+});
