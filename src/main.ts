@@ -34,7 +34,33 @@ async function main(): Promise<void> {
   logger.info('policy loaded', { source: policy.source, hash: policy.hash });
   for (const w of emptyRoleWarnings(policy.policy)) logger.warn(`policy: ${w}`);
 
+  // Signals are handled from here on, so a SIGTERM that lands while the database or the app is
+  // still starting stops whatever has started instead of killing the process mid-write.
   let embedded: EmbeddedDatabase | null = null;
+  let app: Changegate | null = null;
+  let stopping = false;
+  let signals = 0;
+  let starting: Promise<Changegate> | null = null;
+  const stopAll = async (): Promise<void> => {
+    // A start in progress is allowed to finish so that its server, scheduler and connection close.
+    const started = app ?? (await starting?.catch(() => null)) ?? null;
+    await started?.stop();
+    await embedded?.stop();
+  };
+  const shutdown = async (signal: string) => {
+    signals++;
+    if (signals > 1) {
+      logger.warn(`${signal} again: exiting now`);
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info(`${signal} received`);
+    await stopAll();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+
   let mongoUri = config.mongodbUri;
   if (!mongoUri) {
     embedded = await startEmbeddedDatabase({
@@ -44,35 +70,23 @@ async function main(): Promise<void> {
     });
     mongoUri = embedded.uri;
   }
+  if (stopping) return;
 
-  let app: Changegate;
   try {
-    app = await startChangegate({ config, logger, policy, mongoUri });
+    starting = startChangegate({ config, logger, policy, mongoUri });
+    app = await starting;
   } catch (err) {
+    if (stopping) return;
     logger.error('Changegate failed to start', { err });
     await embedded?.stop();
     process.exit(1);
   }
+  if (stopping) return;
   logger.info(
     config.slack.socketMode
       ? `Changegate is running in Socket Mode; health on http://${config.host}:${app.port}/healthz`
       : `Changegate is listening on port ${app.port}; Slack request URL: https://<your-host>/slack/events`,
   );
-
-  let signals = 0;
-  const shutdown = async (signal: string) => {
-    signals++;
-    if (signals > 1) {
-      logger.warn(`${signal} again: exiting now`);
-      process.exit(1);
-    }
-    logger.info(`${signal} received`);
-    await app.stop();
-    await embedded?.stop();
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
 }
 
 main().catch((err: unknown) => {
