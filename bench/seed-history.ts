@@ -14,7 +14,7 @@ import {
 import { approversOf, type Membership, membershipFrom, type SecurityFlag } from '../src/domain/policy.js';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../src/domain/time.js';
 import { projectionFields } from '../src/infra/db/change-repository.js';
-import type { Models } from '../src/infra/db/models.js';
+import { eventId, type Models } from '../src/infra/db/models.js';
 
 /**
  * Generates a realistic change history (types, outcomes, approvals, freezes, emergencies with
@@ -147,7 +147,10 @@ export async function seedHistory(
           data: draft.data,
         };
         const hash = hashEvent(prev, base);
-        const e = { ...base, prevHash: prev, hash } as ChangeEvent & { prevHash: string; hash: string };
+        const e = { _id: eventId(number, seq), ...base, prevHash: prev, hash } as ChangeEvent & {
+          prevHash: string;
+          hash: string;
+        };
         changeEvents.push(e);
         prev = hash;
         state = applyEvent(state, e);

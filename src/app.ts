@@ -43,6 +43,7 @@ import { Scheduler } from './infra/scheduler.js';
 import { SlackDirectory } from './infra/slack/directory.js';
 import { type BotIdentity, SlackIdentity } from './infra/slack/identity.js';
 import { type MethodLimit, SlackApiError, SlackSender } from './infra/slack/sender.js';
+import { WorkQueue } from './infra/work-queue.js';
 
 export interface StartOptions {
   config: AppConfig;
@@ -52,7 +53,12 @@ export interface StartOptions {
   /** Database name (tests use one per worker and file); default: the one in the URI, or "changegate". */
   dbName?: string;
   clock?: Clock;
-  slack?: { webApiRetries?: number; rateScale?: number; limits?: Record<string, MethodLimit> };
+  slack?: {
+    webApiRetries?: number;
+    rateScale?: number;
+    limits?: Record<string, MethodLimit>;
+    workConcurrency?: number;
+  };
   scheduler?: { enabled?: boolean; processEvery?: string | number; name?: string };
   reminders?: { interval?: string; leaseMs?: number; concurrency?: number };
 }
@@ -185,7 +191,7 @@ export async function startChangegate(opts: StartOptions): Promise<Changegate> {
     identity,
   });
   const directory = new SlackDirectory(sender, policy.policy, logger);
-  const changes = new ChangeRepository(models);
+  const changes = new ChangeRepository(models, info.flavor);
   const idempotency = new IdempotencyStore(models, clock);
 
   // The notifier needs App Home, and App Home needs the use-case deps: close the loop lazily.
@@ -197,7 +203,8 @@ export async function startChangegate(opts: StartOptions): Promise<Changegate> {
   http.use('/api/v1', apiRouter(deps));
 
   const extensions: SlackExtensions = { token: tokenCommands(deps) };
-  const slack: SlackContext = { deps, sender, home, idempotency, logger, extensions };
+  const work = new WorkQueue(opts.slack?.workConcurrency ?? 8);
+  const slack: SlackContext = { deps, sender, home, idempotency, logger, extensions, work };
   registerSlackListeners(bolt, slack);
   const reminderDeps: ReportDeps = {
     ...deps,

@@ -1,19 +1,8 @@
 import { ChangeLogAccumulator, type ChangeLogSummary } from '../domain/change-log.js';
-import type { ChangeState } from '../domain/lifecycle.js';
 import type { Period } from '../domain/period.js';
+import { docState } from '../infra/db/change-repository.js';
 import type { Deps } from './ports.js';
 import { type Viewer, visibility } from './visibility.js';
-
-/** Free text the summary never shows: left in the database, not streamed through the process. */
-export const SUMMARY_EXCLUDES = [
-  'state.request.description',
-  'state.request.justification',
-  'state.request.impact',
-  'state.request.testPlan',
-  'state.request.testResults',
-  'state.request.rollbackPlan',
-  'state.retro.answers',
-];
 
 /** The changes with any activity in the period, for the viewer: those raised before `to` and active since `from`. */
 export async function periodFilter(deps: Deps, viewer: Viewer, period: Period) {
@@ -39,8 +28,8 @@ export async function buildChangeLog(
 ): Promise<{ summary: ChangeLogSummary; scope: 'all' | 'own' }> {
   const { scope, filter } = await periodFilter(deps, viewer, period);
   const acc = new ChangeLogAccumulator(period, deps.policy.policy, deps.clock.now());
-  for await (const doc of deps.changes.cursor(filter, { exclude: SUMMARY_EXCLUDES, batchSize: 1000 })) {
-    const state = doc.state as ChangeState | null;
+  for await (const doc of deps.changes.cursor(filter, { batchSize: 1000 })) {
+    const state = docState(doc);
     if (state) acc.add(state, doc.slack?.permalink ?? null);
   }
   return { summary: acc.result(), scope };

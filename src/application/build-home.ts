@@ -1,6 +1,7 @@
 import type { QueryFilter } from 'mongoose';
 import { escalationRoles, isInRoles } from '../domain/policy.js';
 import { HOUR_MS } from '../domain/time.js';
+import { docState } from '../infra/db/change-repository.js';
 import type { ChangeDoc } from '../infra/db/models.js';
 import { type ChangeListItem, OPEN_STATUSES } from './list-changes.js';
 import type { Deps } from './ports.js';
@@ -53,7 +54,10 @@ export async function buildHome(deps: Deps, userId: string): Promise<HomeData> {
     deps.changes.findDocs(overdueFilter, { limit: LIST, sort: { number: 1 } }),
   ]);
   const items = (docs: typeof pending): ChangeListItem[] =>
-    docs.flatMap((doc) => (doc.state ? [{ doc, state: doc.state as ChangeListItem['state'] }] : []));
+    docs.flatMap((doc) => {
+      const state = docState(doc);
+      return state ? [{ doc, state }] : [];
+    });
   return {
     userId,
     pendingApprovals: items(pending),

@@ -1,5 +1,5 @@
-import type { ChangeState } from '../domain/lifecycle.js';
 import { retroState } from '../domain/lifecycle.js';
+import { docState } from '../infra/db/change-repository.js';
 import { executeCommand } from './execute-command.js';
 import { type ReminderDeps, type SweepResult, sweepReminders } from './reminder-sweep.js';
 
@@ -11,7 +11,7 @@ export async function chaseRetrospectives(rd: ReminderDeps): Promise<SweepResult
   const now = rd.clock.now();
   const overdue = rd.changes.cursor({ emergency: true, retroSubmittedAt: null, retroDueAt: { $lt: now } });
   for await (const doc of overdue) {
-    const state = doc.state as ChangeState | null;
+    const state = docState(doc);
     if (state && retroState(state, now) === 'overdue' && !state.retro.overdueFlaggedAt) {
       const res = await executeCommand(rd, doc.number, { kind: 'flag_retro_overdue' });
       if (res.ok)

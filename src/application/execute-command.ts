@@ -72,7 +72,7 @@ export async function executeCommand(
       currentApprovers(state, policy, membership),
     );
     log.info('change event recorded', { event: res.event.type, seq: res.event.seq });
-    await notify(deps, { state, event: res.event, membership });
+    await notify(deps, { state, event: res.event, membership, doc: loaded.doc });
     return { ok: true, state, event: res.event, replay: false };
   }
   return {

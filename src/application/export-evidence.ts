@@ -1,6 +1,6 @@
 import { type EvidenceRow, evidenceRow } from '../domain/change-log.js';
-import type { ChangeState } from '../domain/lifecycle.js';
 import type { Period } from '../domain/period.js';
+import { docState } from '../infra/db/change-repository.js';
 import { periodFilter } from './build-change-log.js';
 import type { Deps } from './ports.js';
 import type { Viewer } from './visibility.js';
@@ -15,7 +15,7 @@ export async function evidenceRows(
   const now = deps.clock.now();
   async function* rows() {
     for await (const doc of deps.changes.cursor(filter, { batchSize: 500 })) {
-      const state = doc.state as ChangeState | null;
+      const state = docState(doc);
       if (state) yield evidenceRow(state, doc.headHash, now);
     }
   }

@@ -1,5 +1,6 @@
 import type { QueryFilter } from 'mongoose';
 import type { ChangeState } from '../domain/lifecycle.js';
+import { docState } from '../infra/db/change-repository.js';
 import type { ChangeDoc } from '../infra/db/models.js';
 import type { Deps } from './ports.js';
 
@@ -30,7 +31,10 @@ export async function listChanges(
     deps.changes.countDocs(filter),
   ]);
   return {
-    items: docs.flatMap((doc) => (doc.state ? [{ doc, state: doc.state as ChangeState }] : [])),
+    items: docs.flatMap((doc) => {
+      const state = docState(doc);
+      return state ? [{ doc, state }] : [];
+    }),
     total,
   };
 }

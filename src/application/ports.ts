@@ -17,6 +17,8 @@ export interface ChangeChange {
   state: ChangeState;
   event: StoredChangeEvent;
   membership: Membership;
+  /** The change's record as read before the event (its Slack message), when the caller has it. */
+  doc?: ChangeDoc | null;
 }
 
 /** Side effects after a change's event is stored: Slack thread reply, root message update, DMs, App Home. */

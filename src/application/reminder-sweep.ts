@@ -10,6 +10,7 @@ import {
   type ReminderKind,
   reminderKey,
 } from '../domain/reminders.js';
+import { docState } from '../infra/db/change-repository.js';
 import type { DeliveryLedger } from '../infra/db/delivery-ledger.js';
 import type { ChangeDoc } from '../infra/db/models.js';
 import { currentApprovers } from './current-approvers.js';
@@ -119,7 +120,7 @@ export async function sweepReminders(
 
   await pool(rd.changes.cursor(candidates), rd.concurrency ?? 16, async (doc) => {
     result.examined++;
-    const state = doc.state as ChangeState | null;
+    const state = docState(doc);
     if (!state) return;
     const due = dueNow(await remindersFor(rd, state, membership, zones, now, escalation), now).filter((r) =>
       wanted.has(r.kind),
@@ -127,7 +128,7 @@ export async function sweepReminders(
     if (due.length === 0) return;
     // Re-read the change just before sending: if it moved on since the query, decide again.
     const fresh = await rd.changes.findDoc(state.number);
-    const freshState = (fresh?.state as ChangeState | null) ?? null;
+    const freshState = fresh ? docState(fresh) : null;
     if (!fresh || !freshState) return;
     const stillDue =
       fresh.seq === doc.seq

@@ -1,5 +1,6 @@
 import type { QueryFilter } from 'mongoose';
 import type { ChangeState, ChangeStatus } from '../domain/lifecycle.js';
+import { docState } from '../infra/db/change-repository.js';
 import type { ChangeDoc } from '../infra/db/models.js';
 import type { Deps } from './ports.js';
 
@@ -24,8 +25,9 @@ export async function searchChanges(
   if (q.since) filter.submittedAt = { $gte: q.since };
   if (q.before) filter.number = { $lt: q.before };
   const docs = await deps.changes.findDocs(filter, { limit: q.limit + 1, sort: { number: -1 } });
-  const page = docs
-    .slice(0, q.limit)
-    .flatMap((doc) => (doc.state ? [{ doc, state: doc.state as ChangeState }] : []));
+  const page = docs.slice(0, q.limit).flatMap((doc) => {
+    const state = docState(doc);
+    return state ? [{ doc, state }] : [];
+  });
   return { items: page, nextBefore: docs.length > q.limit ? (page.at(-1)?.doc.number ?? null) : null };
 }

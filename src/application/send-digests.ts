@@ -1,5 +1,5 @@
-import type { ChangeState } from '../domain/lifecycle.js';
 import { DIGESTIBLE, digestDate } from '../domain/reminders.js';
+import { docState } from '../infra/db/change-repository.js';
 import { OPEN_STATUSES } from './list-changes.js';
 import {
   type DigestItem,
@@ -32,7 +32,7 @@ export async function sendDigests(rd: ReminderDeps): Promise<SweepResult> {
   });
   for await (const doc of candidates) {
     result.examined++;
-    const state = doc.state as ChangeState | null;
+    const state = docState(doc);
     if (!state) continue;
     // Whatever is due, regardless of working hours: the digest itself waits for the morning.
     const items = (await remindersFor(rd, state, membership, zones, now, escalation)).filter(

@@ -22,7 +22,7 @@ export async function verifyAudit(deps: Deps): Promise<AuditReport> {
     verifiedAt: deps.clock.now(),
   };
   const changes = (
-    deps.changes.cursor({}, { exclude: ['state'], batchSize: 2000 }) as AsyncIterable<ChangeDoc>
+    deps.changes.cursor({}, { exclude: ['stateJson'], batchSize: 2000 }) as AsyncIterable<ChangeDoc>
   )[Symbol.asyncIterator]();
   let next = await changes.next();
 

@@ -5,7 +5,7 @@ import { loadPolicy } from '../config/policy.js';
 import { EMPTY_MEMBERSHIP } from '../domain/policy.js';
 import { systemClock } from '../domain/time.js';
 import { ChangeRepository } from '../infra/db/change-repository.js';
-import { closeDatabase, connectDatabase } from '../infra/db/connection.js';
+import { closeDatabase, connectDatabase, databaseInfo } from '../infra/db/connection.js';
 import { createModels, type Models } from '../infra/db/models.js';
 import { createLogger } from '../infra/logger.js';
 
@@ -29,11 +29,12 @@ export async function cliContext(): Promise<{ deps: Deps; models: Models; close(
     ? conn
     : conn.useDb('changegate', { useCache: true });
   const models = createModels(db);
+  const info = await databaseInfo(db);
   const deps: Deps = {
     clock: systemClock,
     logger,
     policy,
-    changes: new ChangeRepository(models),
+    changes: new ChangeRepository(models, info.flavor),
     directory: {
       membership: async () => EMPTY_MEMBERSHIP,
       groupMembers: async () => [],

@@ -202,6 +202,31 @@ export function serializeRequest(r: ChangeRequest): SerializedRequest {
   };
 }
 
+/** Keys whose values are dates in a serialised ChangeState. */
+const STATE_DATE_KEYS = new Set([
+  'submittedAt',
+  'approvedAt',
+  'deployedAt',
+  'stageStartedAt',
+  'updatedAt',
+  'at',
+  'dueAt',
+  'overdueFlaggedAt',
+  'plannedStart',
+  'plannedEnd',
+]);
+
+/** A ChangeState as JSON (dates as ISO strings), e.g. for a cached projection. */
+export function stateToJson(s: ChangeState): string {
+  return JSON.stringify(s);
+}
+
+export function stateFromJson(text: string): ChangeState {
+  return JSON.parse(text, (key, value: unknown) =>
+    STATE_DATE_KEYS.has(key) && typeof value === 'string' ? new Date(value) : value,
+  ) as ChangeState;
+}
+
 export function deserializeRequest(r: SerializedRequest): ChangeRequest {
   return {
     ...r,

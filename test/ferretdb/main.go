@@ -40,10 +40,14 @@ func main() {
 		log.Fatal(err)
 	}
 
+	// _txlock=immediate: FerretDB's inserts and updates run in SQLite transactions; as DEFERRED
+	// transactions in WAL mode, one that must upgrade to a writer after another connection committed
+	// fails at once with SQLITE_BUSY ("database is locked") instead of waiting on busy_timeout.
+	// IMMEDIATE takes the write lock at BEGIN and waits for it. Reads use no transaction.
 	f, err := ferretdb.New(&ferretdb.Config{
 		Listener:  ferretdb.ListenerConfig{TCP: *listen},
 		Handler:   "sqlite",
-		SQLiteURL: "file:" + abs + "/",
+		SQLiteURL: "file:" + abs + "/?_txlock=immediate",
 		Logger:    newLogger(*logLevel),
 	})
 	if err != nil {

@@ -2,8 +2,10 @@
  * Runs the real app in a child process for crash tests (SIGKILL and restart), with a fixed clock and
  * a fast scheduler. Configured by environment; prints "READY <port>" once serving.
  */
-import { startChangegate } from '../../src/app.js';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { type StartOptions, startChangegate } from '../../src/app.js';
 import { loadConfig } from '../../src/config/env.js';
+import { systemClock } from '../../src/domain/time.js';
 import { createLogger } from '../../src/infra/logger.js';
 import { TestClock } from './clock.js';
 import { testPolicy } from './harness-policy.js';
@@ -12,18 +14,38 @@ const env = process.env;
 const result = loadConfig({ ...env, PORT: '0', HOST: '127.0.0.1', CHANGEGATE_SCHEDULER: 'on' });
 if (!result.ok) throw new Error(JSON.stringify(result.problems));
 const logger = createLogger({ level: env.LOG_LEVEL ?? 'warn', format: 'pretty' });
+/** Optional JSON overrides (the benchmark uses them): Slack limits, scheduler, reminder settings. */
+const overrides = JSON.parse(env.CHILD_OPTIONS ?? '{}') as Partial<
+  Pick<StartOptions, 'slack' | 'scheduler' | 'reminders'>
+>;
 const app = await startChangegate({
   config: result.config,
   logger,
   policy: testPolicy(),
   mongoUri: env.TEST_MONGO_URI!,
   dbName: env.TEST_DB_NAME!,
-  clock: new TestClock(env.TEST_NOW ?? new Date().toISOString()),
-  slack: { webApiRetries: 0, rateScale: Number(env.TEST_RATE_SCALE ?? '100') },
-  scheduler: { enabled: true, processEvery: 100, name: `child-${process.pid}` },
-  reminders: { interval: '1 second', leaseMs: Number(env.TEST_LEASE_MS ?? '2000'), concurrency: 4 },
+  clock: env.TEST_NOW ? new TestClock(env.TEST_NOW) : systemClock,
+  slack: { webApiRetries: 0, rateScale: Number(env.TEST_RATE_SCALE ?? '100'), ...overrides.slack },
+  scheduler: { enabled: true, processEvery: 100, name: `child-${process.pid}`, ...overrides.scheduler },
+  reminders: {
+    interval: '1 second',
+    leaseMs: Number(env.TEST_LEASE_MS ?? '2000'),
+    concurrency: 4,
+    ...overrides.reminders,
+  },
 });
 process.stdout.write(`READY ${app.port}\n`);
+// Event-loop delay, reported on exit when asked (benchmark diagnostics).
+const eld = env.CHILD_ELD ? monitorEventLoopDelay({ resolution: 5 }) : null;
+if (eld) {
+  eld.enable();
+  setInterval(() => {
+    process.stderr.write(
+      `ELD p50=${(eld.percentile(50) / 1e6).toFixed(1)}ms p99=${(eld.percentile(99) / 1e6).toFixed(1)}ms max=${(eld.max / 1e6).toFixed(1)}ms\n`,
+    );
+    eld.reset();
+  }, 2000).unref();
+}
 process.on('SIGTERM', () => {
   void app.stop().then(() => process.exit(0));
 });

@@ -10,9 +10,13 @@ export interface ChildApp {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-/** Starts test/support/child-app.ts in its own process and waits for "READY <port>". */
-export async function startChildApp(env: Record<string, string>): Promise<ChildApp> {
-  const child = spawn(process.execPath, ['--import', 'tsx', resolve(ROOT, 'test/support/child-app.ts')], {
+/** Starts test/support/child-app.ts (or another script) in its own process and waits for "READY <port>". */
+export async function startChildApp(
+  env: Record<string, string>,
+  script = 'test/support/child-app.ts',
+): Promise<ChildApp> {
+  const nodeArgs = process.env.CHILD_NODE_ARGS ? process.env.CHILD_NODE_ARGS.split(' ') : [];
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', resolve(ROOT, script)], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

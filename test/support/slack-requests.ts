@@ -53,16 +53,28 @@ export class SlackRequests {
     return { status: res.status, text, json, ms: performance.now() - started };
   }
 
+  /** A signed form request, ready to send (the benchmark's load generator sends them from another process). */
+  buildForm(
+    fields: Record<string, string>,
+    extraHeaders: Record<string, string> = {},
+  ): { body: string; headers: Record<string, string> } {
+    const body = stringify(fields);
+    return {
+      body,
+      headers: {
+        'Content-Type': 'application/x-www-form-urlencoded',
+        ...signSlack(this.secret, body),
+        ...extraHeaders,
+      },
+    };
+  }
+
   signedForm(
     fields: Record<string, string>,
     extraHeaders: Record<string, string> = {},
   ): Promise<SlackHttpResponse> {
-    const body = stringify(fields);
-    return this.raw(body, {
-      'Content-Type': 'application/x-www-form-urlencoded',
-      ...signSlack(this.secret, body),
-      ...extraHeaders,
-    });
+    const r = this.buildForm(fields, extraHeaders);
+    return this.raw(r.body, r.headers);
   }
 
   signedJson(obj: unknown, extraHeaders: Record<string, string> = {}): Promise<SlackHttpResponse> {
@@ -105,8 +117,17 @@ export class SlackRequests {
     return this.signedForm({ payload: JSON.stringify(payload) });
   }
 
+  /** A signed button click, not sent. */
+  buildClick(...args: Parameters<SlackRequests['clickPayload']>) {
+    return this.buildForm({ payload: JSON.stringify(this.clickPayload(...args)) });
+  }
+
   /** A button click on a message (channel or DM), or in a view (Home tab / modal) when `view` is given. */
-  click(
+  click(...args: Parameters<SlackRequests['clickPayload']>) {
+    return this.interactive(this.clickPayload(...args));
+  }
+
+  clickPayload(
     actionId: string,
     value: string,
     opts: {
@@ -121,7 +142,7 @@ export class SlackRequests {
       };
       blockId?: string;
     } = {},
-  ) {
+  ): Record<string, unknown> {
     const user = opts.user ?? 'U0123BOB';
     const actionTs = `${Math.floor(Date.now() / 1000)}.${String(++seq).padStart(6, '0')}`;
     const base: Record<string, unknown> = {
@@ -163,7 +184,7 @@ export class SlackRequests {
       base.channel = { id: m.channel, name: 'change-requests' };
       base.message = { type: 'message', user: FAKE_BOT.userId, bot_id: FAKE_BOT.botId, ts: m.ts, text: '' };
     }
-    return this.interactive(base);
+    return base;
   }
 
   /** A select (e.g. the change type) changed inside a modal with dispatch_action. */

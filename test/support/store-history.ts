@@ -2,7 +2,7 @@ import { GENESIS_HASH, hashEvent } from '../../src/domain/audit.js';
 import { formatChangeId } from '../../src/domain/change.js';
 import type { ChangeState } from '../../src/domain/lifecycle.js';
 import { projectionFields } from '../../src/infra/db/change-repository.js';
-import type { Models } from '../../src/infra/db/models.js';
+import { eventId, type Models } from '../../src/infra/db/models.js';
 import type { Machine } from './domain-fixtures.js';
 
 /** Writes hand-built histories (events with a real hash chain, and projections) into the database. */
@@ -16,7 +16,7 @@ export async function storeHistory(
     const events = m.events.map((e) => {
       const base = { ...e, policyHash };
       const hash = hashEvent(prev, base);
-      const stored = { ...base, prevHash: prev, hash };
+      const stored = { _id: eventId(e.changeNumber, e.seq), ...base, prevHash: prev, hash };
       prev = hash;
       return stored;
     });

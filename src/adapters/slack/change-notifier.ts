@@ -41,12 +41,12 @@ export class SlackChangeNotifier implements ChangeNotifier {
     this.log = logger.child({ component: 'notifier' });
   }
 
-  async changed({ state, event, membership }: ChangeChange): Promise<void> {
+  async changed({ state, event, membership, doc: known }: ChangeChange): Promise<void> {
     if (event.type === 'approval_refused') return;
     const policy = this.policy.policy;
     const now = this.clock.now();
     const waitingOn = currentApprovers(state, policy, membership);
-    const doc = await this.changes.findDoc(state.number);
+    const doc = known?.slack ? known : await this.changes.findDoc(state.number);
     const message = changeRootMessage(toMessageModel(state, policy, now, waitingOn));
 
     let ref: SlackRef | null = doc?.slack ?? null;

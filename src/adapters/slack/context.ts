@@ -2,6 +2,7 @@ import type { Deps } from '../../application/ports.js';
 import type { IdempotencyStore } from '../../infra/db/idempotency.js';
 import type { Logger } from '../../infra/logger.js';
 import type { SlackSender } from '../../infra/slack/sender.js';
+import type { WorkQueue } from '../../infra/work-queue.js';
 import type { HomePublisher } from './home-publisher.js';
 
 /** What Slack listeners may use: the use cases' dependencies plus Slack-side helpers. */
@@ -11,6 +12,8 @@ export interface SlackContext {
   home: HomePublisher;
   idempotency: IdempotencyStore;
   logger: Logger;
+  /** Post-ack work (button clicks, subcommands) runs through this bounded queue. */
+  work: WorkQueue;
   /** Extra `/change` subcommands contributed by other features (e.g. pipeline tokens). */
   extensions: SlackExtensions;
 }

@@ -1,4 +1,5 @@
 import type { HomeData } from '../../application/build-home.js';
+import { retryTransient } from '../../infra/db/connection.js';
 import type { Models } from '../../infra/db/models.js';
 import type { Logger } from '../../infra/logger.js';
 import type { SlackSender } from '../../infra/slack/sender.js';
@@ -14,7 +15,9 @@ export class HomePublisher {
   ) {}
 
   async opened(userId: string, at: Date): Promise<void> {
-    await this.models.HomeUser.updateOne({ _id: userId }, { $set: { openedAt: at } }, { upsert: true });
+    await retryTransient(() =>
+      this.models.HomeUser.updateOne({ _id: userId }, { $set: { openedAt: at } }, { upsert: true }),
+    );
     await this.publish(userId);
   }
 

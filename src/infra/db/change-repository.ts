@@ -8,9 +8,11 @@ import {
   type EventDraft,
   foldEvents,
   isTerminal,
+  stateFromJson,
+  stateToJson,
 } from '../../domain/lifecycle.js';
-import { isDuplicateKey } from './connection.js';
-import type { ChangeDoc, ChangeEventDoc, Models, SlackRef } from './models.js';
+import { isDuplicateKey, retryTransient } from './connection.js';
+import { type ChangeDoc, type ChangeEventDoc, eventId, type Models, type SlackRef } from './models.js';
 
 export type StoredChangeEvent = ChangeEvent & { prevHash: string; hash: string };
 
@@ -47,6 +49,11 @@ function toEvent(d: ChangeEventDoc): StoredChangeEvent {
   } as StoredChangeEvent;
 }
 
+/** The state cached in a change's projection record (null while its submission is being written). */
+export function docState(doc: Pick<ChangeDoc, 'stateJson'>): ChangeState | null {
+  return doc.stateJson ? stateFromJson(doc.stateJson) : null;
+}
+
 /** The projection record of a change: its state plus the fields queries and indexes need. */
 export function projectionFields(
   state: ChangeState,
@@ -73,7 +80,7 @@ export function projectionFields(
     plannedStart: state.request.plannedStart,
     deployedBy: state.deployedBy,
     lastEventAt: state.updatedAt,
-    state,
+    stateJson: stateToJson(state),
   };
 }
 
@@ -85,15 +92,31 @@ export function projectionFields(
 export class ChangeRepository {
   private lastNumber: number | null = null;
 
-  constructor(private readonly m: Models) {}
+  /**
+   * `flavor` picks the query shape: FerretDB pushes only a single-key `_id` equality down to SQLite
+   * (anything else is a full scan in Go while the write lock is held), so there the event log is
+   * read by `_id` and the projection's sequence guard is a read then an update by `_id`.
+   */
+  constructor(
+    private readonly m: Models,
+    private readonly flavor: 'mongodb' | 'ferretdb' = 'mongodb',
+  ) {}
 
   get models(): Models {
     return this.m;
   }
 
   async loadEvents(changeNumber: number): Promise<StoredChangeEvent[]> {
-    const docs = await this.m.ChangeEvent.find({ changeNumber }).sort({ seq: 1 }).lean<ChangeEventDoc[]>();
-    return docs.map(toEvent);
+    if (this.flavor === 'mongodb') {
+      const docs = await this.m.ChangeEvent.find({ changeNumber }).sort({ seq: 1 }).lean<ChangeEventDoc[]>();
+      return docs.map(toEvent);
+    }
+    const out: StoredChangeEvent[] = [];
+    for (let seq = 1; ; seq++) {
+      const doc = await this.m.ChangeEvent.findById(eventId(changeNumber, seq)).lean<ChangeEventDoc>();
+      if (!doc) return out;
+      out.push(toEvent(doc));
+    }
   }
 
   async load(changeNumber: number): Promise<LoadedChange | null> {
@@ -129,18 +152,20 @@ export class ChangeRepository {
     for (let attempt = 0; attempt < 1000; attempt++) {
       const number: number = this.lastNumber + 1;
       try {
-        await this.m.Change.create({
-          _id: formatChangeId(number),
-          number,
-          seq: 0,
-          title: init.title,
-          type: init.type,
-          status: 'submitting',
-          requester: init.requester,
-          emergency: init.emergency,
-          submittedAt: init.at,
-          originChannel: init.originChannel,
-        });
+        await retryTransient(() =>
+          this.m.Change.create({
+            _id: formatChangeId(number),
+            number,
+            seq: 0,
+            title: init.title,
+            type: init.type,
+            status: 'submitting',
+            requester: init.requester,
+            emergency: init.emergency,
+            submittedAt: init.at,
+            originChannel: init.originChannel,
+          }),
+        );
         this.lastNumber = number;
         return number;
       } catch (err) {
@@ -177,7 +202,7 @@ export class ChangeRepository {
     const hash = hashEvent(prevHash, base);
     const event = { ...base, prevHash, hash } as StoredChangeEvent;
     try {
-      await this.m.ChangeEvent.create(event);
+      await retryTransient(() => this.m.ChangeEvent.create({ _id: eventId(changeNumber, seq), ...event }));
       return { kind: 'appended', event };
     } catch (err) {
       if (!isDuplicateKey(err)) throw err;
@@ -202,10 +227,15 @@ export class ChangeRepository {
     currentApprovers: string[],
   ): Promise<void> {
     const set = projectionFields(state, head, currentApprovers);
-    await this.m.Change.updateOne(
-      { _id: formatChangeId(state.number), seq: { $lt: head.seq } },
-      { $set: set },
-    );
+    const _id = formatChangeId(state.number);
+    await retryTransient(async () => {
+      if (this.flavor === 'mongodb') {
+        await this.m.Change.updateOne({ _id, seq: { $lt: head.seq } }, { $set: set });
+        return;
+      }
+      const current = await this.m.Change.findById(_id, { seq: 1 }).lean<{ seq: number }>();
+      if (current && current.seq < head.seq) await this.m.Change.updateOne({ _id }, { $set: set });
+    });
   }
 
   /** Re-derives the projection from the log (repair after a crash between the event and the projection). */
@@ -220,7 +250,9 @@ export class ChangeRepository {
   }
 
   async setSlackRef(changeNumber: number, ref: SlackRef): Promise<void> {
-    await this.m.Change.updateOne({ _id: formatChangeId(changeNumber) }, { $set: { slack: ref } });
+    await retryTransient(() =>
+      this.m.Change.updateOne({ _id: formatChangeId(changeNumber) }, { $set: { slack: ref } }),
+    );
   }
 
   async findDocs(
@@ -262,10 +294,6 @@ export class ChangeRepository {
     return this.m.Change.find({ seq: 0, createdAt: { $lt: before } })
       .limit(100)
       .lean<ChangeDoc[]>();
-  }
-
-  stateOf(doc: ChangeDoc): ChangeState | null {
-    return (doc.state as ChangeState | null) ?? null;
   }
 
   apply(state: ChangeState | null, e: ChangeEvent): ChangeState {

@@ -79,3 +79,24 @@ export function isDatabaseUnavailable(err: unknown): boolean {
     )
   );
 }
+
+/**
+ * FerretDB's SQLite backend answers a write that collides with another writer's transaction with
+ * "database is locked" (SQLITE_BUSY, reported as code 1) instead of waiting. Such writes are retried
+ * with a short randomised backoff; MongoDB never produces this error.
+ */
+export function isTransientWriteConflict(err: unknown): boolean {
+  const message = (err as { message?: string } | null)?.message ?? '';
+  return /database is locked|SQLITE_BUSY/i.test(message);
+}
+
+export async function retryTransient<T>(op: () => Promise<T>, attempts = 8): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await op();
+    } catch (err) {
+      if (i >= attempts || !isTransientWriteConflict(err)) throw err;
+      await new Promise((r) => setTimeout(r, Math.min(500, 10 * 2 ** i) + Math.random() * 20));
+    }
+  }
+}

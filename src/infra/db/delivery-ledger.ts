@@ -1,4 +1,4 @@
-import { isDuplicateKey } from './connection.js';
+import { isDuplicateKey, retryTransient } from './connection.js';
 import type { Models } from './models.js';
 
 export type Claim = { claimed: true; attempt: number } | { claimed: false; reason: 'sent' | 'in_progress' };
@@ -45,12 +45,16 @@ export class DeliveryLedger {
       if (isDuplicateKey(err)) return { claimed: false, reason: 'in_progress' };
       throw err;
     }
-    await this.models.Delivery.updateOne({ _id: key }, { $set: { attempt, claimedAt: now } });
+    await retryTransient(() =>
+      this.models.Delivery.updateOne({ _id: key }, { $set: { attempt, claimedAt: now } }),
+    );
     return { claimed: true, attempt };
   }
 
   async markSent(key: string): Promise<void> {
-    await this.models.Delivery.updateOne({ _id: key }, { $set: { state: 'sent', sentAt: new Date() } });
+    await retryTransient(() =>
+      this.models.Delivery.updateOne({ _id: key }, { $set: { state: 'sent', sentAt: new Date() } }),
+    );
   }
 
   /** Gives a claim back after a failed send, so the next sweep tries again. */

@@ -16,6 +16,8 @@ export interface RecordedCall {
   args: Record<string, unknown>;
   token: string | null;
   at: number;
+  /** epochMs() when the call arrived. */
+  receivedAt?: number;
   status: number;
   response: Record<string, unknown>;
 }
@@ -28,6 +30,8 @@ export interface StoredMessage {
   thread_ts: string | undefined;
   user: string;
   updates: number;
+  /** When the fake received it (epochMs(), for latency measurements across processes). */
+  receivedAt: number;
 }
 
 export interface ResponseUrlPost {
@@ -43,6 +47,9 @@ interface RateLimit {
 }
 
 const JSON_FIELDS = ['blocks', 'view', 'attachments', 'metadata', 'files'];
+/** Milliseconds since the epoch with sub-millisecond precision, comparable across processes. */
+export const epochMs = () => performance.timeOrigin + performance.now();
+
 export const FAKE_TEAM = { id: 'T0001ABCD', domain: 'acme', name: 'Acme' };
 export const FAKE_BOT = { userId: 'U0BOTUSER', botId: 'B0123BOTID', appId: 'A0123APPID' };
 
@@ -76,6 +83,8 @@ export class FakeSlack {
   private idCounter = 0;
   /** Artificial latency per call, in ms. */
   latencyMs = 0;
+  /** How long a trigger id stays valid (Slack: 3 seconds). */
+  triggerLifetimeMs = 3000;
   /** Requests received and not yet answered. */
   pending = 0;
   /** When the last message was stored (ms since epoch). */
@@ -155,6 +164,22 @@ export class FakeSlack {
     const id = randomBytes(12).toString('hex');
     this.responseUrls.set(id, { issuedAt: Date.now(), uses: 0 });
     return `http://127.0.0.1:${this.port}/response_url/${id}`;
+  }
+
+  /** Stores a message as if the bot had posted it earlier (benchmark set-up). */
+  injectMessage(channel: string, text: string): { channel: string; ts: string } {
+    const ts = this.nextTs();
+    this.messages.set(`${channel}:${ts}`, {
+      channel,
+      ts,
+      text,
+      blocks: undefined,
+      thread_ts: undefined,
+      user: FAKE_BOT.userId,
+      updates: 0,
+      receivedAt: epochMs(),
+    });
+    return { channel, ts };
   }
 
   // ---- queries -------------------------------------------------------------------------------
@@ -248,12 +273,13 @@ export class FakeSlack {
         : null;
     delete args.token;
 
+    const receivedAt = epochMs();
     const record = (
       status: number,
       response: Record<string, unknown>,
       headers: Record<string, string> = {},
     ) => {
-      this.calls.push({ method, args, token, at: Date.now(), status, response });
+      this.calls.push({ method, args, token, at: Date.now(), receivedAt, status, response });
       this.send(res, status, response, headers);
     };
 
@@ -431,7 +457,7 @@ export class FakeSlack {
     const t = this.triggers.get(trigger);
     if (!t) return { ok: false, error: 'invalid_trigger_id' };
     if (t.used) return { ok: false, error: 'exchanged_trigger_id' };
-    if (Date.now() - t.issuedAt > 3000) return { ok: false, error: 'expired_trigger_id' };
+    if (Date.now() - t.issuedAt > this.triggerLifetimeMs) return { ok: false, error: 'expired_trigger_id' };
     t.used = true;
     return null;
   }
@@ -461,6 +487,7 @@ export class FakeSlack {
         thread_ts: a.thread_ts as string | undefined,
         user: FAKE_BOT.userId,
         updates: 0,
+        receivedAt: epochMs(),
       };
       this.messages.set(`${channel}:${ts}`, msg);
       this.lastStoredAt = Date.now();

@@ -173,16 +173,18 @@ export function registerActions(app: App, ctx: SlackContext): void {
     if (!n.success) return;
     try {
       const env = ctx.deps.policy.policy.productionEnvironments[0]!;
-      const res = await recordDeployment(ctx.deps, {
-        changeNumber: n.data,
-        actor: body.user.id,
-        environment: env,
-        status: 'succeeded',
-        commit: null,
-        pipelineUrl: null,
-        source: 'slack',
-        idempotencyKey: `slack:${body.user.id}:${body.actions[0]?.action_ts ?? ''}`,
-      });
+      const res = await ctx.work.run(() =>
+        recordDeployment(ctx.deps, {
+          changeNumber: n.data,
+          actor: body.user.id,
+          environment: env,
+          status: 'succeeded',
+          commit: null,
+          pipelineUrl: null,
+          source: 'slack',
+          idempotencyKey: `slack:${body.user.id}:${body.actions[0]?.action_ts ?? ''}`,
+        }),
+      );
       if (!res.ok) await tell(ctx, body, refusalText(res.error));
     } catch (err) {
       await tell(ctx, body, failureText(err));
@@ -194,7 +196,9 @@ export function registerActions(app: App, ctx: SlackContext): void {
     const n = changeValue.safeParse(action.value);
     if (!n.success) return;
     try {
-      const res = await cancelChange(ctx.deps, { changeNumber: n.data, actor: body.user.id, reason: '' });
+      const res = await ctx.work.run(() =>
+        cancelChange(ctx.deps, { changeNumber: n.data, actor: body.user.id, reason: '' }),
+      );
       if (!res.ok) await tell(ctx, body, refusalText(res.error));
     } catch (err) {
       await tell(ctx, body, failureText(err));

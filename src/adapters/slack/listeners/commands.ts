@@ -68,7 +68,7 @@ export function registerCommands(app: App, ctx: SlackContext): void {
         }
         default:
           await ackOnce();
-          await respond(ephemeral(await runDatabaseCommand(ctx, cmd, user)));
+          await respond(ephemeral(await ctx.work.run(() => runDatabaseCommand(ctx, cmd, user))));
       }
     } catch (err) {
       log.error('/change failed', { err });

@@ -1,0 +1,47 @@
+/**
+ * The benchmark's load generator, in its own process so that its timings are not disturbed by the
+ * fake Slack (which shares the main benchmark process). Reads a JSON file of pre-signed requests,
+ * sends them at the given concurrency, prints one result per request as JSON on stdout.
+ */
+import { readFileSync } from 'node:fs';
+
+interface Job {
+  url: string;
+  concurrency: number;
+  /** Sent first on the same connections, not reported (opens connections, warms the JIT). */
+  warmup: { id: string; body: string; headers: Record<string, string> }[];
+  requests: { id: string; body: string; headers: Record<string, string> }[];
+  /** When set, the measured requests start at this time (ms since the epoch). */
+  startAtEpochMs?: number;
+}
+
+const job = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as Job;
+const epochMs = () => performance.timeOrigin + performance.now();
+
+async function run(requests: Job['requests']) {
+  const results: { id: string; sentAt: number; ackMs: number; status: number }[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: job.concurrency }, async () => {
+      while (next < requests.length) {
+        const r = requests[next++]!;
+        const sentAt = epochMs();
+        let status = 0;
+        try {
+          const res = await fetch(job.url, { method: 'POST', headers: r.headers, body: r.body });
+          await res.arrayBuffer();
+          status = res.status;
+        } catch {
+          status = -1;
+        }
+        results.push({ id: r.id, sentAt, ackMs: epochMs() - sentAt, status });
+      }
+    }),
+  );
+  return results;
+}
+
+await run(job.warmup);
+// Several generators can be told to start together (the modal case runs beside a click load).
+if (job.startAtEpochMs) await new Promise((r) => setTimeout(r, Math.max(0, job.startAtEpochMs! - epochMs())));
+process.stdout.write(JSON.stringify(await run(job.requests)));
