@@ -153,6 +153,16 @@ const REMINDER_DEFAULTS = reminders.parse({
   digest: {},
 });
 
+/**
+ * A map keyed by names from the policy file, without a prototype: a lookup of a name that a user
+ * typed (`types['constructor']`, `roles['__proto__']`) finds nothing rather than Object's members.
+ */
+function dictionary<T extends z.ZodType>(value: T) {
+  return z
+    .record(key, value)
+    .transform((r) => Object.assign(Object.create(null) as Record<string, z.output<T>>, r));
+}
+
 export const policySchema = z
   .strictObject({
     version: z.literal(1),
@@ -161,16 +171,11 @@ export const policySchema = z
     channels: z
       .strictObject({ approvals: channelId, reports: channelId, security: channelId })
       .default({ approvals: null, reports: null, security: null }),
-    roles: z
-      .record(
-        key,
-        z.strictObject({ users: z.array(userId).default([]), groups: z.array(groupId).default([]) }),
-      )
-      .default({}),
-    stages: z.record(key, stage),
-    types: z
-      .record(key, changeType)
-      .refine((t) => Object.keys(t).length > 0, 'define at least one change type'),
+    roles: dictionary(
+      z.strictObject({ users: z.array(userId).default([]), groups: z.array(groupId).default([]) }),
+    ).prefault({}),
+    stages: dictionary(stage),
+    types: dictionary(changeType).refine((t) => Object.keys(t).length > 0, 'define at least one change type'),
     separationOfDuties: z
       .strictObject({ oneStagePerPerson: z.boolean().default(true) })
       .default({ oneStagePerPerson: true }),

@@ -9,6 +9,7 @@ import {
   submitRequest,
 } from '../support/flows.js';
 import { startTestApp, type TestApp } from '../support/harness.js';
+import { mrkdwnTexts } from '../support/hostile.js';
 import { ALICE, BOB } from '../support/people.js';
 
 /** Invalid and hostile modal input: inline errors or escaped output, never a 500 or a half-written record. */
@@ -103,19 +104,8 @@ describe('change request input', () => {
     expect(doc.title).toBe('Deploy <!channel> & <@U0123CAROL> now');
     const root = await rootMessage(t, n);
     // Everything Slack parses as mrkdwn: every mrkdwn text object, and each message's fallback text.
-    const mrkdwnTexts: string[] = [];
-    const collect = (v: unknown) => {
-      if (Array.isArray(v)) v.forEach(collect);
-      else if (v && typeof v === 'object') {
-        const o = v as Record<string, unknown>;
-        if (o.type === 'mrkdwn' && typeof o.text === 'string') mrkdwnTexts.push(o.text);
-        Object.values(o).forEach(collect);
-      }
-    };
-    collect(root.blocks);
     const messages = [root, ...(await replies(t, n)), ...t.fake.dms(ALICE)];
-    for (const m of messages) collect(m.blocks);
-    const shown = [...mrkdwnTexts, ...messages.map((m) => m.text)].join('\n');
+    const shown = mrkdwnTexts(...messages).join('\n');
     expect(shown).toContain('&lt;!channel&gt; &amp; &lt;@U0123CAROL&gt;');
     expect(shown).toContain('&lt;https://evil.example|Approve&gt; &amp; &lt;!everyone&gt;');
     expect(shown).toContain('api &lt;!here&gt;');

@@ -224,7 +224,13 @@ export class SlackRequests {
   }
 
   submitView(input: ViewInput, user = 'U0123ALICE') {
-    return this.interactive({
+    return this.interactive(this.viewSubmissionPayload(input, user));
+  }
+
+  /** A view_submission as Slack sends it; each opened modal has its own view id. */
+  viewSubmissionPayload(input: ViewInput, user = 'U0123ALICE'): Record<string, unknown> {
+    const viewId = input.viewId ?? `V0MODAL${String(++seq).padStart(4, '0')}`;
+    return {
       type: 'view_submission',
       team: { id: FAKE_TEAM.id, domain: FAKE_TEAM.domain },
       user: { id: user, username: user.toLowerCase(), name: user.toLowerCase(), team_id: FAKE_TEAM.id },
@@ -232,7 +238,7 @@ export class SlackRequests {
       token: 'gIkuvaNzQIHg97ATvDxqgjtO',
       trigger_id: this.fake.issueTrigger(),
       view: {
-        id: input.viewId ?? 'V0123MODAL',
+        id: viewId,
         team_id: FAKE_TEAM.id,
         type: 'modal',
         callback_id: input.callbackId,
@@ -242,7 +248,7 @@ export class SlackRequests {
         clear_on_close: false,
         notify_on_close: false,
         previous_view_id: null,
-        root_view_id: input.viewId ?? 'V0123MODAL',
+        root_view_id: viewId,
         app_id: FAKE_BOT.appId,
         external_id: '',
         app_installed_team_id: FAKE_TEAM.id,
@@ -252,7 +258,7 @@ export class SlackRequests {
       response_urls: [],
       is_enterprise_install: false,
       enterprise: null,
-    });
+    };
   }
 
   event(event: Record<string, unknown>, opts: { eventId?: string; retryNum?: number } = {}) {

@@ -44,7 +44,7 @@ function handle(deps: Deps, def: RouteDef) {
         deps,
         caller,
         params: parse(def.params, req.params, 'params'),
-        query: parse(def.query, req.query, 'query'),
+        query: parse(def.query, withoutEmpty(req.query), 'query'),
         headers: parse(def.headers, req.headers, 'headers'),
         body: parse(def.body, req.body, 'body'),
         res,
@@ -80,4 +80,12 @@ export function apiRouter(deps: Deps): Router {
     res.status(404).json({ error: 'not_found', message: 'No such API route; see /api/v1/openapi.json.' });
   });
   return router;
+}
+
+/** `?status=&since=` means no filter: an empty query parameter is treated as left out. */
+function withoutEmpty(query: unknown): unknown {
+  if (!query || typeof query !== 'object') return query;
+  return Object.fromEntries(
+    Object.entries(query).filter(([, v]) => !(typeof v === 'string' && v.trim() === '')),
+  );
 }

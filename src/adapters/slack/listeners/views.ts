@@ -29,6 +29,9 @@ const requestMeta = z
   .catch({ channelId: null });
 const decisionMeta = z.object({ n: z.number().int().positive(), stage: z.number().int().min(0).optional() });
 
+/** Long enough to cover Slack's 5-minute replay window many times over. */
+const SUBMISSION_KEY_TTL_MS = 24 * 3_600_000;
+
 type Ack = (response?: { response_action: 'errors'; errors: Record<string, string> }) => Promise<void>;
 
 function parseJson(text: string | undefined): unknown {
@@ -87,8 +90,17 @@ export function registerViews(app: App, ctx: SlackContext): void {
     if (form.issues.length > 0)
       return ack({ response_action: 'errors', errors: toBlockErrors(form.issues, present) });
     const meta = requestMeta.parse(parseJson(view.private_metadata));
+    // One change per submitted modal: a replayed or double-sent submission of the same view is
+    // answered like the first (the modal closes) and records nothing.
+    const submissionKey = `view-submission:${view.id}`;
+    let claimed = false;
     let announce: (() => Promise<void>) | null = null;
     try {
+      claimed = await ctx.idempotency.claim(submissionKey, SUBMISSION_KEY_TTL_MS);
+      if (!claimed) {
+        ctx.logger.warn('modal submitted again; already recorded', { userId: body.user.id, viewId: view.id });
+        return ack();
+      }
       const res = await submitChange(ctx.deps, {
         request: form.request,
         requester: body.user.id,
@@ -96,12 +108,14 @@ export function registerViews(app: App, ctx: SlackContext): void {
         originChannel: meta.channelId,
       });
       if (!res.ok) {
+        await ctx.idempotency.release(submissionKey);
         const issues = res.error.issues ?? [{ field: 'title' as const, message: res.error.message }];
         return ack({ response_action: 'errors', errors: toBlockErrors(issues, present) });
       }
       announce = res.announce;
     } catch (err) {
       ctx.logger.error('submitting a change failed', { userId: body.user.id, err });
+      if (claimed) await ctx.idempotency.release(submissionKey).catch(() => undefined);
       return inline(ack, REQUEST_BLOCKS.title, failureText(err));
     }
     await ack(); // the record is safe: close the modal, then tell Slack
