@@ -1,3 +1,5 @@
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import type { App } from '@slack/bolt';
 import { WebClient, type WebClientOptions } from '@slack/web-api';
 import type { Connection } from 'mongoose';
@@ -61,6 +63,8 @@ export interface StartOptions {
   };
   scheduler?: { enabled?: boolean; processEvery?: string | number; name?: string };
   reminders?: { interval?: string; leaseMs?: number; concurrency?: number };
+  /** Interrupted or unannounced submissions are repaired once this old (default 60 s). */
+  repair?: { afterMs?: number; interval?: string };
 }
 
 export interface ReminderRunner {
@@ -173,6 +177,8 @@ export async function startChangegate(opts: StartOptions): Promise<Changegate> {
 
   const clientOptions: WebClientOptions = {
     ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
+    // Reuse connections to Slack: without keep-alive every call pays a TCP (and TLS) handshake.
+    agent: keepAliveAgent(config.slack.apiUrl ?? 'https://slack.com/api/'),
     retryConfig: { retries: opts.slack?.webApiRetries ?? 0 }, // the sender retries what is safe to retry
     rejectRateLimitedCalls: true, // the sender paces calls and honours Retry-After itself
     logger: toBoltLogger(logger, 'slack-web-api'),
@@ -203,7 +209,7 @@ export async function startChangegate(opts: StartOptions): Promise<Changegate> {
   http.use('/api/v1', apiRouter(deps));
 
   const extensions: SlackExtensions = { token: tokenCommands(deps) };
-  const work = new WorkQueue(opts.slack?.workConcurrency ?? 8);
+  const work = new WorkQueue(opts.slack?.workConcurrency ?? 4);
   const slack: SlackContext = { deps, sender, home, idempotency, logger, extensions, work };
   registerSlackListeners(bolt, slack);
   const reminderDeps: ReportDeps = {
@@ -219,6 +225,7 @@ export async function startChangegate(opts: StartOptions): Promise<Changegate> {
     idempotency,
     logger,
     reminderInterval: opts.reminders?.interval ?? '1 minute',
+    repair: { afterMs: opts.repair?.afterMs ?? 60_000, interval: opts.repair?.interval ?? '5 minutes' },
   });
   const reminders = {
     approvals: () => chasePendingApprovals(reminderDeps),
@@ -251,7 +258,7 @@ export async function startChangegate(opts: StartOptions): Promise<Changegate> {
   const server = await listen(http, config.port, config.host);
   if (socketReceiver) await bolt.start();
   if (opts.scheduler?.enabled ?? config.scheduler.enabled) await scheduler.start();
-  await repairInterruptedSubmissions(deps).catch((err) =>
+  await repairInterruptedSubmissions(deps, opts.repair?.afterMs).catch((err) =>
     logger.warn('could not check for interrupted submissions', { err }),
   );
 
@@ -291,4 +298,9 @@ export async function startChangegate(opts: StartOptions): Promise<Changegate> {
     reminders,
     stop,
   };
+}
+
+function keepAliveAgent(apiUrl: string): HttpAgent {
+  const options = { keepAlive: true, maxSockets: 50 };
+  return apiUrl.startsWith('http:') ? new HttpAgent(options) : new HttpsAgent(options);
 }

@@ -62,22 +62,27 @@ export async function submitChange(deps: Deps, input: SubmitInput): Promise<Subm
     throw err;
   }
   const state = applyEvent(null, appended);
-  await deps.changes.saveProjection(
-    state,
-    { seq: appended.seq, hash: appended.hash },
-    currentApprovers(state, policy, membership),
-  );
+  // The event is the commit point: from here the change is recorded, whatever happens next.
+  let announce = () => notify(deps, { state, event: appended, membership });
+  try {
+    await deps.changes.saveProjection(
+      state,
+      { seq: appended.seq, hash: appended.hash },
+      currentApprovers(state, policy, membership),
+    );
+  } catch (err) {
+    // The repair job writes the projection and announces the change once the database answers.
+    deps.logger.warn('change recorded; its projection and announcement are left to the repair job', {
+      changeId: number,
+      err,
+    });
+    announce = async () => undefined;
+  }
   deps.logger.info('change submitted', {
     changeId: number,
     userId: input.requester,
     type: state.type,
     source: input.source,
   });
-  return {
-    ok: true,
-    number,
-    state,
-    event: appended,
-    announce: () => notify(deps, { state, event: appended, membership }),
-  };
+  return { ok: true, number, state, event: appended, announce };
 }

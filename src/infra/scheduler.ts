@@ -30,7 +30,19 @@ export class Scheduler {
       defaultLockLifetime: 5 * 60_000,
       maxConcurrency: 10,
     });
-    this.agenda.on('error', (err) => this.log.error('scheduler error', { err }));
+    // While the database is away Agenda fails on every poll; say so once per minute, not each time.
+    let lastReported = 0;
+    let suppressed = 0;
+    this.agenda.on('error', (err) => {
+      const now = Date.now();
+      if (now - lastReported < 60_000) {
+        suppressed++;
+        return;
+      }
+      this.log.error('scheduler error', { err, suppressedSinceLast: suppressed });
+      lastReported = now;
+      suppressed = 0;
+    });
     this.agenda.on('fail', (err: Error | string, job: { attrs?: { name?: string } }) =>
       this.log.error('job failed', { job: job.attrs?.name, err }),
     );

@@ -16,7 +16,7 @@ if (!result.ok) throw new Error(JSON.stringify(result.problems));
 const logger = createLogger({ level: env.LOG_LEVEL ?? 'warn', format: 'pretty' });
 /** Optional JSON overrides (the benchmark uses them): Slack limits, scheduler, reminder settings. */
 const overrides = JSON.parse(env.CHILD_OPTIONS ?? '{}') as Partial<
-  Pick<StartOptions, 'slack' | 'scheduler' | 'reminders'>
+  Pick<StartOptions, 'slack' | 'scheduler' | 'reminders' | 'repair'>
 >;
 const app = await startChangegate({
   config: result.config,
@@ -33,6 +33,7 @@ const app = await startChangegate({
     concurrency: 4,
     ...overrides.reminders,
   },
+  repair: overrides.repair,
 });
 process.stdout.write(`READY ${app.port}\n`);
 // Event-loop delay, reported on exit when asked (benchmark diagnostics).

@@ -10,13 +10,18 @@ export interface ChildApp {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-/** Starts test/support/child-app.ts (or another script) in its own process and waits for "READY <port>". */
+/**
+ * Starts test/support/child-app.ts (or another script; .ts through tsx, .js as is) in its own
+ * process and waits for "READY <port>".
+ */
 export async function startChildApp(
   env: Record<string, string>,
   script = 'test/support/child-app.ts',
 ): Promise<ChildApp> {
   const nodeArgs = process.env.CHILD_NODE_ARGS ? process.env.CHILD_NODE_ARGS.split(' ') : [];
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', resolve(ROOT, script)], {
+  // A compiled .js script (the benchmark builds one) runs as production runs: plain node, no tsx.
+  const loader = script.endsWith('.js') ? [] : ['--import', 'tsx'];
+  const child = spawn(process.execPath, [...nodeArgs, ...loader, resolve(ROOT, script)], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -19,6 +19,8 @@ export interface JobContext {
   logger: Logger;
   /** How often the reminder sweeps run (Agenda human interval). */
   reminderInterval: string;
+  /** The submission repair: how old a submission must be, and how often the job looks. */
+  repair: { afterMs: number; interval: string };
 }
 
 /** Every Agenda job; each is thin and idempotent, and calls application functions. */

@@ -2,13 +2,13 @@ import { repairInterruptedSubmissions } from '../../application/repair-changes.j
 import type { JobDefinition } from '../../infra/scheduler.js';
 import type { JobContext } from './register.js';
 
-/** Completes change submissions a crash interrupted (see repairInterruptedSubmissions). */
+/** Completes and announces change submissions a crash interrupted (see repairInterruptedSubmissions). */
 export function repairSubmissionsJob(ctx: JobContext): JobDefinition {
   return {
     name: 'repair-interrupted-submissions',
-    every: '5 minutes',
+    every: ctx.repair.interval,
     handler: async () => {
-      await repairInterruptedSubmissions(ctx.deps);
+      await repairInterruptedSubmissions(ctx.deps, ctx.repair.afterMs);
     },
   };
 }

@@ -110,17 +110,20 @@ export class SlackChangeNotifier implements ChangeNotifier {
         unfurl_links: false,
       });
     }
+    // Recorded at once, before any other Slack call: the message exists, and a process stopping now
+    // must not leave it unknown (the repair would post it again).
     const ref: SlackRef = { channel: res.channel!, ts: res.ts!, permalink: null };
+    await this.changes.setSlackRef(changeNumber, ref);
     try {
       const link = await this.sender.call<{ ok: boolean; permalink?: string }>('chat.getPermalink', {
         channel: ref.channel,
         message_ts: ref.ts,
       });
       ref.permalink = link.permalink ?? null;
+      if (ref.permalink) await this.changes.setSlackRef(changeNumber, ref);
     } catch (err) {
       this.log.warn('could not get a permalink', { changeId: changeNumber, err });
     }
-    await this.changes.setSlackRef(changeNumber, ref);
     return ref;
   }
 

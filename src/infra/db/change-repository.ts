@@ -176,8 +176,13 @@ export class ChangeRepository {
     throw new Error('could not claim a change number after 1000 attempts');
   }
 
-  /** Removes a placeholder whose submission could not be completed (best effort). */
+  /**
+   * Removes a placeholder whose submission could not be completed (best effort). When the
+   * `submitted` event did reach the database (its acknowledgement was lost), the placeholder stays
+   * and the repair completes the change instead: an event never loses its change record.
+   */
   async releaseNumber(changeNumber: number): Promise<void> {
+    if (await this.m.ChangeEvent.exists({ _id: eventId(changeNumber, 1) })) return;
     await this.m.Change.deleteOne({ _id: formatChangeId(changeNumber), seq: 0 });
   }
 
@@ -287,6 +292,38 @@ export class ChangeRepository {
       .sort({ changeNumber: 1, seq: 1 })
       .lean<ChangeEventDoc[]>()
       .cursor({ batchSize });
+  }
+
+  /**
+   * Recorded changes that were never posted to Slack, created before `before`: the process stopped
+   * between acknowledging the submission and announcing it, or Slack could not be reached.
+   */
+  async unannounced(before: Date): Promise<ChangeDoc[]> {
+    return this.m.Change.find({ seq: { $gt: 0 }, slack: null, createdAt: { $lt: before } })
+      .limit(100)
+      .lean<ChangeDoc[]>();
+  }
+
+  /**
+   * Claims the late announcement of a change for `leaseMs`, so that of the runs and replicas
+   * repairing at the same time exactly one posts it. An insert on a unique _id is the claim (atomic
+   * on MongoDB and FerretDB alike); a claim whose holder died is taken over once its lease ran out.
+   */
+  async claimAnnouncement(changeNumber: number, leaseMs = 5 * 60_000): Promise<boolean> {
+    const _id = `announce:${changeNumber}`;
+    const now = new Date();
+    const insert = async (): Promise<boolean> => {
+      try {
+        await this.m.IdempotencyKey.create({ _id, at: now, expiresAt: new Date(now.getTime() + leaseMs) });
+        return true;
+      } catch (err) {
+        if (isDuplicateKey(err)) return false;
+        throw err;
+      }
+    };
+    if (await insert()) return true;
+    const expired = await this.m.IdempotencyKey.deleteOne({ _id, expiresAt: { $lt: now } });
+    return expired.deletedCount > 0 && (await insert());
   }
 
   /** Placeholders older than `before` whose submission never completed (seq 0). */

@@ -1,0 +1,147 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TRY_AGAIN } from '../../src/adapters/slack/copy.js';
+import { repairInterruptedSubmissions } from '../../src/application/repair-changes.js';
+import { TestClock } from '../support/clock.js';
+import { clickOnChange, formValues, openRequestModal, settled, submitRequest } from '../support/flows.js';
+import { startTestApp, type TestApp } from '../support/harness.js';
+import { ADMIN, ALICE, BOB } from '../support/people.js';
+import { type PrivateDatabase, startPrivateDatabase } from '../support/private-db.js';
+
+/**
+ * The database goes away in the middle of work: users get "try again" where they are, nothing is
+ * half-stored, and the app carries on by itself once the database is back.
+ */
+describe('database outage', () => {
+  let db: PrivateDatabase;
+  let t: TestApp;
+  let token = '';
+  let view: Awaited<ReturnType<typeof openRequestModal>>;
+
+  beforeAll(async () => {
+    db = await startPrivateDatabase();
+    t = await startTestApp(import.meta.url, {
+      mongoUri: db.uri,
+      clock: new TestClock('2026-03-10T17:00:00Z'),
+      scheduler: { enabled: true, processEvery: 200 },
+    });
+    await t.slack.command('/change', 'token create outage all', { user: ADMIN });
+    await settled(t);
+    token = /`(cg_[A-Za-z0-9_]+)`/.exec(String(t.fake.responsePosts.at(-1)!.body.text))![1]!;
+    view = await openRequestModal(t, ALICE);
+  });
+  afterAll(async () => {
+    await t.stop();
+    await db.destroy();
+  });
+
+  const ready = () => fetch(`${t.app.url}/readyz`).then((r) => r.status);
+  const apiCreate = (title: string) =>
+    fetch(`${t.app.url}/api/v1/changes`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        type: 'normal',
+        title,
+        requester: ALICE,
+        description: 'Outage test.',
+        justification: 'Testing.',
+        systems: ['api'],
+        risk: 'low',
+        testPlan: 'Unit tests.',
+        stagingTested: 'yes',
+        rollbackPlan: 'Revert.',
+        impact: 'None expected.',
+      }),
+    }).then(async (r) => ({
+      status: r.status,
+      body: (await r.json().catch(() => null)) as Record<string, unknown> | null,
+    }));
+  const modalSubmit = (title: string) =>
+    t.slack.submitView(
+      {
+        callbackId: view.callback_id,
+        values: formValues({ title }),
+        privateMetadata: view.private_metadata,
+        blocks: view.blocks,
+      },
+      ALICE,
+    );
+
+  it('answers "try again" while it is down, stores nothing half-way, and recovers by itself', async () => {
+    const before = await submitRequest(t, { title: 'Raised before the outage' });
+
+    // A burst of submissions is in flight when the database stops.
+    const burst = Array.from({ length: 12 }, (_, i) => `Burst ${i}`);
+    const inFlight = burst.map((title, i) =>
+      i % 2 === 0
+        ? apiCreate(title).then((r) => ({ title, ok: r.status === 201, r }))
+        : modalSubmit(title).then((r) => ({ title, ok: r.status === 200 && r.json === null, r })),
+    );
+    await new Promise((r) => setTimeout(r, 15));
+    await db.stop();
+    const outcomes = await Promise.all(inFlight);
+    for (const o of outcomes) {
+      if (o.ok) continue;
+      // Every submission that did not succeed said so clearly.
+      const answer = JSON.stringify('body' in o.r ? o.r.body : o.r.json);
+      expect(answer, o.title).toMatch(/try again/i);
+    }
+
+    // While the database is away, each door answers "try again" in time.
+    expect(await ready()).toBe(503);
+    const modal = await modalSubmit('Raised during the outage');
+    expect(modal.status).toBe(200);
+    expect(modal.ms).toBeLessThan(3000); // inside Slack's window, so the user sees our message
+    expect(modal.json).toMatchObject({ response_action: 'errors', errors: { title: TRY_AGAIN } });
+
+    const ephemeralMark = t.fake.ephemerals.length;
+    const responseMark = t.fake.responsePosts.length;
+    await clickOnChange(t, before, 'change_approve', `${before}:0`, BOB);
+    const list = await t.slack.command('/change', 'list', { user: BOB });
+    expect(list.status).toBe(200);
+    const api = await apiCreate('API during the outage');
+    expect(api.status).toBe(503);
+    expect(String(api.body?.message)).toMatch(/try again/i);
+    await settled(t);
+    const told = [
+      ...t.fake.ephemerals
+        .slice(ephemeralMark)
+        .filter((e) => e.args.user === BOB)
+        .map((e) => String(e.args.text)),
+      ...t.fake.responsePosts.slice(responseMark).map((p) => String(p.body.text)),
+    ];
+    expect(told.filter((x) => x.includes(TRY_AGAIN))).toHaveLength(2); // the click and /change list
+    expect((await fetch(`${t.app.url}/healthz`)).status).toBe(200);
+
+    // The database comes back: nothing to restart.
+    await db.start();
+    const deadline = Date.now() + 20_000;
+    while ((await ready()) !== 200 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    expect(await ready()).toBe(200);
+
+    const events = await clickOnChange(t, before, 'change_approve', `${before}:0`, BOB).then(async () => {
+      await settled(t);
+      return t.app.models.ChangeEvent.find({ changeNumber: before }).lean();
+    });
+    expect(events.filter((e) => e.type === 'stage_approved')).toHaveLength(1);
+    const after = await submitRequest(t, { title: 'Raised after the outage' });
+    expect(after).toBeGreaterThan(before);
+
+    // Interrupted submissions are completed or released (the repair job's work), then every
+    // change is whole: its projection's head is its last event, and nothing failed was kept.
+    await repairInterruptedSubmissions(t.app.deps, 0);
+    const changes = await t.app.models.Change.find({}).lean();
+    expect(changes.filter((c) => c.seq === 0)).toEqual([]);
+    for (const c of changes) {
+      expect(await t.app.models.ChangeEvent.countDocuments({ changeNumber: c.number }), c._id).toBe(c.seq);
+    }
+    const titles = new Set(changes.map((c) => c.title));
+    for (const o of outcomes) if (o.ok) expect(titles.has(o.title), o.title).toBe(true);
+    expect(titles.has('Raised during the outage')).toBe(false);
+    expect(titles.has('API during the outage')).toBe(false);
+    // Events without a change record would be half-stored too.
+    const numbers = new Set(changes.map((c) => c.number));
+    const orphans = (await t.app.models.ChangeEvent.distinct('changeNumber')).filter((n) => !numbers.has(n));
+    expect(orphans).toEqual([]);
+  });
+});

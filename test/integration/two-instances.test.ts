@@ -1,0 +1,64 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyChain } from '../../src/domain/audit.js';
+import { rootMessage, settled, submitRequest } from '../support/flows.js';
+import { startTestApp, type TestApp } from '../support/harness.js';
+
+/**
+ * Two replicas behind one load balancer, one database: clicks on the same stage land on both at
+ * once. Exactly one decision per stage is recorded, the audit chain never forks, and every loser is
+ * told who won.
+ */
+describe('two app instances on one database', () => {
+  let a: TestApp;
+  let b: TestApp;
+  beforeAll(async () => {
+    a = await startTestApp(import.meta.url);
+    b = await startTestApp(import.meta.url, { fake: a.fake, dbName: a.dbName });
+  });
+  afterAll(async () => {
+    await b.stop();
+    await a.stop();
+  });
+
+  it('records exactly one decision per stage when both take concurrent Approve clicks', async () => {
+    const numbers: number[] = [];
+    for (let i = 0; i < 6; i++)
+      numbers.push(await submitRequest(i % 2 === 0 ? a : b, { title: `Replica ${i}` }));
+    const clicks = numbers.flatMap((n) =>
+      Array.from({ length: 8 }, (_, i) => ({ n, user: `U0REPL${n}${i}`, via: i % 2 === 0 ? a : b })),
+    );
+    const roots = new Map<number, { channel: string; ts: string }>();
+    for (const n of numbers) {
+      const r = await rootMessage(a, n);
+      roots.set(n, { channel: r.channel, ts: r.ts });
+    }
+    const responses = await Promise.all(
+      clicks.map((c) =>
+        c.via.slack.click('change_approve', `${c.n}:0`, { user: c.user, message: roots.get(c.n) }),
+      ),
+    );
+    expect(responses.every((r) => r.status === 200)).toBe(true);
+    await Promise.all([settled(a), settled(b)]);
+
+    for (const n of numbers) {
+      const log = await a.app.models.ChangeEvent.find({ changeNumber: n }).sort({ seq: 1 }).lean();
+      const approvals = log.filter((e) => e.type === 'stage_approved');
+      expect(approvals, `CR-${n}`).toHaveLength(1);
+      expect(new Set(log.map((e) => e.seq)).size).toBe(log.length);
+      const doc = (await a.app.models.Change.findOne({ number: n }).lean())!;
+      expect(doc.seq).toBe(log.length);
+      expect(verifyChain(log, { seq: doc.seq, hash: doc.headHash })).toBeNull();
+      const winner = approvals[0]!.actor;
+      const losers = clicks.filter((c) => c.n === n && c.user !== winner).map((c) => c.user);
+      for (const u of losers) {
+        const told = a.fake.ephemerals.filter((e) => e.args.user === u).map((e) => String(e.args.text));
+        expect(told.at(-1), `${u} on CR-${n}`).toContain(`already approved by <@${winner}>`);
+      }
+      const root = roots.get(n)!;
+      const replies = a.fake
+        .threadReplies(root.channel, root.ts)
+        .filter((m) => m.text.includes('approved *Peer review*'));
+      expect(replies, `CR-${n}`).toHaveLength(1);
+    }
+  });
+});

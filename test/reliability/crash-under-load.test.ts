@@ -1,0 +1,126 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ChildApp, startChildApp } from '../support/child.js';
+import { TestClock } from '../support/clock.js';
+import { formValues } from '../support/flows.js';
+import { BOT_TOKEN, SIGNING_SECRET, startTestApp, type TestApp } from '../support/harness.js';
+import { ALICE, APPROVALS } from '../support/people.js';
+import { SlackRequests } from '../support/slack-requests.js';
+
+/**
+ * A replica is killed with SIGKILL while change requests pour in, then started again: every
+ * submission Slack saw acknowledged (modal closed) is stored whole and announced exactly once.
+ * (Reminders under a kill: test/integration/reminder-crash.test.ts, in the normal suite.)
+ */
+describe('SIGKILL under a submission load', () => {
+  let t: TestApp;
+  const children: ChildApp[] = [];
+  beforeAll(async () => {
+    t = await startTestApp(import.meta.url, { clock: new TestClock('2026-03-10T17:00:00Z') });
+  });
+  afterAll(async () => {
+    for (const c of children) await c.kill();
+    await t.stop();
+  });
+
+  it('keeps every acknowledged submission and announces each once after the restart', async () => {
+    const env = {
+      SLACK_BOT_TOKEN: BOT_TOKEN,
+      SLACK_SIGNING_SECRET: SIGNING_SECRET,
+      SLACK_API_URL: t.fake.apiUrl,
+      TEST_MONGO_URI: t.mongoUri,
+      TEST_DB_NAME: t.dbName,
+      TEST_NOW: '2026-03-10T17:00:00Z',
+      CHILD_OPTIONS: JSON.stringify({ repair: { afterMs: 1000, interval: '1 second' } }),
+    };
+    const first = await startChildApp(env);
+    children.push(first);
+    const slack = new SlackRequests(`http://127.0.0.1:${first.port}`, SIGNING_SECRET, t.fake);
+    const opened = await slack.command('/change', '', { user: ALICE });
+    expect(opened.status).toBe(200);
+    const view = (await t.fake.waitFor(() => t.fake.callsOf('views.open')[0])).response.view as {
+      callback_id: string;
+      private_metadata: string;
+      blocks: unknown[];
+    };
+    // Slack is a little slow, so announcements are still in flight when the kill lands.
+    t.fake.latencyMs = 40;
+
+    const total = 120;
+    const requests = Array.from({ length: total }, (_, i) => {
+      const title = `Load ${String(i).padStart(3, '0')}`;
+      const payload = slack.viewSubmissionPayload(
+        {
+          callbackId: view.callback_id,
+          values: formValues({ title }),
+          privateMetadata: view.private_metadata,
+          blocks: view.blocks,
+        },
+        ALICE,
+      );
+      return { title, ...slack.buildForm({ payload: JSON.stringify(payload) }) };
+    });
+    const acknowledged = new Set<string>();
+    let next = 0;
+    let killed = false;
+    const send = async () => {
+      while (next < requests.length && !killed) {
+        const r = requests[next++]!;
+        const res = await fetch(`http://127.0.0.1:${first.port}/slack/events`, {
+          method: 'POST',
+          headers: r.headers,
+          body: r.body,
+        }).catch(() => null);
+        if (res?.status === 200 && (await res.text()) === '') acknowledged.add(r.title);
+      }
+    };
+    const senders = Array.from({ length: 8 }, send);
+    // Kill while announcements are in flight at Slack: once 30 submissions are acknowledged, Slack
+    // stalls (new calls wait unprocessed, as a slow Slack would), and the kill comes when those it
+    // already stored have had time to be recorded. A kill in the milliseconds between Slack storing a
+    // message and the app saving its reference would announce that change twice: chat.postMessage
+    // has no idempotency key (see README, "Exactly once").
+    await t.fake.waitFor(() => acknowledged.size >= 30, 60_000);
+    t.fake.latencyMs = 10_000;
+    await t.fake.waitFor(() => t.fake.pending > 0 && Date.now() - t.fake.lastStoredAt > 500, 30_000);
+    await first.kill('SIGKILL');
+    killed = true;
+    await Promise.all(senders);
+    expect(acknowledged.size).toBeGreaterThanOrEqual(30);
+    expect(acknowledged.size).toBeLessThan(total);
+    const announcedBeforeRestart = t.fake.posts(APPROVALS).filter((m) => !m.thread_ts).length;
+
+    t.fake.latencyMs = 40;
+    const second = await startChildApp(env);
+    children.push(second);
+    const roots = () => t.fake.posts(APPROVALS).filter((m) => !m.thread_ts && /Load \d{3}/.test(m.text));
+    // Every acknowledged change reaches the approvals channel (announced late if the kill cut it off).
+    await t.fake.waitFor(() => {
+      const shown = new Set(roots().map((m) => /Load \d{3}/.exec(m.text)![0]));
+      return [...acknowledged].every((title) => shown.has(title));
+    }, 60_000);
+    await new Promise((r) => setTimeout(r, 2500)); // more repair runs: nothing else may be posted
+    await second.kill('SIGTERM');
+    t.fake.latencyMs = 0;
+
+    const changes = await t.app.models.Change.find({}).lean();
+    const stored = new Map(changes.map((c) => [c.title, c]));
+    for (const title of acknowledged) {
+      const c = stored.get(title);
+      expect(c, `${title} was acknowledged but is missing`).toBeDefined();
+      expect(c!.seq).toBeGreaterThanOrEqual(1);
+    }
+    // Whole records only: no claimed number left without its submission, every head is its last event.
+    expect(changes.filter((c) => c.seq === 0)).toEqual([]);
+    for (const c of changes) {
+      expect(await t.app.models.ChangeEvent.countDocuments({ changeNumber: c.number }), c._id).toBe(c.seq);
+    }
+    // Announced once each.
+    const perTitle = new Map<string, number>();
+    for (const m of roots()) {
+      const title = /Load \d{3}/.exec(m.text)![0];
+      perTitle.set(title, (perTitle.get(title) ?? 0) + 1);
+    }
+    expect([...perTitle].filter(([, count]) => count > 1)).toEqual([]);
+    expect(announcedBeforeRestart).toBeLessThanOrEqual(perTitle.size);
+  });
+});
