@@ -10,8 +10,17 @@
  *  4. changelog  the 12-month /change-log summary over 200,000 seeded changes.
  *  5. memory     peak RSS of the app process during benchmark 1.
  */
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -38,6 +47,7 @@ import { SlackRequests } from '../test/support/slack-requests.js';
 import { seedHistory } from './seed-history.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
+const BENCH_DATA_DIR = resolve(ROOT, '.cache/bench-ferretdb');
 const { values: opts } = parseArgs({
   options: {
     only: { type: 'string', default: 'ack,modal,reminders,changelog' },
@@ -92,7 +102,14 @@ async function connect(
   const db = conn.useDb(dbName, { useCache: true });
   const models = createModels(db);
   await ensureIndexes(Object.values(models));
-  return { models, close: () => conn.close(), drop: async () => void (await db.dropDatabase()) };
+  const drop = async () => {
+    await db.dropDatabase();
+    // FerretDB's SQLite backend leaves a dropped database's -wal and -shm files behind.
+    const files = existsSync(BENCH_DATA_DIR) ? readdirSync(BENCH_DATA_DIR) : [];
+    for (const f of files.filter((x) => x.startsWith(`${dbName}.sqlite`)))
+      rmSync(resolve(BENCH_DATA_DIR, f), { force: true });
+  };
+  return { models, close: () => conn.close(), drop };
 }
 
 /** Pending normal changes at peer review, their root messages already in the fake's channel. */
@@ -263,6 +280,7 @@ async function benchInteractive(db: { uri: string }, fake: FakeSlack) {
       TEST_NOW: now.toISOString(),
       CHILD_OPTIONS: JSON.stringify({ slack: { rateScale: 1000 }, scheduler: { enabled: false } }),
     }),
+    CHILD_APP,
   );
   const appUrl = `http://127.0.0.1:${app.port}`;
   const appSlack = new SlackRequests(appUrl, SIGNING_SECRET, fake);
@@ -273,20 +291,25 @@ async function benchInteractive(db: { uri: string }, fake: FakeSlack) {
     );
     const started = performance.now();
     const cpuBefore = cpuSeconds(app.process.pid!);
+    const callsBefore = fake.calls.length;
     const run = await clickLoad(appSlack, appUrl, measured, concurrency, rootOf, { warmup: warm });
-    // Done: the decision's thread reply reached Slack.
-    const done: number[] = [];
+    // Done: the decision's thread reply reached Slack. New calls are scanned once each, so that
+    // this loop never starves the fake Slack, which shares this process.
+    const byRootTs = new Map(measured.map((n) => [rootOf(n).ts, n]));
+    const firstReply = new Map<number, number>();
+    let scanned = callsBefore;
     const deadline = Date.now() + 300_000;
     for (;;) {
-      done.length = 0;
-      for (const n of measured) {
-        const r = rootOf(n);
-        const reply = fake.threadReplies(r.channel, r.ts)[0];
-        if (reply) done.push(reply.receivedAt - run.sent.get(n)!);
+      for (; scanned < fake.calls.length; scanned++) {
+        const c = fake.calls[scanned]!;
+        if (c.method !== 'chat.postMessage' || c.response.ok !== true) continue;
+        const n = byRootTs.get(String(c.args.thread_ts));
+        if (n !== undefined && !firstReply.has(n)) firstReply.set(n, c.receivedAt!);
       }
-      if (done.length === clicks || Date.now() > deadline) break;
-      await new Promise((res) => setTimeout(res, 200));
+      if (firstReply.size === clicks || Date.now() > deadline) break;
+      await new Promise((res) => setTimeout(res, 250));
     }
+    const done = [...firstReply].map(([n, at]) => at - run.sent.get(n)!);
     const wall = (performance.now() - started) / 1000;
     const appCpuMsPerClick =
       Math.round((((cpuSeconds(app.process.pid!) - cpuBefore) * 1000) / (clicks + warmup)) * 10) / 10;
@@ -296,7 +319,7 @@ async function benchInteractive(db: { uri: string }, fake: FakeSlack) {
     });
 
     log('ack: bare Bolt baseline, same load');
-    const bare = await startChildApp({ SLACK_SIGNING_SECRET: SIGNING_SECRET }, 'bench/bare-bolt.ts');
+    const bare = await startChildApp({ SLACK_SIGNING_SECRET: SIGNING_SECRET }, BARE_BOLT);
     const bareUrl = `http://127.0.0.1:${bare.port}`;
     const bareSlack = new SlackRequests(bareUrl, SIGNING_SECRET, fake);
     const baseline = await clickLoad(bareSlack, bareUrl, measured, concurrency, rootOf, { warmup: warm });
@@ -429,6 +452,7 @@ async function benchReminders(db: { uri: string }, fake: FakeSlack) {
         reminders: { interval: '2 seconds', concurrency: 32, leaseMs: 300_000 },
       }),
     }),
+    CHILD_APP,
   );
   try {
     log(`reminders: waiting for ${count} DMs at ${rate}/s`);
@@ -547,6 +571,7 @@ async function benchChangeLog(db: { uri: string; flavor: string }, fake: FakeSla
       TEST_NOW: end.toISOString(),
       CHILD_OPTIONS: JSON.stringify({ scheduler: { enabled: false } }),
     }),
+    CHILD_APP,
   );
   let slackSeconds: number | null = null;
   let appPeakMb: number | null = null;
@@ -579,11 +604,47 @@ async function benchChangeLog(db: { uri: string; flavor: string }, fake: FakeSla
 
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * The app and the bare Bolt baseline run compiled, as `npm start` runs the app (node on plain
+ * JavaScript, no TypeScript loader in the process whose memory and latency are measured).
+ */
+const BUILD_DIR = resolve(ROOT, '.cache/bench-build');
+const CHILD_APP = '.cache/bench-build/test/support/child-app.js';
+const BARE_BOLT = '.cache/bench-build/bench/bare-bolt.js';
+
+function compile(): void {
+  log('compiling the app and the baseline (tsc)');
+  rmSync(BUILD_DIR, { recursive: true, force: true });
+  const tsc = resolve(ROOT, 'node_modules/typescript/bin/tsc');
+  const res = spawnSync(
+    process.execPath,
+    [tsc, '-p', 'tsconfig.json', '--noEmit', 'false', '--outDir', BUILD_DIR],
+    {
+      cwd: ROOT,
+      stdio: 'inherit',
+    },
+  );
+  if (res.status !== 0) throw new Error('tsc failed');
+  // Data files the compiled test support reads next to itself.
+  cpSync(resolve(ROOT, 'test/fixtures'), resolve(BUILD_DIR, 'test/fixtures'), { recursive: true });
+}
+
+/** The Node flags `npm start` gives the app (heap sizing), so the benchmark runs it the same way. */
+function startFlags(): string {
+  const pkg = JSON.parse(readFileSync(resolve(ROOT, 'package.json'), 'utf8')) as {
+    scripts: { start: string };
+  };
+  return (pkg.scripts.start.match(/--max-[a-z-]+=\d+/g) ?? []).join(' ');
+}
+
 async function main() {
   const started = new Date();
+  compile();
+  process.env.CHILD_NODE_ARGS ??= startFlags();
+  log(`app and baseline run with: node ${process.env.CHILD_NODE_ARGS}`);
   // FerretDB runs at a lower priority: on this one machine it would otherwise take the CPU that, in a
   // deployment, its own host provides, and starve the app and the load generator being measured.
-  const db = await acquireDatabase({ dataDir: resolve(ROOT, '.cache/bench-ferretdb'), nice: 10 });
+  const db = await acquireDatabase({ dataDir: BENCH_DATA_DIR, nice: 10 });
   log(`database: ${db.mongo.flavor} ${db.mongo.version} via ${db.source}`);
   const fake = await startFakeSlack();
   const results: Record<string, unknown> = {};
@@ -615,6 +676,7 @@ async function main() {
       platform: process.platform,
     },
     database: { flavor: db.mongo.flavor, version: db.mongo.version },
+    app: { nodeFlags: process.env.CHILD_NODE_ARGS ?? '' },
     results,
   };
   const dir = resolve(ROOT, 'bench/results');

@@ -22,12 +22,33 @@ export function isValidTimeZone(tz: string): boolean {
   }
 }
 
-/** A wall-clock date-time (`YYYY-MM-DDTHH:mm` or `YYYY-MM-DD`) in `tz`, as an instant. */
+/**
+ * A wall-clock date-time (`YYYY-MM-DDTHH:mm` or `YYYY-MM-DD`) in `tz`, as an instant. The same few
+ * values (freeze boundaries, working-hour edges) are asked for on every decision, and dayjs'
+ * time-zone conversion is slow, so results are kept (a bounded cache of pure results).
+ */
 export function zonedToInstant(local: string, tz: string): Date {
-  return dayjs.tz(local, tz).toDate();
+  const key = `${tz}|${local}`;
+  let ms = instantCache.get(key);
+  if (ms === undefined) {
+    ms = dayjs.tz(local, tz).valueOf();
+    if (instantCache.size >= 10_000) instantCache.clear();
+    instantCache.set(key, ms);
+  }
+  return new Date(ms);
 }
+const instantCache = new Map<string, number>();
 
 const WEEKDAY_BY_INDEX: Weekday[] = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
+const WEEKDAY_BY_SHORT: Record<string, Weekday> = {
+  Sun: 'sun',
+  Mon: 'mon',
+  Tue: 'tue',
+  Wed: 'wed',
+  Thu: 'thu',
+  Fri: 'fri',
+  Sat: 'sat',
+};
 
 export interface ZonedParts {
   year: number;
@@ -38,15 +59,40 @@ export interface ZonedParts {
   date: string; // YYYY-MM-DD
 }
 
+/** One formatter per time zone: building an Intl.DateTimeFormat is the expensive part. */
+const partsFormatters = new Map<string, Intl.DateTimeFormat>();
+function partsFormatter(tz: string): Intl.DateTimeFormat {
+  let f = partsFormatters.get(tz);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone: tz,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      weekday: 'short',
+    });
+    partsFormatters.set(tz, f);
+  }
+  return f;
+}
+
+/** The calendar fields of `instant` on a wall clock in `tz`. */
 export function zonedParts(instant: Date, tz: string): ZonedParts {
-  const d = dayjs(instant).tz(tz);
+  const p: Record<string, string> = {};
+  for (const part of partsFormatter(tz).formatToParts(instant)) p[part.type] = part.value;
+  const year = Number(p.year);
+  const month = Number(p.month);
+  const day = Number(p.day);
   return {
-    year: d.year(),
-    month: d.month() + 1,
-    day: d.date(),
-    weekday: WEEKDAY_BY_INDEX[d.day()]!,
-    minuteOfDay: d.hour() * 60 + d.minute(),
-    date: d.format('YYYY-MM-DD'),
+    year,
+    month,
+    day,
+    weekday: WEEKDAY_BY_SHORT[p.weekday ?? ''] ?? WEEKDAY_BY_INDEX[instant.getUTCDay()]!,
+    minuteOfDay: Number(p.hour) * 60 + Number(p.minute),
+    date: `${String(year).padStart(4, '0')}-${p.month}-${p.day}`,
   };
 }
 

@@ -77,8 +77,13 @@ export function toBoltLogger(logger: Logger, component = 'bolt'): BoltLogger {
   const join = (msg: unknown[]) =>
     msg.map((m) => (typeof m === 'string' ? m : JSON.stringify(redact(m)))).join(' ');
   return {
-    debug: (...msg) => child.debug(join(msg)),
-    info: (...msg) => child.info(join(msg)),
+    // Bolt and the Web API client log a lot at debug level: skip the formatting when it is off.
+    debug: (...msg) => {
+      if (logger.isDebugEnabled()) child.debug(join(msg));
+    },
+    info: (...msg) => {
+      if (logger.isInfoEnabled()) child.info(join(msg));
+    },
     warn: (...msg) => child.warn(join(msg)),
     error: (...msg) => child.error(join(msg)),
     // LOG_LEVEL governs the whole process; Bolt's own level setting is remembered but not applied.

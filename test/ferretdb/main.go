@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"log"
 	"log/slog"
+	"net/http"
+	_ "net/http/pprof"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -23,11 +25,15 @@ func main() {
 	dataDir := flag.String("data-dir", "", "directory for the SQLite database files (created if missing)")
 	logLevel := flag.String("log-level", "error", "FerretDB log level: debug, info, warn, error")
 	version := flag.Bool("version", false, "print the FerretDB version and exit")
+	pprofAddr := flag.String("pprof-addr", "", "serve Go's pprof profiles on this address (benchmark diagnostics)")
 	flag.Parse()
 
 	if *version {
 		fmt.Println("ferretdb-embedded (FerretDB v1.24.2, sqlite handler)")
 		return
+	}
+	if *pprofAddr != "" {
+		go func() { log.Println(http.ListenAndServe(*pprofAddr, nil)) }()
 	}
 	if *dataDir == "" {
 		log.Fatal("--data-dir is required")

@@ -60,13 +60,16 @@ export function registerActions(app: App, ctx: SlackContext): void {
     const v = stageValue.safeParse(action.value);
     if (!v.success) return tell(ctx, body, 'That button is out of date; open the change again.');
     try {
-      const res = await decideApproval(ctx.deps, {
-        changeNumber: v.data.n,
-        stageIndex: v.data.stage,
-        actor: body.user.id,
-        decision: 'approve',
-        note: '',
-      });
+      // Bounded: a burst of clicks queues here instead of all hitting the database at once.
+      const res = await ctx.work.run(() =>
+        decideApproval(ctx.deps, {
+          changeNumber: v.data.n,
+          stageIndex: v.data.stage,
+          actor: body.user.id,
+          decision: 'approve',
+          note: '',
+        }),
+      );
       if (!res.ok) return tell(ctx, body, refusalText(res.error));
       // Clicked in a DM or a reminder rather than on the change itself: replace the buttons there.
       if (body.container?.type === 'message' && body.message && res.state) {
