@@ -572,6 +572,7 @@ async function benchChangeLog(db: { uri: string; flavor: string }, fake: FakeSla
       CHILD_OPTIONS: JSON.stringify({ scheduler: { enabled: false } }),
     }),
     CHILD_APP,
+    300_000,
   );
   let slackSeconds: number | null = null;
   let appPeakMb: number | null = null;
@@ -648,19 +649,32 @@ async function main() {
   log(`database: ${db.mongo.flavor} ${db.mongo.version} via ${db.source}`);
   const fake = await startFakeSlack();
   const results: Record<string, unknown> = {};
-  try {
-    if (only.has('ack') || only.has('modal')) {
-      const r = await withTimeout('ack', 20 * 60_000, () => benchInteractive(db.mongo, fake));
-      results.ack = r.ack;
-      if (r.modal) results.modal = r.modal;
-      results.memory = r.memory;
+  // A case that fails is reported as failed; the others' figures are still written.
+  const run = async (name: string, minutes: number, body: () => Promise<void>) => {
+    try {
+      await withTimeout(name, minutes * 60_000, body);
+    } catch (err) {
+      log(`${name} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      results[name] = { error: err instanceof Error ? err.message.slice(0, 2000) : String(err) };
     }
     fake.clear();
+  };
+  try {
+    if (only.has('ack') || only.has('modal'))
+      await run('ack', 20, async () => {
+        const r = await benchInteractive(db.mongo, fake);
+        results.ack = r.ack;
+        if (r.modal) results.modal = r.modal;
+        results.memory = r.memory;
+      });
     if (only.has('reminders'))
-      results.reminders = await withTimeout('reminders', 30 * 60_000, () => benchReminders(db.mongo, fake));
-    fake.clear();
+      await run('reminders', 30, async () => {
+        results.reminders = await benchReminders(db.mongo, fake);
+      });
     if (only.has('changelog'))
-      results.changelog = await withTimeout('changelog', 60 * 60_000, () => benchChangeLog(db.mongo, fake));
+      await run('changelog', 60, async () => {
+        results.changelog = await benchChangeLog(db.mongo, fake);
+      });
   } finally {
     await fake.stop();
     await db.stop();
@@ -697,8 +711,14 @@ function markdown(r: {
   startedAt: string;
   results: Record<string, unknown>;
 }): string {
-  const res = r.results as Record<string, Record<string, unknown>>;
+  const all = r.results as Record<string, Record<string, unknown>>;
   const rows: string[] = [];
+  const res: Record<string, Record<string, unknown>> = {};
+  for (const [name, value] of Object.entries(all)) {
+    if ('error' in value)
+      rows.push(`| ${name} | **failed** | ${String(value.error).split('\n')[0]!.slice(0, 200)} |`);
+    else res[name] = value;
+  }
   const fmt = (d: unknown) => {
     const x = d as Dist | undefined;
     return x ? `p50 ${x.p50} · p95 ${x.p95} · p99 ${x.p99}` : '—';

@@ -17,6 +17,7 @@ export interface ChildApp {
 export async function startChildApp(
   env: Record<string, string>,
   script = 'test/support/child-app.ts',
+  startTimeoutMs = 60_000,
 ): Promise<ChildApp> {
   const nodeArgs = process.env.CHILD_NODE_ARGS ? process.env.CHILD_NODE_ARGS.split(' ') : [];
   // A compiled .js script (the benchmark builds one) runs as production runs: plain node, no tsx.
@@ -29,7 +30,7 @@ export async function startChildApp(
   let out = '';
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
   const port = await new Promise<number>((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`child app did not start:\n${out}`)), 60_000);
+    const timer = setTimeout(() => rej(new Error(`child app did not start:\n${out}`)), startTimeoutMs);
     child.stdout?.on('data', (d: Buffer) => {
       out += d.toString();
       const m = /READY (\d+)/.exec(out);
