@@ -184,6 +184,10 @@ export async function startChangegate(opts: StartOptions): Promise<Changegate> {
     logger: toBoltLogger(logger, 'slack-web-api'),
   };
   const sender = new SlackSender(new WebClient(config.slack.botToken, clientOptions), logger, {
+    interactiveClient: new WebClient(config.slack.botToken, {
+      ...clientOptions,
+      agent: keepAliveAgent(config.slack.apiUrl ?? 'https://slack.com/api/'),
+    }),
     rateScale: opts.slack?.rateScale,
     limits: opts.slack?.limits,
   });

@@ -129,17 +129,30 @@ export class SlackApiError extends Error {
 
 type ApiArgs = Record<string, unknown>;
 
+/** Methods answering a user's click or command, with a trigger id that expires in 3 seconds. */
+const INTERACTIVE = new Set(['views.open', 'views.push', 'views.update']);
+
 export class SlackSender {
   private readonly buckets = new Map<string, TokenBucket>();
   private readonly limits: Record<string, MethodLimit>;
   readonly stats: SenderStats = { calls: 0, rateLimited: 0, retries: 0, failures: 0 };
   private readonly log: Logger;
+  private readonly interactive: WebClient;
 
   constructor(
     private readonly client: WebClient,
     logger: Logger,
-    opts: { limits?: Record<string, MethodLimit>; rateScale?: number } = {},
+    opts: {
+      limits?: Record<string, MethodLimit>;
+      rateScale?: number;
+      /**
+       * A second client for calls a user is waiting on with a 3-second trigger (views.open and
+       * friends), so they never queue behind a burst of notifications in the first client.
+       */
+      interactiveClient?: WebClient;
+    } = {},
   ) {
+    this.interactive = opts.interactiveClient ?? client;
     this.log = logger.child({ component: 'slack-sender' });
     const scale = opts.rateScale ?? 1;
     this.limits = Object.fromEntries(
@@ -179,7 +192,8 @@ export class SlackSender {
       await this.pace(method, args);
       this.stats.calls++;
       try {
-        return (await this.client.apiCall(method, args)) as unknown as T;
+        const client = INTERACTIVE.has(method) ? this.interactive : this.client;
+        return (await client.apiCall(method, args)) as unknown as T;
       } catch (err) {
         const e = err as {
           code?: string;
