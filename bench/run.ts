@@ -40,7 +40,7 @@ import { TestClock } from '../test/support/clock.js';
 import { acquireDatabase } from '../test/support/database.js';
 import { request } from '../test/support/domain-fixtures.js';
 import type { FakeSlack } from '../test/support/fake-slack/server.js';
-import { BOT_TOKEN, SIGNING_SECRET, startFakeSlack } from '../test/support/harness.js';
+import { childAppEnv, SIGNING_SECRET, startFakeSlack } from '../test/support/harness.js';
 import { testPolicy } from '../test/support/harness-policy.js';
 import { AUDITOR } from '../test/support/people.js';
 import { SlackRequests } from '../test/support/slack-requests.js';
@@ -160,15 +160,10 @@ function childEnv(
   dbName: string,
   extra: Record<string, string> = {},
 ): Record<string, string> {
-  return {
-    SLACK_BOT_TOKEN: BOT_TOKEN,
-    SLACK_SIGNING_SECRET: SIGNING_SECRET,
-    SLACK_API_URL: fake.apiUrl,
-    TEST_MONGO_URI: mongoUri,
-    TEST_DB_NAME: dbName,
-    LOG_LEVEL: process.env.BENCH_APP_LOG ?? 'error',
-    ...extra,
-  };
+  return childAppEnv(
+    { apiUrl: fake.apiUrl, mongoUri, dbName },
+    { LOG_LEVEL: process.env.BENCH_APP_LOG ?? 'error', ...extra },
+  );
 }
 
 async function withTimeout<T>(name: string, ms: number, run: () => Promise<T>): Promise<T> {

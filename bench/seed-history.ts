@@ -15,6 +15,7 @@ import { approversOf, type Membership, membershipFrom, type SecurityFlag } from 
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../src/domain/time.js';
 import { projectionFields } from '../src/infra/db/change-repository.js';
 import { eventId, type Models } from '../src/infra/db/models.js';
+import { deployment } from '../test/support/domain-fixtures.js';
 
 /**
  * Generates a realistic change history (types, outcomes, approvals, freezes, emergencies with
@@ -223,27 +224,9 @@ export async function seedHistory(
         now = new Date(now.getTime() + expo(emergency ? 20 * MINUTE_MS : 20 * HOUR_MS));
         if (now.getTime() < opts.end.getTime() && chance(0.96)) {
           if (chance(0.02)) {
-            tryDo({
-              kind: 'record_deployment',
-              actor: 'pipeline:ci',
-              environment: 'production',
-              status: 'failed',
-              commit: 'deadbeef',
-              pipelineUrl: null,
-              source: 'api',
-              idempotencyKey: null,
-            });
+            tryDo(deployment('pipeline:ci', { status: 'failed', commit: 'deadbeef', source: 'api' }));
           }
-          tryDo({
-            kind: 'record_deployment',
-            actor: requester,
-            environment: 'production',
-            status: 'succeeded',
-            commit: null,
-            pipelineUrl: null,
-            source: 'slack',
-            idempotencyKey: null,
-          });
+          tryDo(deployment(requester));
           now = new Date(now.getTime() + expo(2 * HOUR_MS));
           if (now.getTime() < opts.end.getTime() && chance(0.94)) {
             const rollback = chance(0.05);
@@ -279,16 +262,7 @@ export async function seedHistory(
           }
         }
       } else if (s().status === 'pending_approval' && chance(0.01)) {
-        tryDo({
-          kind: 'record_deployment',
-          actor: 'pipeline:ci',
-          environment: 'production',
-          status: 'succeeded',
-          commit: 'cafe42',
-          pipelineUrl: null,
-          source: 'api',
-          idempotencyKey: null,
-        });
+        tryDo(deployment('pipeline:ci', { commit: 'cafe42', source: 'api' }));
       }
 
       const last = changeEvents[changeEvents.length - 1]!;

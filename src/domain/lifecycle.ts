@@ -104,7 +104,7 @@ export type ChangeEvent = EventBody & {
   policyHash: string;
 };
 
-/** What `decide` returns: the event body plus its uniqueness slot (null: any free sequence number). */
+/** What `decide` returns: the event body plus its uniqueness slot (null: the next free sequence number). */
 export type EventDraft = EventBody & { slot: string | null };
 
 export interface Decision {

@@ -2,7 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TRY_AGAIN } from '../../src/adapters/slack/copy.js';
 import { repairInterruptedSubmissions } from '../../src/application/repair-changes.js';
 import { TestClock } from '../support/clock.js';
-import { clickOnChange, formValues, openRequestModal, settled, submitRequest } from '../support/flows.js';
+import {
+  apiChangeBody,
+  clickOnChange,
+  formValues,
+  openRequestModal,
+  settled,
+  submitRequest,
+} from '../support/flows.js';
 import { startTestApp, type TestApp } from '../support/harness.js';
 import { ADMIN, ALICE, BOB } from '../support/people.js';
 import { type PrivateDatabase, startPrivateDatabase } from '../support/private-db.js';
@@ -39,19 +46,7 @@ describe('database outage', () => {
     fetch(`${t.app.url}/api/v1/changes`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        type: 'normal',
-        title,
-        requester: ALICE,
-        description: 'Outage test.',
-        justification: 'Testing.',
-        systems: ['api'],
-        risk: 'low',
-        testPlan: 'Unit tests.',
-        stagingTested: 'yes',
-        rollbackPlan: 'Revert.',
-        impact: 'None expected.',
-      }),
+      body: JSON.stringify(apiChangeBody({ title, description: 'Outage test.' })),
     }).then(async (r) => ({
       status: r.status,
       body: (await r.json().catch(() => null)) as Record<string, unknown> | null,

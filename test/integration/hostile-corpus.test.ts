@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestClock } from '../support/clock.js';
-import { type FormInput, formValues, openRequestModal, settled } from '../support/flows.js';
+import { apiChangeBody, type FormInput, formValues, openRequestModal, settled } from '../support/flows.js';
 import { startTestApp, type TestApp } from '../support/harness.js';
 import { FORBIDDEN_CHARS, HOSTILE_STRINGS, INJECTION_MARKERS, mrkdwnTexts } from '../support/hostile.js';
 import { ADMIN, ALICE, AUDITOR } from '../support/people.js';
@@ -184,19 +184,7 @@ describe('hostile input corpus', () => {
       expect(String(res.json?.message).length, name).toBeGreaterThan(5);
     }
 
-    const validBody = {
-      type: 'normal',
-      title: 'API corpus change',
-      requester: ALICE,
-      description: 'From the corpus.',
-      justification: 'Testing.',
-      systems: ['api'],
-      risk: 'low',
-      testPlan: 'Unit tests.',
-      stagingTested: 'yes',
-      rollbackPlan: 'Revert.',
-      impact: 'None expected.',
-    };
+    const validBody = apiChangeBody({ title: 'API corpus change', description: 'From the corpus.' });
 
     it('create-change bodies: 201 with a whole record, or 400 with field errors; ids and queries never 5xx', async () => {
       const fields = [

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ChildApp, startChildApp } from '../support/child.js';
 import { TestClock } from '../support/clock.js';
 import { submitRequest } from '../support/flows.js';
-import { BOT_TOKEN, SIGNING_SECRET, startTestApp, type TestApp } from '../support/harness.js';
+import { childAppEnv, startTestApp, type TestApp } from '../support/harness.js';
 import { BOB, ERIN, FRANK } from '../support/people.js';
 
 describe('a process killed with reminders due', () => {
@@ -24,15 +24,13 @@ describe('a process killed with reminders due', () => {
     t.fake.clear();
     t.fake.latencyMs = 150; // Slack is slow, so the kill lands while deliveries are in flight
 
-    const env = {
-      SLACK_BOT_TOKEN: BOT_TOKEN,
-      SLACK_SIGNING_SECRET: SIGNING_SECRET,
-      SLACK_API_URL: t.fake.apiUrl,
-      TEST_MONGO_URI: t.mongoUri,
-      TEST_DB_NAME: t.dbName,
-      TEST_NOW: '2026-03-10T21:00:00Z', // 4 business hours later: every reminder is due
-      TEST_LEASE_MS: '1500',
-    };
+    const env = childAppEnv(
+      { apiUrl: t.fake.apiUrl, mongoUri: t.mongoUri, dbName: t.dbName },
+      {
+        TEST_NOW: '2026-03-10T21:00:00Z', // 4 business hours later: every reminder is due
+        TEST_LEASE_MS: '1500',
+      },
+    );
     const first = await startChildApp(env);
     children.push(first);
     const delivered = () => reviewers.reduce((sum, u) => sum + t.fake.dms(u).length, 0);

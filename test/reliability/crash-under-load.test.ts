@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ChildApp, startChildApp } from '../support/child.js';
 import { TestClock } from '../support/clock.js';
 import { formValues } from '../support/flows.js';
-import { BOT_TOKEN, SIGNING_SECRET, startTestApp, type TestApp } from '../support/harness.js';
+import { childAppEnv, SIGNING_SECRET, startTestApp, type TestApp } from '../support/harness.js';
 import { ALICE, APPROVALS } from '../support/people.js';
 import { SlackRequests } from '../support/slack-requests.js';
 
@@ -23,15 +23,13 @@ describe('SIGKILL under a submission load', () => {
   });
 
   it('keeps every acknowledged submission and announces each once after the restart', async () => {
-    const env = {
-      SLACK_BOT_TOKEN: BOT_TOKEN,
-      SLACK_SIGNING_SECRET: SIGNING_SECRET,
-      SLACK_API_URL: t.fake.apiUrl,
-      TEST_MONGO_URI: t.mongoUri,
-      TEST_DB_NAME: t.dbName,
-      TEST_NOW: '2026-03-10T17:00:00Z',
-      CHILD_OPTIONS: JSON.stringify({ repair: { afterMs: 1000, interval: '1 second' } }),
-    };
+    const env = childAppEnv(
+      { apiUrl: t.fake.apiUrl, mongoUri: t.mongoUri, dbName: t.dbName },
+      {
+        TEST_NOW: '2026-03-10T17:00:00Z',
+        CHILD_OPTIONS: JSON.stringify({ repair: { afterMs: 1000, interval: '1 second' } }),
+      },
+    );
     const first = await startChildApp(env);
     children.push(first);
     const slack = new SlackRequests(`http://127.0.0.1:${first.port}`, SIGNING_SECRET, t.fake);

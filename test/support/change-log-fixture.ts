@@ -1,5 +1,5 @@
 import type { ChangeState } from '../../src/domain/lifecycle.js';
-import { Machine, request } from './domain-fixtures.js';
+import { deployment, Machine, request } from './domain-fixtures.js';
 import { ALICE, BOB, CAROL, DAVE, ERIN, FRANK } from './people.js';
 
 /**
@@ -21,16 +21,7 @@ function at(m: Machine, hours: number) {
 }
 
 function deploy(m: Machine, actor = ALICE) {
-  m.do({
-    kind: 'record_deployment',
-    actor,
-    environment: 'production',
-    status: 'succeeded',
-    commit: null,
-    pipelineUrl: null,
-    source: 'slack',
-    idempotencyKey: null,
-  });
+  m.do(deployment(actor));
 }
 
 export function septemberChanges(): {
@@ -132,16 +123,7 @@ export function septemberChanges(): {
   // I: pending normal change deployed by a pipeline anyway: an unauthorised deployment.
   const i = start('I', 600);
   at(i, 601);
-  i.do({
-    kind: 'record_deployment',
-    actor: 'pipeline:ci',
-    environment: 'production',
-    status: 'succeeded',
-    commit: 'abc',
-    pipelineUrl: null,
-    source: 'api',
-    idempotencyKey: null,
-  });
+  i.do(deployment('pipeline:ci', { commit: 'abc', source: 'api' }));
 
   // J: raised in August and closed in August: outside the period entirely.
   const j = start('J', -400, request({ type: 'standard' }));

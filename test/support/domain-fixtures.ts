@@ -40,6 +40,24 @@ export function request(overrides: Partial<ChangeRequest> = {}): ChangeRequest {
 }
 
 /** Drives the pure state machine like the application does: decide, then apply the event. */
+/** A deployment report (default: a successful production deploy from Slack, no commit). */
+export function deployment(
+  actor: string,
+  overrides: Partial<Omit<Extract<Command, { kind: 'record_deployment' }>, 'kind' | 'actor'>> = {},
+): Extract<Command, { kind: 'record_deployment' }> {
+  return {
+    kind: 'record_deployment',
+    actor,
+    environment: 'production',
+    status: 'succeeded',
+    commit: null,
+    pipelineUrl: null,
+    source: 'slack',
+    idempotencyKey: null,
+    ...overrides,
+  };
+}
+
 export class Machine {
   state: ChangeState;
   events: ChangeEvent[] = [];

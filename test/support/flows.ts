@@ -174,3 +174,21 @@ export async function settled(t: TestApp) {
 export function ephemeralsFor(t: TestApp, user: string): string[] {
   return t.fake.ephemerals.filter((e) => e.args.user === user).map((e) => String(e.args.text));
 }
+
+/** A complete, valid body for POST /api/v1/changes (a low-risk normal change by Alice). */
+export function apiChangeBody(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    type: 'normal',
+    title: 'API change',
+    requester: ALICE,
+    description: 'Opened by a pipeline.',
+    justification: 'Testing.',
+    systems: ['api'],
+    risk: 'low',
+    testPlan: 'Unit tests.',
+    stagingTested: 'yes',
+    rollbackPlan: 'Revert.',
+    impact: 'None expected.',
+    ...overrides,
+  };
+}

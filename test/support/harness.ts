@@ -106,3 +106,18 @@ export async function dropDatabase(uri: string, dbName: string): Promise<void> {
     await client.close();
   }
 }
+
+/** The environment of a child app process (test/support/child-app.ts) on this fake Slack and database. */
+export function childAppEnv(
+  target: { apiUrl: string; mongoUri: string; dbName: string },
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    SLACK_BOT_TOKEN: BOT_TOKEN,
+    SLACK_SIGNING_SECRET: SIGNING_SECRET,
+    SLACK_API_URL: target.apiUrl,
+    TEST_MONGO_URI: target.mongoUri,
+    TEST_DB_NAME: target.dbName,
+    ...extra,
+  };
+}

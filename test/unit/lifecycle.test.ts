@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isRecordedRefusal, retroState, stagingTested, waitingFor } from '../../src/domain/lifecycle.js';
-import { Machine, request } from '../support/domain-fixtures.js';
+import { deployment, Machine, request } from '../support/domain-fixtures.js';
 import { ADMIN, ALICE, BOB, CAROL, DAVE, ERIN, FRANK, QUINN } from '../support/people.js';
 
 const approve = (m: Machine, actor: string) =>
@@ -200,16 +200,7 @@ describe('freeze windows', () => {
     approve(m, BOB);
     approve(m, CAROL);
     expect(m.state.status).toBe('approved');
-    m.do({
-      kind: 'record_deployment',
-      actor: ALICE,
-      environment: 'production',
-      status: 'succeeded',
-      commit: null,
-      pipelineUrl: null,
-      source: 'slack',
-      idempotencyKey: null,
-    });
+    m.do(deployment(ALICE));
     expect(m.state.status).toBe('deployed');
   });
 
@@ -228,16 +219,7 @@ describe('deployment, verification and cancellation', () => {
     return m;
   };
   const deploy = (actor = ALICE, source: 'slack' | 'api' = 'slack') =>
-    ({
-      kind: 'record_deployment',
-      actor,
-      environment: 'production',
-      status: 'succeeded',
-      commit: 'abc123',
-      pipelineUrl: null,
-      source,
-      idempotencyKey: null,
-    }) as const;
+    deployment(actor, { commit: 'abc123', source });
 
   it('records a deployment only for an approved change, by someone involved', () => {
     const pending = new Machine(request());
@@ -308,16 +290,7 @@ describe('emergency retrospective', () => {
   const deployedEmergency = () => {
     const m = new Machine(request({ type: 'emergency', emergencyApprover: DAVE }));
     approve(m, DAVE);
-    m.do({
-      kind: 'record_deployment',
-      actor: ALICE,
-      environment: 'production',
-      status: 'succeeded',
-      commit: null,
-      pipelineUrl: null,
-      source: 'slack',
-      idempotencyKey: null,
-    });
+    m.do(deployment(ALICE));
     return m;
   };
   const answers = {

@@ -8,7 +8,7 @@ import {
   verificationReminders,
   windowReminders,
 } from '../../src/domain/reminders.js';
-import { Machine, POLICY, request } from '../support/domain-fixtures.js';
+import { deployment, Machine, POLICY, request } from '../support/domain-fixtures.js';
 import { ADMIN, ALICE, BOB, CAROL, DAVE, ERIN } from '../support/people.js';
 
 const ctx = (m: Machine, over: Partial<ReminderContext> = {}): ReminderContext => ({
@@ -99,16 +99,7 @@ describe('window, verification and retrospective reminders', () => {
   it('chases verification an hour after deployment, every 4 hours, escalating after 24', () => {
     const m = new Machine(request({ type: 'standard' }), { now: '2026-03-10T17:00:00Z' });
     // An admin (not the requester) records the deployment: they are the one chased.
-    m.do({
-      kind: 'record_deployment',
-      actor: ADMIN,
-      environment: 'production',
-      status: 'succeeded',
-      commit: null,
-      pipelineUrl: null,
-      source: 'slack',
-      idempotencyKey: null,
-    });
+    m.do(deployment(ADMIN));
     m.now = new Date('2026-03-10T18:00:00Z');
     const first = verificationReminders(m.state, ctx(m));
     expect(first.map((r) => [r.kind, r.recipient, r.ordinal, iso(r.dueAt)])).toEqual([
@@ -126,16 +117,7 @@ describe('window, verification and retrospective reminders', () => {
       now: '2026-03-10T17:00:00Z',
     });
     m.do({ kind: 'approve', stageIndex: 0, actor: DAVE });
-    m.do({
-      kind: 'record_deployment',
-      actor: ALICE,
-      environment: 'production',
-      status: 'succeeded',
-      commit: null,
-      pipelineUrl: null,
-      source: 'slack',
-      idempotencyKey: null,
-    });
+    m.do(deployment(ALICE));
     const due = m.state.retro.dueAt!;
     expect(iso(due)).toBe('2026-03-12T17:00:00.000Z');
     const before = retroReminders(m.state, ctx(m));

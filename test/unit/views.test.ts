@@ -10,7 +10,7 @@ import {
   retroModal,
   verifyModal,
 } from '../../src/adapters/slack/views/modals.js';
-import { Machine, POLICY, request } from '../support/domain-fixtures.js';
+import { deployment, Machine, POLICY, request } from '../support/domain-fixtures.js';
 import { BlockKitErrors, validateBlocks, validateView } from '../support/fake-slack/block-kit.js';
 import { ALICE, BOB, CAROL, DAVE } from '../support/people.js';
 
@@ -32,16 +32,7 @@ function states() {
   const frozen = new Machine(request(), { now: '2026-11-16T18:00:00Z' });
   const overdue = new Machine(request({ type: 'emergency', emergencyApprover: DAVE, risk: null }));
   overdue.do({ kind: 'approve', stageIndex: 0, actor: DAVE });
-  overdue.do({
-    kind: 'record_deployment',
-    actor: ALICE,
-    environment: 'production',
-    status: 'succeeded',
-    commit: 'abc',
-    pipelineUrl: null,
-    source: 'slack',
-    idempotencyKey: null,
-  });
+  overdue.do(deployment(ALICE, { commit: 'abc' }));
   overdue.advanceHours(50);
   return { pending, approved, rejected, frozen, overdue };
 }
