@@ -262,11 +262,10 @@ export async function startChangegate(opts: StartOptions): Promise<Changegate> {
   const server = await listen(http, config.port, config.host);
   if (socketReceiver) await bolt.start();
   if (opts.scheduler?.enabled ?? config.scheduler.enabled) await scheduler.start();
-  // In the background: on a large history the scan must not delay start-up (the job repeats it).
-  void inflight.track(
-    repairInterruptedSubmissions(deps, opts.repair?.afterMs).catch((err) =>
-      logger.warn('could not check for interrupted submissions', { err }),
-    ),
+  // In the background, and not waited for at shutdown: on a large history the scan must delay
+  // neither start-up nor stop, and the repair job repeats it.
+  void repairInterruptedSubmissions(deps, opts.repair?.afterMs).catch((err) =>
+    logger.warn('could not check for interrupted submissions', { err }),
   );
 
   let stopping: Promise<void> | null = null;

@@ -24,10 +24,15 @@ function npmStart(env: Record<string, string>, cwd = ROOT): ChildProcess & { out
 }
 
 const running = (child: ChildProcess) => child.exitCode === null && child.signalCode === null;
+/**
+ * Resolves when the process has exited and its output pipes have closed. `npm start` exits on
+ * SIGTERM at once while the app (its child, sharing the pipes) is still shutting down; 'close' waits
+ * for both, so the app's last log lines are read.
+ */
 const exitOf = (child: ChildProcess) =>
-  running(child)
-    ? new Promise<number | null>((r) => child.once('exit', (code) => r(code)))
-    : Promise.resolve(child.exitCode);
+  child.stdout?.readableEnded && !running(child)
+    ? Promise.resolve(child.exitCode)
+    : new Promise<number | null>((r) => child.once('close', (code) => r(code)));
 
 describe('npm start', () => {
   beforeAll(() => {
