@@ -101,7 +101,10 @@ export class FakeSlack {
         res.end(JSON.stringify({ ok: false, error: 'fatal_error', detail: String(err) }));
       });
     });
-    this.server.keepAliveTimeout = 1000;
+    // Like Slack's edge, keep idle connections open for a while. (A 1 s timeout made every Node
+    // client open a new connection per call: Node's agent will not reuse a socket whose server
+    // announces `Keep-Alive: timeout=1`.)
+    this.server.keepAliveTimeout = 30_000;
     await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', r));
     this.port = (this.server.address() as AddressInfo).port;
     return this;
