@@ -45,7 +45,7 @@ import { Scheduler } from './infra/scheduler.js';
 import { SlackDirectory } from './infra/slack/directory.js';
 import { type BotIdentity, SlackIdentity } from './infra/slack/identity.js';
 import { type MethodLimit, SlackApiError, SlackSender } from './infra/slack/sender.js';
-import { WorkQueue } from './infra/work-queue.js';
+import { ArrivalRate, WorkQueue } from './infra/work-queue.js';
 
 export interface StartOptions {
   config: AppConfig;
@@ -192,11 +192,13 @@ export async function startChangegate(opts: StartOptions): Promise<Changegate> {
     limits: opts.slack?.limits,
   });
   const identity = new SlackIdentity(sender);
+  const arrivals = new ArrivalRate();
   const { app: bolt, socketReceiver } = createBoltApp({
     config,
     logger,
     http,
     inflight,
+    arrivals,
     clientOptions,
     identity,
   });
@@ -213,7 +215,11 @@ export async function startChangegate(opts: StartOptions): Promise<Changegate> {
   http.use('/api/v1', apiRouter(deps));
 
   const extensions: SlackExtensions = { token: tokenCommands(deps) };
-  const work = new WorkQueue(opts.slack?.workConcurrency ?? 4);
+  const work = new WorkQueue(opts.slack?.workConcurrency ?? 4, {
+    busy: arrivals.busy,
+    inflight,
+    onError: (err) => logger.error('post-ack work failed', { err }),
+  });
   const slack: SlackContext = { deps, sender, home, idempotency, logger, extensions, work };
   registerSlackListeners(bolt, slack);
   const reminderDeps: ReportDeps = {
@@ -221,7 +227,9 @@ export async function startChangegate(opts: StartOptions): Promise<Changegate> {
     reminders: new SlackReminderNotifier(deps, sender),
     reports: new SlackReportNotifier(sender),
     deliveries: new DeliveryLedger(models, opts.reminders?.leaseMs ?? 5 * 60_000),
-    concurrency: opts.reminders?.concurrency ?? 16,
+    // Enough reminders prepared ahead to keep Slack's rate limit busy for 3 s of database slowness.
+    concurrency:
+      opts.reminders?.concurrency ?? Math.max(16, Math.ceil(sender.perSecond('chat.postMessage') * 3)),
   };
   registerJobs(scheduler, {
     deps,

@@ -5,9 +5,16 @@ import type { AppConfig } from '../../config/env.js';
 import type { InFlight } from '../../infra/inflight.js';
 import { type Logger, toBoltLogger } from '../../infra/logger.js';
 import type { SlackIdentity } from '../../infra/slack/identity.js';
+import type { ArrivalRate } from '../../infra/work-queue.js';
 import { UNEXPECTED } from './copy.js';
 
 const MAX_SLACK_BODY = 1_000_000;
+
+/**
+ * Bolt middleware this app has no use for, left out of every request's path to its ack: no listener
+ * reads conversation context, and the only event handled (app_home_opened) is never the bot's own.
+ */
+const LEAN = { convoStore: false, ignoreSelf: false } as const;
 
 export interface BoltSetup {
   app: App;
@@ -24,6 +31,8 @@ export function createBoltApp(opts: {
   logger: Logger;
   http: Express;
   inflight: InFlight;
+  /** Counts Slack requests, so post-ack work can give way to acks during a burst. */
+  arrivals: ArrivalRate;
   clientOptions: WebClientOptions;
   identity: SlackIdentity;
 }): BoltSetup {
@@ -45,7 +54,7 @@ export function createBoltApp(opts: {
       logger: boltLogger,
       installerOptions: { clientOptions: slackApiUrl ? { slackApiUrl } : {} },
     });
-    app = new App({ authorize, receiver: socketReceiver, logger: boltLogger, clientOptions });
+    app = new App({ authorize, receiver: socketReceiver, logger: boltLogger, clientOptions, ...LEAN });
   } else {
     opts.http.use('/slack/events', (req: Request, res: Response, next: NextFunction) => {
       if (Number(req.headers['content-length'] ?? 0) > MAX_SLACK_BODY) {
@@ -68,10 +77,11 @@ export function createBoltApp(opts: {
         return true;
       },
     });
-    app = new App({ authorize, receiver, logger: boltLogger, clientOptions });
+    app = new App({ authorize, receiver, logger: boltLogger, clientOptions, ...LEAN });
   }
   // Track each event's processing (which continues after ack) so shutdown can wait for it.
   app.use(async ({ next }) => {
+    opts.arrivals.arrived();
     await opts.inflight.track(next());
   });
   app.error(async (error) => {

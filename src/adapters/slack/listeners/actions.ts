@@ -35,21 +35,44 @@ const changeValue = z
 
 type ButtonBody = BlockAction<ButtonAction>;
 
+/** Who clicked where: the few fields post-ack work needs, copied out of Slack's payload. */
+interface Click {
+  userId: string;
+  /** Set when the button was on a message (a channel post, a thread or a DM). */
+  message: { channel: string; ts: string; threadTs: string | null } | null;
+  actionTs: string;
+}
+
+function clickOf(body: ButtonBody | BlockAction): Click {
+  const channel = body.channel?.id;
+  const inMessage = body.container?.type === 'message' && channel;
+  return {
+    userId: body.user.id,
+    message:
+      inMessage && body.message
+        ? { channel, ts: body.message.ts, threadTs: body.container.thread_ts ?? null }
+        : inMessage
+          ? { channel, ts: '', threadTs: body.container.thread_ts ?? null }
+          : null,
+    actionTs: body.actions[0]?.action_ts ?? '',
+  };
+}
+
 /** Tells the clicking user something privately, where they clicked. */
-async function tell(ctx: SlackContext, body: ButtonBody | BlockAction, text: string): Promise<void> {
+async function tell(ctx: SlackContext, click: Click, text: string): Promise<void> {
   try {
-    if (body.container?.type === 'message' && body.channel?.id) {
+    if (click.message) {
       await ctx.sender.call('chat.postEphemeral', {
-        channel: body.channel.id,
-        user: body.user.id,
+        channel: click.message.channel,
+        user: click.userId,
         text,
-        ...(body.container.thread_ts ? { thread_ts: body.container.thread_ts } : {}),
+        ...(click.message.threadTs ? { thread_ts: click.message.threadTs } : {}),
       });
     } else {
-      await ctx.sender.call('chat.postMessage', { channel: body.user.id, text });
+      await ctx.sender.call('chat.postMessage', { channel: click.userId, text });
     }
   } catch (err) {
-    ctx.logger.warn('could not tell the user', { userId: body.user.id, err });
+    ctx.logger.warn('could not tell the user', { userId: click.userId, err });
   }
 }
 
@@ -57,51 +80,16 @@ async function tell(ctx: SlackContext, body: ButtonBody | BlockAction, text: str
 export function registerActions(app: App, ctx: SlackContext): void {
   app.action<ButtonBody>(ACTIONS.approve, async ({ ack, body, action }) => {
     await ack();
+    const click = clickOf(body);
     const v = stageValue.safeParse(action.value);
-    if (!v.success) return tell(ctx, body, 'That button is out of date; open the change again.');
-    try {
-      // Bounded: a burst of clicks queues here instead of all hitting the database at once.
-      const res = await ctx.work.run(() =>
-        decideApproval(ctx.deps, {
-          changeNumber: v.data.n,
-          stageIndex: v.data.stage,
-          actor: body.user.id,
-          decision: 'approve',
-          note: '',
-        }),
-      );
-      if (!res.ok) return tell(ctx, body, refusalText(res.error));
-      // Clicked in a DM or a reminder rather than on the change itself: replace the buttons there.
-      if (body.container?.type === 'message' && body.message && res.state) {
-        const doc = await ctx.deps.changes.findDoc(v.data.n);
-        if (doc?.slack && body.message.ts !== doc.slack.ts && body.channel?.id) {
-          await ctx.sender
-            .call('chat.update', {
-              channel: body.channel.id,
-              ts: body.message.ts,
-              text: `✅ You approved ${formatChangeId(v.data.n)}.`,
-              blocks: [
-                {
-                  type: 'section',
-                  text: mrkdwn(
-                    `✅ You approved ${formatChangeId(v.data.n)}${doc.slack.permalink ? ` (<${doc.slack.permalink}|thread>)` : ''}.`,
-                  ),
-                },
-              ],
-            })
-            .catch(() => undefined);
-        }
-      }
-    } catch (err) {
-      ctx.logger.error('approve failed', { changeId: v.data.n, userId: body.user.id, err });
-      await tell(ctx, body, failureText(err));
-    }
+    if (!v.success) return tell(ctx, click, 'That button is out of date; open the change again.');
+    ctx.work.submit(() => approve(ctx, click, v.data.n, v.data.stage));
   });
 
   app.action<ButtonBody>(ACTIONS.reject, async ({ ack, body, action }) => {
     await ack();
     const v = stageValue.safeParse(action.value);
-    if (!v.success) return tell(ctx, body, 'That button is out of date; open the change again.');
+    if (!v.success) return tell(ctx, clickOf(body), 'That button is out of date; open the change again.');
     await openView(ctx.sender, body.trigger_id, rejectModal(v.data.n, v.data.stage)).catch((err) =>
       ctx.logger.warn('could not open the reject modal', { err }),
     );
@@ -174,38 +162,39 @@ export function registerActions(app: App, ctx: SlackContext): void {
     await ack();
     const n = changeValue.safeParse(action.value);
     if (!n.success) return;
-    try {
-      const env = ctx.deps.policy.policy.productionEnvironments[0]!;
-      const res = await ctx.work.run(() =>
-        recordDeployment(ctx.deps, {
+    const click = clickOf(body);
+    ctx.work.submit(async () => {
+      try {
+        const res = await recordDeployment(ctx.deps, {
           changeNumber: n.data,
-          actor: body.user.id,
-          environment: env,
+          actor: click.userId,
+          environment: ctx.deps.policy.policy.productionEnvironments[0]!,
           status: 'succeeded',
           commit: null,
           pipelineUrl: null,
           source: 'slack',
-          idempotencyKey: `slack:${body.user.id}:${body.actions[0]?.action_ts ?? ''}`,
-        }),
-      );
-      if (!res.ok) await tell(ctx, body, refusalText(res.error));
-    } catch (err) {
-      await tell(ctx, body, failureText(err));
-    }
+          idempotencyKey: `slack:${click.userId}:${click.actionTs}`,
+        });
+        if (!res.ok) await tell(ctx, click, refusalText(res.error));
+      } catch (err) {
+        await tell(ctx, click, failureText(err));
+      }
+    });
   });
 
   app.action<ButtonBody>(ACTIONS.cancel, async ({ ack, body, action }) => {
     await ack();
     const n = changeValue.safeParse(action.value);
     if (!n.success) return;
-    try {
-      const res = await ctx.work.run(() =>
-        cancelChange(ctx.deps, { changeNumber: n.data, actor: body.user.id, reason: '' }),
-      );
-      if (!res.ok) await tell(ctx, body, refusalText(res.error));
-    } catch (err) {
-      await tell(ctx, body, failureText(err));
-    }
+    const click = clickOf(body);
+    ctx.work.submit(async () => {
+      try {
+        const res = await cancelChange(ctx.deps, { changeNumber: n.data, actor: click.userId, reason: '' });
+        if (!res.ok) await tell(ctx, click, refusalText(res.error));
+      } catch (err) {
+        await tell(ctx, click, failureText(err));
+      }
+    });
   });
 
   app.action<ButtonBody>(ACTIONS.openNew, async ({ ack, body }) => {
@@ -245,4 +234,39 @@ export function registerActions(app: App, ctx: SlackContext): void {
   app.action(new RegExp(`^(?!(?:${known.join('|')})$)`), async ({ ack }) => {
     await ack();
   });
+}
+
+/** An Approve click, after the ack: decide, then replace the buttons where they were clicked. */
+async function approve(ctx: SlackContext, click: Click, changeNumber: number, stageIndex: number) {
+  try {
+    const res = await decideApproval(ctx.deps, {
+      changeNumber,
+      stageIndex,
+      actor: click.userId,
+      decision: 'approve',
+      note: '',
+    });
+    if (!res.ok) return tell(ctx, click, refusalText(res.error));
+    // Clicked in a DM or a reminder rather than on the change itself: replace the buttons there.
+    if (!click.message?.ts) return;
+    const doc = await ctx.deps.changes.findDoc(changeNumber);
+    if (!doc?.slack || click.message.ts === doc.slack.ts) return;
+    const text = `✅ You approved ${formatChangeId(changeNumber)}`;
+    await ctx.sender
+      .call('chat.update', {
+        channel: click.message.channel,
+        ts: click.message.ts,
+        text: `${text}.`,
+        blocks: [
+          {
+            type: 'section',
+            text: mrkdwn(`${text}${doc.slack.permalink ? ` (<${doc.slack.permalink}|thread>)` : ''}.`),
+          },
+        ],
+      })
+      .catch(() => undefined);
+  } catch (err) {
+    ctx.logger.error('approve failed', { changeId: changeNumber, userId: click.userId, err });
+    await tell(ctx, click, failureText(err));
+  }
 }

@@ -68,7 +68,14 @@ export function registerCommands(app: App, ctx: SlackContext): void {
         }
         default:
           await ackOnce();
-          await respond(ephemeral(await ctx.work.run(() => runDatabaseCommand(ctx, cmd, user))));
+          ctx.work.submit(async () => {
+            try {
+              await respond(ephemeral(await runDatabaseCommand(ctx, cmd, user)));
+            } catch (err) {
+              log.error('/change failed', { err });
+              await respondSafely(respond, errorMessage(failureText(err)));
+            }
+          });
       }
     } catch (err) {
       log.error('/change failed', { err });
