@@ -247,6 +247,11 @@ export class SlackSender {
     }
   }
 
+  /** The steady rate this sender allows for a method (calls per second). */
+  perSecond(method: string): number {
+    return (this.limits[method] ?? { perMinute: TIER_PER_MINUTE[3] }).perMinute / 60;
+  }
+
   /** Requests queued behind the rate limits right now. */
   queued(): number {
     let n = 0;
