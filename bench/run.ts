@@ -9,6 +9,11 @@
  *  3. reminders  10,000 reminders due at once, Slack enforcing its rate limit with 429s.
  *  4. changelog  the 12-month /change-log summary over 200,000 seeded changes.
  *  5. memory     peak RSS of the app process during benchmark 1.
+ *
+ * Diagnostics: BENCH_APP_LOG=info sets the app's log level; BENCH_APP_LOG_DIR=<dir> keeps each app's
+ * output and every load generator's raw timings there; CHILD_ELD=<ms> makes the app print its
+ * event-loop delay, server-side request times and database calls every <ms>; CHILD_NODE_ARGS adds
+ * Node flags (e.g. --cpu-prof --cpu-prof-dir=<dir>).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import {
@@ -207,6 +212,10 @@ async function load(
     );
   });
   rmSync(dir, { recursive: true, force: true });
+  if (process.env.BENCH_APP_LOG_DIR) {
+    mkdirSync(process.env.BENCH_APP_LOG_DIR, { recursive: true });
+    writeFileSync(resolve(process.env.BENCH_APP_LOG_DIR, `load-${Date.now()}.json`), out);
+  }
   return JSON.parse(out) as { id: string; sentAt: number; ackMs: number; status: number }[];
 }
 
@@ -248,6 +257,14 @@ function byTenth(results: { sentAt: number; ackMs: number }[]): number[] {
   return Array.from({ length: 10 }, (_, i) =>
     Math.round(Math.max(0, ...sorted.slice(i * size, (i + 1) * size).map((r) => r.ackMs))),
   );
+}
+
+/** BENCH_APP_LOG_DIR=<dir> keeps each app process's output (logs, --trace-gc lines) for study. */
+function keepAppOutput(name: string, app: ChildApp) {
+  const dir = process.env.BENCH_APP_LOG_DIR;
+  if (!dir) return;
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(resolve(dir, `${name}.log`), app.output());
 }
 
 const range = (from: number, count: number) => Array.from({ length: count }, (_, i) => from + i);
@@ -363,6 +380,7 @@ async function benchInteractive(db: { uri: string }, fake: FakeSlack) {
     };
   } finally {
     await app.kill('SIGTERM');
+    keepAppOutput('interactive', app);
     await drop();
     await close();
   }
@@ -445,6 +463,7 @@ async function benchReminders(db: { uri: string }, fake: FakeSlack) {
   const app = await startChildApp(
     childEnv(fake, db.uri, dbName, {
       TEST_NOW: now.toISOString(),
+      TEST_REMINDER_CONCURRENCY: 'app-default',
       CHILD_OPTIONS: JSON.stringify({
         slack: {
           rateScale: 1,
@@ -457,7 +476,7 @@ async function benchReminders(db: { uri: string }, fake: FakeSlack) {
           },
         },
         scheduler: { enabled: true, processEvery: 200 },
-        reminders: { interval: '1 minute', concurrency: 64, leaseMs: 300_000 }, // the production cadence
+        reminders: { interval: '1 minute', leaseMs: 300_000 }, // the production cadence and sizing
       }),
     }),
     CHILD_APP,
@@ -479,6 +498,13 @@ async function benchReminders(db: { uri: string }, fake: FakeSlack) {
     const last = Math.max(...ok.map((c) => c.receivedAt!));
     const seconds = (last - first) / 1000;
     const allowed = (ok.length - 1) / rate;
+    // Where the time above the rate limit went: each tenth of the deliveries should take 1/10 of it.
+    const times = ok.map((c) => c.receivedAt!).sort((a, b) => a - b);
+    const at = (fraction: number) => times[Math.floor(fraction * (times.length - 1))]!;
+    const perTenth = Array.from(
+      { length: 10 },
+      (_, k) => Math.round((at((k + 1) / 10) - at(k / 10)) / 100) / 10,
+    );
     return {
       reminders: count,
       slackLimitPerSecond: rate,
@@ -489,11 +515,13 @@ async function benchReminders(db: { uri: string }, fake: FakeSlack) {
       seconds: Math.round(seconds * 10) / 10,
       rateLimitAllowsSeconds: Math.round(allowed * 10) / 10,
       overheadPercent: Math.round(((seconds - allowed) / allowed) * 1000) / 10,
+      secondsByTenthOfDeliveries: perTenth,
       target: 'all delivered, none twice, total time within 10% of what the rate limit allows',
     };
   } finally {
     fake.clearRateLimits();
     await app.kill('SIGTERM');
+    keepAppOutput('reminders', app);
     await drop();
     await close();
   }

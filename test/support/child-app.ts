@@ -3,6 +3,7 @@
  * a fast scheduler. Configured by environment; prints "READY <port>" once serving.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import mongoose from 'mongoose';
 import { type StartOptions, startChangegate } from '../../src/app.js';
 import { loadConfig } from '../../src/config/env.js';
 import { systemClock } from '../../src/domain/time.js';
@@ -30,7 +31,8 @@ const app = await startChangegate({
   reminders: {
     interval: '1 second',
     leaseMs: Number(env.TEST_LEASE_MS ?? '2000'),
-    concurrency: 4,
+    // Small for the crash tests; the benchmark measures the app's own sizing.
+    concurrency: env.TEST_REMINDER_CONCURRENCY === 'app-default' ? undefined : 4,
     ...overrides.reminders,
   },
   repair: overrides.repair,
@@ -40,12 +42,33 @@ process.stdout.write(`READY ${app.port}\n`);
 const eld = env.CHILD_ELD ? monitorEventLoopDelay({ resolution: 5 }) : null;
 if (eld) {
   eld.enable();
+  // Server-side time from a request's arrival to its response being written, per interval.
+  let served: number[] = [];
+  let dbCalls: Record<string, number> = {};
+  mongoose.set('debug', (coll: string, method: string) => {
+    dbCalls[`${coll}.${method}`] = (dbCalls[`${coll}.${method}`] ?? 0) + 1;
+  });
+  app.http.server.on('request', (_req, res) => {
+    const t = performance.now();
+    res.once('finish', () => served.push(performance.now() - t));
+  });
   setInterval(() => {
+    if (served.length) {
+      served.sort((a, b) => a - b);
+      process.stderr.write(
+        `SRV t=${Date.now()} n=${served.length} p50=${served[Math.floor(served.length / 2)]!.toFixed(1)}ms max=${served.at(-1)!.toFixed(1)}ms\n`,
+      );
+      served = [];
+    }
+    if (Object.keys(dbCalls).length) {
+      process.stderr.write(`DB t=${Date.now()} ${JSON.stringify(dbCalls)}\n`);
+      dbCalls = {};
+    }
     process.stderr.write(
-      `ELD p50=${(eld.percentile(50) / 1e6).toFixed(1)}ms p99=${(eld.percentile(99) / 1e6).toFixed(1)}ms max=${(eld.max / 1e6).toFixed(1)}ms\n`,
+      `ELD t=${Date.now()} p50=${(eld.percentile(50) / 1e6).toFixed(1)}ms p99=${(eld.percentile(99) / 1e6).toFixed(1)}ms max=${(eld.max / 1e6).toFixed(1)}ms\n`,
     );
     eld.reset();
-  }, 2000).unref();
+  }, Number(env.CHILD_ELD) || 2000).unref();
 }
 process.on('SIGTERM', () => {
   void app.stop().then(() => process.exit(0));
