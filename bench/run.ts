@@ -57,6 +57,7 @@ const { values: opts } = parseArgs({
   options: {
     only: { type: 'string', default: 'ack,modal,reminders,changelog' },
     clicks: { type: 'string', default: '2000' },
+    warmup: { type: 'string', default: '200' },
     concurrency: { type: 'string', default: '50' },
     modals: { type: 'string', default: '1000' },
     'modal-background': { type: 'string', default: '1000' },
@@ -278,7 +279,7 @@ async function benchInteractive(db: { uri: string }, fake: FakeSlack) {
   const concurrency = Number(opts.concurrency);
   const modals = only.has('modal') ? Number(opts.modals) : 0;
   const background = modals > 0 ? Number(opts['modal-background']) : 0;
-  const warmup = 200;
+  const warmup = Number(opts.warmup);
   const dbName = `bench_ack_${Date.now()}`;
   const { models, close, drop } = await connect(db.uri, dbName);
   // A fixed working-day clock outside any freeze, so the clicks approve.

@@ -48,6 +48,8 @@ if (eld) {
   mongoose.set('debug', (coll: string, method: string) => {
     dbCalls[`${coll}.${method}`] = (dbCalls[`${coll}.${method}`] ?? 0) + 1;
   });
+  let connections = 0;
+  app.http.server.on('connection', () => connections++);
   app.http.server.on('request', (_req, res) => {
     const t = performance.now();
     res.once('finish', () => served.push(performance.now() - t));
@@ -56,7 +58,7 @@ if (eld) {
     if (served.length) {
       served.sort((a, b) => a - b);
       process.stderr.write(
-        `SRV t=${Date.now()} n=${served.length} p50=${served[Math.floor(served.length / 2)]!.toFixed(1)}ms max=${served.at(-1)!.toFixed(1)}ms\n`,
+        `SRV t=${Date.now()} n=${served.length} connections=${connections} p50=${served[Math.floor(served.length / 2)]!.toFixed(1)}ms max=${served.at(-1)!.toFixed(1)}ms\n`,
       );
       served = [];
     }

@@ -1,4 +1,4 @@
-import type { App, BlockAction, ButtonAction } from '@slack/bolt';
+import type { BlockAction, ButtonAction } from '@slack/bolt';
 import { z } from 'zod';
 import { cancelChange } from '../../../application/cancel-change.js';
 import { decideApproval } from '../../../application/decide-approval.js';
@@ -8,7 +8,7 @@ import { formatChangeId } from '../../../domain/change.js';
 import { plannedInterval, unexcusedFreezes } from '../../../domain/lifecycle.js';
 import type { SlackContext } from '../context.js';
 import { failureText, refusalText } from '../copy.js';
-import { ACTIONS } from '../ids.js';
+import { ACTIONS, REQUEST_BLOCKS } from '../ids.js';
 import { loadingModal, openView, updateView } from '../modal-helpers.js';
 import { buildRequestModal, currentFormValues, stateValuesSchema } from '../request-form.js';
 import {
@@ -20,6 +20,7 @@ import {
 } from '../views/modals.js';
 import { mrkdwn, truncate } from '../views/text.js';
 import { openRetroModal } from './retro-flow.js';
+import type { SlackRoutes } from './routes.js';
 
 const stageValue = z
   .string()
@@ -77,8 +78,8 @@ async function tell(ctx: SlackContext, click: Click, text: string): Promise<void
 }
 
 /** Buttons on change messages, DMs and App Home. Each acks at once, then calls one use case. */
-export function registerActions(app: App, ctx: SlackContext): void {
-  app.action<ButtonBody>(ACTIONS.approve, async ({ ack, body, action }) => {
+export function registerActions(routes: SlackRoutes, ctx: SlackContext): void {
+  routes.action<ButtonBody>(ACTIONS.approve, async ({ ack, body, action }) => {
     await ack();
     const click = clickOf(body);
     const v = stageValue.safeParse(action.value);
@@ -86,7 +87,7 @@ export function registerActions(app: App, ctx: SlackContext): void {
     ctx.work.submit(() => approve(ctx, click, v.data.n, v.data.stage));
   });
 
-  app.action<ButtonBody>(ACTIONS.reject, async ({ ack, body, action }) => {
+  routes.action<ButtonBody>(ACTIONS.reject, async ({ ack, body, action }) => {
     await ack();
     const v = stageValue.safeParse(action.value);
     if (!v.success) return tell(ctx, clickOf(body), 'That button is out of date; open the change again.');
@@ -95,21 +96,21 @@ export function registerActions(app: App, ctx: SlackContext): void {
     );
   });
 
-  app.action<ButtonBody>(ACTIONS.verifyOk, async ({ ack, body, action }) => {
+  routes.action<ButtonBody>(ACTIONS.verifyOk, async ({ ack, body, action }) => {
     await ack();
     const n = changeValue.safeParse(action.value);
     if (n.success)
       await openView(ctx.sender, body.trigger_id, verifyModal(n.data, 'ok')).catch(() => undefined);
   });
 
-  app.action<ButtonBody>(ACTIONS.verifyRollback, async ({ ack, body, action }) => {
+  routes.action<ButtonBody>(ACTIONS.verifyRollback, async ({ ack, body, action }) => {
     await ack();
     const n = changeValue.safeParse(action.value);
     if (n.success)
       await openView(ctx.sender, body.trigger_id, verifyModal(n.data, 'rolled_back')).catch(() => undefined);
   });
 
-  app.action<ButtonBody>(ACTIONS.retro, async ({ ack, body, action }) => {
+  routes.action<ButtonBody>(ACTIONS.retro, async ({ ack, body, action }) => {
     await ack();
     const n = changeValue.safeParse(action.value);
     if (!n.success) return;
@@ -119,7 +120,7 @@ export function registerActions(app: App, ctx: SlackContext): void {
     if (viewId) await openRetroModal(ctx, viewId, n.data);
   });
 
-  app.action<ButtonBody>(ACTIONS.grantException, async ({ ack, body, action }) => {
+  routes.action<ButtonBody>(ACTIONS.grantException, async ({ ack, body, action }) => {
     await ack();
     const n = changeValue.safeParse(action.value);
     if (!n.success) return;
@@ -158,7 +159,7 @@ export function registerActions(app: App, ctx: SlackContext): void {
     }
   });
 
-  app.action<ButtonBody>(ACTIONS.recordDeployment, async ({ ack, body, action }) => {
+  routes.action<ButtonBody>(ACTIONS.recordDeployment, async ({ ack, body, action }) => {
     await ack();
     const n = changeValue.safeParse(action.value);
     if (!n.success) return;
@@ -182,7 +183,7 @@ export function registerActions(app: App, ctx: SlackContext): void {
     });
   });
 
-  app.action<ButtonBody>(ACTIONS.cancel, async ({ ack, body, action }) => {
+  routes.action<ButtonBody>(ACTIONS.cancel, async ({ ack, body, action }) => {
     await ack();
     const n = changeValue.safeParse(action.value);
     if (!n.success) return;
@@ -197,7 +198,7 @@ export function registerActions(app: App, ctx: SlackContext): void {
     });
   });
 
-  app.action<ButtonBody>(ACTIONS.openNew, async ({ ack, body }) => {
+  routes.action<ButtonBody>(ACTIONS.openNew, async ({ ack, body }) => {
     await ack();
     await openView(
       ctx.sender,
@@ -207,7 +208,7 @@ export function registerActions(app: App, ctx: SlackContext): void {
   });
 
   // The type select inside the request modal: rebuild the form for the chosen type, keeping what was typed.
-  app.action<BlockAction>({ action_id: 'value', block_id: 'type' }, async ({ ack, body }) => {
+  routes.action<BlockAction>({ actionId: 'value', blockId: REQUEST_BLOCKS.type }, async ({ ack, body }) => {
     await ack();
     const view = body.view;
     if (!view) return;
@@ -226,13 +227,6 @@ export function registerActions(app: App, ctx: SlackContext): void {
     await ctx.sender
       .call('views.update', { view_id: view.id, hash: view.hash, view: next })
       .catch((err) => ctx.logger.debug('type switch update skipped', { err: truncate(String(err), 200) }));
-  });
-
-  // Link buttons and anything else: acknowledge so Slack shows no error. (Bolt runs every matching
-  // listener, so the known ids are excluded: a second ack would fail.)
-  const known = [...Object.values(ACTIONS), 'value'].map((a) => a.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
-  app.action(new RegExp(`^(?!(?:${known.join('|')})$)`), async ({ ack }) => {
-    await ack();
   });
 }
 

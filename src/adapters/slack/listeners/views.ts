@@ -1,4 +1,4 @@
-import type { App, ViewSubmitAction } from '@slack/bolt';
+import type { ViewSubmitAction } from '@slack/bolt';
 import { z } from 'zod';
 import { decideApproval } from '../../../application/decide-approval.js';
 import type { CommandOutcome } from '../../../application/execute-command.js';
@@ -17,6 +17,7 @@ import {
   stateValuesSchema,
   toBlockErrors,
 } from '../request-form.js';
+import type { SlackRoutes } from './routes.js';
 
 const requestMeta = z
   .object({
@@ -75,8 +76,8 @@ async function finish(
 }
 
 /** Modal submissions: parse with zod, errors inline (`response_action: errors`), nothing saved until valid. */
-export function registerViews(app: App, ctx: SlackContext): void {
-  app.view<ViewSubmitAction>(VIEWS.request, async ({ ack, body, view }) => {
+export function registerViews(routes: SlackRoutes, ctx: SlackContext): void {
+  routes.view(VIEWS.request, async ({ ack, body, view }) => {
     const present = blockIds(view);
     const values = stateValuesSchema.safeParse(view.state?.values ?? {});
     if (!values.success)
@@ -122,7 +123,7 @@ export function registerViews(app: App, ctx: SlackContext): void {
     await announce();
   });
 
-  app.view<ViewSubmitAction>(VIEWS.reject, async ({ ack, body, view }) => {
+  routes.view(VIEWS.reject, async ({ ack, body, view }) => {
     const meta = decisionMeta.safeParse(parseJson(view.private_metadata));
     const values = stateValuesSchema.safeParse(view.state?.values ?? {});
     if (!meta.success || meta.data.stage === undefined || !values.success)
@@ -145,7 +146,7 @@ export function registerViews(app: App, ctx: SlackContext): void {
     );
   });
 
-  app.view<ViewSubmitAction>(VIEWS.exception, async ({ ack, body, view }) => {
+  routes.view(VIEWS.exception, async ({ ack, body, view }) => {
     const meta = decisionMeta.safeParse(parseJson(view.private_metadata));
     const values = stateValuesSchema.safeParse(view.state?.values ?? {});
     if (!meta.success || !values.success)
@@ -163,7 +164,7 @@ export function registerViews(app: App, ctx: SlackContext): void {
     );
   });
 
-  app.view<ViewSubmitAction>(VIEWS.verify, async ({ ack, body, view }) => {
+  routes.view(VIEWS.verify, async ({ ack, body, view }) => {
     const meta = decisionMeta.safeParse(parseJson(view.private_metadata));
     const values = stateValuesSchema.safeParse(view.state?.values ?? {});
     if (!meta.success || !values.success)
@@ -183,7 +184,7 @@ export function registerViews(app: App, ctx: SlackContext): void {
     );
   });
 
-  app.view<ViewSubmitAction>(VIEWS.retro, async ({ ack, body, view }) => {
+  routes.view(VIEWS.retro, async ({ ack, body, view }) => {
     const meta = decisionMeta.safeParse(parseJson(view.private_metadata));
     const values = stateValuesSchema.safeParse(view.state?.values ?? {});
     if (!meta.success || !values.success)
