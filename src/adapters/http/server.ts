@@ -50,7 +50,10 @@ export interface RunningHttpServer {
 
 export async function listen(app: Express, port: number, host: string): Promise<RunningHttpServer> {
   const server = createServer(app);
-  server.keepAliveTimeout = 5_000;
+  // Idle connections stay open longer than a load balancer's idle timeout (60 s on AWS ALB): if
+  // the app closed first, the balancer could send a request into a closing socket (a 502).
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   await new Promise<void>((res, rej) => {
     server.once('error', rej);
     server.listen(port, host, () => {
