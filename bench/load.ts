@@ -14,6 +14,8 @@ interface Job {
   requests: { id: string; body: string; headers: Record<string, string> }[];
   /** When set, the measured requests start at this time (ms since the epoch). */
   startAtEpochMs?: number;
+  /** After the warm-up, print WARM on stderr and wait for a line on stdin before measuring. */
+  waitForGo?: boolean;
 }
 
 const job = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as Job;
@@ -51,6 +53,11 @@ async function run(requests: Job['requests']) {
 }
 
 await run(job.warmup);
+if (job.waitForGo) {
+  // The bench lets what the warm-up set off finish, then says go (the connections stay open).
+  process.stderr.write('WARM\n');
+  await new Promise((r) => process.stdin.once('data', r));
+}
 // Several generators can be told to start together (the modal case runs beside a click load).
 if (job.startAtEpochMs) await new Promise((r) => setTimeout(r, Math.max(0, job.startAtEpochMs! - epochMs())));
 process.stdout.write(JSON.stringify(await run(job.requests)));

@@ -198,16 +198,24 @@ async function load(
   requests: Signed[],
   warmup: Signed[] = [],
   startAtEpochMs?: number,
+  /** Between the warm-up and the measured requests: wait for what the warm-up set off to finish. */
+  settle?: () => Promise<void>,
 ) {
   const dir = mkdtempSync(resolve(tmpdir(), 'changegate-load-'));
   const file = resolve(dir, 'job.json');
-  writeFileSync(file, JSON.stringify({ url, concurrency, requests, warmup, startAtEpochMs }));
+  const waitForGo = Boolean(settle);
+  writeFileSync(file, JSON.stringify({ url, concurrency, requests, warmup, startAtEpochMs, waitForGo }));
   const out = await new Promise<string>((res, rej) => {
     const child = spawn(process.execPath, ['--import', 'tsx', resolve(ROOT, 'bench/load.ts'), file], {
-      stdio: ['ignore', 'pipe', 'inherit'],
+      stdio: ['pipe', 'pipe', 'pipe'],
     });
     let text = '';
     child.stdout.on('data', (d: Buffer) => (text += d.toString()));
+    child.stderr.on('data', (d: Buffer) => {
+      const lines = d.toString();
+      if (!lines.includes('WARM\n')) return void process.stderr.write(lines);
+      void settle!().then(() => child.stdin.end('GO\n'), rej);
+    });
     child.once('exit', (code) =>
       code === 0 ? res(text) : rej(new Error(`load generator exited with ${code}`)),
     );
@@ -226,7 +234,7 @@ async function clickLoad(
   numbers: number[],
   concurrency: number,
   rootOf: (n: number) => { channel: string; ts: string },
-  options: { warmup?: number[]; startAtEpochMs?: number } = {},
+  options: { warmup?: number[]; startAtEpochMs?: number; settle?: () => Promise<void> } = {},
 ) {
   const build = (n: number, i: number) => ({
     id: String(n),
@@ -242,6 +250,7 @@ async function clickLoad(
     numbers.map(build),
     warmup.map((n, i) => build(n, i + numbers.length)),
     options.startAtEpochMs,
+    options.settle,
   );
   return {
     sent: new Map(results.map((r) => [Number(r.id), r.sentAt])),
@@ -310,12 +319,25 @@ async function benchInteractive(db: { uri: string }, fake: FakeSlack) {
   try {
     const before = peakRssMb(app.process.pid!);
     log(
-      `ack: ${clicks} clicks at concurrency ${concurrency} (after ${warmup} warm-up clicks on the same connections)`,
+      `ack: ${clicks} clicks at concurrency ${concurrency} (after ${warmup} warm-up clicks on the same connections, and their decisions)`,
     );
     const started = performance.now();
     const cpuBefore = cpuSeconds(app.process.pid!);
     const callsBefore = fake.calls.length;
-    const run = await clickLoad(appSlack, appUrl, measured, concurrency, rootOf, { warmup: warm });
+    // The warm-up clicks open the connections and warm both paths, the ack and the decision after
+    // it; measuring starts once their decisions are done (the bare baseline has nothing to wait for).
+    const warmRoots = new Set(warm.map((n) => rootOf(n).ts));
+    const settle = async () => {
+      const until = Date.now() + 60_000;
+      const replied = () =>
+        new Set(
+          fake.calls
+            .filter((c) => c.method === 'chat.postMessage' && warmRoots.has(String(c.args.thread_ts)))
+            .map((c) => String(c.args.thread_ts)),
+        ).size;
+      while (replied() < warmRoots.size && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+    };
+    const run = await clickLoad(appSlack, appUrl, measured, concurrency, rootOf, { warmup: warm, settle });
     // Done: the decision's thread reply reached Slack. New calls are scanned once each, so that
     // this loop never starves the fake Slack, which shares this process.
     const byRootTs = new Map(measured.map((n) => [rootOf(n).ts, n]));
@@ -345,7 +367,10 @@ async function benchInteractive(db: { uri: string }, fake: FakeSlack) {
     const bare = await startChildApp({ SLACK_SIGNING_SECRET: SIGNING_SECRET }, BARE_BOLT);
     const bareUrl = `http://127.0.0.1:${bare.port}`;
     const bareSlack = new SlackRequests(bareUrl, SIGNING_SECRET, fake);
-    const baseline = await clickLoad(bareSlack, bareUrl, measured, concurrency, rootOf, { warmup: warm });
+    const baseline = await clickLoad(bareSlack, bareUrl, measured, concurrency, rootOf, {
+      warmup: warm,
+      settle: async () => {},
+    });
     await bare.kill('SIGTERM');
 
     const modal = modals > 0 ? await benchModal(app, fake, appSlack, rootOf, backgroundNumbers) : null;

@@ -67,7 +67,7 @@ if (eld) {
       dbCalls = {};
     }
     process.stderr.write(
-      `ELD t=${Date.now()} p50=${(eld.percentile(50) / 1e6).toFixed(1)}ms p99=${(eld.percentile(99) / 1e6).toFixed(1)}ms max=${(eld.max / 1e6).toFixed(1)}ms\n`,
+      `ELD t=${Date.now()} now=${performance.now().toFixed(0)} p50=${(eld.percentile(50) / 1e6).toFixed(1)}ms p99=${(eld.percentile(99) / 1e6).toFixed(1)}ms max=${(eld.max / 1e6).toFixed(1)}ms\n`,
     );
     eld.reset();
   }, Number(env.CHILD_ELD) || 2000).unref();
