@@ -179,6 +179,20 @@ describe('signed Slack requests', () => {
     ).toHaveLength(1);
   });
 
+  it('buttons and modal submissions the app does not know are acknowledged and change nothing', async () => {
+    const before = await events();
+    for (const actionId of ['change_link', 'not_a_changegate_action', '__proto__']) {
+      const res = await t.slack.click(actionId, 'x', { user: BOB, message: root });
+      expect(res.status).toBe(200);
+    }
+    const submitted = await t.slack.submitView({ callbackId: 'not_a_changegate_modal', values: {} }, BOB);
+    expect(submitted.status).toBe(200);
+    expect(submitted.text).toBe('');
+    await settled(t);
+    expect(await events()).toBe(before);
+    expect(slackCalls()).toBe(0);
+  });
+
   it('a URL verification challenge is answered only when signed', async () => {
     const body = JSON.stringify({ token: 'x', challenge: 'c-123', type: 'url_verification' });
     const ok = await t.slack.raw(body, {

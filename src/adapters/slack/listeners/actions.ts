@@ -46,15 +46,12 @@ interface Click {
 
 function clickOf(body: ButtonBody | BlockAction): Click {
   const channel = body.channel?.id;
-  const inMessage = body.container?.type === 'message' && channel;
+  const onMessage = body.container?.type === 'message' && channel;
   return {
     userId: body.user.id,
-    message:
-      inMessage && body.message
-        ? { channel, ts: body.message.ts, threadTs: body.container.thread_ts ?? null }
-        : inMessage
-          ? { channel, ts: '', threadTs: body.container.thread_ts ?? null }
-          : null,
+    message: onMessage
+      ? { channel, ts: body.message?.ts ?? '', threadTs: body.container.thread_ts ?? null }
+      : null,
     actionTs: body.actions[0]?.action_ts ?? '',
   };
 }
