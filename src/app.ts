@@ -222,6 +222,7 @@ export async function startChangegate(opts: StartOptions): Promise<Changegate> {
   });
   const slack: SlackContext = { deps, sender, home, idempotency, logger, extensions, work };
   registerSlackListeners(bolt, slack);
+  const shutdown = new AbortController();
   const reminderDeps: ReportDeps = {
     ...deps,
     reminders: new SlackReminderNotifier(deps, sender),
@@ -230,6 +231,7 @@ export async function startChangegate(opts: StartOptions): Promise<Changegate> {
     // Enough reminders prepared ahead to keep Slack's rate limit busy for 3 s of database slowness.
     concurrency:
       opts.reminders?.concurrency ?? Math.max(16, Math.ceil(sender.perSecond('chat.postMessage') * 3)),
+    stopping: shutdown.signal,
   };
   registerJobs(scheduler, {
     deps,
@@ -280,6 +282,7 @@ export async function startChangegate(opts: StartOptions): Promise<Changegate> {
   const stop = () => {
     stopping ??= (async () => {
       logger.info('shutting down: no new requests, finishing in-flight work');
+      shutdown.abort(); // scheduled sweeps take nothing new from here on
       await server.close();
       if (socketReceiver)
         await bolt.stop().catch((err: unknown) => logger.warn('socket mode stop failed', { err }));

@@ -11,6 +11,7 @@ export async function chaseRetrospectives(rd: ReminderDeps): Promise<SweepResult
   const now = rd.clock.now();
   const overdue = rd.changes.cursor({ emergency: true, retroSubmittedAt: null, retroDueAt: { $lt: now } });
   for await (const doc of overdue) {
+    if (rd.stopping?.aborted) break;
     const state = docState(doc);
     if (state && retroState(state, now) === 'overdue' && !state.retro.overdueFlaggedAt) {
       const res = await executeCommand(rd, doc.number, { kind: 'flag_retro_overdue' });

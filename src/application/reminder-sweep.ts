@@ -33,6 +33,11 @@ export interface ReminderDeps extends Deps {
   deliveries: DeliveryLedger;
   /** Changes processed in parallel during a sweep (Slack pacing happens in the sender). */
   concurrency?: number;
+  /**
+   * Aborted when the process is stopping: sweeps take no further change and finish the reminders
+   * they have claimed, so none is left claimed-but-unrecorded by a graceful stop.
+   */
+  stopping?: AbortSignal;
 }
 
 export interface SweepResult {
@@ -88,9 +93,11 @@ async function pool<T>(
   items: AsyncIterable<T>,
   concurrency: number,
   work: (item: T) => Promise<void>,
+  stopping?: AbortSignal,
 ): Promise<void> {
   const running = new Set<Promise<void>>();
   for await (const item of items) {
+    if (stopping?.aborted) break;
     const p = work(item).finally(() => running.delete(p));
     running.add(p);
     if (running.size >= concurrency) await Promise.race(running);
@@ -118,32 +125,38 @@ export async function sweepReminders(
   const escalation = escalationRecipients(rd, membership);
   const zones = new ZoneCache(rd, policy.timezone);
 
-  await pool(rd.changes.cursor(candidates), rd.concurrency ?? 16, async (doc) => {
-    result.examined++;
-    const state = docState(doc);
-    if (!state) return;
-    const due = dueNow(await remindersFor(rd, state, membership, zones, now, escalation), now).filter((r) =>
-      wanted.has(r.kind),
-    );
-    if (due.length === 0) return;
-    // Re-read the change just before sending: if it moved on since the query, decide again.
-    const fresh = await rd.changes.findDoc(state.number);
-    const freshState = fresh ? docState(fresh) : null;
-    if (!fresh || !freshState) return;
-    const stillDue =
-      fresh.seq === doc.seq
-        ? due
-        : dueNow(await remindersFor(rd, freshState, membership, zones, now, escalation), now).filter(
-            (r) => wanted.has(r.kind) && due.some((d) => reminderKey(d) === reminderKey(r)),
-          );
-    for (const r of stillDue) {
-      result.due++;
-      const outcome = await deliverOnce(rd, reminderKey(r), () =>
-        rd.reminders.send(r, { state: freshState, doc: fresh }, now),
+  await pool(
+    rd.changes.cursor(candidates),
+    rd.concurrency ?? 16,
+    async (doc) => {
+      result.examined++;
+      const state = docState(doc);
+      if (!state) return;
+      const due = dueNow(await remindersFor(rd, state, membership, zones, now, escalation), now).filter((r) =>
+        wanted.has(r.kind),
       );
-      result[outcome]++;
-    }
-  });
+      if (due.length === 0) return;
+      // Re-read the change just before sending: if it moved on since the query, decide again.
+      const fresh = await rd.changes.findDoc(state.number);
+      const freshState = fresh ? docState(fresh) : null;
+      if (!fresh || !freshState) return;
+      const stillDue =
+        fresh.seq === doc.seq
+          ? due
+          : dueNow(await remindersFor(rd, freshState, membership, zones, now, escalation), now).filter(
+              (r) => wanted.has(r.kind) && due.some((d) => reminderKey(d) === reminderKey(r)),
+            );
+      if (rd.stopping?.aborted) return; // not claimed yet: the next sweep, here or elsewhere, sends it
+      for (const r of stillDue) {
+        result.due++;
+        const outcome = await deliverOnce(rd, reminderKey(r), () =>
+          rd.reminders.send(r, { state: freshState, doc: fresh }, now),
+        );
+        result[outcome]++;
+      }
+    },
+    rd.stopping,
+  );
   if (result.sent || result.failed) {
     rd.logger.info('reminder sweep', { job: kinds.join(','), ...result });
   }

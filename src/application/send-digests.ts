@@ -31,6 +31,7 @@ export async function sendDigests(rd: ReminderDeps): Promise<SweepResult> {
     ],
   });
   for await (const doc of candidates) {
+    if (rd.stopping?.aborted) break;
     result.examined++;
     const state = docState(doc);
     if (!state) continue;

@@ -75,10 +75,15 @@ export class Scheduler {
     await this.agenda.now(name, data);
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Takes no new job and waits (up to `timeoutMs`) for running ones, which see the app's stop
+   * signal and wind down. A job still running then stays locked until its lock expires.
+   */
+  async stop(timeoutMs = 10_000): Promise<void> {
     if (!this.running) return;
     this.running = false;
-    await this.agenda.stop(false);
+    const result = await this.agenda.drain({ timeout: timeoutMs, closeConnection: false });
+    if (result.timedOut) this.log.warn('jobs still running at stop', { running: result.running });
     this.log.info('scheduler stopped');
   }
 

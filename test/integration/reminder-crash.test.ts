@@ -60,4 +60,40 @@ describe('a process killed with reminders due', () => {
     }
     t.fake.latencyMs = 0;
   });
+
+  it('a graceful stop mid-sweep finishes what it claimed, and a restart sends the rest once', async () => {
+    const reviewers = [BOB, FRANK, ERIN];
+    const numbers: number[] = [];
+    for (let i = 0; i < 8; i++) numbers.push(await submitRequest(t, { reviewers, title: `Stop ${i}` }));
+    const expected = numbers.length * reviewers.length;
+    t.fake.clear();
+    t.fake.latencyMs = 150;
+    const env = childAppEnv(
+      { apiUrl: t.fake.apiUrl, mongoUri: t.mongoUri, dbName: t.dbName },
+      { TEST_NOW: '2026-03-10T21:00:00Z', TEST_LEASE_MS: '60000' }, // no takeover: a lease outlives the test
+    );
+    const ours = (text: string) => numbers.some((n) => text.includes(`CR-${n}`));
+    const delivered = () => reviewers.flatMap((u) => t.fake.dms(u)).filter((m) => ours(m.text)).length;
+
+    const first = await startChildApp(env);
+    children.push(first);
+    await t.fake.waitFor(() => delivered() >= 3 && t.fake.pending > 0, 30_000);
+    await first.kill('SIGTERM');
+    const beforeRestart = delivered();
+    expect(beforeRestart).toBeLessThan(expected);
+    // Every reminder it had claimed was sent and recorded before the database closed.
+    expect(await t.app.models.Delivery.countDocuments({ state: 'claimed' })).toBe(0);
+    expect(first.output()).not.toMatch(/job failed|MongoClientClosedError/);
+
+    const second = await startChildApp(env);
+    children.push(second);
+    await t.fake.waitFor(() => delivered() >= expected, 60_000);
+    await new Promise((r) => setTimeout(r, 2500)); // more sweeps: nothing else may arrive
+    await second.kill('SIGTERM');
+    for (const user of reviewers) {
+      const texts = t.fake.dms(user).map((m) => m.text);
+      for (const n of numbers) expect(texts.filter((x) => x.includes(`CR-${n}`))).toHaveLength(1);
+    }
+    t.fake.latencyMs = 0;
+  });
 });
