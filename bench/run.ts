@@ -4,7 +4,9 @@
  * bench/results/<time>.json and .md (and latest.json / latest.md).
  *
  *  1. ack        2,000 signed Approve clicks at concurrency 50 through the real HTTP server: time to
- *                ack and time to done, side by side with a bare Bolt app that only acks.
+ *                ack and time to done, side by side with a bare Bolt app that only acks. Both first
+ *                get --warmup clicks (200) on the same connections; the app's measured clicks start
+ *                once the warm-up clicks' decisions are done, so both are measured warm.
  *  2. modal      /change → views.open received by the fake Slack, while another click load runs.
  *  3. reminders  10,000 reminders due at once, Slack enforcing its rate limit with 429s.
  *  4. changelog  the 12-month /change-log summary over 200,000 seeded changes.
