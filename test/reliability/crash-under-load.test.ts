@@ -1,8 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ChildApp, startChildApp } from '../support/child.js';
-import { TestClock } from '../support/clock.js';
+import { describe, expect, it } from 'vitest';
+import { crashTestBed } from '../support/crash-bed.js';
 import { formValues } from '../support/flows.js';
-import { childAppEnv, SIGNING_SECRET, startTestApp, type TestApp } from '../support/harness.js';
+import { SIGNING_SECRET } from '../support/harness.js';
 import { ALICE, APPROVALS } from '../support/people.js';
 import { SlackRequests } from '../support/slack-requests.js';
 
@@ -12,26 +11,15 @@ import { SlackRequests } from '../support/slack-requests.js';
  * (Reminders under a kill: test/integration/reminder-crash.test.ts, in the normal suite.)
  */
 describe('SIGKILL under a submission load', () => {
-  let t: TestApp;
-  const children: ChildApp[] = [];
-  beforeAll(async () => {
-    t = await startTestApp(import.meta.url, { clock: new TestClock('2026-03-10T17:00:00Z') });
-  });
-  afterAll(async () => {
-    for (const c of children) await c.kill();
-    await t.stop();
-  });
+  const bed = crashTestBed(import.meta.url, '2026-03-10T17:00:00Z');
 
   it('keeps every acknowledged submission and announces each once after the restart', async () => {
-    const env = childAppEnv(
-      { apiUrl: t.fake.apiUrl, mongoUri: t.mongoUri, dbName: t.dbName },
-      {
-        TEST_NOW: '2026-03-10T17:00:00Z',
-        CHILD_OPTIONS: JSON.stringify({ repair: { afterMs: 1000, interval: '1 second' } }),
-      },
-    );
-    const first = await startChildApp(env);
-    children.push(first);
+    const { t } = bed;
+    const env = bed.env({
+      TEST_NOW: '2026-03-10T17:00:00Z',
+      CHILD_OPTIONS: JSON.stringify({ repair: { afterMs: 1000, interval: '1 second' } }),
+    });
+    const first = await bed.start(env);
     const slack = new SlackRequests(`http://127.0.0.1:${first.port}`, SIGNING_SECRET, t.fake);
     const opened = await slack.command('/change', '', { user: ALICE });
     expect(opened.status).toBe(200);
@@ -88,8 +76,7 @@ describe('SIGKILL under a submission load', () => {
     const announcedBeforeRestart = t.fake.posts(APPROVALS).filter((m) => !m.thread_ts).length;
 
     t.fake.latencyMs = 40;
-    const second = await startChildApp(env);
-    children.push(second);
+    const second = await bed.start(env);
     const roots = () => t.fake.posts(APPROVALS).filter((m) => !m.thread_ts && /Load \d{3}/.test(m.text));
     // Every acknowledged change reaches the approvals channel (announced late if the kill cut it off).
     await t.fake.waitFor(() => {
