@@ -6,9 +6,16 @@ type JsonObject = Record<string, unknown>;
 
 const componentUri = (id: string) => `#/components/schemas/${id}`;
 
+/**
+ * zod → JSON Schema options. `unrepresentable: 'any'` is zod's option name, not a TypeScript
+ * `any`: a zod type JSON Schema cannot express (a transform's output, say) becomes `{}` in the
+ * document instead of throwing while the spec is built.
+ */
+const JSON_SCHEMA = { target: 'openapi-3.0', unrepresentable: 'any' } as const;
+
 /** JSON Schema (OpenAPI 3.0 dialect) of an unnamed zod schema (parameters). */
 function schemaOf(schema: z.ZodType, io: 'input' | 'output'): JsonObject {
-  return z.toJSONSchema(schema, { target: 'openapi-3.0', io, unrepresentable: 'any' }) as JsonObject;
+  return z.toJSONSchema(schema, { ...JSON_SCHEMA, io }) as JsonObject;
 }
 
 const idOf = (schema: z.ZodType) => z.globalRegistry.get(schema)?.id;
@@ -23,12 +30,9 @@ function refOrInline(schema: z.ZodType, io: 'input' | 'output'): JsonObject {
 function components(bodyIds: Set<string>): Record<string, JsonObject> {
   const convert = (io: 'input' | 'output') =>
     (
-      z.toJSONSchema(z.globalRegistry, {
-        target: 'openapi-3.0',
-        io,
-        unrepresentable: 'any',
-        uri: componentUri,
-      }) as { schemas: Record<string, JsonObject> }
+      z.toJSONSchema(z.globalRegistry, { ...JSON_SCHEMA, io, uri: componentUri }) as {
+        schemas: Record<string, JsonObject>;
+      }
     ).schemas;
   const inputs = convert('input');
   const outputs = convert('output');
