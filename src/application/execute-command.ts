@@ -7,11 +7,19 @@ import {
   isRecordedRefusal,
 } from '../domain/lifecycle.js';
 import type { StoredChangeEvent } from '../infra/db/change-repository.js';
+import type { ChangeDoc } from '../infra/db/models.js';
 import { currentApprovers } from './current-approvers.js';
 import type { Deps } from './ports.js';
 
 export type CommandOutcome =
-  | { ok: true; state: ChangeState; event: StoredChangeEvent; replay: boolean }
+  | {
+      ok: true;
+      state: ChangeState;
+      event: StoredChangeEvent;
+      replay: boolean;
+      /** The change record as read for the decision (its Slack message does not move with events). */
+      doc: ChangeDoc | null;
+    }
   | { ok: false; error: DomainError; state: ChangeState | null };
 
 const MAX_ATTEMPTS = 12;
@@ -61,7 +69,7 @@ export async function executeCommand(
       if (res.existing.type === 'deployment_recorded') {
         // The same idempotency key was recorded before: answer as the first time.
         const again = await deps.changes.load(changeNumber);
-        return { ok: true, state: again!.state, event: res.existing, replay: true };
+        return { ok: true, state: again!.state, event: res.existing, replay: true, doc: again!.doc };
       }
       continue; // someone else decided this slot: re-read and decide again
     }
@@ -73,7 +81,7 @@ export async function executeCommand(
     );
     log.info('change event recorded', { event: res.event.type, seq: res.event.seq });
     await notify(deps, { state, event: res.event, membership, doc: loaded.doc });
-    return { ok: true, state, event: res.event, replay: false };
+    return { ok: true, state, event: res.event, replay: false, doc: loaded.doc };
   }
   return {
     ok: false,

@@ -43,7 +43,7 @@ export class WorkQueue {
     this.options.inflight?.track(done);
   }
 
-  async run<T>(work: () => Promise<T>): Promise<T> {
+  private async run<T>(work: () => Promise<T>): Promise<T> {
     await new Promise<void>((start) => {
       this.waiting.push({ start, queuedAt: Date.now() });
       this.pump();

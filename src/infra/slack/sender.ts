@@ -178,7 +178,7 @@ export class SlackSender {
 
   private async pace(method: string, args: ApiArgs): Promise<void> {
     if (UNPACED.has(method)) return;
-    const limit = this.limits[method] ?? { perMinute: TIER_PER_MINUTE[3], burst: 5 };
+    const limit = this.limitOf(method);
     await this.bucket(method, limit.perMinute, limit.burst).take();
     if (limit.perChannelPerSecond && typeof args.channel === 'string') {
       await this.bucket(`${method}:${args.channel}`, limit.perChannelPerSecond * 60, 3).take();
@@ -240,7 +240,7 @@ export class SlackSender {
   }
 
   private pauseMethod(method: string, args: ApiArgs, ms: number) {
-    const limit = this.limits[method] ?? { perMinute: TIER_PER_MINUTE[3], burst: 5 };
+    const limit = this.limitOf(method);
     this.bucket(method, limit.perMinute, limit.burst).pause(ms);
     if (limit.perChannelPerSecond && typeof args.channel === 'string') {
       this.bucket(`${method}:${args.channel}`, limit.perChannelPerSecond * 60, 3).pause(ms);
@@ -249,7 +249,12 @@ export class SlackSender {
 
   /** The steady rate this sender allows for a method (calls per second). */
   perSecond(method: string): number {
-    return (this.limits[method] ?? { perMinute: TIER_PER_MINUTE[3] }).perMinute / 60;
+    return this.limitOf(method).perMinute / 60;
+  }
+
+  /** A method's limit; methods not listed get Slack's tier 3. */
+  private limitOf(method: string): MethodLimit {
+    return this.limits[method] ?? { perMinute: TIER_PER_MINUTE[3], burst: 5 };
   }
 
   /** Requests queued behind the rate limits right now. */

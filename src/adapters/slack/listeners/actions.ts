@@ -2,10 +2,12 @@ import type { BlockAction, ButtonAction } from '@slack/bolt';
 import { z } from 'zod';
 import { cancelChange } from '../../../application/cancel-change.js';
 import { decideApproval } from '../../../application/decide-approval.js';
+import type { CommandOutcome } from '../../../application/execute-command.js';
 import { getChange } from '../../../application/get-change.js';
 import { recordDeployment } from '../../../application/record-deployment.js';
 import { formatChangeId } from '../../../domain/change.js';
 import { plannedInterval, unexcusedFreezes } from '../../../domain/lifecycle.js';
+import type { ChangeDoc } from '../../../infra/db/models.js';
 import type { SlackContext } from '../context.js';
 import { failureText, refusalText } from '../copy.js';
 import { ACTIONS, REQUEST_BLOCKS } from '../ids.js';
@@ -74,6 +76,28 @@ async function tell(ctx: SlackContext, click: Click, text: string): Promise<void
   }
 }
 
+/**
+ * Runs a click's use case after the ack, through the work queue: a refusal or a failure is told to
+ * the user where they clicked; `then` follows a success.
+ */
+function decideLater(
+  ctx: SlackContext,
+  click: Click,
+  useCase: () => Promise<CommandOutcome>,
+  then?: (done: Extract<CommandOutcome, { ok: true }>) => Promise<void>,
+): void {
+  ctx.work.submit(async () => {
+    try {
+      const res = await useCase();
+      if (!res.ok) return tell(ctx, click, refusalText(res.error));
+      await then?.(res);
+    } catch (err) {
+      ctx.logger.error('a button failed', { userId: click.userId, err });
+      await tell(ctx, click, failureText(err));
+    }
+  });
+}
+
 /** Buttons on change messages, DMs and App Home. Each acks at once, then calls one use case. */
 export function registerActions(routes: SlackRoutes, ctx: SlackContext): void {
   routes.action<ButtonBody>(ACTIONS.approve, async ({ ack, body, action }) => {
@@ -81,7 +105,20 @@ export function registerActions(routes: SlackRoutes, ctx: SlackContext): void {
     const click = clickOf(body);
     const v = stageValue.safeParse(action.value);
     if (!v.success) return tell(ctx, click, 'That button is out of date; open the change again.');
-    ctx.work.submit(() => approve(ctx, click, v.data.n, v.data.stage));
+    const { n, stage } = v.data;
+    decideLater(
+      ctx,
+      click,
+      () =>
+        decideApproval(ctx.deps, {
+          changeNumber: n,
+          stageIndex: stage,
+          actor: click.userId,
+          decision: 'approve',
+          note: '',
+        }),
+      (done) => replaceButtons(ctx, click, n, done.doc),
+    );
   });
 
   routes.action<ButtonBody>(ACTIONS.reject, async ({ ack, body, action }) => {
@@ -161,23 +198,18 @@ export function registerActions(routes: SlackRoutes, ctx: SlackContext): void {
     const n = changeValue.safeParse(action.value);
     if (!n.success) return;
     const click = clickOf(body);
-    ctx.work.submit(async () => {
-      try {
-        const res = await recordDeployment(ctx.deps, {
-          changeNumber: n.data,
-          actor: click.userId,
-          environment: ctx.deps.policy.policy.productionEnvironments[0]!,
-          status: 'succeeded',
-          commit: null,
-          pipelineUrl: null,
-          source: 'slack',
-          idempotencyKey: `slack:${click.userId}:${click.actionTs}`,
-        });
-        if (!res.ok) await tell(ctx, click, refusalText(res.error));
-      } catch (err) {
-        await tell(ctx, click, failureText(err));
-      }
-    });
+    decideLater(ctx, click, () =>
+      recordDeployment(ctx.deps, {
+        changeNumber: n.data,
+        actor: click.userId,
+        environment: ctx.deps.policy.policy.productionEnvironments[0]!,
+        status: 'succeeded',
+        commit: null,
+        pipelineUrl: null,
+        source: 'slack',
+        idempotencyKey: `slack:${click.userId}:${click.actionTs}`,
+      }),
+    );
   });
 
   routes.action<ButtonBody>(ACTIONS.cancel, async ({ ack, body, action }) => {
@@ -185,14 +217,9 @@ export function registerActions(routes: SlackRoutes, ctx: SlackContext): void {
     const n = changeValue.safeParse(action.value);
     if (!n.success) return;
     const click = clickOf(body);
-    ctx.work.submit(async () => {
-      try {
-        const res = await cancelChange(ctx.deps, { changeNumber: n.data, actor: click.userId, reason: '' });
-        if (!res.ok) await tell(ctx, click, refusalText(res.error));
-      } catch (err) {
-        await tell(ctx, click, failureText(err));
-      }
-    });
+    decideLater(ctx, click, () =>
+      cancelChange(ctx.deps, { changeNumber: n.data, actor: click.userId, reason: '' }),
+    );
   });
 
   routes.action<ButtonBody>(ACTIONS.openNew, async ({ ack, body }) => {
@@ -227,37 +254,21 @@ export function registerActions(routes: SlackRoutes, ctx: SlackContext): void {
   });
 }
 
-/** An Approve click, after the ack: decide, then replace the buttons where they were clicked. */
-async function approve(ctx: SlackContext, click: Click, changeNumber: number, stageIndex: number) {
-  try {
-    const res = await decideApproval(ctx.deps, {
-      changeNumber,
-      stageIndex,
-      actor: click.userId,
-      decision: 'approve',
-      note: '',
-    });
-    if (!res.ok) return tell(ctx, click, refusalText(res.error));
-    // Clicked in a DM or a reminder rather than on the change itself: replace the buttons there.
-    if (!click.message?.ts) return;
-    const doc = await ctx.deps.changes.findDoc(changeNumber);
-    if (!doc?.slack || click.message.ts === doc.slack.ts) return;
-    const text = `✅ You approved ${formatChangeId(changeNumber)}`;
-    await ctx.sender
-      .call('chat.update', {
-        channel: click.message.channel,
-        ts: click.message.ts,
-        text: `${text}.`,
-        blocks: [
-          {
-            type: 'section',
-            text: mrkdwn(`${text}${doc.slack.permalink ? ` (<${doc.slack.permalink}|thread>)` : ''}.`),
-          },
-        ],
-      })
-      .catch(() => undefined);
-  } catch (err) {
-    ctx.logger.error('approve failed', { changeId: changeNumber, userId: click.userId, err });
-    await tell(ctx, click, failureText(err));
-  }
+/** Approved from a DM or a reminder rather than on the change itself: replace the buttons there. */
+async function replaceButtons(ctx: SlackContext, click: Click, changeNumber: number, doc: ChangeDoc | null) {
+  if (!click.message?.ts || !doc?.slack || click.message.ts === doc.slack.ts) return;
+  const text = `✅ You approved ${formatChangeId(changeNumber)}`;
+  await ctx.sender
+    .call('chat.update', {
+      channel: click.message.channel,
+      ts: click.message.ts,
+      text: `${text}.`,
+      blocks: [
+        {
+          type: 'section',
+          text: mrkdwn(`${text}${doc.slack.permalink ? ` (<${doc.slack.permalink}|thread>)` : ''}.`),
+        },
+      ],
+    })
+    .catch(() => undefined);
 }
