@@ -223,10 +223,7 @@ async function load(
     );
   });
   rmSync(dir, { recursive: true, force: true });
-  if (process.env.BENCH_APP_LOG_DIR) {
-    mkdirSync(process.env.BENCH_APP_LOG_DIR, { recursive: true });
-    writeFileSync(resolve(process.env.BENCH_APP_LOG_DIR, `load-${Date.now()}.json`), out);
-  }
+  keepForStudy(`load-${Date.now()}.json`, out);
   return JSON.parse(out) as { id: string; sentAt: number; ackMs: number; status: number }[];
 }
 
@@ -271,12 +268,12 @@ function byTenth(results: { sentAt: number; ackMs: number }[]): number[] {
   );
 }
 
-/** BENCH_APP_LOG_DIR=<dir> keeps each app process's output (logs, --trace-gc lines) for study. */
-function keepAppOutput(name: string, app: ChildApp) {
+/** BENCH_APP_LOG_DIR=<dir> keeps app output (logs, --trace-gc lines) and raw load timings for study. */
+function keepForStudy(file: string, text: string) {
   const dir = process.env.BENCH_APP_LOG_DIR;
   if (!dir) return;
   mkdirSync(dir, { recursive: true });
-  writeFileSync(resolve(dir, `${name}.log`), app.output());
+  writeFileSync(resolve(dir, file), text);
 }
 
 const range = (from: number, count: number) => Array.from({ length: count }, (_, i) => from + i);
@@ -408,7 +405,7 @@ async function benchInteractive(db: { uri: string }, fake: FakeSlack) {
     };
   } finally {
     await app.kill('SIGTERM');
-    keepAppOutput('interactive', app);
+    keepForStudy('interactive.log', app.output());
     await drop();
     await close();
   }
@@ -549,7 +546,7 @@ async function benchReminders(db: { uri: string }, fake: FakeSlack) {
   } finally {
     fake.clearRateLimits();
     await app.kill('SIGTERM');
-    keepAppOutput('reminders', app);
+    keepForStudy('reminders.log', app.output());
     await drop();
     await close();
   }
