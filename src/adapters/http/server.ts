@@ -2,12 +2,14 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from '../../infra/logger.js';
+import { boundRequestBodies, PUBLIC_BODY_LIMITS } from './body.js';
 
 /** The one HTTP server: Slack's request URL (HTTP mode), health probes, and the /api/v1 routes. */
 export function createHttpApp(): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', true);
+  app.use(boundRequestBodies(PUBLIC_BODY_LIMITS));
   return app;
 }
 
@@ -18,7 +20,7 @@ export function finishHttpApp(app: Express, logger: Logger): void {
   });
   app.use(
     (
-      err: Error & { status?: number; statusCode?: number; type?: string },
+      err: Error & { status?: number; statusCode?: number },
       req: Request,
       res: Response,
       _next: NextFunction,
@@ -26,11 +28,7 @@ export function finishHttpApp(app: Express, logger: Logger): void {
       const status = err.status ?? err.statusCode ?? 500;
       if (status >= 500) logger.error('unhandled HTTP error', { component: 'http', path: req.path, err });
       if (res.headersSent) return;
-      if (err.type === 'entity.too.large') {
-        res.status(413).json({ error: 'payload_too_large', message: 'The request body is too large.' });
-      } else if (err.type === 'entity.parse.failed') {
-        res.status(400).json({ error: 'invalid_json', message: 'The request body is not valid JSON.' });
-      } else if (status < 500) {
+      if (status < 500) {
         res.status(status).json({ error: 'bad_request', message: err.message });
       } else {
         res
@@ -54,6 +52,9 @@ export async function listen(app: Express, port: number, host: string): Promise<
   // the app closed first, the balancer could send a request into a closing socket (a 502).
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
+  // A request (headers and body) must arrive within 30 s: a client dribbling a body byte by byte
+  // does not hold a connection for Node's default five minutes.
+  server.requestTimeout = 30_000;
   await new Promise<void>((res, rej) => {
     server.once('error', rej);
     server.listen(port, host, () => {

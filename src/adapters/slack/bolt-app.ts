@@ -1,14 +1,13 @@
 import { App, type Authorize, ExpressReceiver, SocketModeReceiver } from '@slack/bolt';
 import type { WebClientOptions } from '@slack/web-api';
-import type { Express, NextFunction, Request, Response } from 'express';
+import type { Express } from 'express';
 import type { AppConfig } from '../../config/env.js';
 import type { InFlight } from '../../infra/inflight.js';
 import { type Logger, toBoltLogger } from '../../infra/logger.js';
 import type { SlackIdentity } from '../../infra/slack/identity.js';
 import type { ArrivalRate } from '../../infra/work-queue.js';
+import { rawBodyWithin, SLACK_BODY_LIMIT } from '../http/body.js';
 import { UNEXPECTED } from './copy.js';
-
-const MAX_SLACK_BODY = 1_000_000;
 
 /**
  * Bolt middleware this app has no use for, left out of every request's path to its ack: no listener
@@ -56,13 +55,9 @@ export function createBoltApp(opts: {
     });
     app = new App({ authorize, receiver: socketReceiver, logger: boltLogger, clientOptions, ...LEAN });
   } else {
-    opts.http.use('/slack/events', (req: Request, res: Response, next: NextFunction) => {
-      if (Number(req.headers['content-length'] ?? 0) > MAX_SLACK_BODY) {
-        res.status(413).end();
-        return;
-      }
-      next();
-    });
+    // The body is read within its limit before Bolt sees it (Bolt takes it from req.rawBody), so
+    // the signature check and parsing only ever work on a small body.
+    opts.http.use('/slack/events', rawBodyWithin(SLACK_BODY_LIMIT));
     const receiver = new ExpressReceiver({
       signingSecret: config.slack.signingSecret!,
       endpoints: '/slack/events',

@@ -1,10 +1,9 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { Deps } from '../../../application/ports.js';
 import { isDatabaseUnavailable } from '../../../infra/db/connection.js';
+import { API_BODY_LIMIT, readBoundedBody } from '../body.js';
 import { buildOpenApi } from './openapi.js';
 import { API_ROUTES, ApiError, authorise, fieldErrors, type RouteDef } from './routes.js';
-
-export const API_BODY_LIMIT = '64kb';
 
 /** `/changes/{id}` → `/changes/:id` */
 export const expressPath = (p: string) => p.replace(/\{(\w+)\}/g, ':$1');
@@ -40,13 +39,15 @@ function handle(deps: Deps, def: RouteDef) {
           [{ path: 'body', message: 'must be JSON' }],
         );
       }
+      // Read only once the caller is known: an anonymous body is never buffered or parsed.
+      const body = def.body ? await readJsonBody(req) : undefined;
       const result = await def.handler({
         deps,
         caller,
         params: parse(def.params, req.params, 'params'),
         query: parse(def.query, withoutEmpty(req.query), 'query'),
         headers: parse(def.headers, req.headers, 'headers'),
-        body: parse(def.body, req.body, 'body'),
+        body: parse(def.body, body, 'body'),
         res,
       });
       if (result) res.status(result.status).json(result.body);
@@ -70,7 +71,6 @@ function handle(deps: Deps, def: RouteDef) {
 /** The versioned JSON API (pipelines, dashboards, auditors), mounted at /api/v1. */
 export function apiRouter(deps: Deps): Router {
   const router = express.Router();
-  router.use(express.json({ limit: API_BODY_LIMIT, strict: true }));
   const spec = buildOpenApi();
   router.get('/openapi.json', (_req, res) => {
     res.json(spec);
@@ -80,6 +80,27 @@ export function apiRouter(deps: Deps): Router {
     res.status(404).json({ error: 'not_found', message: 'No such API route; see /api/v1/openapi.json.' });
   });
   return router;
+}
+
+/** The request's JSON body (an object or an array), read within the API's limit. */
+async function readJsonBody(req: Request): Promise<unknown> {
+  const read = await readBoundedBody(req, API_BODY_LIMIT);
+  if (!read.ok) {
+    if (read.reason === 'too_large')
+      throw new ApiError(
+        413,
+        'payload_too_large',
+        `The request body is too large (at most ${API_BODY_LIMIT} bytes).`,
+      );
+    throw new ApiError(400, 'invalid_json', 'The request body did not arrive whole.');
+  }
+  try {
+    const value: unknown = JSON.parse(read.body.toString('utf8'));
+    if (value !== null && typeof value === 'object') return value;
+  } catch {
+    // answered below
+  }
+  throw new ApiError(400, 'invalid_json', 'The request body is not valid JSON.');
 }
 
 /** `?status=&since=` means no filter: an empty query parameter is treated as left out. */
