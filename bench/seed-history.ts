@@ -131,6 +131,7 @@ export async function seedHistory(
         links: { pr: chance(0.7) ? `https://github.com/acme/app/pull/${number}` : null, ticket: null },
         suggestedReviewers: [],
         emergencyApprover,
+        commit: null,
       };
       const changeEvents: (ChangeEvent & { prevHash: string; hash: string })[] = [];
       let state: ChangeState | null = null;

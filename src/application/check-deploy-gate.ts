@@ -1,14 +1,32 @@
+import { verifyChain } from '../domain/audit.js';
 import { evaluateGate, type GateDecision } from '../domain/gate.js';
 import type { LoadedChange } from '../infra/db/change-repository.js';
 import type { Deps } from './ports.js';
 
-/** May this change deploy to `environment` now? Read from the event log, so it is always current. */
+/**
+ * May this change deploy `commit` to `environment` now? Read from the event log, so it is always
+ * current; a log that does not verify against its change record never allows a deployment.
+ */
 export async function checkDeployGate(
   deps: Deps,
   changeNumber: number,
   environment: string,
+  commit: string | null,
 ): Promise<{ change: LoadedChange; decision: GateDecision } | null> {
   const change = await deps.changes.load(changeNumber);
   if (!change) return null;
-  return { change, decision: evaluateGate(change.state, deps.policy.policy, deps.clock.now(), environment) };
+  const chainIntact = verifyChain(change.events, headOf(change)) === null;
+  return {
+    change,
+    decision: evaluateGate(change.state, deps.policy.policy, deps.clock.now(), {
+      environment,
+      commit,
+      chainIntact,
+    }),
+  };
+}
+
+/** The head the change record claims (it may lag behind its log, never run ahead of it). */
+export function headOf(change: LoadedChange): { seq: number; hash: string } | undefined {
+  return change.doc && change.doc.seq > 0 ? { seq: change.doc.seq, hash: change.doc.headHash } : undefined;
 }

@@ -1,3 +1,4 @@
+import { verifyChain } from '../domain/audit.js';
 import type { DomainError } from '../domain/errors.js';
 import {
   applyEvent,
@@ -8,6 +9,7 @@ import {
 } from '../domain/lifecycle.js';
 import type { StoredChangeEvent } from '../infra/db/change-repository.js';
 import type { ChangeDoc } from '../infra/db/models.js';
+import { headOf } from './check-deploy-gate.js';
 import { currentApprovers } from './current-approvers.js';
 import type { Deps } from './ports.js';
 
@@ -47,7 +49,11 @@ export async function executeCommand(
     const membership = await deps.directory.membership();
     const now = deps.clock.now();
     const policy = deps.policy.policy;
-    const decided = decide(loaded.state, cmd, { now, policy, membership });
+    // A deployment is held against the change's recorded history: a log that does not verify
+    // authorises nothing (the check hashes the log, so it is done only where it decides).
+    const chainIntact =
+      cmd.kind === 'record_deployment' ? verifyChain(loaded.events, headOf(loaded)) === null : true;
+    const decided = decide(loaded.state, cmd, { now, policy, membership, chainIntact });
     if (!decided.ok) {
       if ((cmd.kind === 'approve' || cmd.kind === 'reject') && isRecordedRefusal(decided.error.code)) {
         await recordRefusal(deps, changeNumber, cmd.stageIndex, cmd.kind, actor, decided.error).catch((err) =>

@@ -61,6 +61,8 @@ const changeType = z.strictObject({
     .max(24 * 30)
     .nullable()
     .default(null),
+  requireCommit: z.boolean().default(false),
+  redeploy: z.enum(['never', 'within_window']).default('never'),
 });
 
 const freeze = z

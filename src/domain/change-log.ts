@@ -278,6 +278,7 @@ export interface EvidenceRow {
   unauthorised_deployments: number;
   retrospective: string;
   links: string;
+  commit: string;
   decisions: { stage: string; outcome: string; by: string; at: string; note: string }[];
   event_chain_head: string;
   policy_version: string;
@@ -323,6 +324,7 @@ export function evidenceRow(s: ChangeState, headHash: string, now: Date): Eviden
     unauthorised_deployments: s.deployments.filter((d) => d.unauthorised).length,
     retrospective: retroState(s, now).replace(/_/g, ' '),
     links: [s.request.links.pr, s.request.links.ticket].filter(Boolean).join(' '),
+    commit: s.request.commit ?? '',
     decisions: s.decisions.map((d) => ({
       stage: d.stageName,
       outcome: d.outcome,

@@ -19,6 +19,11 @@ export interface ChangeRequest {
   plannedStart: Date | null;
   plannedEnd: Date | null;
   links: { pr: string | null; ticket: string | null };
+  /**
+   * The commit (or artifact digest) the change is for, canonical (see domain/commit.ts). When set,
+   * the change approves that one thing: deployments of anything else are refused or flagged.
+   */
+  commit: string | null;
   suggestedReviewers: string[];
   /** Emergency form: the CTO or security officer who approved (or is asked to approve) the hotfix. */
   emergencyApprover: string | null;

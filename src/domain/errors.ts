@@ -21,6 +21,11 @@ export const DOMAIN_ERROR_CODES = [
   'RETRO_ALREADY_SUBMITTED',
   'VALIDATION',
   'CONFLICT',
+  'ALREADY_DEPLOYED',
+  'COMMIT_MISMATCH',
+  'COMMIT_REQUIRED',
+  'OUTSIDE_WINDOW',
+  'AUDIT_TRAIL_BROKEN',
 ] as const;
 export type DomainErrorCode = (typeof DOMAIN_ERROR_CODES)[number];
 

@@ -1,19 +1,27 @@
 import { formatChangeId } from './change.js';
-import { type ChangeState, currentStage, isProductionEnvironment, unexcusedFreezes } from './lifecycle.js';
+import { sameCommit, shortCommit } from './commit.js';
+import { blockingFreezes, type FreezeOccurrence } from './freeze.js';
+import type { ChangeState } from './lifecycle.js';
 import type { Policy } from './policy.js';
 
 /**
- * The deployment gate pipelines ask before deploying: may this change deploy to this environment
- * now? Every reason that blocks it, each with a stable code and a sentence.
+ * The deployment gate: may this change deploy to this environment now, and of this commit? One rule
+ * for every door: pipelines ask it before deploying (the API), and a deployment recorded from Slack
+ * or reported by a pipeline is held against the same rule (refused in Slack, flagged from a
+ * pipeline). Every reason that blocks has a stable code and a sentence.
  */
 export const GATE_REASONS = [
   'not_approved',
   'rejected',
   'cancelled',
   'rolled_back',
+  'already_deployed',
   'outside_window',
   'frozen',
   'unverified_previous_deployment',
+  'commit_required',
+  'commit_mismatch',
+  'audit_trail_broken',
 ] as const;
 export type GateReasonCode = (typeof GATE_REASONS)[number];
 
@@ -30,44 +38,123 @@ export interface GateDecision {
   message: string;
 }
 
-export function evaluateGate(s: ChangeState, policy: Policy, now: Date, environment: string): GateDecision {
+/** What is about to be deployed, and whether the change's recorded history is intact. */
+export interface GateQuestion {
+  environment: string;
+  /** The commit (or artifact digest) about to be deployed, when the caller says. */
+  commit: string | null;
+  /** False when the change's event chain does not verify: the gate then fails closed. */
+  chainIntact: boolean;
+}
+
+export function isProductionEnvironment(policy: Policy, environment: string): boolean {
+  return policy.productionEnvironments.includes(environment.toLowerCase());
+}
+
+/** Freezes that block this change over [from, to] and for which no exception was granted. */
+export function unexcusedFreezes(
+  s: ChangeState,
+  policy: Policy,
+  from: Date,
+  to: Date = from,
+): FreezeOccurrence[] {
+  return blockingFreezes(policy, s.type, from, to).filter(
+    (f) => !s.exceptions.some((x) => x.freeze === f.name),
+  );
+}
+
+/** Whether `now` lies inside the change's planned window (a change without a window has no limit). */
+function outsideWindow(s: ChangeState, now: Date): boolean {
+  const start = s.request.plannedStart;
+  const end = s.request.plannedEnd;
+  return start !== null && (now < start || (end !== null && now > end));
+}
+
+/**
+ * A finished change (deployed to production and verified) may deploy again only when its type
+ * allows repeated deployments and it is still inside its planned window, which then must have an end.
+ */
+function mayRedeploy(s: ChangeState, policy: Policy, now: Date): boolean {
+  const type = policy.types[s.type];
+  if (type?.redeploy !== 'within_window') return false;
+  const { plannedStart: start, plannedEnd: end } = s.request;
+  return start !== null && end !== null && now >= start && now <= end;
+}
+
+/** Every reason the change may not deploy `q.commit` to `q.environment` now. */
+export function deploymentBlockers(s: ChangeState, policy: Policy, now: Date, q: GateQuestion): GateReason[] {
   const id = formatChangeId(s.number);
-  const production = isProductionEnvironment(policy, environment);
+  const production = isProductionEnvironment(policy, q.environment);
   const reasons: GateReason[] = [];
   const add = (code: GateReasonCode, message: string) => reasons.push({ code, message });
 
+  if (!q.chainIntact)
+    add(
+      'audit_trail_broken',
+      `The recorded history of ${id} does not verify, so nothing may deploy on it; ask your Changegate admin to run the audit verification.`,
+    );
   if (s.status === 'rejected') add('rejected', `${id} was rejected.`);
   if (s.status === 'cancelled') add('cancelled', `${id} was cancelled.`);
-  if (production) {
-    if (s.status === 'pending_approval')
-      add('not_approved', `${id} is not approved yet: it waits for ${currentStage(s)?.name ?? 'approval'}.`);
-    if (s.status === 'rolled_back')
-      add('rolled_back', `${id} was rolled back; raise a new change to deploy again.`);
-    if (s.status === 'deployed')
-      add('unverified_previous_deployment', `The previous deployment of ${id} is not verified yet.`);
-    const start = s.request.plannedStart;
-    const end = s.request.plannedEnd;
-    if (start && (now < start || (end && now > end))) {
-      add(
-        'outside_window',
-        `${id} is planned for ${start.toISOString()}${end ? ` to ${end.toISOString()}` : ' onwards'}; it is ${now.toISOString()} now.`,
-      );
-    }
-    const frozen = unexcusedFreezes(s, policy, now);
-    if (frozen.length > 0)
-      add(
-        'frozen',
-        `${[...new Set(frozen.map((f) => f.name))].join(', ')} is in force for ${s.typeName} changes and ${id} has no exception.`,
-      );
+  const bound = s.request.commit;
+  if (bound && q.commit && !sameCommit(bound, q.commit))
+    add(
+      'commit_mismatch',
+      `${id} was approved for ${shortCommit(bound)}, not ${q.commit.slice(0, 80)}; raise a change for that commit.`,
+    );
+  if (!production) return reasons;
+
+  if (bound && !q.commit)
+    add(
+      'commit_mismatch',
+      `${id} was approved for ${shortCommit(bound)}: say which commit you deploy (commit=…), and deploy that one.`,
+    );
+  if (!bound && policy.types[s.type]?.requireCommit)
+    add(
+      'commit_required',
+      `${s.typeName} changes must name the commit or artifact they approve before production; ${id} names none.`,
+    );
+  if (s.status === 'pending_approval') {
+    const stage = s.currentStage === null ? null : s.stages[s.currentStage];
+    add('not_approved', `${id} is not approved yet: it waits for ${stage?.name ?? 'approval'}.`);
   }
+  if (s.status === 'rolled_back')
+    add('rolled_back', `${id} was rolled back; raise a new change to deploy again.`);
+  if (s.status === 'verified' && !mayRedeploy(s, policy, now))
+    add(
+      'already_deployed',
+      `${id} was deployed to production and verified; it is finished. Raise a new change to deploy again.`,
+    );
+  if (s.status === 'deployed')
+    add('unverified_previous_deployment', `The previous deployment of ${id} is not verified yet.`);
+  if (outsideWindow(s, now)) {
+    const start = s.request.plannedStart!;
+    const end = s.request.plannedEnd;
+    add(
+      'outside_window',
+      `${id} is planned for ${start.toISOString()}${end ? ` to ${end.toISOString()}` : ' onwards'}; it is ${now.toISOString()} now.`,
+    );
+  }
+  const frozen = unexcusedFreezes(s, policy, now);
+  if (frozen.length > 0)
+    add(
+      'frozen',
+      `${[...new Set(frozen.map((f) => f.name))].join(', ')} is in force for ${s.typeName} changes and ${id} has no exception.`,
+    );
+  return reasons;
+}
+
+export function evaluateGate(s: ChangeState, policy: Policy, now: Date, q: GateQuestion): GateDecision {
+  const id = formatChangeId(s.number);
+  const reasons = deploymentBlockers(s, policy, now, q);
   const allowed = reasons.length === 0;
+  const what = q.commit ? `${q.commit.slice(0, 80)} ` : '';
   return {
     allowed,
-    environment,
-    production,
+    environment: q.environment,
+    production: isProductionEnvironment(policy, q.environment),
     reasons,
     message: allowed
-      ? `${id} may deploy to ${environment} now.`
-      : `${id} may not deploy to ${environment}: ${reasons.map((r) => r.message).join(' ')}`,
+      ? `${id} may deploy ${what}to ${q.environment} now.`
+      : `${id} may not deploy ${what}to ${q.environment}: ${reasons.map((r) => r.message).join(' ')}`,
   };
 }

@@ -1,6 +1,11 @@
 import { type ChangeRequest, type PlannedStage, planStages, type StagingTested } from './change.js';
 import { type DomainError, type DomainErrorCode, fail, ok, type Result } from './errors.js';
-import { blockingFreezes, type FreezeOccurrence } from './freeze.js';
+import {
+  deploymentBlockers,
+  type GateReasonCode,
+  isProductionEnvironment,
+  unexcusedFreezes,
+} from './gate.js';
 import {
   isInRoles,
   type Membership,
@@ -50,7 +55,52 @@ export interface Retrospective {
   followUps: string;
 }
 
-export type UnauthorisedReason = 'not_approved' | 'freeze';
+/**
+ * Why a recorded deployment was not authorised: the gate's reasons, as stored in the audit trail
+ * (`not_approved` also stands for rejected and cancelled changes, `freeze` for a freeze in force).
+ */
+export type UnauthorisedReason =
+  | 'not_approved'
+  | 'freeze'
+  | 'already_deployed'
+  | 'outside_window'
+  | 'unverified_previous_deployment'
+  | 'commit_required'
+  | 'commit_mismatch'
+  | 'audit_trail_broken'
+  | 'not_a_deployer';
+
+const RECORDED_AS: Record<GateReasonCode, UnauthorisedReason> = {
+  not_approved: 'not_approved',
+  rejected: 'not_approved',
+  cancelled: 'not_approved',
+  rolled_back: 'already_deployed',
+  already_deployed: 'already_deployed',
+  outside_window: 'outside_window',
+  frozen: 'freeze',
+  unverified_previous_deployment: 'unverified_previous_deployment',
+  commit_required: 'commit_required',
+  commit_mismatch: 'commit_mismatch',
+  audit_trail_broken: 'audit_trail_broken',
+};
+
+/**
+ * Reasons that mean what reached production was not this change as approved (an unapproved or
+ * finished change, another commit, a history that does not verify): such a deployment is recorded
+ * and flagged, but the change does not count as deployed.
+ */
+const NOT_THIS_CHANGE: ReadonlySet<UnauthorisedReason> = new Set([
+  'not_approved',
+  'already_deployed',
+  'commit_required',
+  'commit_mismatch',
+  'audit_trail_broken',
+]);
+
+/** Whether a production deployment with these reasons counts as the change being deployed. */
+export function deploysTheChange(reasons: readonly UnauthorisedReason[]): boolean {
+  return !reasons.some((r) => NOT_THIS_CHANGE.has(r));
+}
 
 export type EventBody =
   | {
@@ -170,6 +220,8 @@ export interface DecideContext {
   now: Date;
   policy: Policy;
   membership: Membership;
+  /** Whether the change's event chain verifies (checked for deployments; assumed otherwise). */
+  chainIntact?: boolean;
 }
 
 export type Command =
@@ -230,6 +282,7 @@ export function stateFromJson(text: string): ChangeState {
 export function deserializeRequest(r: SerializedRequest): ChangeRequest {
   return {
     ...r,
+    commit: r.commit ?? null, // requests recorded before changes could name a commit
     plannedStart: r.plannedStart ? new Date(r.plannedStart) : null,
     plannedEnd: r.plannedEnd ? new Date(r.plannedEnd) : null,
   };
@@ -367,7 +420,7 @@ export function applyEvent(state: ChangeState | null, e: ChangeEvent): ChangeSta
           reasons: d.reasons,
         },
       ];
-      if (d.production && d.status === 'succeeded' && !d.reasons.includes('not_approved')) {
+      if (d.production && d.status === 'succeeded' && deploysTheChange(d.reasons)) {
         s.status = 'deployed';
         s.deployedAt = e.at;
         s.deployedBy = e.actor;
@@ -418,22 +471,6 @@ export function plannedInterval(s: Pick<ChangeState, 'request'>, now: Date): [Da
   const start = s.request.plannedStart ?? now;
   const end = s.request.plannedEnd ?? start;
   return [start, end];
-}
-
-/** Freezes that block this change over [from, to] and for which no exception was granted. */
-export function unexcusedFreezes(
-  s: ChangeState,
-  policy: Policy,
-  from: Date,
-  to: Date = from,
-): FreezeOccurrence[] {
-  return blockingFreezes(policy, s.type, from, to).filter(
-    (f) => !s.exceptions.some((x) => x.freeze === f.name),
-  );
-}
-
-export function isProductionEnvironment(policy: Policy, environment: string): boolean {
-  return policy.productionEnvironments.includes(environment.toLowerCase());
 }
 
 export function stagingTested(s: ChangeState): StagingTested | null {
@@ -554,6 +591,53 @@ function required(text: string): boolean {
   return text.trim().length > 0;
 }
 
+/**
+ * A deployment recorded by a person in Slack must be allowed: the first blocker, as a coded refusal
+ * (state first, then who is recording it, then freezes, windows and commits).
+ */
+function slackDeploymentRefusal(
+  s: ChangeState,
+  blockers: readonly { code: GateReasonCode; message: string }[],
+  actor: string,
+  ctx: DecideContext,
+): { ok: false; error: DomainError } | null {
+  const has = (code: GateReasonCode) => blockers.find((b) => b.code === code);
+  const broken = has('audit_trail_broken');
+  if (broken) return fail('AUDIT_TRAIL_BROKEN', broken.message);
+  if (has('not_approved'))
+    return fail('INVALID_STATE', 'This change is not approved yet, so its deployment cannot be recorded.');
+  if (has('rejected') || has('cancelled') || has('unverified_previous_deployment'))
+    return fail(
+      'INVALID_STATE',
+      `This change is ${s.status.replace('_', ' ')}; a deployment can only be recorded for an approved change.`,
+    );
+  const finished = has('already_deployed') ?? has('rolled_back');
+  if (finished) return fail('ALREADY_DEPLOYED', finished.message);
+  if (!canOperate(s, actor, ctx)) {
+    return fail(
+      'NOT_ALLOWED',
+      'Only the requester, an approver of this change or a deployer can record its deployment.',
+    );
+  }
+  if (has('frozen')) {
+    const names = [...new Set(unexcusedFreezes(s, ctx.policy, ctx.now).map((f) => f.name))];
+    return fail(
+      'FROZEN',
+      `Deployments of ${s.typeName} changes are frozen now (${names.join(', ')}); an exception is needed.`,
+      { freezes: names },
+    );
+  }
+  for (const [code, domain] of [
+    ['commit_mismatch', 'COMMIT_MISMATCH'],
+    ['commit_required', 'COMMIT_REQUIRED'],
+    ['outside_window', 'OUTSIDE_WINDOW'],
+  ] as const) {
+    const b = has(code);
+    if (b) return fail(domain, b.message);
+  }
+  return null;
+}
+
 export function decide(s: ChangeState, cmd: Command, ctx: DecideContext): Result<EventDraft> {
   switch (cmd.kind) {
     case 'approve': {
@@ -646,12 +730,15 @@ export function decide(s: ChangeState, cmd: Command, ctx: DecideContext): Result
     }
     case 'record_deployment': {
       const production = isProductionEnvironment(ctx.policy, cmd.environment);
-      const reasons: UnauthorisedReason[] = [];
-      if (production) {
-        const approved = s.status === 'approved' || s.status === 'deployed' || s.status === 'verified';
-        if (!approved) reasons.push('not_approved');
-        if (unexcusedFreezes(s, ctx.policy, ctx.now).length > 0) reasons.push('freeze');
-      }
+      // A person recording a deployment in Slack without naming a commit attests that the change
+      // as approved was deployed; a pipeline says what it deployed, or is held to not saying.
+      const commit = cmd.commit ?? (cmd.source === 'slack' ? s.request.commit : null);
+      const blockers = deploymentBlockers(s, ctx.policy, ctx.now, {
+        environment: cmd.environment,
+        commit,
+        chainIntact: ctx.chainIntact ?? true,
+      });
+      const reasons = [...new Set(blockers.map((b) => RECORDED_AS[b.code]))];
       const slot = cmd.idempotencyKey ? `deploy:${cmd.idempotencyKey}` : null;
       const draft: EventDraft = {
         type: 'deployment_recorded',
@@ -659,7 +746,7 @@ export function decide(s: ChangeState, cmd: Command, ctx: DecideContext): Result
         data: {
           environment: cmd.environment,
           status: cmd.status,
-          commit: cmd.commit,
+          commit,
           pipelineUrl: cmd.pipelineUrl,
           source: cmd.source,
           production,
@@ -668,29 +755,7 @@ export function decide(s: ChangeState, cmd: Command, ctx: DecideContext): Result
         },
       };
       if (cmd.source === 'api') return ok(draft); // pipelines are never refused: what happened is recorded, flagged
-      if (s.status !== 'approved') {
-        return fail(
-          'INVALID_STATE',
-          s.status === 'pending_approval'
-            ? 'This change is not approved yet, so its deployment cannot be recorded.'
-            : `This change is ${s.status.replace('_', ' ')}; a deployment can only be recorded for an approved change.`,
-        );
-      }
-      if (!canOperate(s, cmd.actor, ctx)) {
-        return fail(
-          'NOT_ALLOWED',
-          'Only the requester, an approver of this change or a deployer can record its deployment.',
-        );
-      }
-      if (reasons.includes('freeze')) {
-        const names = unexcusedFreezes(s, ctx.policy, ctx.now).map((f) => f.name);
-        return fail(
-          'FROZEN',
-          `Deployments of ${s.typeName} changes are frozen now (${names.join(', ')}); an exception is needed.`,
-          { freezes: names },
-        );
-      }
-      return ok(draft);
+      return slackDeploymentRefusal(s, blockers, cmd.actor, ctx) ?? ok(draft);
     }
     case 'verify': {
       if (s.status !== 'deployed') {
@@ -747,5 +812,6 @@ export function decide(s: ChangeState, cmd: Command, ctx: DecideContext): Result
   }
 }
 
-// Re-exported for adapters that show request details.
+// Re-exported for adapters that show request details and state.
 export type { RiskLevel, SecurityFlag };
+export { isProductionEnvironment, unexcusedFreezes };

@@ -59,6 +59,13 @@ export interface ChangeTypeDef {
   stages: TypeStage[];
   /** Emergency changes: a retrospective is due this many hours after deployment. */
   retrospectiveDueHours: number | null;
+  /** Production deployments need the change to name the commit (or artifact digest) it approves. */
+  requireCommit: boolean;
+  /**
+   * Whether a change deployed to production and verified may deploy again: `never` (it is finished;
+   * a new change is raised) or `within_window` (repeatedly, while inside its planned window).
+   */
+  redeploy: 'never' | 'within_window';
 }
 
 export interface RoleDef {

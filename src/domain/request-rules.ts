@@ -1,5 +1,6 @@
 import type { ChangeRequest } from './change.js';
 import { planStages } from './change.js';
+import { COMMIT_FORMAT_HINT, normaliseCommit } from './commit.js';
 import { approversOf, type Membership, matchesApproverSpec, type Policy } from './policy.js';
 import { DAY_MS } from './time.js';
 
@@ -10,6 +11,7 @@ export const LIMITS = {
   system: 80,
   link: 500,
   reviewers: 10,
+  commit: 140,
 } as const;
 
 export type RequestField = keyof ChangeRequest | 'links.pr' | 'links.ticket';
@@ -72,6 +74,9 @@ export function validateRequest(
     if (v.length > LIMITS.link || !/^https?:\/\/[^\s<>|]+$/i.test(v))
       add(`links.${k}`, 'Enter a full http(s) link.');
   }
+
+  if (req.commit !== null && normaliseCommit(req.commit) !== req.commit)
+    add('commit', `Enter ${COMMIT_FORMAT_HINT}.`);
 
   if (type.form === 'emergency') {
     if (!req.justification.trim())

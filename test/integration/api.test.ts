@@ -1,6 +1,7 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { API_ROUTES } from '../../src/adapters/http/api/routes.js';
+import { apiClient, createToken as createTokenFor } from '../support/api.js';
 import { TestClock } from '../support/clock.js';
 import { approve, clickOnChange, replies, settled, submitRequest } from '../support/flows.js';
 import { startTestApp, type TestApp } from '../support/harness.js';
@@ -12,38 +13,11 @@ describe('deployment gate API', () => {
   let readOnly = '';
   let auditor = '';
 
-  /** Creates a pipeline token through Slack, as an admin would. */
-  async function createToken(name: string, scopes = '', user = ADMIN): Promise<string> {
-    await t.slack.command('/change', `token create ${name} ${scopes}`.trim(), { user });
-    await settled(t);
-    const text = String(t.fake.responsePosts.at(-1)!.body.text);
-    return /`(cg_[A-Za-z0-9_]+)`/.exec(text)?.[1] ?? text;
-  }
-
-  const api = (
-    path: string,
-    init: {
-      method?: string;
-      body?: unknown;
-      token?: string | null;
-      headers?: Record<string, string>;
-      raw?: string;
-    } = {},
-  ) =>
-    fetch(`${t.app.url}/api/v1${path}`, {
-      method: init.method ?? 'GET',
-      headers: {
-        ...(init.token === null ? {} : { authorization: `Bearer ${init.token ?? token}` }),
-        ...(init.body !== undefined || init.raw !== undefined ? { 'content-type': 'application/json' } : {}),
-        ...init.headers,
-      },
-      body: init.raw ?? (init.body === undefined ? undefined : JSON.stringify(init.body)),
-    }).then(async (r) => ({
-      status: r.status,
-      headers: r.headers,
-      text: await r.clone().text(),
-      json: (await r.json().catch(() => null)) as Record<string, unknown> | null,
-    }));
+  const createToken = (name: string, scopes = '', user = ADMIN) => createTokenFor(t, name, scopes, user);
+  const api = apiClient(
+    () => t,
+    () => token,
+  );
 
   const gate = (n: number, env = 'production') => api(`/changes/CR-${n}/gate?environment=${env}`);
 

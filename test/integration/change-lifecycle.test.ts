@@ -237,6 +237,7 @@ describe('change lifecycle in Slack', () => {
       'description',
       'link_ticket',
       'link_pr',
+      'commit',
     ]);
     const n = await submitRequest(t, { type: 'emergency' });
     const state = await stateOf(n);

@@ -35,6 +35,7 @@ export function request(overrides: Partial<ChangeRequest> = {}): ChangeRequest {
     links: { pr: null, ticket: null },
     suggestedReviewers: [],
     emergencyApprover: null,
+    commit: null,
     ...overrides,
   };
 }

@@ -39,6 +39,7 @@ export interface FormInput {
   ticket?: string | null;
   reviewers?: string[];
   approver?: string | null;
+  commit?: string | null;
 }
 
 /** `view.state.values` of a filled-in request modal, exactly as Slack sends it. */
@@ -56,6 +57,7 @@ export function formValues(f: FormInput = {}): Values {
       description: text(f.description ?? null),
       link_ticket: { value: { type: 'url_text_input', value: f.ticket ?? null } },
       link_pr: { value: { type: 'url_text_input', value: f.pr ?? null } },
+      commit: text(f.commit ?? null),
     };
   }
   return {
@@ -84,6 +86,7 @@ export function formValues(f: FormInput = {}): Values {
     link_pr: { value: { type: 'url_text_input', value: f.pr ?? null } },
     link_ticket: { value: { type: 'url_text_input', value: f.ticket ?? null } },
     reviewers: { value: { type: 'multi_users_select', selected_users: f.reviewers ?? [] } },
+    commit: text(f.commit ?? null),
   };
 }
 
@@ -191,4 +194,33 @@ export function apiChangeBody(overrides: Record<string, unknown> = {}): Record<s
     impact: 'None expected.',
     ...overrides,
   };
+}
+
+/** Submits the post-deployment verification modal of change `n` as `user`. */
+export async function verifyChange(
+  t: TestApp,
+  n: number,
+  user: string,
+  outcome: 'ok' | 'rolled_back' = 'ok',
+  issues: string | null = null,
+) {
+  const res = await t.slack.submitView(
+    {
+      callbackId: 'change_verify_modal',
+      privateMetadata: JSON.stringify({ n }),
+      values: {
+        outcome: {
+          value: {
+            type: 'radio_buttons',
+            selected_option: { text: { type: 'plain_text', text: outcome }, value: outcome },
+          },
+        },
+        issues: { value: { type: 'plain_text_input', value: issues } },
+      },
+    },
+    user,
+  );
+  expect(res.status).toBe(200);
+  await settled(t);
+  return res;
 }

@@ -27,6 +27,7 @@ export const CSV_COLUMNS: { key: keyof EvidenceRow; header: string }[] = [
   { key: 'unauthorised_deployments', header: 'Unauthorised deployments' },
   { key: 'retrospective', header: 'Retrospective' },
   { key: 'links', header: 'Links' },
+  { key: 'commit', header: 'Approved commit' },
   { key: 'decisions', header: 'Decisions' },
   { key: 'event_chain_head', header: 'Event chain head (sha256)' },
   { key: 'policy_version', header: 'Policy version' },

@@ -18,6 +18,7 @@ import {
   retroButton,
   toMessageModel,
 } from './views/change.message.js';
+import { unauthorisedReasonText } from './views/reasons.js';
 import { mention, slackDate, userText } from './views/text.js';
 
 const FALLBACK_TO_DM = new Set(['channel_not_found', 'not_in_channel', 'is_archived', 'restricted_action']);
@@ -238,11 +239,7 @@ export class SlackChangeNotifier implements ChangeNotifier {
     if (event.type !== 'deployment_recorded') return;
     const policy = this.policy.policy;
     const id = formatChangeId(state.number);
-    const reasons = event.data.reasons.map((r) =>
-      r === 'freeze'
-        ? 'a freeze is in force without an exception'
-        : `the change is ${state.status.replace('_', ' ')}, not approved`,
-    );
+    const reasons = event.data.reasons.map((r) => unauthorisedReasonText(r, state.status));
     const text = `⚠️ *Unauthorised deployment* of ${id} “${userText(state.request.title, 150)}” to *${userText(event.data.environment, 40)}* reported by ${
       event.actor.startsWith('pipeline:')
         ? `pipeline *${userText(event.actor.slice(9), 80)}*`

@@ -60,7 +60,7 @@ export function parseChangeCommand(raw: string, typeKeys: readonly string[]): Ch
       const environment = rest[1] && /^[A-Za-z0-9._-]{1,40}$/.test(rest[1]) ? rest[1] : null;
       if (rest[1] && !environment)
         return { kind: 'invalid', message: 'The environment must be a short name such as production.' };
-      const commit = rest[2] && /^[A-Za-z0-9._/-]{1,80}$/.test(rest[2]) ? rest[2] : null;
+      const commit = rest[2] && /^[A-Za-z0-9._/+:@-]{1,140}$/.test(rest[2]) ? rest[2] : null;
       if (rest[2] && !commit)
         return { kind: 'invalid', message: 'The commit must be a hash or tag without spaces.' };
       return { kind: 'deployed', n, environment, commit };

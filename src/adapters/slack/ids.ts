@@ -40,6 +40,7 @@ export const REQUEST_BLOCKS = {
   plannedEnd: 'planned_end',
   pr: 'link_pr',
   ticket: 'link_ticket',
+  commit: 'commit',
   suggestedReviewers: 'reviewers',
   emergencyApprover: 'emergency_approver',
 } as const;

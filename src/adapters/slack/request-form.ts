@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ChangeRequest, StagingTested } from '../../domain/change.js';
+import { commitOf } from '../../domain/commit.js';
 import {
   type Policy,
   RISK_LEVELS,
@@ -57,6 +58,7 @@ export const FIELD_BLOCK: Record<RequestField, string> = {
   links: B.pr,
   'links.pr': B.pr,
   'links.ticket': B.ticket,
+  commit: B.commit,
   suggestedReviewers: B.suggestedReviewers,
   emergencyApprover: B.emergencyApprover,
 };
@@ -131,6 +133,7 @@ export function parseRequestForm(
     plannedStart: dateOf(B.plannedStart, 'plannedStart'),
     plannedEnd: dateOf(B.plannedEnd, 'plannedEnd'),
     links: { pr: link(B.pr), ticket: link(B.ticket) },
+    commit: commitOf(line(values, B.commit)),
     suggestedReviewers: [...new Set(users)],
     emergencyApprover: approver && USER_ID.test(approver) ? approver : null,
   };

@@ -64,6 +64,7 @@ export function presentChange(
       submittedAt: iso(s.retro.submittedAt),
     },
     freezeExceptions: s.exceptions.map((x) => ({ ...x, at: x.at.toISOString() })),
+    commit: s.request.commit,
     links: { pr: s.request.links.pr, ticket: s.request.links.ticket, slack: extra.permalink },
     policyVersion: s.policyHash,
     audit: extra.head,

@@ -11,6 +11,7 @@ import { searchChanges } from '../../../application/search-changes.js';
 import { submitChange } from '../../../application/submit-change.js';
 import { verifyAudit } from '../../../application/verify-audit.js';
 import { formatChangeId, parseChangeId } from '../../../domain/change.js';
+import { commitOf } from '../../../domain/commit.js';
 import { parsePeriod } from '../../../domain/period.js';
 import type { FieldIssue } from '../../../domain/request-rules.js';
 import { sanitizeLine, sanitizeMultiline } from '../../../domain/text.js';
@@ -137,7 +138,7 @@ export const API_ROUTES: RouteDef[] = [
     },
     handler: async ({ deps, params, query }) => {
       const n = changeNumberOf(params.id);
-      const res = await checkDeployGate(deps, n, query.environment);
+      const res = await checkDeployGate(deps, n, query.environment, query.commit ?? null);
       if (!res) throw new ApiError(404, 'not_found', `There is no change ${formatChangeId(n)}.`);
       return {
         status: res.decision.allowed ? 200 : 409,
@@ -230,6 +231,7 @@ export const API_ROUTES: RouteDef[] = [
           pr: body.links.pr ? sanitizeLine(body.links.pr) : null,
           ticket: body.links.ticket ? sanitizeLine(body.links.ticket) : null,
         },
+        commit: body.commit ? commitOf(body.commit) : null,
         suggestedReviewers: body.suggestedReviewers,
         emergencyApprover: body.emergencyApprover,
       };

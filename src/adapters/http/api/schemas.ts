@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { COMMIT_FORMAT_HINT } from '../../../domain/commit.js';
 import { GATE_REASONS } from '../../../domain/gate.js';
 import { CHANGE_STATUSES, DEPLOYMENT_STATUSES } from '../../../domain/lifecycle.js';
 import { RISK_LEVELS, SECURITY_FLAGS } from '../../../domain/policy.js';
@@ -12,6 +13,11 @@ const isoDateTime = z.iso.datetime({
   offset: true,
   message: 'must be an ISO 8601 date-time such as 2026-11-21T14:00:00Z',
 });
+/** A commit, tag or artifact digest as a pipeline reports it. */
+const reportedCommit = z
+  .string()
+  .regex(/^[A-Za-z0-9._/+:@-]{1,140}$/, 'must be a commit hash, tag or artifact digest')
+  .meta({ example: '4f6c2e1d9a7b3c5e8f0a1b2c3d4e5f6a7b8c9d0e' });
 const environment = z
   .string()
   .regex(/^[A-Za-z0-9._-]{1,40}$/, 'must be 1-40 letters, digits, dots, dashes or underscores')
@@ -26,6 +32,10 @@ export const ChangeIdParams = z.object({
 
 export const GateQuery = z.object({
   environment: environment.default('production'),
+  commit: reportedCommit.optional().meta({
+    description:
+      'The commit (or artifact digest) about to be deployed. Required for production when the change names one.',
+  }),
 });
 
 export const CreateChangeBody = z
@@ -58,6 +68,14 @@ export const CreateChangeBody = z
       .default({ pr: null, ticket: null }),
     suggestedReviewers: z.array(userId).max(LIMITS.reviewers).default([]),
     emergencyApprover: userId.nullable().default(null),
+    commit: z
+      .string()
+      .max(LIMITS.commit)
+      .nullable()
+      .default(null)
+      .meta({
+        description: `The commit or artifact digest the change approves (${COMMIT_FORMAT_HINT}); deployments of anything else are refused or flagged`,
+      }),
   })
   .meta({ id: 'CreateChange' });
 
@@ -65,11 +83,7 @@ export const DeploymentBody = z
   .strictObject({
     environment,
     status: z.enum(DEPLOYMENT_STATUSES),
-    commit: z
-      .string()
-      .regex(/^[A-Za-z0-9._/+-]{1,80}$/, 'must be a commit hash or tag')
-      .nullable()
-      .default(null),
+    commit: reportedCommit.nullable().default(null),
     pipelineUrl: z
       .url({ protocol: /^https?$/ })
       .max(LIMITS.link)
@@ -172,6 +186,7 @@ export const ChangeView = z
     freezeExceptions: z.array(
       z.object({ freeze: z.string(), by: z.string(), at: z.string(), reason: z.string() }),
     ),
+    commit: z.string().nullable().meta({ description: 'The commit or artifact digest the change approves' }),
     links: z.object({
       pr: z.string().nullable(),
       ticket: z.string().nullable(),

@@ -1,15 +1,18 @@
 import type { ActionsBlock, Button, ContextBlock, KnownBlock, SectionBlock } from '@slack/types';
 import { formatChangeId } from '../../../domain/change.js';
+import { shortCommit } from '../../../domain/commit.js';
 import {
   type ChangeEvent,
   type ChangeState,
   type ChangeStatus,
+  deploysTheChange,
   plannedInterval,
   retroState,
   unexcusedFreezes,
 } from '../../../domain/lifecycle.js';
 import { type Policy, SECURITY_FLAG_LABELS } from '../../../domain/policy.js';
 import { ACTIONS } from '../ids.js';
+import { unauthorisedReasonText } from './reasons.js';
 import { mention, mrkdwn, plain, slackDate, truncate, userText } from './text.js';
 
 /**
@@ -51,6 +54,7 @@ export interface ChangeMessageModel {
   plannedStart: Date | null;
   plannedEnd: Date | null;
   links: { pr: string | null; ticket: string | null };
+  commit: string | null;
   securityFlags: string[];
   stages: StageLine[];
   autoApproved: boolean;
@@ -104,6 +108,7 @@ export function toMessageModel(
     plannedStart: req.plannedStart,
     plannedEnd: req.plannedEnd,
     links: req.links,
+    commit: req.commit,
     securityFlags: req.securityFlags.map((f) => SECURITY_FLAG_LABELS[f]),
     stages,
     autoApproved: state.stages.length === 0,
@@ -231,6 +236,7 @@ export function changeRootMessage(m: ChangeMessageModel): { text: string; blocks
   const context: string[] = [];
   if (m.links.pr) context.push(`<${m.links.pr}|Pull request>`);
   if (m.links.ticket) context.push(`<${m.links.ticket}|Ticket>`);
+  if (m.commit) context.push(`Approves commit \`${shortCommit(m.commit)}\``);
   if (m.securityFlags.length) context.push(`🔐 Security impact: ${m.securityFlags.join(', ')}`);
   if (context.length)
     blocks.push({ type: 'context', elements: [mrkdwn(context.join('  ·  '))] } as ContextBlock);
@@ -344,10 +350,10 @@ export function eventReply(state: ChangeState, e: ChangeEvent, waitingOn: string
             ? 'reported a *failed* deployment to'
             : 'deployed to';
       const warn = d.unauthorised
-        ? `\n⚠️ *Unauthorised deployment*: ${d.reasons.map((r) => (r === 'freeze' ? 'a freeze is in force without an exception' : 'the change is not approved')).join('; ')}.`
+        ? `\n⚠️ *Unauthorised deployment*: ${d.reasons.map((r) => unauthorisedReasonText(r, state.status)).join('; ')}.`
         : '';
       const after =
-        d.production && d.status === 'succeeded' && !d.reasons.includes('not_approved')
+        d.production && d.status === 'succeeded' && deploysTheChange(d.reasons)
           ? `\nNext: post-deployment verification by ${mention(state.requester)}.${state.retro.dueAt ? ` Retrospective due ${slackDate(state.retro.dueAt)}.` : ''}`
           : '';
       return { text: `🚀 ${who} ${verb} ${where}.${warn}${after}` };

@@ -114,6 +114,7 @@ export function showMessage(
         `*Systems:* ${r.systems.length ? userText(r.systems.join(', '), 800) : '—'}`,
         `*Window:* ${r.plannedStart ? slackDate(r.plannedStart) : '—'}${r.plannedEnd ? ` → ${slackDate(r.plannedEnd)}` : ''}`,
         `*Staging tested:* ${stagingTested(s) ?? '—'} · *Security impact:* ${r.securityFlags.length ? r.securityFlags.map((f) => SECURITY_FLAG_LABELS[f]).join(', ') : 'none'}`,
+        r.commit ? `*Approves commit:* \`${r.commit}\`` : '',
         `*Links:* ${[r.links.pr ? `<${r.links.pr}|PR>` : '', r.links.ticket ? `<${r.links.ticket}|ticket>` : ''].filter(Boolean).join(' · ') || '—'}${permalink ? ` · <${permalink}|thread>` : ''}`,
         s.retroDueHours !== null
           ? `*Retrospective:* ${retroState(s, now).replace(/_/g, ' ')}${s.retro.dueAt ? `, due ${slackDate(s.retro.dueAt)}` : ''}`

@@ -74,6 +74,17 @@ function urlInput(block: string, label: string, initial: unknown): InputBlock {
   return { type: 'input', block_id: block, label: plain(label), optional: true, element };
 }
 
+/** The commit or artifact the change approves: deployments of anything else are refused or flagged. */
+function commitInput(initial: unknown): InputBlock {
+  return textInput(B.commit, 'Commit or artifact digest', {
+    optional: true,
+    max: 80,
+    initial,
+    placeholder: '4f6c2e1… or sha256:…',
+    hint: 'The approval is then for this one thing: a deployment of any other commit is refused or flagged.',
+  });
+}
+
 function dateTimeInput(block: string, label: string, initial: unknown, hint?: string): InputBlock {
   const element: DateTimepicker = { type: 'datetimepicker', action_id: INPUT };
   if (typeof initial === 'number') element.initial_date_time = initial;
@@ -144,6 +155,7 @@ export function changeRequestModal(model: RequestFormModel): ModalView {
     );
     blocks.push(urlInput(B.ticket, 'Incident or ticket link', v.ticket));
     blocks.push(urlInput(B.pr, 'Pull request link', v.pr));
+    blocks.push(commitInput(v.commit));
   } else {
     blocks.push(typeSelect(model));
     blocks.push(
@@ -227,6 +239,7 @@ export function changeRequestModal(model: RequestFormModel): ModalView {
     blocks.push(dateTimeInput(B.plannedEnd, 'Planned window end', v.plannedEnd));
     blocks.push(urlInput(B.pr, 'Pull request link', v.pr));
     blocks.push(urlInput(B.ticket, 'Ticket link', v.ticket));
+    blocks.push(commitInput(v.commit));
     blocks.push(multiUserSelect(B.suggestedReviewers, 'Suggested reviewers', v.suggestedReviewers));
   }
   return {
