@@ -34,10 +34,10 @@ import { parseArgs } from 'node:util';
 import mongoose from 'mongoose';
 import { buildChangeLog } from '../src/application/build-change-log.js';
 import type { Deps } from '../src/application/ports.js';
+import { OFFLINE_DIRECTORY } from '../src/cli/context.js';
 import { GENESIS_HASH, hashEvent } from '../src/domain/audit.js';
 import { formatChangeId } from '../src/domain/change.js';
 import { applyEvent, submissionDraft } from '../src/domain/lifecycle.js';
-import { EMPTY_MEMBERSHIP } from '../src/domain/policy.js';
 import { DAY_MS } from '../src/domain/time.js';
 import { ChangeRepository, projectionFields } from '../src/infra/db/change-repository.js';
 import { createModels, ensureIndexes, eventId, type Models } from '../src/infra/db/models.js';
@@ -591,11 +591,7 @@ async function benchChangeLog(db: { uri: string; flavor: string }, fake: FakeSla
     logger: createLogger({ level: 'error', format: 'pretty' }),
     policy,
     changes: new ChangeRepository(models, db.flavor === 'ferretdb' ? 'ferretdb' : 'mongodb'),
-    directory: {
-      membership: async () => EMPTY_MEMBERSHIP,
-      groupMembers: async () => [],
-      timezone: async () => null,
-    },
+    directory: OFFLINE_DIRECTORY,
     notifier: { changed: async () => undefined },
   };
   const period = { from: new Date(end.getTime() - 365 * DAY_MS), to: end, label: '12 months' };

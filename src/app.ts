@@ -202,7 +202,7 @@ export async function startChangegate(opts: StartOptions): Promise<Changegate> {
     clientOptions,
     identity,
   });
-  const directory = new SlackDirectory(sender, policy.policy, logger);
+  const directory = new SlackDirectory(sender, policy.policy, logger, identity);
   const changes = new ChangeRepository(models, info.flavor);
   const idempotency = new IdempotencyStore(models, clock);
 
@@ -220,7 +220,7 @@ export async function startChangegate(opts: StartOptions): Promise<Changegate> {
     inflight,
     onError: (err) => logger.error('post-ack work failed', { err }),
   });
-  const slack: SlackContext = { deps, sender, home, idempotency, logger, extensions, work };
+  const slack: SlackContext = { deps, sender, directory, home, idempotency, logger, extensions, work };
   registerSlackListeners(bolt, slack);
   const shutdown = new AbortController();
   const reminderDeps: ReportDeps = {

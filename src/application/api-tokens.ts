@@ -1,4 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { isProductionEnvironment } from '../domain/gate.js';
 import { isInRoles } from '../domain/policy.js';
 import { isDuplicateKey } from '../infra/db/connection.js';
 import { API_SCOPES, type ApiScope, type ApiTokenDoc } from '../infra/db/models.js';
@@ -21,17 +22,44 @@ async function isAdmin(deps: Deps, userId: string): Promise<boolean> {
   return isInRoles(policy, await deps.directory.membership(), userId, policy.access.admins);
 }
 
-/** Creates a token (admins only). The secret is returned once and stored only as a hash. */
+/**
+ * Creates a token (admins only) for named environments. The secret is returned once and stored only
+ * as a hash. A token that reports deployments must name its environments; one that may report
+ * production deployments can only be created by one of the policy's deployers, when it names any, so
+ * an admin cannot mint a way around who may deploy.
+ */
 export async function createApiToken(
   deps: Deps,
   actor: string,
   name: string,
   scopes: ApiScope[],
-): Promise<TokenOutcome<{ token: string; scopes: ApiScope[] }>> {
-  if (!(await isAdmin(deps, actor)))
+  environments: string[],
+): Promise<TokenOutcome<{ token: string; scopes: ApiScope[]; environments: string[] | null }>> {
+  const policy = deps.policy.policy;
+  const membership = await deps.directory.membership();
+  if (!isInRoles(policy, membership, actor, policy.access.admins))
     return {
       ok: false,
       message: "Only Changegate admins (the policy's access.admins roles) can manage pipeline tokens.",
+    };
+  const envs = [...new Set(environments.map((e) => e.toLowerCase()))];
+  if (scopes.includes('deployments:write') && envs.length === 0)
+    return {
+      ok: false,
+      message:
+        'Name the environments this token may gate and report, e.g. `env=production` or `env=staging,production`.',
+    };
+  const production = envs.filter((e) => isProductionEnvironment(policy, e));
+  const deployers = policy.access.deployers;
+  if (
+    production.length > 0 &&
+    scopes.includes('deployments:write') &&
+    deployers.length > 0 &&
+    !isInRoles(policy, membership, actor, deployers)
+  )
+    return {
+      ok: false,
+      message: `Only the policy's deployers (${deployers.join(', ')}) can create a token that reports ${production.join(', ')} deployments.`,
     };
   const id = base62(12);
   const secret = base62(40);
@@ -41,6 +69,7 @@ export async function createApiToken(
       name,
       secretHash: sha256(secret),
       scopes,
+      environments: envs.length ? envs : null,
       createdBy: actor,
       createdAt: deps.clock.now(),
       revokedAt: null,
@@ -55,8 +84,11 @@ export async function createApiToken(
       };
     throw err;
   }
-  deps.logger.info('pipeline token created', { userId: actor, token: name, scopes });
-  return { ok: true, value: { token: `cg_${id}_${secret}`, scopes } };
+  deps.logger.info('pipeline token created', { userId: actor, token: name, scopes, environments: envs });
+  return {
+    ok: true,
+    value: { token: `cg_${id}_${secret}`, scopes, environments: envs.length ? envs : null },
+  };
 }
 
 export async function listApiTokens(deps: Deps, actor: string): Promise<TokenOutcome<ApiTokenDoc[]>> {
@@ -86,6 +118,15 @@ export interface Caller {
   tokenId: string;
   name: string;
   scopes: ApiScope[];
+  /** Environments it may gate and report; null: any (read-only tokens, and tokens from before). */
+  environments: string[] | null;
+  /** The admin who created the token (bound by separation of duties on what it raises). */
+  createdBy: string;
+}
+
+/** Whether a token may gate or report `environment`. */
+export function mayActOn(caller: Caller, environment: string): boolean {
+  return caller.environments === null || caller.environments.includes(environment.toLowerCase());
 }
 
 /** Checks a bearer token: null when it is malformed, unknown, wrong or revoked. */
@@ -107,6 +148,8 @@ export async function authenticateApiToken(deps: Deps, bearer: string): Promise<
     tokenId: token._id,
     name: token.name,
     scopes: token.scopes.filter((s): s is ApiScope => (API_SCOPES as readonly string[]).includes(s)),
+    environments: token.environments ?? null,
+    createdBy: token.createdBy,
   };
 }
 

@@ -5,12 +5,14 @@ import {
   type ChangeState,
   type Command,
   decide,
+  isControlDecision,
   isRecordedRefusal,
 } from '../domain/lifecycle.js';
 import type { StoredChangeEvent } from '../infra/db/change-repository.js';
 import type { ChangeDoc } from '../infra/db/models.js';
 import { headOf } from './check-deploy-gate.js';
 import { currentApprovers } from './current-approvers.js';
+import { standingOfUser } from './people.js';
 import type { Deps } from './ports.js';
 
 export type CommandOutcome =
@@ -38,6 +40,9 @@ export async function executeCommand(
 ): Promise<CommandOutcome> {
   const actor = 'actor' in cmd ? cmd.actor : 'system';
   const log = deps.logger.child({ changeId: changeNumber, userId: actor, command: cmd.kind });
+  // Control decisions are taken by active, full members of the workspace only (looked up once).
+  const actorStanding =
+    isControlDecision(cmd) && 'actor' in cmd ? await standingOfUser(deps, cmd.actor) : undefined;
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     const loaded = await deps.changes.load(changeNumber);
     if (!loaded)
@@ -53,9 +58,9 @@ export async function executeCommand(
     // authorises nothing (the check hashes the log, so it is done only where it decides).
     const chainIntact =
       cmd.kind === 'record_deployment' ? verifyChain(loaded.events, headOf(loaded)) === null : true;
-    const decided = decide(loaded.state, cmd, { now, policy, membership, chainIntact });
+    const decided = decide(loaded.state, cmd, { now, policy, membership, chainIntact, actorStanding });
     if (!decided.ok) {
-      if ((cmd.kind === 'approve' || cmd.kind === 'reject') && isRecordedRefusal(decided.error.code)) {
+      if ((cmd.kind === 'approve' || cmd.kind === 'reject') && isRecordedRefusal(decided.error)) {
         await recordRefusal(deps, changeNumber, cmd.stageIndex, cmd.kind, actor, decided.error).catch((err) =>
           log.warn('could not record the refused attempt', { err }),
         );

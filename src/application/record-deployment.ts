@@ -1,5 +1,6 @@
-import type { DeploymentStatus } from '../domain/lifecycle.js';
+import type { DeploymentStatus, NamedDeployer } from '../domain/lifecycle.js';
 import { type CommandOutcome, executeCommand } from './execute-command.js';
+import { resolvePerson } from './people.js';
 import type { Deps } from './ports.js';
 
 export interface DeploymentReport {
@@ -11,12 +12,29 @@ export interface DeploymentReport {
   pipelineUrl: string | null;
   source: 'slack' | 'api';
   idempotencyKey: string | null;
+  /** Pipelines: who deployed, as a Slack user id or an e-mail address. */
+  deployedBy?: string | null;
 }
 
 /**
- * Records a deployment. From Slack it must be allowed (approved, not frozen); from a pipeline it is
- * always recorded, and flagged as unauthorised when the change was not approved or a freeze held.
+ * Records a deployment. From Slack it must be allowed (the gate's rule, and who may deploy); from a
+ * pipeline it is always recorded, and flagged as unauthorised with the reasons it was not allowed,
+ * including a named deployer who is not one.
  */
-export function recordDeployment(deps: Deps, r: DeploymentReport): Promise<CommandOutcome> {
-  return executeCommand(deps, r.changeNumber, { kind: 'record_deployment', ...r });
+export async function recordDeployment(deps: Deps, r: DeploymentReport): Promise<CommandOutcome> {
+  let deployedBy: NamedDeployer | null = null;
+  if (r.source === 'api' && r.deployedBy) {
+    deployedBy = { given: r.deployedBy, ...(await resolvePerson(deps, r.deployedBy)) };
+  }
+  return executeCommand(deps, r.changeNumber, {
+    kind: 'record_deployment',
+    actor: r.actor,
+    environment: r.environment,
+    status: r.status,
+    commit: r.commit,
+    pipelineUrl: r.pipelineUrl,
+    source: r.source,
+    idempotencyKey: r.idempotencyKey,
+    deployedBy,
+  });
 }

@@ -1,10 +1,12 @@
 import type { ChangeRequest } from '../domain/change.js';
 import type { DomainError } from '../domain/errors.js';
-import { applyEvent, type ChangeState, submissionDraft } from '../domain/lifecycle.js';
+import { applyEvent, type ChangeState, type RaisedVia, submissionDraft } from '../domain/lifecycle.js';
+import { pipelineActor, type Standing } from '../domain/people.js';
 import { type FieldIssue, validateRequest } from '../domain/request-rules.js';
 import type { StoredChangeEvent } from '../infra/db/change-repository.js';
 import { currentApprovers } from './current-approvers.js';
 import { notify } from './execute-command.js';
+import { resolvePerson } from './people.js';
 import type { Deps } from './ports.js';
 
 export interface SubmitInput {
@@ -12,6 +14,8 @@ export interface SubmitInput {
   requester: string;
   source: 'slack' | 'api';
   originChannel: string | null;
+  /** The pipeline token raising the change, when it comes through the API. */
+  raisedVia?: RaisedVia | null;
 }
 
 export type SubmitOutcome =
@@ -27,7 +31,15 @@ export async function submitChange(deps: Deps, input: SubmitInput): Promise<Subm
   const policy = deps.policy.policy;
   const membership = await deps.directory.membership();
   const now = deps.clock.now();
-  const issues = validateRequest(policy, membership, input.request, input.requester, now);
+  const raisedVia = input.raisedVia ?? null;
+  const issues = validateRequest(
+    policy,
+    membership,
+    input.request,
+    input.requester,
+    now,
+    raisedVia?.tokenCreator ?? null,
+  );
   if (issues.length > 0) {
     return {
       ok: false,
@@ -48,7 +60,7 @@ export async function submitChange(deps: Deps, input: SubmitInput): Promise<Subm
     const res = await deps.changes.append(
       number,
       null,
-      submissionDraft(policy, input.request, input.source),
+      submissionDraft(policy, input.request, input.source, raisedVia),
       {
         actor: input.requester,
         at: now,
@@ -85,4 +97,71 @@ export async function submitChange(deps: Deps, input: SubmitInput): Promise<Subm
     source: input.source,
   });
   return { ok: true, number, state, event: appended, announce };
+}
+
+/** A pipeline token, as it raises a change. */
+export interface PipelineCaller {
+  name: string;
+  createdBy: string;
+}
+
+/** Why a person cannot be the one a pipeline raises a change for (null: they can). */
+function requesterProblem(standing: Standing): string | null {
+  switch (standing) {
+    case 'member':
+    case 'guest':
+      return null;
+    case 'deactivated':
+      return 'This account is deactivated.';
+    case 'foreign':
+      return 'This person is not a member of the workspace Changegate is installed in.';
+    case 'bot':
+      return 'A bot cannot be the requester of a change.';
+    case 'unknown':
+      return 'No one in this workspace has this Slack user id or e-mail address.';
+    case 'unverifiable':
+      return null; // answered as "try again" below
+  }
+}
+
+/**
+ * A change raised by a pipeline: it is raised by the token's pipeline identity, on behalf of a Slack
+ * user only when that user (by id or e-mail) resolves to an active person of the workspace. The
+ * token's creator is bound by separation of duties like the requester.
+ */
+export async function submitPipelineChange(
+  deps: Deps,
+  input: { request: ChangeRequest; onBehalfOf: string | null; caller: PipelineCaller },
+): Promise<SubmitOutcome> {
+  let requester = pipelineActor(input.caller.name);
+  if (input.onBehalfOf) {
+    const person = await resolvePerson(deps, input.onBehalfOf);
+    if (person.standing === 'unverifiable')
+      return {
+        ok: false,
+        error: {
+          code: 'UNAVAILABLE',
+          message:
+            'Slack could not confirm the requester right now; nothing was recorded. Try again shortly.',
+        },
+      };
+    const problem = requesterProblem(person.standing);
+    if (problem || !person.userId)
+      return {
+        ok: false,
+        error: {
+          code: 'VALIDATION',
+          message: 'The requester is not an active person of this workspace.',
+          issues: [{ field: 'requester', message: problem ?? 'Unknown person.' }],
+        },
+      };
+    requester = person.userId;
+  }
+  return submitChange(deps, {
+    request: input.request,
+    requester,
+    source: 'api',
+    originChannel: null,
+    raisedVia: { token: input.caller.name, tokenCreator: input.caller.createdBy },
+  });
 }

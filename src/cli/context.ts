@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { Connection } from 'mongoose';
-import type { Deps } from '../application/ports.js';
+import type { Deps, Directory } from '../application/ports.js';
 import { loadPolicy } from '../config/policy.js';
 import { EMPTY_MEMBERSHIP } from '../domain/policy.js';
 import { systemClock } from '../domain/time.js';
@@ -13,6 +13,19 @@ import { createLogger } from '../infra/logger.js';
  * Use-case dependencies for command-line tools: the database and the policy, no Slack. CLI callers
  * act as the system (they see every change); nothing here posts to Slack.
  */
+/**
+ * The directory for command-line tools, which run without Slack: no group has members and nobody's
+ * standing can be confirmed, so nothing a tool computes can grant a right.
+ */
+export const OFFLINE_DIRECTORY: Directory = {
+  membership: async () => EMPTY_MEMBERSHIP,
+  groupMembers: async () => [],
+  timezone: async () => null,
+  person: async () => 'unavailable',
+  personByEmail: async () => 'unavailable',
+  workspace: async () => null,
+};
+
 export async function cliContext(): Promise<{ deps: Deps; models: Models; close(): Promise<void> }> {
   if (existsSync('.env')) process.loadEnvFile('.env');
   const uri = process.env.MONGODB_URI?.trim();
@@ -35,11 +48,7 @@ export async function cliContext(): Promise<{ deps: Deps; models: Models; close(
     logger,
     policy,
     changes: new ChangeRepository(models, info.flavor),
-    directory: {
-      membership: async () => EMPTY_MEMBERSHIP,
-      groupMembers: async () => [],
-      timezone: async () => null,
-    },
+    directory: OFFLINE_DIRECTORY,
     notifier: { changed: async () => undefined },
   };
   return { deps, models, close: () => closeDatabase(conn) };

@@ -26,6 +26,10 @@ export const DOMAIN_ERROR_CODES = [
   'COMMIT_REQUIRED',
   'OUTSIDE_WINDOW',
   'AUDIT_TRAIL_BROKEN',
+  'NOT_A_DEPLOYER',
+  'ACTOR_NOT_ELIGIBLE',
+  'IDEMPOTENCY_CONFLICT',
+  'UNAVAILABLE',
 ] as const;
 export type DomainErrorCode = (typeof DOMAIN_ERROR_CODES)[number];
 

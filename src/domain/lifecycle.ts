@@ -6,6 +6,7 @@ import {
   isProductionEnvironment,
   unexcusedFreezes,
 } from './gate.js';
+import { type Standing, standingProblem } from './people.js';
 import {
   isInRoles,
   type Membership,
@@ -113,6 +114,8 @@ export type EventBody =
         retroDueHours: number | null;
         source: 'slack' | 'api';
         autoApproved: boolean;
+        /** Raised through a pipeline token: its name and the admin who created it (absent from Slack). */
+        raisedVia?: RaisedVia | null;
       };
     }
   | {
@@ -137,6 +140,8 @@ export type EventBody =
         production: boolean;
         unauthorised: boolean;
         reasons: UnauthorisedReason[];
+        /** Who the pipeline says deployed (absent when it names nobody, and from Slack). */
+        deployedBy?: { given: string; userId: string | null } | null;
       };
     }
   | { type: 'verified'; data: { outcome: 'ok' | 'rolled_back'; issues: string } }
@@ -144,6 +149,21 @@ export type EventBody =
   | { type: 'retro_overdue'; data: { dueAt: string } };
 
 export type EventType = EventBody['type'];
+
+/** The pipeline token a change was raised through, and who created that token. */
+export interface RaisedVia {
+  token: string;
+  tokenCreator: string;
+}
+
+/** The person a pipeline names as having deployed, as resolved in Slack. */
+export interface NamedDeployer {
+  /** As the pipeline gave it: a Slack user id or an e-mail address. */
+  given: string;
+  /** The Slack user it resolved to, or null. */
+  userId: string | null;
+  standing: Standing;
+}
 
 export type ChangeEvent = EventBody & {
   changeNumber: number;
@@ -188,6 +208,8 @@ export interface ChangeState {
   emergency: boolean;
   retroDueHours: number | null;
   requester: string;
+  /** Set when a pipeline token raised the change: its creator counts as a requester too. */
+  raisedVia: RaisedVia | null;
   request: ChangeRequest;
   source: 'slack' | 'api';
   policyHash: string;
@@ -222,6 +244,11 @@ export interface DecideContext {
   membership: Membership;
   /** Whether the change's event chain verifies (checked for deployments; assumed otherwise). */
   chainIntact?: boolean;
+  /**
+   * The acting person's standing in the workspace, for control decisions. The application always
+   * resolves it; left out (pure tests), the actor counts as a member.
+   */
+  actorStanding?: Standing;
 }
 
 export type Command =
@@ -238,6 +265,8 @@ export type Command =
       pipelineUrl: string | null;
       source: 'slack' | 'api';
       idempotencyKey: string | null;
+      /** Pipelines: the person the report names as having deployed, resolved. */
+      deployedBy?: NamedDeployer | null;
     }
   | { kind: 'verify'; actor: string; outcome: 'ok' | 'rolled_back'; issues: string }
   | { kind: 'submit_retro'; actor: string; answers: Retrospective }
@@ -289,7 +318,12 @@ export function deserializeRequest(r: SerializedRequest): ChangeRequest {
 }
 
 /** The `submitted` event for a new change. */
-export function submissionDraft(policy: Policy, request: ChangeRequest, source: 'slack' | 'api'): EventDraft {
+export function submissionDraft(
+  policy: Policy,
+  request: ChangeRequest,
+  source: 'slack' | 'api',
+  raisedVia: RaisedVia | null = null,
+): EventDraft {
   const type = policy.types[request.type];
   const stages = planStages(policy, request);
   return {
@@ -303,6 +337,7 @@ export function submissionDraft(policy: Policy, request: ChangeRequest, source: 
       retroDueHours: type?.retrospectiveDueHours ?? null,
       source,
       autoApproved: stages.length === 0,
+      ...(raisedVia ? { raisedVia } : {}),
     },
   };
 }
@@ -320,6 +355,7 @@ export function applyEvent(state: ChangeState | null, e: ChangeEvent): ChangeSta
       emergency: d.emergency,
       retroDueHours: d.retroDueHours,
       requester: e.actor,
+      raisedVia: d.raisedVia ?? null,
       request: deserializeRequest(d.request),
       source: d.source,
       policyHash: e.policyHash,
@@ -423,7 +459,8 @@ export function applyEvent(state: ChangeState | null, e: ChangeEvent): ChangeSta
       if (d.production && d.status === 'succeeded' && deploysTheChange(d.reasons)) {
         s.status = 'deployed';
         s.deployedAt = e.at;
-        s.deployedBy = e.actor;
+        // The person who deployed (named by the pipeline) is asked to verify; else whoever recorded it.
+        s.deployedBy = d.deployedBy?.userId ?? e.actor;
         s.verification = null;
         if (s.retroDueHours !== null && s.retro.dueAt === null) {
           s.retro = { ...s.retro, dueAt: new Date(e.at.getTime() + s.retroDueHours * HOUR_MS) };
@@ -516,11 +553,15 @@ const REFUSALS_TO_RECORD: ReadonlySet<DomainErrorCode> = new Set([
   'NOT_AN_APPROVER',
   'SEPARATION_OF_DUTIES',
   'FROZEN',
+  'ACTOR_NOT_ELIGIBLE',
 ]);
 
-/** Refusals worth an `approval_refused` entry in the audit trail (someone tried and was not allowed). */
-export function isRecordedRefusal(code: DomainErrorCode): boolean {
-  return REFUSALS_TO_RECORD.has(code);
+/**
+ * Refusals worth an `approval_refused` entry in the audit trail: someone tried and was not allowed
+ * (not: their account could not be checked because Slack was away).
+ */
+export function isRecordedRefusal(error: DomainError): boolean {
+  return REFUSALS_TO_RECORD.has(error.code) && error.details?.standing !== 'unverifiable';
 }
 
 function alreadyDecided(d: Decision): { ok: false; error: DomainError } {
@@ -553,10 +594,13 @@ function checkApprover(
     );
   }
   const stage = s.stages[stageIndex]!;
-  if (actor === s.requester) {
+  const own = ownership(s, actor);
+  if (own) {
     return fail(
       'SELF_APPROVAL_FORBIDDEN',
-      'You raised this change, so you cannot approve or reject it yourself (separation of duties).',
+      own === 'requester'
+        ? 'You raised this change, so you cannot approve or reject it yourself (separation of duties).'
+        : 'You created the pipeline token that raised this change, so you cannot approve or reject it (separation of duties).',
     );
   }
   if (!matchesApproverSpec(ctx.policy, ctx.membership, stage.approvers, actor)) {
@@ -575,6 +619,51 @@ function checkApprover(
     }
   }
   return ok(stage);
+}
+
+/**
+ * Whether `actor` stands behind the change as its requester, or as the creator of the pipeline
+ * token that raised it: either way they may not decide on it (separation of duties).
+ */
+function ownership(s: ChangeState, actor: string): 'requester' | 'token_creator' | null {
+  if (actor === s.requester) return 'requester';
+  if (s.raisedVia && actor === s.raisedVia.tokenCreator) return 'token_creator';
+  return null;
+}
+
+/**
+ * Who may deploy (RBAC): to production, when the policy names deployers, only their members;
+ * otherwise (and to other environments) the requester, the change's approvers, earlier deployers,
+ * deployers and admins.
+ */
+function mayDeploy(s: ChangeState, actor: string, ctx: DecideContext, production: boolean): boolean {
+  const deployers = ctx.policy.access.deployers;
+  if (production && deployers.length > 0) return isInRoles(ctx.policy, ctx.membership, actor, deployers);
+  return canOperate(s, actor, ctx);
+}
+
+/**
+ * A pipeline names who deployed: an active, full member, and to production one of the policy's
+ * deployers when it names any. (A pipeline that names nobody deploys as its token, which an admin
+ * created for these environments.)
+ */
+function namedDeployerAllowed(named: NamedDeployer, ctx: DecideContext, production: boolean): boolean {
+  if (named.standing !== 'member' || !named.userId) return false;
+  const deployers = ctx.policy.access.deployers;
+  return (
+    !production || deployers.length === 0 || isInRoles(ctx.policy, ctx.membership, named.userId, deployers)
+  );
+}
+
+/** Commands that are control decisions: only active, full members of the workspace may take them. */
+export function isControlDecision(cmd: Command): boolean {
+  return (
+    cmd.kind === 'approve' ||
+    cmd.kind === 'reject' ||
+    cmd.kind === 'grant_exception' ||
+    cmd.kind === 'verify' ||
+    (cmd.kind === 'record_deployment' && cmd.source === 'slack')
+  );
 }
 
 function canOperate(s: ChangeState, actor: string, ctx: DecideContext): boolean {
@@ -599,6 +688,7 @@ function slackDeploymentRefusal(
   s: ChangeState,
   blockers: readonly { code: GateReasonCode; message: string }[],
   actor: string,
+  production: boolean,
   ctx: DecideContext,
 ): { ok: false; error: DomainError } | null {
   const has = (code: GateReasonCode) => blockers.find((b) => b.code === code);
@@ -613,11 +703,18 @@ function slackDeploymentRefusal(
     );
   const finished = has('already_deployed') ?? has('rolled_back');
   if (finished) return fail('ALREADY_DEPLOYED', finished.message);
-  if (!canOperate(s, actor, ctx)) {
-    return fail(
-      'NOT_ALLOWED',
-      'Only the requester, an approver of this change or a deployer can record its deployment.',
-    );
+  if (!mayDeploy(s, actor, ctx, production)) {
+    const deployers = ctx.policy.access.deployers;
+    return production && deployers.length > 0
+      ? fail(
+          'NOT_A_DEPLOYER',
+          `Production deployments are restricted to the policy's deployers (${deployers.join(', ')}).`,
+          { roles: deployers },
+        )
+      : fail(
+          'NOT_ALLOWED',
+          'Only the requester, an approver of this change or a deployer can record its deployment.',
+        );
   }
   if (has('frozen')) {
     const names = [...new Set(unexcusedFreezes(s, ctx.policy, ctx.now).map((f) => f.name))];
@@ -639,6 +736,10 @@ function slackDeploymentRefusal(
 }
 
 export function decide(s: ChangeState, cmd: Command, ctx: DecideContext): Result<EventDraft> {
+  if (isControlDecision(cmd)) {
+    const problem = standingProblem(ctx.actorStanding ?? 'member');
+    if (problem) return fail('ACTOR_NOT_ELIGIBLE', problem, { standing: ctx.actorStanding });
+  }
   switch (cmd.kind) {
     case 'approve': {
       const stage = checkApprover(s, cmd.stageIndex, cmd.actor, ctx);
@@ -696,7 +797,7 @@ export function decide(s: ChangeState, cmd: Command, ctx: DecideContext): Result
       if (s.exceptions.some((x) => x.freeze === def.name)) {
         return fail('EXCEPTION_EXISTS', `An exception for ${def.name} was already granted.`);
       }
-      if (cmd.actor === s.requester) {
+      if (ownership(s, cmd.actor)) {
         return fail(
           'SELF_APPROVAL_FORBIDDEN',
           'You raised this change, so you cannot grant it a freeze exception yourself.',
@@ -739,6 +840,8 @@ export function decide(s: ChangeState, cmd: Command, ctx: DecideContext): Result
         chainIntact: ctx.chainIntact ?? true,
       });
       const reasons = [...new Set(blockers.map((b) => RECORDED_AS[b.code]))];
+      const named = cmd.source === 'api' ? (cmd.deployedBy ?? null) : null;
+      if (named && !namedDeployerAllowed(named, ctx, production)) reasons.push('not_a_deployer');
       const slot = cmd.idempotencyKey ? `deploy:${cmd.idempotencyKey}` : null;
       const draft: EventDraft = {
         type: 'deployment_recorded',
@@ -752,10 +855,11 @@ export function decide(s: ChangeState, cmd: Command, ctx: DecideContext): Result
           production,
           unauthorised: reasons.length > 0 && cmd.status !== 'failed',
           reasons,
+          ...(named ? { deployedBy: { given: named.given, userId: named.userId } } : {}),
         },
       };
       if (cmd.source === 'api') return ok(draft); // pipelines are never refused: what happened is recorded, flagged
-      return slackDeploymentRefusal(s, blockers, cmd.actor, ctx) ?? ok(draft);
+      return slackDeploymentRefusal(s, blockers, cmd.actor, production, ctx) ?? ok(draft);
     }
     case 'verify': {
       if (s.status !== 'deployed') {

@@ -1,5 +1,6 @@
 import { addBusinessHours, isWithinWorkingHours, nextWorkingInstant } from './business-hours.js';
 import { type ChangeState, currentStage, retroState } from './lifecycle.js';
+import { isSlackUserId } from './people.js';
 import type { Policy } from './policy.js';
 import { HOUR_MS, MINUTE_MS, minutesOf, zonedParts } from './time.js';
 
@@ -217,7 +218,7 @@ export function allReminders(s: ChangeState, ctx: ReminderContext): Reminder[] {
     ...windowReminders(s, ctx),
     ...verificationReminders(s, ctx),
     ...retroReminders(s, ctx),
-  ];
+  ].filter((r) => r.recipient === 'thread' || isSlackUserId(r.recipient)); // a pipeline has no inbox
 }
 
 /**

@@ -14,7 +14,7 @@ export const LIMITS = {
   commit: 140,
 } as const;
 
-export type RequestField = keyof ChangeRequest | 'links.pr' | 'links.ticket';
+export type RequestField = keyof ChangeRequest | 'links.pr' | 'links.ticket' | 'requester';
 
 export interface FieldIssue {
   field: RequestField;
@@ -39,7 +39,10 @@ export function validateRequest(
   req: ChangeRequest,
   requester: string,
   now: Date,
+  /** The creator of the pipeline token raising the change: bound by separation of duties too. */
+  tokenCreator: string | null = null,
 ): FieldIssue[] {
+  const raisers = new Set([requester, ...(tokenCreator ? [tokenCreator] : [])]);
   const issues: FieldIssue[] = [];
   const add = (field: RequestField, message: string) => issues.push({ field, message });
   const type = policy.types[req.type];
@@ -86,7 +89,7 @@ export function validateRequest(
     const first = stages[0];
     if (!req.emergencyApprover) {
       add('emergencyApprover', 'Name who approved (or will approve) the hotfix.');
-    } else if (req.emergencyApprover === requester) {
+    } else if (raisers.has(req.emergencyApprover)) {
       add('emergencyApprover', 'Someone other than you must approve your hotfix.');
     } else if (first && !matchesApproverSpec(policy, membership, first.approvers, req.emergencyApprover)) {
       const who = first.approvers.roles.length
@@ -126,7 +129,7 @@ export function validateRequest(
     add('plannedEnd', 'A change window can last at most 30 days.');
   }
 
-  if (req.suggestedReviewers.includes(requester))
+  if (req.suggestedReviewers.some((r) => raisers.has(r)))
     add('suggestedReviewers', 'You cannot review your own change.');
   if (req.suggestedReviewers.length > LIMITS.reviewers)
     add('suggestedReviewers', `Suggest at most ${LIMITS.reviewers} reviewers.`);

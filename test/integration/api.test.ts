@@ -23,7 +23,7 @@ describe('deployment gate API', () => {
 
   beforeAll(async () => {
     t = await startTestApp(import.meta.url, { clock: new TestClock('2026-03-10T17:00:00Z') });
-    token = await createToken('github-actions');
+    token = await createToken('github-actions', 'env=production,staging');
     readOnly = await createToken('dashboard', 'changes:read');
     auditor = await createToken('audit-bot', 'audit:read');
   });
@@ -36,13 +36,13 @@ describe('deployment gate API', () => {
   describe('tokens', () => {
     it('are created by admins only, shown once, listed and revoked from Slack', async () => {
       expect(token).toMatch(/^cg_[A-Za-z0-9]{12}_[A-Za-z0-9]{40}$/);
-      const refused = await createToken('sneaky', '', ALICE);
+      const refused = await createToken('sneaky', 'env=production', ALICE);
       expect(refused).toContain('Only Changegate admins');
       const stored = await t.app.models.ApiToken.findOne({ name: 'github-actions' }).lean();
       expect(stored!.secretHash).toMatch(/^[0-9a-f]{64}$/);
       expect(JSON.stringify(stored)).not.toContain(token.split('_')[2]);
 
-      const temp = await createToken('temporary');
+      const temp = await createToken('temporary', 'env=staging');
       expect((await api('/changes', { token: temp })).status).toBe(200);
       await t.slack.command('/change', 'token list', { user: ADMIN });
       await settled(t);
@@ -55,7 +55,7 @@ describe('deployment gate API', () => {
       expect(revoked.status).toBe(401);
       expect(revoked.headers.get('www-authenticate')).toContain('Bearer');
       // The name can be reused for a replacement.
-      expect(await createToken('temporary')).toMatch(/^cg_/);
+      expect(await createToken('temporary', 'env=staging')).toMatch(/^cg_/);
     });
 
     it('401 without a token or with a wrong one; 403 without the scope', async () => {

@@ -205,6 +205,7 @@ describe('approval rules through Slack', () => {
     const n = await submitRequest(t);
     const root = await rootMessage(t, n);
     const clickers = Array.from({ length: 20 }, (_, i) => `U0123P${String(i).padStart(3, '0')}`);
+    for (const u of clickers) t.fake.addUser(u); // engineers of the workspace
     const responses = await Promise.all(
       clickers.map((u) =>
         t.slack.click('change_approve', `${n}:0`, {

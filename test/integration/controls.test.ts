@@ -6,12 +6,13 @@ import {
   clickOnChange,
   ephemeralsFor,
   replies,
+  rootMessage,
   settled,
   submitRequest,
   verifyChange,
 } from '../support/flows.js';
-import { startTestApp, type TestApp } from '../support/harness.js';
-import { ALICE, APPROVALS, BOB, CAROL, ERIN } from '../support/people.js';
+import { startTestApp, TEST_POLICY_YAML, type TestApp } from '../support/harness.js';
+import { ADMIN, ALICE, APPROVALS, BOB, CAROL, ERIN, SECURITY_GROUP } from '../support/people.js';
 
 const SHA = '4f6c2e1d9a7b3c5e8f0a1b2c3d4e5f6a7b8c9d0e';
 const OTHER = '9999999d9a7b3c5e8f0a1b2c3d4e5f6a7b8c9d0e';
@@ -42,7 +43,7 @@ describe('controls', () => {
 
   beforeAll(async () => {
     t = await startTestApp(import.meta.url, { clock: new TestClock(NOW) });
-    token = await createToken(t, 'pipeline');
+    token = await createToken(t, 'pipeline', 'env=production,staging');
   });
   afterAll(() => t.stop());
   beforeEach(() => {
@@ -127,6 +128,255 @@ describe('controls', () => {
       expect(deployed.json).toMatchObject({ unauthorised: true, reasons: ['audit_trail_broken'] });
       await settled(t);
       expect((await replies(t, n)).at(-1)!.text).toContain('recorded history does not verify');
+    });
+  });
+
+  describe('who may act is enforced at every door', () => {
+    it('a guest, a deactivated account and someone from another workspace cannot approve', async () => {
+      const n = await submitRequest(t);
+      t.fake.addUser('U0GUEST01', { guest: 'multi' });
+      t.fake.addUser('U0GUEST02', { guest: 'single' });
+      t.fake.addUser('U0GONE001');
+      t.fake.addUser('U0OTHER01', { teamId: 'T0OTHER99' });
+      await approve(t, n, 0, 'U0XXXX001'); // unknown to Slack: refused too
+      t.fake.updateUser('U0GONE001', { deleted: true });
+      for (const user of ['U0GUEST01', 'U0GUEST02', 'U0GONE001', 'U0OTHER01']) await approve(t, n, 0, user);
+      const log = await t.app.models.ChangeEvent.find({ changeNumber: n }).sort({ seq: 1 }).lean();
+      expect(log.filter((e) => e.type === 'stage_approved')).toHaveLength(0);
+      const refused = log.filter((e) => e.type === 'approval_refused');
+      expect(refused.map((e) => [e.actor, (e.data as { code: string }).code])).toEqual([
+        ['U0XXXX001', 'ACTOR_NOT_ELIGIBLE'],
+        ['U0GUEST01', 'ACTOR_NOT_ELIGIBLE'],
+        ['U0GUEST02', 'ACTOR_NOT_ELIGIBLE'],
+        ['U0GONE001', 'ACTOR_NOT_ELIGIBLE'],
+        ['U0OTHER01', 'ACTOR_NOT_ELIGIBLE'],
+      ]);
+      expect(ephemeralsFor(t, 'U0GUEST01').at(-1)).toContain('Guest accounts cannot approve');
+      expect(ephemeralsFor(t, 'U0GONE001').at(-1)).toContain('deactivated');
+      expect(ephemeralsFor(t, 'U0OTHER01').at(-1)).toContain('Only members of the workspace');
+      // A request from another workspace altogether is not processed at all.
+      const root = await rootMessage(t, n);
+      const foreign = await t.slack.click('change_approve', `${n}:0`, {
+        user: BOB,
+        team: 'T0OTHER99',
+        message: { channel: root.channel, ts: root.ts },
+      });
+      expect(foreign.status).toBe(200);
+      await settled(t);
+      expect(await t.app.models.ChangeEvent.countDocuments({ changeNumber: n })).toBe(log.length);
+      await approve(t, n, 0, BOB);
+      expect((await api(`/changes/CR-${n}`)).json).toMatchObject({
+        stages: [{ status: 'approved', decidedBy: BOB }, { status: 'current' }],
+      });
+    });
+
+    it('someone deactivated in Slack loses the right at their next click, not minutes later', async () => {
+      const n = await submitRequest(t);
+      t.fake.addUser('U0LEAVER1');
+      await approve(t, n, 0, BOB);
+      // Their account is looked up (and cached) with their first click: a member, not the lead.
+      await approve(t, n, 1, 'U0LEAVER1');
+      expect(ephemeralsFor(t, 'U0LEAVER1').at(-1)).toContain('not an approver');
+      t.fake.updateUser('U0LEAVER1', { deleted: true });
+      await t.slack.event({ type: 'user_change', user: { id: 'U0LEAVER1', deleted: true } });
+      await settled(t);
+      await approve(t, n, 1, 'U0LEAVER1');
+      expect(ephemeralsFor(t, 'U0LEAVER1').at(-1)).toContain('deactivated');
+    });
+
+    it('removing an approver from a user group takes effect as soon as Slack says so', async () => {
+      const n = await submitRequest(t, { securityFlags: ['auth'] });
+      await approve(t, n, 0, BOB);
+      // Erin is the security reviewer through the S0SECURITY group, read (and cached) by now.
+      t.fake.setGroup(SECURITY_GROUP, []);
+      await t.slack.event({
+        type: 'subteam_members_changed',
+        subteam_id: SECURITY_GROUP,
+        team_id: 'T0001ABCD',
+        date_previous_update: 1,
+        date_update: 2,
+        removed_users: [ERIN],
+        removed_users_count: 1,
+      });
+      await settled(t);
+      await approve(t, n, 1, ERIN);
+      expect(ephemeralsFor(t, ERIN).at(-1)).toContain('not an approver for the Security review stage');
+      t.fake.setGroup(SECURITY_GROUP, [ERIN]);
+      await t.slack.event({
+        type: 'subteam_members_changed',
+        subteam_id: SECURITY_GROUP,
+        added_users: [ERIN],
+      });
+      await settled(t);
+      await approve(t, n, 1, ERIN);
+      expect((await api(`/changes/CR-${n}`)).json).toMatchObject({
+        stages: [{ status: 'approved' }, { status: 'approved', decidedBy: ERIN }, { status: 'current' }],
+      });
+    });
+  });
+
+  describe('nobody acts under someone else’s name through the API', () => {
+    const body = (overrides: Record<string, unknown> = {}) => ({
+      type: 'normal',
+      title: 'Raised by a pipeline',
+      description: 'Opened by a pipeline.',
+      justification: 'Testing.',
+      systems: ['api'],
+      risk: 'low',
+      testPlan: 'Unit tests.',
+      stagingTested: 'yes',
+      rollbackPlan: 'Revert.',
+      impact: 'None expected.',
+      ...overrides,
+    });
+
+    it('without a requester the change is the pipeline’s, and the token’s creator may not approve it', async () => {
+      const res = await api('/changes', { method: 'POST', body: body() });
+      expect(res.status).toBe(201);
+      const change = res.json!.change as { number: number; requester: string };
+      expect(change.requester).toBe('pipeline:pipeline');
+      const n = change.number;
+      await settled(t);
+      expect((await rootMessage(t, n)).blocks!.map((b) => JSON.stringify(b)).join()).toContain(
+        'pipeline *pipeline*',
+      );
+      await approve(t, n, 0, ADMIN); // created the token
+      expect(ephemeralsFor(t, ADMIN).at(-1)).toContain(
+        'You created the pipeline token that raised this change',
+      );
+      await approve(t, n, 0, BOB);
+      expect((await api(`/changes/CR-${n}`)).json).toMatchObject({
+        stages: [{ decidedBy: BOB }, { status: 'current' }],
+      });
+      expect(t.fake.rejected().filter((c) => c.method === 'chat.postMessage')).toEqual([]);
+    });
+
+    it('on behalf of a person only when Slack resolves them to an active member', async () => {
+      const byEmail = await api('/changes', {
+        method: 'POST',
+        body: body({ requester: 'U0123Alice@ACME.test' }),
+      });
+      expect(byEmail.status).toBe(201);
+      expect((byEmail.json!.change as { requester: string }).requester).toBe(ALICE);
+
+      t.fake.addUser('U0QUIT001', { deleted: true });
+      t.fake.addUser('U0ELSE001', { teamId: 'T0OTHER99' });
+      for (const [requester, words] of [
+        ['U0QUIT001', 'deactivated'],
+        ['U0ELSE001', 'not a member of the workspace'],
+        ['nobody@acme.test', 'No one in this workspace'],
+        ['U0NOSUCH1', 'No one in this workspace'],
+      ] as const) {
+        const res = await api('/changes', { method: 'POST', body: body({ requester }) });
+        expect(res.status, requester).toBe(400);
+        expect(res.json, requester).toMatchObject({
+          fields: [{ path: 'body.requester', message: expect.stringContaining(words) }],
+        });
+      }
+      // The token's creator cannot be named as the reviewer of what the token raises.
+      const self = await api('/changes', {
+        method: 'POST',
+        body: body({ requester: ALICE, suggestedReviewers: [ADMIN] }),
+      });
+      expect(self.status).toBe(400);
+      expect(self.json).toMatchObject({ fields: [{ path: 'body.suggestedReviewers' }] });
+    });
+  });
+
+  describe('who may deploy (the policy’s deployers) at every door', () => {
+    const SRE = 'U0123SRE';
+    let d: TestApp;
+    let sreToken = '';
+    let stagingToken = '';
+    const dapi = apiClient(
+      () => d,
+      () => sreToken,
+    );
+
+    beforeAll(async () => {
+      const yaml = TEST_POLICY_YAML.replace(
+        '  admins: { users: [U0123ADMIN] }',
+        `  admins: { users: [U0123ADMIN, ${SRE}] }\n  sre: { users: [${SRE}] }`,
+      ).replace('deployers: []', 'deployers: [sre]');
+      d = await startTestApp(import.meta.url, { policyYaml: yaml, clock: new TestClock(NOW) });
+      d.fake.addUser(SRE, { name: 'sre' });
+      sreToken = await createToken(d, 'prod-deploy', 'env=production', SRE);
+      stagingToken = await createToken(d, 'staging-deploy', 'env=staging', ADMIN);
+    });
+    afterAll(() => d.stop());
+
+    async function approved(): Promise<number> {
+      const n = await submitRequest(d);
+      await approve(d, n, 0, BOB);
+      await approve(d, n, 1, CAROL);
+      return n;
+    }
+
+    it('an admin who is not a deployer cannot mint a production deployment token', async () => {
+      expect(sreToken).toMatch(/^cg_/);
+      expect(stagingToken).toMatch(/^cg_/);
+      const refused = await createToken(d, 'sneaky', 'env=production', ADMIN);
+      expect(refused).toContain("Only the policy's deployers (sre)");
+      expect(await createToken(d, 'no-env', '', ADMIN)).toContain('Name the environments');
+    });
+
+    it('the Slack button and /change deployed refuse anyone but a deployer', async () => {
+      const n = await approved();
+      await clickOnChange(d, n, 'change_record_deployment', String(n), ALICE); // the requester
+      await settled(d);
+      expect(ephemeralsFor(d, ALICE).at(-1)).toContain('restricted to the policy');
+      await d.slack.command('/change', `deployed CR-${n}`, { user: CAROL }); // an approver
+      await settled(d);
+      expect(String(d.fake.responsePosts.at(-1)!.body.text)).toContain('restricted to the policy');
+      expect((await dapi(`/changes/CR-${n}`)).json).toMatchObject({ status: 'approved', deployments: [] });
+      // Staging is not restricted to deployers.
+      await d.slack.command('/change', `deployed CR-${n} staging`, { user: ALICE });
+      await settled(d);
+      await d.slack.command('/change', `deployed CR-${n}`, { user: SRE });
+      await settled(d);
+      expect((await dapi(`/changes/CR-${n}`)).json).toMatchObject({
+        status: 'deployed',
+        deployments: [
+          { environment: 'staging', by: ALICE },
+          { environment: 'production', by: SRE },
+        ],
+      });
+    });
+
+    it('a token acts only on its environments, and a named deployer who is not one is flagged', async () => {
+      const n = await approved();
+      expect((await dapi(`/changes/CR-${n}/gate?environment=staging`, { token: stagingToken })).status).toBe(
+        200,
+      );
+      const gate = await dapi(`/changes/CR-${n}/gate?environment=production`, { token: stagingToken });
+      expect(gate.status).toBe(403);
+      expect(gate.json).toMatchObject({ error: 'environment_not_allowed' });
+      const sneaky = await dapi(`/changes/CR-${n}/deployments`, {
+        method: 'POST',
+        token: stagingToken,
+        body: { environment: 'production', status: 'succeeded' },
+      });
+      expect(sneaky.status).toBe(403);
+
+      const byAlice = await dapi(`/changes/CR-${n}/deployments`, {
+        method: 'POST',
+        body: { environment: 'production', status: 'started', deployedBy: 'u0123alice@acme.test' },
+      });
+      expect(byAlice.json).toMatchObject({ unauthorised: true, reasons: ['not_a_deployer'] });
+      const byNobody = await dapi(`/changes/CR-${n}/deployments`, {
+        method: 'POST',
+        body: { environment: 'production', status: 'started', deployedBy: 'ghost@acme.test' },
+      });
+      expect(byNobody.json).toMatchObject({ unauthorised: true, reasons: ['not_a_deployer'] });
+      await settled(d);
+      expect(d.fake.dms(ERIN).at(-1)!.text).toContain('not one of the policy’s deployers');
+      const bySre = await dapi(`/changes/CR-${n}/deployments`, {
+        method: 'POST',
+        body: { environment: 'production', status: 'succeeded', deployedBy: 'sre@acme.test' },
+      });
+      expect(bySre.json).toMatchObject({ unauthorised: false, status: 'deployed' });
+      // The person who deployed is the one asked to verify.
+      expect((await d.app.models.Change.findOne({ number: n }).lean())!.deployedBy).toBe(SRE);
     });
   });
 });

@@ -31,7 +31,7 @@ describe('database outage', () => {
       clock: new TestClock('2026-03-10T17:00:00Z'),
       scheduler: { enabled: true, processEvery: 200 },
     });
-    await t.slack.command('/change', 'token create outage all', { user: ADMIN });
+    await t.slack.command('/change', 'token create outage all env=production', { user: ADMIN });
     await settled(t);
     token = /`(cg_[A-Za-z0-9_]+)`/.exec(String(t.fake.responsePosts.at(-1)!.body.text))![1]!;
     view = await openRequestModal(t, ALICE);

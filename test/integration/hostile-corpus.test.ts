@@ -18,7 +18,7 @@ describe('hostile input corpus', () => {
 
   beforeAll(async () => {
     t = await startTestApp(import.meta.url, { clock: new TestClock('2026-03-10T17:00:00Z') });
-    await t.slack.command('/change', 'token create corpus all', { user: ADMIN });
+    await t.slack.command('/change', 'token create corpus all env=production,staging', { user: ADMIN });
     await settled(t);
     token = /`(cg_[A-Za-z0-9_]+)`/.exec(String(t.fake.responsePosts.at(-1)!.body.text))![1]!;
   });

@@ -27,6 +27,7 @@ describe('two app instances on one database', () => {
     const clicks = numbers.flatMap((n) =>
       Array.from({ length: 8 }, (_, i) => ({ n, user: `U0REPL${n}${i}`, via: i % 2 === 0 ? a : b })),
     );
+    for (const c of clicks) a.fake.addUser(c.user); // engineers of the workspace
     const roots = new Map<number, { channel: string; ts: string }>();
     for (const n of numbers) {
       const r = await rootMessage(a, n);

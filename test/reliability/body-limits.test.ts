@@ -18,7 +18,7 @@ describe('oversized request bodies', () => {
 
   it('are refused at their limit, chunked or not, and the app keeps serving', async () => {
     const { t } = bed;
-    await t.slack.command('/change', 'token create flood all', { user: ADMIN });
+    await t.slack.command('/change', 'token create flood all env=production', { user: ADMIN });
     await t.fake.waitFor(() => t.fake.responsePosts.at(-1));
     const token = /`(cg_[A-Za-z0-9_]+)`/.exec(String(t.fake.responsePosts.at(-1)!.body.text))![1]!;
 

@@ -141,17 +141,20 @@ export class SlackRequests {
         hash?: string;
       };
       blockId?: string;
+      /** The workspace the click comes from (default: the app's own). */
+      team?: string;
     } = {},
   ): Record<string, unknown> {
     const user = opts.user ?? 'U0123BOB';
+    const team = opts.team ?? FAKE_TEAM.id;
     const actionTs = `${Math.floor(Date.now() / 1000)}.${String(++seq).padStart(6, '0')}`;
     const base: Record<string, unknown> = {
       type: 'block_actions',
-      user: { id: user, username: user.toLowerCase(), name: user.toLowerCase(), team_id: FAKE_TEAM.id },
+      user: { id: user, username: user.toLowerCase(), name: user.toLowerCase(), team_id: team },
       api_app_id: FAKE_BOT.appId,
       token: 'gIkuvaNzQIHg97ATvDxqgjtO',
       trigger_id: this.fake.issueTrigger(),
-      team: { id: FAKE_TEAM.id, domain: FAKE_TEAM.domain },
+      team: { id: team, domain: team === FAKE_TEAM.id ? FAKE_TEAM.domain : 'elsewhere' },
       enterprise: null,
       is_enterprise_install: false,
       state: { values: {} },

@@ -34,10 +34,23 @@ describe('/change subcommands', () => {
     ['verify CR-3', { kind: 'verify', n: 3 }],
     ['retro CR-3', { kind: 'retro', n: 3 }],
     ['cancel CR-3 not needed anymore', { kind: 'cancel', n: 3, reason: 'not needed anymore' }],
-    ['token create github-actions', { kind: 'token', action: 'create', name: 'github-actions', scopes: [] }],
+    [
+      'token create github-actions',
+      { kind: 'token', action: 'create', name: 'github-actions', scopes: [], environments: [] },
+    ],
     [
       'token create auditor-bot audit:read',
-      { kind: 'token', action: 'create', name: 'auditor-bot', scopes: ['audit:read'] },
+      { kind: 'token', action: 'create', name: 'auditor-bot', scopes: ['audit:read'], environments: [] },
+    ],
+    [
+      'token create deploy deployments:write ENV=Staging,production',
+      {
+        kind: 'token',
+        action: 'create',
+        name: 'deploy',
+        scopes: ['deployments:write'],
+        environments: ['staging', 'production'],
+      },
     ],
     ['token revoke github-actions', { kind: 'token', action: 'revoke', name: 'github-actions' }],
     ['token list', { kind: 'token', action: 'list' }],
@@ -54,6 +67,7 @@ describe('/change subcommands', () => {
     'deployed CR-1 prod;rm',
     'token create',
     'token create bad/name',
+    'token create ok env=prod;rm',
   ])('rejects %j with a message', (text) => {
     const r = parseChangeCommand(text, TYPES);
     expect(r.kind).toBe('invalid');

@@ -75,12 +75,52 @@ export function createBoltApp(opts: {
     app = new App({ authorize, receiver, logger: boltLogger, clientOptions, ...LEAN });
   }
   // Track each event's processing (which continues after ack) so shutdown can wait for it.
-  app.use(async ({ next }) => {
+  app.use(async (args) => {
     opts.arrivals.arrived();
-    await opts.inflight.track(next());
+    const foreign = await foreignOrigin(args.body, opts.identity);
+    if (foreign) {
+      logger.warn('ignored a Slack request from outside this installation', { component: 'bolt', foreign });
+      const ack = (args as { ack?: (r?: unknown) => Promise<void> }).ack;
+      await ack?.(
+        'command' in args
+          ? {
+              response_type: 'ephemeral',
+              text: 'This Changegate serves another workspace; nothing was done.',
+            }
+          : undefined,
+      );
+      return;
+    }
+    await opts.inflight.track(args.next());
   });
   app.error(async (error) => {
     logger.error('unhandled error in a Slack listener', { component: 'bolt', err: error });
   });
   return { app, socketReceiver };
+}
+
+/**
+ * Why a (correctly signed) request does not belong to this installation: another app, or a user or
+ * workspace outside the one the app is installed in (a Slack Connect channel, another workspace of
+ * the organisation). Null when it belongs, or when the app's own identity is not known yet (the
+ * standing check on every decision still refuses outsiders then).
+ */
+async function foreignOrigin(body: unknown, identity: SlackIdentity): Promise<string | null> {
+  const me = await identity.get().catch(() => null);
+  if (!me) return null;
+  const b = body as {
+    api_app_id?: string;
+    team_id?: string;
+    team?: { id?: string } | null;
+    enterprise_id?: string;
+    enterprise?: { id?: string } | null;
+    user?: { team_id?: string };
+    user_team_id?: string;
+  };
+  if (me.appId && b.api_app_id && b.api_app_id !== me.appId) return `app ${b.api_app_id}`;
+  const enterprise = b.enterprise?.id ?? b.enterprise_id ?? null;
+  if (me.enterpriseId && enterprise === me.enterpriseId) return null;
+  for (const team of [b.team_id, b.team?.id, b.user?.team_id, b.user_team_id])
+    if (team && team !== me.teamId) return `workspace ${team}`;
+  return null;
 }

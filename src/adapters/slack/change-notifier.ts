@@ -3,6 +3,7 @@ import type { ChangeChange, ChangeNotifier } from '../../application/ports.js';
 import type { LoadedPolicy } from '../../config/policy.js';
 import { formatChangeId } from '../../domain/change.js';
 import { currentStage } from '../../domain/lifecycle.js';
+import { isSlackUserId } from '../../domain/people.js';
 import { type Membership, usersInRoles } from '../../domain/policy.js';
 import type { Clock } from '../../domain/time.js';
 import type { ChangeRepository } from '../../infra/db/change-repository.js';
@@ -52,7 +53,11 @@ export class SlackChangeNotifier implements ChangeNotifier {
 
     let ref: SlackRef | null = doc?.slack ?? null;
     if (!ref) {
-      ref = await this.postRoot(state.number, doc?.originChannel ?? null, state.requester, message);
+      // Without an approvals channel, a pipeline's change goes to whoever created its token.
+      const owner = isSlackUserId(state.requester)
+        ? state.requester
+        : (state.raisedVia?.tokenCreator ?? state.requester);
+      ref = await this.postRoot(state.number, doc?.originChannel ?? null, owner, message);
     } else {
       await this.sender.call('chat.update', {
         channel: ref.channel,
@@ -134,6 +139,7 @@ export class SlackChangeNotifier implements ChangeNotifier {
     permalink: string | null,
     buttons: ReturnType<typeof decisionButtons> = [],
   ) {
+    if (!isSlackUserId(userId)) return; // a change raised by a pipeline has no one to DM
     const msg = directMessage(text, permalink, buttons);
     try {
       await this.sender.call('chat.postMessage', {

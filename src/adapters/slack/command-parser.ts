@@ -10,7 +10,7 @@ export type ChangeCommand =
   | { kind: 'verify'; n: number }
   | { kind: 'retro'; n: number }
   | { kind: 'cancel'; n: number; reason: string }
-  | { kind: 'token'; action: 'create'; name: string; scopes: string[] }
+  | { kind: 'token'; action: 'create'; name: string; scopes: string[]; environments: string[] }
   | { kind: 'token'; action: 'list' }
   | { kind: 'token'; action: 'revoke'; name: string }
   | { kind: 'invalid'; message: string };
@@ -84,12 +84,27 @@ export function parseChangeCommand(raw: string, typeKeys: readonly string[]): Ch
       const action = (rest[0] ?? '').toLowerCase();
       const name = rest[1] ?? '';
       const usage =
-        'Usage: `/change token create <name> [scopes]`, `/change token list`, `/change token revoke <name>` (names: letters, digits, . _ -; scopes: changes:read changes:write deployments:write audit:read, or all)';
+        'Usage: `/change token create <name> [scopes] env=<environments>`, `/change token list`, `/change token revoke <name>` (names: letters, digits, . _ -; scopes: changes:read changes:write deployments:write audit:read, or all; environments: e.g. env=staging,production)';
       if (action === 'list') return { kind: 'token', action: 'list' };
       if (!/^[A-Za-z0-9._-]{1,40}$/.test(name)) return { kind: 'invalid', message: usage };
       if (action === 'revoke') return { kind: 'token', action, name };
-      if (action === 'create')
-        return { kind: 'token', action, name, scopes: rest.slice(2).map((x) => x.toLowerCase()) };
+      if (action === 'create') {
+        const words = rest.slice(2).map((x) => x.toLowerCase());
+        const envWords = words.filter((w) => w.startsWith('env='));
+        const environments = envWords.flatMap((w) => w.slice(4).split(',')).filter(Boolean);
+        if (environments.some((e) => !/^[a-z0-9._-]{1,40}$/.test(e)))
+          return {
+            kind: 'invalid',
+            message: 'Environments are short names such as `env=staging,production`.',
+          };
+        return {
+          kind: 'token',
+          action,
+          name,
+          scopes: words.filter((w) => !w.startsWith('env=')),
+          environments,
+        };
+      }
       return { kind: 'invalid', message: usage };
     }
     default:

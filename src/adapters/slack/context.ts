@@ -1,6 +1,7 @@
 import type { Deps } from '../../application/ports.js';
 import type { IdempotencyStore } from '../../infra/db/idempotency.js';
 import type { Logger } from '../../infra/logger.js';
+import type { SlackDirectory } from '../../infra/slack/directory.js';
 import type { SlackSender } from '../../infra/slack/sender.js';
 import type { WorkQueue } from '../../infra/work-queue.js';
 import type { HomePublisher } from './home-publisher.js';
@@ -9,6 +10,8 @@ import type { HomePublisher } from './home-publisher.js';
 export interface SlackContext {
   deps: Deps;
   sender: SlackSender;
+  /** Slack's directory, whose caches Slack's events keep current. */
+  directory: SlackDirectory;
   home: HomePublisher;
   idempotency: IdempotencyStore;
   logger: Logger;
@@ -21,6 +24,11 @@ export interface SlackContext {
 export interface SlackExtensions {
   token?: (
     userId: string,
-    cmd: { action: 'create' | 'list' | 'revoke'; name?: string; scopes?: string[] },
+    cmd: {
+      action: 'create' | 'list' | 'revoke';
+      name?: string;
+      scopes?: string[];
+      environments?: string[];
+    },
   ) => Promise<{ text: string }>;
 }

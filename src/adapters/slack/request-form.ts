@@ -61,6 +61,7 @@ export const FIELD_BLOCK: Record<RequestField, string> = {
   commit: B.commit,
   suggestedReviewers: B.suggestedReviewers,
   emergencyApprover: B.emergencyApprover,
+  requester: B.title,
 };
 
 export function splitSystems(raw: string): string[] {

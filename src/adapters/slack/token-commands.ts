@@ -25,10 +25,10 @@ export function tokenCommands(deps: Deps): NonNullable<SlackExtensions['token']>
         : asked.length
           ? (asked as ApiScope[])
           : DEFAULT_PIPELINE_SCOPES;
-      const res = await createApiToken(deps, userId, cmd.name!, scopes);
+      const res = await createApiToken(deps, userId, cmd.name!, scopes, cmd.environments ?? []);
       if (!res.ok) return { text: `⚠️ ${res.message}` };
       return {
-        text: `🔑 Token *${userText(cmd.name!, 40)}* (scopes: ${scopes.join(', ')}). Copy it now: it is shown only this once.\n\`${res.value.token}\`\nUse it as \`Authorization: Bearer <token>\` against \`/api/v1\`.`,
+        text: `🔑 Token *${userText(cmd.name!, 40)}* (scopes: ${scopes.join(', ')}; ${environmentsText(res.value.environments)}). Copy it now: it is shown only this once.\n\`${res.value.token}\`\nUse it as \`Authorization: Bearer <token>\` against \`/api/v1\`.`,
       };
     }
     if (cmd.action === 'revoke') {
@@ -45,7 +45,7 @@ export function tokenCommands(deps: Deps): NonNullable<SlackExtensions['token']>
       return { text: 'No pipeline tokens yet. Create one with `/change token create <name>`.' };
     const lines = res.value.map(
       (t) =>
-        `• *${userText(displayName(t.name), 40)}* ${t.scopes.join(', ')} · created by ${mention(t.createdBy)} ${t.createdAt.toISOString().slice(0, 10)}${
+        `• *${userText(displayName(t.name), 40)}* ${t.scopes.join(', ')} · ${environmentsText(t.environments ?? null)} · created by ${mention(t.createdBy)} ${t.createdAt.toISOString().slice(0, 10)}${
           t.lastUsedAt
             ? ` · last used ${t.lastUsedAt.toISOString().slice(0, 16).replace('T', ' ')}`
             : ' · never used'
@@ -53,4 +53,8 @@ export function tokenCommands(deps: Deps): NonNullable<SlackExtensions['token']>
     );
     return { text: `*Pipeline tokens*\n${lines.join('\n')}` };
   };
+}
+
+function environmentsText(environments: string[] | null): string {
+  return environments ? `environments: ${environments.join(', ')}` : 'every environment';
 }

@@ -101,6 +101,11 @@ export interface ApiTokenDoc {
   name: string;
   secretHash: string;
   scopes: ApiScope[];
+  /**
+   * Environments the token may gate and report (lower case). Null on tokens created before tokens
+   * were scoped to environments: those may act on every environment until they are replaced.
+   */
+  environments: string[] | null;
   createdBy: string;
   createdAt: Date;
   revokedAt: Date | null;
@@ -114,6 +119,7 @@ const apiTokenSchema = new Schema<ApiTokenDoc>(
     name: { type: String, required: true },
     secretHash: { type: String, required: true },
     scopes: { type: [String], default: [] },
+    environments: { type: [String], default: null },
     createdBy: { type: String, required: true },
     createdAt: { type: Date, required: true },
     revokedAt: { type: Date, default: null },

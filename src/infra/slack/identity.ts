@@ -2,6 +2,10 @@ import type { SlackSender } from './sender.js';
 
 export interface BotIdentity {
   teamId: string;
+  /** The Enterprise Grid organisation, when installed in one. */
+  enterpriseId: string | null;
+  /** The Slack app (requests for another app are not ours). */
+  appId: string | null;
   botUserId: string;
   botId: string;
   url: string;
@@ -18,9 +22,18 @@ export class SlackIdentity {
 
   get(): Promise<BotIdentity> {
     this.cached ??= this.sender
-      .call<{ team_id?: string; user_id?: string; bot_id?: string; url?: string }>('auth.test', {})
+      .call<{
+        team_id?: string;
+        enterprise_id?: string;
+        app_id?: string;
+        user_id?: string;
+        bot_id?: string;
+        url?: string;
+      }>('auth.test', {})
       .then((r) => ({
         teamId: r.team_id ?? '',
+        enterpriseId: r.enterprise_id || null,
+        appId: r.app_id || null,
         botUserId: r.user_id ?? '',
         botId: r.bot_id ?? '',
         url: r.url ?? '',

@@ -51,6 +51,18 @@ const JSON_FIELDS = ['blocks', 'view', 'attachments', 'metadata', 'files'];
 export const epochMs = () => performance.timeOrigin + performance.now();
 
 export const FAKE_TEAM = { id: 'T0001ABCD', domain: 'acme', name: 'Acme' };
+
+/** A person of the fake workspace (or, with another teamId, of a workspace connected to it). */
+export interface FakeUser {
+  tz: string;
+  name: string;
+  email: string;
+  deleted?: boolean;
+  /** `multi` is a multi-channel guest (is_restricted), `single` a single-channel one (is_ultra_restricted). */
+  guest?: 'multi' | 'single';
+  teamId?: string;
+  bot?: boolean;
+}
 export const FAKE_BOT = { userId: 'U0BOTUSER', botId: 'B0123BOTID', appId: 'A0123APPID' };
 
 export class FakeSlack {
@@ -67,7 +79,7 @@ export class FakeSlack {
   >();
   readonly tokens = new Set(['xoxb-test-token']);
   readonly appTokens = new Set(['xapp-test-token']);
-  readonly users = new Map<string, { tz: string; name: string; deleted?: boolean }>();
+  readonly users = new Map<string, FakeUser>();
   readonly groups = new Map<string, string[]>();
   readonly unreachableChannels = new Set<string>();
   private readonly views = new Map<
@@ -128,8 +140,17 @@ export class FakeSlack {
 
   // ---- configuration -------------------------------------------------------------------------
 
-  addUser(id: string, opts: { tz?: string; name?: string } = {}): this {
-    this.users.set(id, { tz: opts.tz ?? 'UTC', name: opts.name ?? id.toLowerCase() });
+  addUser(id: string, opts: Partial<FakeUser> = {}): this {
+    const name = opts.name ?? id.toLowerCase();
+    this.users.set(id, { tz: 'UTC', email: `${name}@acme.test`, ...opts, name });
+    return this;
+  }
+
+  /** Changes a person (deactivates them, makes them a guest…), as a workspace admin would. */
+  updateUser(id: string, patch: Partial<FakeUser>): this {
+    const u = this.users.get(id);
+    if (!u) throw new Error(`fake Slack: no user ${id}`);
+    this.users.set(id, { ...u, ...patch });
     return this;
   }
 
@@ -376,6 +397,25 @@ export class FakeSlack {
 
   // ---- methods -------------------------------------------------------------------------------
 
+  /** A user object as users.info returns it (the fields Slack documents, as Slack fills them). */
+  private userObject(id: string, u: FakeUser): Record<string, unknown> {
+    return {
+      id,
+      team_id: u.teamId ?? FAKE_TEAM.id,
+      name: u.name,
+      deleted: u.deleted === true,
+      tz: u.tz,
+      tz_label: u.tz,
+      tz_offset: 0,
+      is_bot: u.bot === true,
+      is_app_user: false,
+      is_restricted: u.guest !== undefined,
+      is_ultra_restricted: u.guest === 'single',
+      is_stranger: u.teamId !== undefined && u.teamId !== FAKE_TEAM.id,
+      profile: { email: u.email, display_name: u.name, real_name: u.name },
+    };
+  }
+
   private nextTs(): string {
     this.tsCounter++;
     return `${Math.floor(Date.now() / 1000)}.${String(this.tsCounter).padStart(6, '0')}`;
@@ -474,6 +514,7 @@ export class FakeSlack {
       team_id: FAKE_TEAM.id,
       user_id: FAKE_BOT.userId,
       bot_id: FAKE_BOT.botId,
+      app_id: FAKE_BOT.appId,
       is_enterprise_install: false,
     }),
     'chat.postMessage': (a) => {
@@ -605,19 +646,13 @@ export class FakeSlack {
     'users.info': (a) => {
       const u = this.users.get(String(a.user));
       if (!u) return { ok: false, error: 'user_not_found' };
-      return {
-        ok: true,
-        user: {
-          id: a.user,
-          team_id: FAKE_TEAM.id,
-          name: u.name,
-          deleted: false,
-          tz: u.tz,
-          tz_label: u.tz,
-          tz_offset: 0,
-          is_bot: false,
-        },
-      };
+      return { ok: true, user: this.userObject(String(a.user), u) };
+    },
+    'users.lookupByEmail': (a) => {
+      const email = String(a.email ?? '').toLowerCase();
+      const hit = [...this.users.entries()].find(([, u]) => u.email.toLowerCase() === email);
+      if (!hit) return { ok: false, error: 'users_not_found' };
+      return { ok: true, user: this.userObject(hit[0], hit[1]) };
     },
     'usergroups.users.list': (a) => {
       const users = this.groups.get(String(a.usergroup));

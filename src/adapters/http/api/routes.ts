@@ -1,6 +1,6 @@
 import type { Response } from 'express';
 import type { z } from 'zod';
-import { authenticateApiToken, type Caller } from '../../../application/api-tokens.js';
+import { authenticateApiToken, type Caller, mayActOn } from '../../../application/api-tokens.js';
 import { buildChangeLog } from '../../../application/build-change-log.js';
 import { checkDeployGate } from '../../../application/check-deploy-gate.js';
 import { evidenceRows } from '../../../application/export-evidence.js';
@@ -8,7 +8,7 @@ import { getChange } from '../../../application/get-change.js';
 import type { Deps } from '../../../application/ports.js';
 import { recordDeployment } from '../../../application/record-deployment.js';
 import { searchChanges } from '../../../application/search-changes.js';
-import { submitChange } from '../../../application/submit-change.js';
+import { submitPipelineChange } from '../../../application/submit-change.js';
 import { verifyAudit } from '../../../application/verify-audit.js';
 import { formatChangeId, parseChangeId } from '../../../domain/change.js';
 import { commitOf } from '../../../domain/commit.js';
@@ -136,8 +136,9 @@ export const API_ROUTES: RouteDef[] = [
       404: { description: 'Unknown change', schema: ErrorBody },
       ...COMMON_ERRORS,
     },
-    handler: async ({ deps, params, query }) => {
+    handler: async ({ deps, caller, params, query }) => {
       const n = changeNumberOf(params.id);
+      allowEnvironment(caller, query.environment);
       const res = await checkDeployGate(deps, n, query.environment, query.commit ?? null);
       if (!res) throw new ApiError(404, 'not_found', `There is no change ${formatChangeId(n)}.`);
       return {
@@ -162,9 +163,14 @@ export const API_ROUTES: RouteDef[] = [
       404: { description: 'Unknown change', schema: ErrorBody },
       413: { description: 'Body too large', schema: ErrorBody },
       ...COMMON_ERRORS,
+      403: {
+        description: 'The token lacks the scope, or was not created for this environment',
+        schema: ErrorBody,
+      },
     },
     handler: async ({ deps, caller, params, headers, body }) => {
       const n = changeNumberOf(params.id);
+      allowEnvironment(caller, body.environment);
       await loadOr404(deps, n);
       const res = await recordDeployment(deps, {
         changeNumber: n,
@@ -175,6 +181,7 @@ export const API_ROUTES: RouteDef[] = [
         pipelineUrl: body.pipelineUrl,
         source: 'api',
         idempotencyKey: headers['idempotency-key'] ?? null,
+        deployedBy: body.deployedBy,
       });
       if (!res.ok)
         throw new ApiError(
@@ -211,7 +218,7 @@ export const API_ROUTES: RouteDef[] = [
       413: { description: 'Body too large', schema: ErrorBody },
       ...COMMON_ERRORS,
     },
-    handler: async ({ deps, body }) => {
+    handler: async ({ deps, caller, body }) => {
       const request = {
         type: body.type,
         title: sanitizeLine(body.title),
@@ -235,12 +242,13 @@ export const API_ROUTES: RouteDef[] = [
         suggestedReviewers: body.suggestedReviewers,
         emergencyApprover: body.emergencyApprover,
       };
-      const res = await submitChange(deps, {
+      const res = await submitPipelineChange(deps, {
         request,
-        requester: body.requester,
-        source: 'api',
-        originChannel: null,
+        onBehalfOf: body.requester ?? null,
+        caller,
       });
+      if (!res.ok && res.error.code === 'UNAVAILABLE')
+        throw new ApiError(503, 'unavailable', res.error.message);
       if (!res.ok) {
         throw new ApiError(
           400,
@@ -388,6 +396,16 @@ export const API_ROUTES: RouteDef[] = [
     },
   }),
 ];
+
+/** A token acts only on the environments it was created for (403 otherwise). */
+function allowEnvironment(caller: Caller, environment: string): void {
+  if (!mayActOn(caller, environment))
+    throw new ApiError(
+      403,
+      'environment_not_allowed',
+      `This token was created for ${caller.environments!.join(', ')}; it cannot gate or report ${environment}.`,
+    );
+}
 
 /** Bearer-token authentication and scope check; throws 401/403 as ApiError. */
 export async function authorise(

@@ -8,6 +8,15 @@ import { LIMITS } from '../../../domain/request-rules.js';
 /** One zod schema per route input and output; the OpenAPI document is generated from these. */
 
 const userId = z.string().regex(/^[UW][A-Z0-9]{2,20}$/, 'must be a Slack user id such as U0123ABCD');
+/** A Slack user id or an e-mail address, resolved in the workspace. */
+const personRef = z
+  .string()
+  .trim()
+  .regex(
+    /^(?:[UW][A-Z0-9]{2,20}|[^\s@<>]{1,64}@[^\s@<>]{1,255})$/,
+    'must be a Slack user id or an e-mail address',
+  )
+  .meta({ example: 'alice@example.com' });
 const text = (max: number) => z.string().max(max, `must be at most ${max} characters`);
 const isoDateTime = z.iso.datetime({
   offset: true,
@@ -45,8 +54,9 @@ export const CreateChangeBody = z
       .regex(/^[a-z][a-z0-9_-]{0,29}$/, 'must be a change type key such as normal')
       .meta({ example: 'standard' }),
     title: text(LIMITS.title),
-    requester: userId.meta({
-      description: 'Slack user id of the person responsible for the change (never approves it)',
+    requester: personRef.optional().meta({
+      description:
+        'Slack user id or e-mail address of the person the change is raised for; it must be an active person of the workspace. Without it the change is raised by the pipeline itself. Neither that person nor the token’s creator may approve it.',
     }),
     description: text(LIMITS.text).default(''),
     justification: text(LIMITS.text).default(''),
@@ -89,6 +99,10 @@ export const DeploymentBody = z
       .max(LIMITS.link)
       .nullable()
       .default(null),
+    deployedBy: personRef.nullable().default(null).meta({
+      description:
+        'Who deployed (Slack user id or e-mail). When the policy names deployers, a production deployment by anyone else is flagged unauthorised (not_a_deployer).',
+    }),
   })
   .meta({ id: 'DeploymentReport' });
 

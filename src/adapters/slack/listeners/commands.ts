@@ -143,7 +143,7 @@ async function runDatabaseCommand(ctx: SlackContext, cmd: ChangeCommand, user: s
         cmd.action === 'list'
           ? { action: 'list' }
           : cmd.action === 'create'
-            ? { action: 'create', name: cmd.name, scopes: cmd.scopes }
+            ? { action: 'create', name: cmd.name, scopes: cmd.scopes, environments: cmd.environments }
             : { action: 'revoke', name: cmd.name },
       );
       return infoMessage(res.text);

@@ -1,3 +1,5 @@
+import { isSlackUserId, pipelineName } from '../../../domain/people.js';
+
 /**
  * Text for Block Kit: user-typed text is escaped before it enters mrkdwn (no `<!channel>`, fake
  * links or mentions) and shortened to Slack's limits with an ellipsis.
@@ -38,7 +40,12 @@ export function slackDate(d: Date, format = '{date_short_pretty} {time}'): strin
   return `<!date^${unix}^${format}|${d.toISOString().replace('T', ' ').slice(0, 16)} UTC>`;
 }
 
-export const mention = (userId: string) => `<@${userId}>`;
+/** A person as a mention; a pipeline (`pipeline:<token>`) by its token's name. */
+export function mention(actor: string): string {
+  if (isSlackUserId(actor)) return `<@${actor}>`;
+  const pipeline = pipelineName(actor);
+  return pipeline !== null ? `pipeline *${escapeMrkdwn(pipeline)}*` : escapeMrkdwn(actor);
+}
 export const groupMention = (groupId: string) => `<!subteam^${groupId}>`;
 
 /** Splits long user text into escaped chunks that each fit a section block. */
