@@ -7,6 +7,7 @@ import {
   decide,
   isControlDecision,
   isRecordedRefusal,
+  sameDeploymentReport,
 } from '../domain/lifecycle.js';
 import type { StoredChangeEvent } from '../infra/db/change-repository.js';
 import type { ChangeDoc } from '../infra/db/models.js';
@@ -77,8 +78,19 @@ export async function executeCommand(
       continue;
     }
     if (res.kind === 'slot_taken') {
-      if (res.existing.type === 'deployment_recorded') {
-        // The same idempotency key was recorded before: answer as the first time.
+      if (res.existing.type === 'deployment_recorded' && decided.value.type === 'deployment_recorded') {
+        // The key was used before: the same report is answered as the first time; another report
+        // under the same key is a client error, never silently taken for the first one.
+        if (!sameDeploymentReport(res.existing.data, decided.value.data))
+          return {
+            ok: false,
+            error: {
+              code: 'IDEMPOTENCY_CONFLICT',
+              message:
+                'This Idempotency-Key was already used for a different deployment report; use a new key for a new report.',
+            },
+            state: loaded.state,
+          };
         const again = await deps.changes.load(changeNumber);
         return { ok: true, state: again!.state, event: res.existing, replay: true, doc: again!.doc };
       }

@@ -98,6 +98,23 @@ const NOT_THIS_CHANGE: ReadonlySet<UnauthorisedReason> = new Set([
   'audit_trail_broken',
 ]);
 
+/**
+ * Whether two deployment reports say the same thing (what a retry under one idempotency key must
+ * do): environment, status, commit, pipeline run and named deployer.
+ */
+export function sameDeploymentReport(
+  a: Extract<EventBody, { type: 'deployment_recorded' }>['data'],
+  b: Extract<EventBody, { type: 'deployment_recorded' }>['data'],
+): boolean {
+  return (
+    a.environment === b.environment &&
+    a.status === b.status &&
+    (a.commit ?? null) === (b.commit ?? null) &&
+    (a.pipelineUrl ?? null) === (b.pipelineUrl ?? null) &&
+    (a.deployedBy?.given ?? null) === (b.deployedBy?.given ?? null)
+  );
+}
+
 /** Whether a production deployment with these reasons counts as the change being deployed. */
 export function deploysTheChange(reasons: readonly UnauthorisedReason[]): boolean {
   return !reasons.some((r) => NOT_THIS_CHANGE.has(r));

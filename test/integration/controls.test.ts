@@ -131,6 +131,37 @@ describe('controls', () => {
     });
   });
 
+  describe('idempotency keys mean the same request', () => {
+    it('a key reused with another body is a 422, and records nothing; the same body replays', async () => {
+      const n = await approvedChange();
+      const key = { 'idempotency-key': 'run-77-attempt-1' };
+      const first = { environment: 'production', status: 'started', commit: SHA };
+      expect((await report(n, first, key)).status).toBe(201);
+      expect((await report(n, first, key)).json).toMatchObject({ replayed: true });
+      for (const other of [
+        { ...first, status: 'succeeded' },
+        { ...first, commit: OTHER },
+        { ...first, environment: 'staging' },
+        { ...first, pipelineUrl: 'https://ci.example.com/run/78' },
+      ]) {
+        const res = await report(n, other, key);
+        expect(res.status, JSON.stringify(other)).toBe(422);
+        expect(res.json).toMatchObject({
+          error: 'idempotency_conflict',
+          fields: [{ path: 'headers.idempotency-key' }],
+        });
+      }
+      // Racing reports under one key with different bodies: one is recorded, the other refused.
+      const raced = await Promise.all([
+        report(n, { environment: 'production', status: 'succeeded' }, { 'idempotency-key': 'race' }),
+        report(n, { environment: 'production', status: 'failed' }, { 'idempotency-key': 'race' }),
+      ]);
+      expect(raced.map((r) => r.status).sort()).toEqual([201, 422]);
+      const deployments = ((await api(`/changes/CR-${n}`)).json!.deployments as unknown[]).length;
+      expect(deployments).toBe(2);
+    });
+  });
+
   describe('who may act is enforced at every door', () => {
     it('a guest, a deactivated account and someone from another workspace cannot approve', async () => {
       const n = await submitRequest(t);

@@ -160,6 +160,10 @@ export const API_ROUTES: RouteDef[] = [
     responses: {
       201: { description: 'Recorded', schema: DeploymentRecorded },
       200: { description: 'Already recorded under this Idempotency-Key', schema: DeploymentRecorded },
+      422: {
+        description: 'This Idempotency-Key was already used for a different report',
+        schema: ErrorBody,
+      },
       404: { description: 'Unknown change', schema: ErrorBody },
       413: { description: 'Body too large', schema: ErrorBody },
       ...COMMON_ERRORS,
@@ -185,9 +189,12 @@ export const API_ROUTES: RouteDef[] = [
       });
       if (!res.ok)
         throw new ApiError(
-          res.error.code === 'NOT_FOUND' ? 404 : 409,
+          res.error.code === 'NOT_FOUND' ? 404 : res.error.code === 'IDEMPOTENCY_CONFLICT' ? 422 : 409,
           res.error.code.toLowerCase(),
           res.error.message,
+          res.error.code === 'IDEMPOTENCY_CONFLICT'
+            ? [{ path: 'headers.idempotency-key', message: 'already used for another report' }]
+            : undefined,
         );
       const e = res.event;
       const data = e.type === 'deployment_recorded' ? e.data : null;
