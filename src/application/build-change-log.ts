@@ -2,17 +2,17 @@ import { ChangeLogAccumulator, type ChangeLogSummary } from '../domain/change-lo
 import type { Period } from '../domain/period.js';
 import { docState } from '../infra/db/change-repository.js';
 import type { Deps } from './ports.js';
-import { type Viewer, visibility } from './visibility.js';
+import { type ScopeKind, type Viewer, visibility, visibilityFilter } from './visibility.js';
 
 /** The changes with any activity in the period, for the viewer: those raised before `to` and active since `from`. */
 export async function periodFilter(deps: Deps, viewer: Viewer, period: Period) {
   const seen = await visibility(deps, viewer);
   return {
-    scope: seen.scope,
+    scope: seen.kind,
     filter: {
       submittedAt: { $lt: period.to },
       lastEventAt: { $gte: period.from },
-      ...(seen.scope === 'own' ? { requester: seen.userId } : {}),
+      ...visibilityFilter(seen),
     },
   };
 }
@@ -25,7 +25,7 @@ export async function buildChangeLog(
   deps: Deps,
   viewer: Viewer,
   period: Period,
-): Promise<{ summary: ChangeLogSummary; scope: 'all' | 'own' }> {
+): Promise<{ summary: ChangeLogSummary; scope: ScopeKind }> {
   const { scope, filter } = await periodFilter(deps, viewer, period);
   const acc = new ChangeLogAccumulator(period, deps.policy.policy, deps.clock.now());
   for await (const doc of deps.changes.cursor(filter, { batchSize: 1000 })) {

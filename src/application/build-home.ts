@@ -1,10 +1,10 @@
 import type { QueryFilter } from 'mongoose';
-import { escalationRoles, isInRoles } from '../domain/policy.js';
 import { HOUR_MS } from '../domain/time.js';
 import { docState } from '../infra/db/change-repository.js';
 import type { ChangeDoc } from '../infra/db/models.js';
 import { type ChangeListItem, OPEN_STATUSES } from './list-changes.js';
 import type { Deps } from './ports.js';
+import { visibility, visibilityFilter } from './visibility.js';
 
 export interface HomeData {
   userId: string;
@@ -25,11 +25,7 @@ const LIST = 12;
 export async function buildHome(deps: Deps, userId: string): Promise<HomeData> {
   const now = deps.clock.now();
   const policy = deps.policy.policy;
-  const membership = await deps.directory.membership();
-  const oversees = isInRoles(policy, membership, userId, [
-    ...policy.access.admins,
-    ...escalationRoles(policy),
-  ]);
+  const seen = await visibility(deps, { kind: 'user', userId });
   const staleDeploy = new Date(now.getTime() - policy.reminders.verification.escalateAfterHours * HOUR_MS);
   const mineFilter: QueryFilter<ChangeDoc> = {
     requester: userId,
@@ -38,11 +34,18 @@ export async function buildHome(deps: Deps, userId: string): Promise<HomeData> {
       { emergency: true, retroDueAt: { $ne: null }, retroSubmittedAt: null },
     ],
   };
+  // Overdue items the viewer may see: everyone's for the policy's see-all roles and admins, the
+  // emergencies escalated to them for the CTO and security roles, otherwise their own and those they
+  // take part in.
   const overdueFilter: QueryFilter<ChangeDoc> = {
-    ...(oversees ? {} : { requester: userId }),
-    $or: [
-      { emergency: true, retroDueAt: { $lt: now }, retroSubmittedAt: null },
-      { status: 'deployed', deployedAt: { $lt: staleDeploy } },
+    $and: [
+      {
+        $or: [
+          { emergency: true, retroDueAt: { $lt: now }, retroSubmittedAt: null },
+          { status: 'deployed', deployedAt: { $lt: staleDeploy } },
+        ],
+      },
+      visibilityFilter(seen),
     ],
   };
   const pendingFilter: QueryFilter<ChangeDoc> = { status: 'pending_approval', currentApprovers: userId };

@@ -58,10 +58,12 @@ describe('/change-log, evidence export, audit verification and the monthly repor
     expect(t.fake.rejected()).toEqual([]);
   });
 
-  it('anyone else sees only the changes they raised, and is told so', async () => {
+  it('anyone else sees only the changes they raised or take part in, and is told so', async () => {
+    // Frank raised nothing in September. He sees the change he rejected (D), and the one still
+    // waiting for a peer review any member may give (I).
     const frank = JSON.stringify((await run('2026-09', FRANK)).blocks);
-    expect(frank).toContain('*Changes raised*\\n0');
-    expect(frank).toContain('only the changes you raised');
+    expect(frank).toContain('*Changes raised*\\n2');
+    expect(frank).toContain('only the changes you raised or take part in');
     const alice = JSON.stringify((await run('2026-09', ALICE)).blocks);
     expect(alice).toContain('*Changes raised*\\n8');
     expect(alice).toContain('only the changes you raised');

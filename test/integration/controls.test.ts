@@ -246,6 +246,74 @@ describe('controls', () => {
     });
   });
 
+  describe('visibility is one rule everywhere', () => {
+    const answer = () => t.fake.responsePosts.at(-1)!.body as { text: string; blocks?: unknown[] };
+    const said = () => JSON.stringify(answer());
+
+    it('a member sees what they take part in; a guest only what they raised; the API sees all', async () => {
+      const GUEST = 'U0GUEST09';
+      const OUTSIDER = 'U0OUTSID1';
+      t.fake.addUser(GUEST, { guest: 'multi' });
+      t.fake.addUser(OUTSIDER);
+      const peer = await submitRequest(t, { title: 'Waiting for any peer' });
+      const lead = await submitRequest(t, { title: 'Waiting for the lead' });
+      await approve(t, lead, 0, BOB);
+      const guests = await submitRequest(t, { title: 'A guest’s own change' }, GUEST);
+
+      // A member who takes no part: sees the change any member may approve, not the other one.
+      await t.slack.command('/change', 'list open', { user: OUTSIDER });
+      await settled(t);
+      expect(said()).toContain('Waiting for any peer');
+      expect(said()).not.toContain('Waiting for the lead');
+      await t.slack.command('/change', `show CR-${lead}`, { user: OUTSIDER });
+      await settled(t);
+      expect(answer().text).toContain(`CR-${lead} is not one of them`);
+      await t.slack.command('/change-log', `CR-${lead}`, { user: OUTSIDER });
+      await settled(t);
+      expect(answer().text).toContain('not one of them');
+      // Bob approved it, so he sees it; the lead sees everything.
+      await t.slack.command('/change', `show CR-${lead}`, { user: BOB });
+      await settled(t);
+      expect(said()).toContain('Waiting for the lead');
+
+      // A guest sees only their own change, even one open to any member.
+      await t.slack.command('/change', 'list open', { user: GUEST });
+      await settled(t);
+      expect(said()).toContain('A guest’s own change');
+      expect(said()).not.toContain('Waiting for any peer');
+      for (const n of [peer, lead]) {
+        await t.slack.command('/change', `show CR-${n}`, { user: GUEST });
+        await settled(t);
+        expect(answer().text).toContain('not one of them');
+      }
+      await t.slack.command('/change', `show CR-${guests}`, { user: GUEST });
+      await settled(t);
+      expect(said()).toContain('Audit trail');
+      t.clock.advance(60_000); // the default period ends now, and the change was raised at now
+      await t.slack.command('/change-log', '', { user: GUEST });
+      await settled(t);
+      expect(said()).toContain('only the changes you raised');
+      expect(said()).toContain('*Changes raised*\\n1');
+      await t.slack.homeOpened(GUEST);
+      await settled(t);
+      expect(JSON.stringify(t.fake.homes.get(GUEST))).not.toContain('Waiting for any peer');
+
+      // A pipeline token is a system caller: it lists every change.
+      const listed = JSON.stringify((await api('/changes?limit=100')).json);
+      for (const n of [peer, lead, guests]) expect(listed).toContain(`"CR-${n}"`);
+    });
+
+    it('slash-command text is escaped in every reply, errors included', async () => {
+      for (const text of ['<!channel> please', 'new <!here>', 'show <@U0123BOB>']) {
+        const res = await t.slack.command('/change', text, { user: ALICE });
+        const reply = JSON.stringify(res.json ?? {});
+        expect(reply, text).not.toMatch(/<!channel>|<!here>|<@U0123BOB>/);
+      }
+      const res = await t.slack.command('/change', '<!channel>', { user: ALICE });
+      expect(String(res.json?.text)).toContain('&lt;!channel&gt;');
+    });
+  });
+
   describe('nobody acts under someone else’s name through the API', () => {
     const body = (overrides: Record<string, unknown> = {}) => ({
       type: 'normal',

@@ -72,8 +72,16 @@ describe('App Home and /change subcommands', () => {
 
   it('/change show gives the audit trail in order; unknown changes and input get a clear answer', async () => {
     const n = await submitRequest(t);
-    await approve(t, n, 0, BOB);
+    // While a stage any member may approve is open, any member sees the change.
     await t.slack.command('/change', `show CR-${n}`, { user: FRANK });
+    await settled(t);
+    expect(JSON.stringify(lastAnswer().blocks)).toContain('Audit trail');
+    await approve(t, n, 0, BOB);
+    // Now it waits for the lead: Frank takes no part in it, Bob (who approved) and Carol still see it.
+    await t.slack.command('/change', `show CR-${n}`, { user: FRANK });
+    await settled(t);
+    expect(lastAnswer().text).toContain(`CR-${n} is not one of them`);
+    await t.slack.command('/change', `show CR-${n}`, { user: BOB });
     await settled(t);
     const shown = JSON.stringify(lastAnswer().blocks);
     expect(shown).toContain('Audit trail');

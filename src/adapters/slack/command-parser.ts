@@ -1,5 +1,6 @@
 import { parseChangeId } from '../../domain/change.js';
 import { sanitizeLine } from '../../domain/text.js';
+import { userText } from './views/text.js';
 
 export type ChangeCommand =
   | { kind: 'new'; type: string | null }
@@ -37,7 +38,7 @@ export function parseChangeCommand(raw: string, typeKeys: readonly string[]): Ch
       if (t && !typeKeys.includes(t))
         return {
           kind: 'invalid',
-          message: `Unknown change type "${t.slice(0, 40)}". Types: ${typeKeys.join(', ')}.`,
+          message: `Unknown change type "${userText(t, 40)}". Types: ${typeKeys.join(', ')}.`,
         };
       return { kind: 'new', type: t };
     }
@@ -108,6 +109,6 @@ export function parseChangeCommand(raw: string, typeKeys: readonly string[]): Ch
       return { kind: 'invalid', message: usage };
     }
     default:
-      return { kind: 'invalid', message: `I don't know "${head.slice(0, 40)}".` };
+      return { kind: 'invalid', message: `I don't know "${userText(head, 40)}".` };
   }
 }

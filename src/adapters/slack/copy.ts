@@ -1,3 +1,4 @@
+import { formatChangeId } from '../../domain/change.js';
 import type { DomainError } from '../../domain/errors.js';
 import { isDatabaseUnavailable } from '../../infra/db/connection.js';
 
@@ -19,6 +20,11 @@ export function refusalText(error: DomainError): string {
     default:
       return `⚠️ ${error.message}`;
   }
+}
+
+/** A change the viewer may not see (visibility is one rule, see domain/visibility.ts). */
+export function notVisibleText(changeNumber: number): string {
+  return `You can see the changes you raised or take part in; ${formatChangeId(changeNumber)} is not one of them.`;
 }
 
 export const TRY_AGAIN =

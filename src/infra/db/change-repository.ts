@@ -11,6 +11,7 @@ import {
   stateFromJson,
   stateToJson,
 } from '../../domain/lifecycle.js';
+import { openToAnyone, participantsOf } from '../../domain/visibility.js';
 import { isDuplicateKey, retryTransient } from './connection.js';
 import { type ChangeDoc, type ChangeEventDoc, eventId, type Models, type SlackRef } from './models.js';
 
@@ -76,6 +77,8 @@ export function projectionFields(
     retroDueAt: state.retro.dueAt,
     retroSubmittedAt: state.retro.submittedAt,
     currentApprovers: state.status === 'pending_approval' ? currentApprovers : [],
+    participants: participantsOf(state),
+    openToAnyone: openToAnyone(state),
     stageStartedAt: state.stageStartedAt,
     plannedStart: state.request.plannedStart,
     deployedBy: state.deployedBy,

@@ -44,6 +44,10 @@ export interface ChangeDoc {
   retroDueAt: Date | null;
   retroSubmittedAt: Date | null;
   currentApprovers: string[];
+  /** Everyone who takes part in the change (see domain/visibility.ts), for who-sees-what queries. */
+  participants: string[];
+  /** Pending at a stage any member may approve (peer review): visible to every member. */
+  openToAnyone: boolean;
   stageStartedAt: Date | null;
   plannedStart: Date | null;
   deployedBy: string | null;
@@ -186,6 +190,8 @@ const changeSchema = new Schema<ChangeDoc>(
     retroDueAt: { type: Date, default: null },
     retroSubmittedAt: { type: Date, default: null },
     currentApprovers: { type: [String], default: [] },
+    participants: { type: [String], default: [] },
+    openToAnyone: { type: Boolean, default: false },
     stageStartedAt: { type: Date, default: null },
     plannedStart: { type: Date, default: null },
     deployedBy: { type: String, default: null },
@@ -201,6 +207,7 @@ changeSchema.index({ number: 1 }, { unique: true, name: 'uniq_number' });
 changeSchema.index({ status: 1, number: -1 }, { name: 'by_status' });
 changeSchema.index({ requester: 1, number: -1 }, { name: 'by_requester' });
 changeSchema.index({ currentApprovers: 1, status: 1 }, { name: 'by_approver' });
+changeSchema.index({ participants: 1, number: -1 }, { name: 'by_participant' });
 changeSchema.index({ submittedAt: 1 }, { name: 'by_submitted' });
 changeSchema.index({ deployedAt: 1 }, { name: 'by_deployed' });
 changeSchema.index({ status: 1, retroDueAt: 1 }, { name: 'by_retro_due' });

@@ -71,7 +71,10 @@ export function presentChange(
   };
 }
 
-export function presentSummary(s: ChangeLogSummary, scope: 'all' | 'own'): z.infer<typeof SummaryResponse> {
+export function presentSummary(
+  s: ChangeLogSummary,
+  scope: 'all' | 'involved' | 'own',
+): z.infer<typeof SummaryResponse> {
   const items = (list: ChangeLogSummary['approvals']['items']) =>
     list.map((i) => ({ ...i, at: i.at.toISOString() }));
   const top = (t: ChangeLogSummary['approvals']) => ({ total: t.total, items: items(t.items) });

@@ -265,7 +265,7 @@ const TopList = z.object({
 export const SummaryResponse = z
   .object({
     period: z.object({ from: z.string(), to: z.string(), label: z.string() }),
-    scope: z.enum(['all', 'own']),
+    scope: z.enum(['all', 'involved', 'own']),
     raised: z.number().int(),
     byType: z.array(z.object({ type: z.string(), name: z.string(), count: z.number().int() })),
     byOutcome: z.record(z.string(), z.number().int()),

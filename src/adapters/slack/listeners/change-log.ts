@@ -6,15 +6,15 @@ import type { App } from '@slack/bolt';
 import { buildChangeLog } from '../../../application/build-change-log.js';
 import { evidenceRows } from '../../../application/export-evidence.js';
 import { getChange } from '../../../application/get-change.js';
-import { visibility } from '../../../application/visibility.js';
+import { mayView } from '../../../application/visibility.js';
 import { verifyChain } from '../../../domain/audit.js';
 import { formatChangeId } from '../../../domain/change.js';
 import { writeEvidence } from '../../export/evidence-writer.js';
 import { parseChangeLogCommand } from '../change-log-parser.js';
 import type { SlackContext } from '../context.js';
-import { failureText } from '../copy.js';
+import { failureText, notVisibleText } from '../copy.js';
 import { uploadFileToUser } from '../file-upload.js';
-import { auditTrailMessage, changeLogMessage } from '../views/change-log.message.js';
+import { auditTrailMessage, changeLogMessage, SCOPE_TEXT } from '../views/change-log.message.js';
 import { errorMessage, infoMessage } from '../views/command.messages.js';
 
 const HELP =
@@ -43,12 +43,9 @@ export function registerChangeLog(app: App, ctx: SlackContext): void {
         });
       } else if (cmd.kind === 'trail') {
         const loaded = await getChange(deps, cmd.n);
-        const seen = await visibility(deps, viewer);
-        if (!loaded || (seen.scope === 'own' && loaded.state.requester !== seen.userId)) {
+        if (!loaded || !(await mayView(deps, viewer, loaded.state))) {
           const msg = errorMessage(
-            loaded
-              ? `You can see the audit trail of changes you raised; ${formatChangeId(cmd.n)} is not one of them.`
-              : `There is no change ${formatChangeId(cmd.n)}.`,
+            loaded ? notVisibleText(cmd.n) : `There is no change ${formatChangeId(cmd.n)}.`,
           );
           await respond({ response_type: 'ephemeral', text: msg.text, blocks: msg.blocks });
           return;
@@ -79,7 +76,7 @@ export function registerChangeLog(app: App, ctx: SlackContext): void {
             path,
             filename,
             title: `Change evidence ${cmd.period.label}`,
-            message: `📎 Evidence export for ${cmd.period.label}: ${count} change${count === 1 ? '' : 's'}${scope === 'own' ? ' (the changes you raised)' : ''}.`,
+            message: `📎 Evidence export for ${cmd.period.label}: ${count} change${count === 1 ? '' : 's'}${scope === 'all' ? '' : ` (${SCOPE_TEXT[scope]})`}.`,
           });
         } finally {
           await rm(dir, { recursive: true, force: true });

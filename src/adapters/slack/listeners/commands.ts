@@ -3,10 +3,11 @@ import { cancelChange } from '../../../application/cancel-change.js';
 import { getChange } from '../../../application/get-change.js';
 import { listChanges } from '../../../application/list-changes.js';
 import { recordDeployment } from '../../../application/record-deployment.js';
+import { mayView } from '../../../application/visibility.js';
 import { formatChangeId } from '../../../domain/change.js';
 import { type ChangeCommand, parseChangeCommand } from '../command-parser.js';
 import type { SlackContext } from '../context.js';
-import { failureText, refusalText } from '../copy.js';
+import { failureText, notVisibleText, refusalText } from '../copy.js';
 import { loadingModal, openView } from '../modal-helpers.js';
 import { buildRequestModal } from '../request-form.js';
 import {
@@ -109,6 +110,8 @@ async function runDatabaseCommand(ctx: SlackContext, cmd: ChangeCommand, user: s
     case 'show': {
       const loaded = await getChange(deps, cmd.n);
       if (!loaded) return errorMessage(`There is no change ${formatChangeId(cmd.n)}.`);
+      if (!(await mayView(deps, { kind: 'user', userId: user }, loaded.state)))
+        return errorMessage(notVisibleText(cmd.n));
       return showMessage(loaded.state, loaded.events, now, loaded.doc?.slack?.permalink ?? null);
     }
     case 'deployed': {

@@ -3,6 +3,7 @@ import type { AuditReport } from '../../../application/verify-audit.js';
 import { formatChangeId } from '../../../domain/change.js';
 import type { ChangeLogSummary, LogItem, Percentiles, TopList } from '../../../domain/change-log.js';
 import type { ChangeState } from '../../../domain/lifecycle.js';
+import type { VisibilityScope } from '../../../domain/visibility.js';
 import type { StoredChangeEvent } from '../../../infra/db/change-repository.js';
 import { STATUS_LABEL } from './change.message.js';
 import { mention, mrkdwn, plain, slackDate, truncate, userText } from './text.js';
@@ -40,10 +41,18 @@ export function auditLine(a: AuditReport): string {
   return `🚨 Audit trail: ${a.broken.length} of ${a.checkedChanges} changes have a broken hash chain: ${first}${a.broken.length > 5 ? ', …' : ''}.`;
 }
 
+/** What a viewer's changes are, in words (the same rule as everywhere, see domain/visibility.ts). */
+export const SCOPE_TEXT: Record<VisibilityScope['kind'], string> = {
+  all: 'all changes',
+  involved:
+    'only the changes you raised or take part in (the roles in the policy’s access.seeAllChanges see every change)',
+  own: 'only the changes you raised',
+};
+
 /** The `/change-log` summary (and the monthly report), within Slack's 50-block limit. */
 export function changeLogMessage(
   s: ChangeLogSummary,
-  scope: 'all' | 'own',
+  scope: VisibilityScope['kind'],
   audit?: AuditReport,
   title = 'Change log',
 ): { text: string; blocks: KnownBlock[] } {
@@ -56,9 +65,7 @@ export function changeLogMessage(
       elements: [
         mrkdwn(
           `${slackDate(s.period.from, '{date_short}')} – ${slackDate(new Date(s.period.to.getTime() - 1), '{date_short}')} · ${
-            scope === 'all'
-              ? 'all changes'
-              : 'only the changes you raised (auditors, admins and leads see every change)'
+            SCOPE_TEXT[scope]
           }`,
         ),
       ],
