@@ -9,6 +9,7 @@ import { createHttpApp, finishHttpApp, listen, type RunningHttpServer } from './
 import { registerJobs } from './adapters/jobs/register.js';
 import { createBoltApp } from './adapters/slack/bolt-app.js';
 import { SlackChangeNotifier } from './adapters/slack/change-notifier.js';
+import { ClickThrottle, type ThrottleOptions } from './adapters/slack/click-throttle.js';
 import type { SlackContext, SlackExtensions } from './adapters/slack/context.js';
 import { HomePublisher } from './adapters/slack/home-publisher.js';
 import { registerSlackListeners } from './adapters/slack/register.js';
@@ -60,6 +61,7 @@ export interface StartOptions {
     rateScale?: number;
     limits?: Record<string, MethodLimit>;
     workConcurrency?: number;
+    throttle?: Partial<ThrottleOptions>;
   };
   scheduler?: { enabled?: boolean; processEvery?: string | number; name?: string };
   reminders?: { interval?: string; leaseMs?: number; concurrency?: number };
@@ -220,7 +222,17 @@ export async function startChangegate(opts: StartOptions): Promise<Changegate> {
     inflight,
     onError: (err) => logger.error('post-ack work failed', { err }),
   });
-  const slack: SlackContext = { deps, sender, directory, home, idempotency, logger, extensions, work };
+  const slack: SlackContext = {
+    deps,
+    sender,
+    directory,
+    home,
+    idempotency,
+    logger,
+    extensions,
+    work,
+    throttle: new ClickThrottle(opts.slack?.throttle),
+  };
   registerSlackListeners(bolt, slack);
   const shutdown = new AbortController();
   const reminderDeps: ReportDeps = {

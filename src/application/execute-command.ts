@@ -6,11 +6,14 @@ import {
   type Command,
   decide,
   isControlDecision,
+  isFinalRefusal,
   isRecordedRefusal,
+  refusalSlot,
   sameDeploymentReport,
 } from '../domain/lifecycle.js';
-import type { StoredChangeEvent } from '../infra/db/change-repository.js';
+import { docState, type StoredChangeEvent } from '../infra/db/change-repository.js';
 import type { ChangeDoc } from '../infra/db/models.js';
+import type { Logger } from '../infra/logger.js';
 import { headOf } from './check-deploy-gate.js';
 import { currentApprovers } from './current-approvers.js';
 import { standingOfUser } from './people.js';
@@ -44,8 +47,26 @@ export async function executeCommand(
   // Control decisions are taken by active, full members of the workspace only (looked up once).
   const actorStanding =
     isControlDecision(cmd) && 'actor' in cmd ? await standingOfUser(deps, cmd.actor) : undefined;
+  const policy = deps.policy.policy;
+
+  // Approvals and rejections are decided on the change's record first: a refusal no later event can
+  // undo is answered from it, so refused clicks (however many) never read the event log.
+  let known: ChangeDoc | null | undefined;
+  if (cmd.kind === 'approve' || cmd.kind === 'reject') {
+    known = await deps.changes.findDoc(changeNumber);
+    const state = known ? docState(known) : null;
+    if (state) {
+      const membership = await deps.directory.membership();
+      const quick = decide(state, cmd, { now: deps.clock.now(), policy, membership, actorStanding });
+      if (!quick.ok && isFinalRefusal(quick.error.code)) {
+        await recordRefusalOnce(deps, changeNumber, cmd, quick.error, log);
+        return { ok: false, error: quick.error, state };
+      }
+    }
+  }
+
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-    const loaded = await deps.changes.load(changeNumber);
+    const loaded = await deps.changes.load(changeNumber, attempt === 1 ? known : undefined);
     if (!loaded)
       return {
         ok: false,
@@ -54,18 +75,14 @@ export async function executeCommand(
       };
     const membership = await deps.directory.membership();
     const now = deps.clock.now();
-    const policy = deps.policy.policy;
     // A deployment is held against the change's recorded history: a log that does not verify
     // authorises nothing (the check hashes the log, so it is done only where it decides).
     const chainIntact =
       cmd.kind === 'record_deployment' ? verifyChain(loaded.events, headOf(loaded)) === null : true;
     const decided = decide(loaded.state, cmd, { now, policy, membership, chainIntact, actorStanding });
     if (!decided.ok) {
-      if ((cmd.kind === 'approve' || cmd.kind === 'reject') && isRecordedRefusal(decided.error)) {
-        await recordRefusal(deps, changeNumber, cmd.stageIndex, cmd.kind, actor, decided.error).catch((err) =>
-          log.warn('could not record the refused attempt', { err }),
-        );
-      }
+      if (cmd.kind === 'approve' || cmd.kind === 'reject')
+        await recordRefusalOnce(deps, changeNumber, cmd, decided.error, log);
       return { ok: false, error: decided.error, state: loaded.state };
     }
     const res = await deps.changes.append(changeNumber, loaded.head, decided.value, {
@@ -116,6 +133,31 @@ export async function executeCommand(
   };
 }
 
+/** How long the claim that a refusal was recorded is kept (the event's slot holds it after that). */
+const REFUSAL_CLAIM_MS = 30 * 24 * 3_600_000;
+
+/**
+ * An `approval_refused` entry (who tried what, why they were not allowed), written once per person,
+ * stage, action and reason: a repeat costs one insert that fails on its key, not a read of the log,
+ * and cannot grow the log. The event's slot makes it once across replicas too.
+ */
+async function recordRefusalOnce(
+  deps: Deps,
+  changeNumber: number,
+  cmd: Extract<Command, { kind: 'approve' | 'reject' }>,
+  error: DomainError,
+  log: Logger,
+): Promise<void> {
+  if (!isRecordedRefusal(error)) return;
+  const slot = refusalSlot(cmd.stageIndex, cmd.kind, cmd.actor, error.code);
+  try {
+    if (!(await deps.changes.claimKey(`${changeNumber}:${slot}`, REFUSAL_CLAIM_MS))) return;
+    await recordRefusal(deps, changeNumber, cmd.stageIndex, cmd.kind, cmd.actor, error, slot);
+  } catch (err) {
+    log.warn('could not record the refused attempt', { err });
+  }
+}
+
 /** An `approval_refused` entry: who tried what, and why they were not allowed. */
 async function recordRefusal(
   deps: Deps,
@@ -124,6 +166,7 @@ async function recordRefusal(
   action: 'approve' | 'reject',
   actor: string,
   error: DomainError,
+  slot: string,
 ) {
   for (let attempt = 1; attempt <= 5; attempt++) {
     const loaded = await deps.changes.load(changeNumber);
@@ -134,11 +177,12 @@ async function recordRefusal(
       loaded.head,
       {
         type: 'approval_refused',
-        slot: null,
+        slot,
         data: { stageIndex, stage: stage?.key ?? '?', action, code: error.code },
       },
       { actor, at: deps.clock.now(), policyHash: deps.policy.hash },
     );
+    if (res.kind === 'slot_taken') return;
     if (res.kind === 'appended') {
       const state = applyEvent(loaded.state, res.event);
       const membership = await deps.directory.membership();

@@ -581,6 +581,36 @@ export function isRecordedRefusal(error: DomainError): boolean {
   return REFUSALS_TO_RECORD.has(error.code) && error.details?.standing !== 'unverifiable';
 }
 
+/**
+ * Refusals of an approval or rejection that no later event can undo (who raised the change, who may
+ * approve a planned stage, decisions taken and a status left behind only ever stay so). Decided on a
+ * change's record, which may lag behind its log, such a refusal is still right; any other outcome is
+ * decided again on the log.
+ */
+const FINAL_REFUSALS: ReadonlySet<DomainErrorCode> = new Set([
+  'SELF_APPROVAL_FORBIDDEN',
+  'ACTOR_NOT_ELIGIBLE',
+  'NOT_AN_APPROVER',
+  'SEPARATION_OF_DUTIES',
+  'ALREADY_DECIDED_STAGE',
+  'NOT_PENDING',
+  'REASON_REQUIRED',
+]);
+
+export function isFinalRefusal(code: DomainErrorCode): boolean {
+  return FINAL_REFUSALS.has(code);
+}
+
+/** The slot of a recorded refusal: one entry per person, stage, action and reason. */
+export function refusalSlot(
+  stageIndex: number,
+  action: 'approve' | 'reject',
+  actor: string,
+  code: DomainErrorCode,
+) {
+  return `refused:${stageIndex}:${action}:${actor}:${code}`;
+}
+
 function alreadyDecided(d: Decision): { ok: false; error: DomainError } {
   return fail('ALREADY_DECIDED_STAGE', `${d.stageName} was already ${d.outcome} by <@${d.by}>.`, {
     by: d.by,

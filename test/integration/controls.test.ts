@@ -5,6 +5,7 @@ import {
   approve,
   clickOnChange,
   ephemeralsFor,
+  eventually,
   replies,
   rootMessage,
   settled,
@@ -12,7 +13,7 @@ import {
   verifyChange,
 } from '../support/flows.js';
 import { startTestApp, TEST_POLICY_YAML, type TestApp } from '../support/harness.js';
-import { ADMIN, ALICE, APPROVALS, BOB, CAROL, ERIN, SECURITY_GROUP } from '../support/people.js';
+import { ADMIN, ALICE, APPROVALS, BOB, CAROL, ERIN, FRANK, SECURITY_GROUP } from '../support/people.js';
 
 const SHA = '4f6c2e1d9a7b3c5e8f0a1b2c3d4e5f6a7b8c9d0e';
 const OTHER = '9999999d9a7b3c5e8f0a1b2c3d4e5f6a7b8c9d0e';
@@ -311,6 +312,53 @@ describe('controls', () => {
       }
       const res = await t.slack.command('/change', '<!channel>', { user: ALICE });
       expect(String(res.json?.text)).toContain('&lt;!channel&gt;');
+    });
+  });
+
+  describe('one user cannot starve others', () => {
+    it('a flood of refused clicks costs no log reads, is set aside, and the lead is decided at once', async () => {
+      const n = await submitRequest(t);
+      await approve(t, n, 0, BOB);
+      const root = await rootMessage(t, n);
+      const flood = Array.from({ length: 300 }, () =>
+        t.slack.click('change_approve', `${n}:1`, {
+          user: FRANK,
+          message: { channel: root.channel, ts: root.ts },
+        }),
+      );
+      const started = Date.now();
+      const lead = t.slack.click('change_approve', `${n}:1`, {
+        user: CAROL,
+        message: { channel: root.channel, ts: root.ts },
+      });
+      const [acks] = await Promise.all([Promise.all(flood), lead]);
+      expect(acks.filter((r) => r.status !== 200).map((r) => `${r.status} ${r.text}`)).toEqual([]);
+      await eventually(
+        () => t.app.models.ChangeEvent.exists({ changeNumber: n, type: 'stage_approved', actor: CAROL }),
+        10_000,
+        'the lead’s approval',
+      );
+      const tookMs = Date.now() - started;
+      expect(tookMs, 'the lead’s click waited behind the flood').toBeLessThan(10_000);
+      await settled(t);
+      const log = await t.app.models.ChangeEvent.find({ changeNumber: n }).lean();
+      // The log did not grow with the flood: one refusal is on record for Frank.
+      expect(log.filter((e) => e.type === 'approval_refused' && e.actor === FRANK)).toHaveLength(1);
+      expect(log).toHaveLength(4);
+      // Frank heard about the clicks that were decided (at most his refusal allowance plus those
+      // already in flight: 10 + 10), and once that the rest were set aside.
+      const told = ephemeralsFor(t, FRANK);
+      expect(told.length).toBeLessThanOrEqual(21);
+      expect(told.filter((m) => m.startsWith('⏳'))).toHaveLength(1);
+      // Later clicks of his are set aside without any work while his refusals cool down.
+      const before = await t.app.models.Change.findOne({ number: n }).lean();
+      await t.slack.click('change_approve', `${n}:1`, {
+        user: FRANK,
+        message: { channel: root.channel, ts: root.ts },
+      });
+      await settled(t);
+      expect(ephemeralsFor(t, FRANK)).toHaveLength(told.length);
+      expect((await t.app.models.Change.findOne({ number: n }).lean())!.seq).toBe(before!.seq);
     });
   });
 

@@ -4,6 +4,7 @@ import type { Logger } from '../../infra/logger.js';
 import type { SlackDirectory } from '../../infra/slack/directory.js';
 import type { SlackSender } from '../../infra/slack/sender.js';
 import type { WorkQueue } from '../../infra/work-queue.js';
+import type { ClickThrottle } from './click-throttle.js';
 import type { HomePublisher } from './home-publisher.js';
 
 /** What Slack listeners may use: the use cases' dependencies plus Slack-side helpers. */
@@ -17,6 +18,8 @@ export interface SlackContext {
   logger: Logger;
   /** Post-ack work (button clicks, subcommands) runs through this bounded queue. */
   work: WorkQueue;
+  /** How much post-ack work one person may have queued, and how many refusals a minute. */
+  throttle: ClickThrottle;
   /** Extra `/change` subcommands contributed by other features (e.g. pipeline tokens). */
   extensions: SlackExtensions;
 }

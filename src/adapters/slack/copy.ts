@@ -7,9 +7,12 @@ export function refusalText(error: DomainError): string {
   switch (error.code) {
     case 'SELF_APPROVAL_FORBIDDEN':
     case 'SEPARATION_OF_DUTIES':
-      return `🚫 ${error.message} This attempt was recorded in the audit trail.`;
     case 'NOT_AN_APPROVER':
-      return `🚫 ${error.message} This attempt was recorded in the audit trail.`;
+      return `🚫 ${error.message} Attempts like this are recorded in the audit trail.`;
+    case 'NOT_A_DEPLOYER':
+      return `🚫 ${error.message}`;
+    case 'ACTOR_NOT_ELIGIBLE':
+      return error.details?.standing === 'unverifiable' ? `⚠️ ${error.message}` : `🚫 ${error.message}`;
     case 'FROZEN':
       return `🧊 ${error.message}`;
     case 'ALREADY_DECIDED_STAGE':

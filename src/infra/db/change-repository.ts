@@ -122,8 +122,12 @@ export class ChangeRepository {
     }
   }
 
-  async load(changeNumber: number): Promise<LoadedChange | null> {
-    const [events, doc] = await Promise.all([this.loadEvents(changeNumber), this.findDoc(changeNumber)]);
+  /** A change's log and state; `knownDoc` is its record when the caller has just read it. */
+  async load(changeNumber: number, knownDoc?: ChangeDoc | null): Promise<LoadedChange | null> {
+    const [events, doc] = await Promise.all([
+      this.loadEvents(changeNumber),
+      knownDoc !== undefined ? knownDoc : this.findDoc(changeNumber),
+    ]);
     const state = foldEvents(events);
     if (!state) return null;
     const last = events[events.length - 1]!;
@@ -313,11 +317,18 @@ export class ChangeRepository {
    * on MongoDB and FerretDB alike); a claim whose holder died is taken over once its lease ran out.
    */
   async claimAnnouncement(changeNumber: number, leaseMs = 5 * 60_000): Promise<boolean> {
-    const _id = `announce:${changeNumber}`;
+    return this.claimKey(`announce:${changeNumber}`, leaseMs);
+  }
+
+  /**
+   * Claims `key` for `ttlMs` by inserting it under its unique _id (atomic on MongoDB and FerretDB):
+   * true for the one caller that claimed it; a claim whose time ran out is taken over.
+   */
+  async claimKey(key: string, ttlMs: number): Promise<boolean> {
     const now = new Date();
     const insert = async (): Promise<boolean> => {
       try {
-        await this.m.IdempotencyKey.create({ _id, at: now, expiresAt: new Date(now.getTime() + leaseMs) });
+        await this.m.IdempotencyKey.create({ _id: key, at: now, expiresAt: new Date(now.getTime() + ttlMs) });
         return true;
       } catch (err) {
         if (isDuplicateKey(err)) return false;
@@ -325,7 +336,7 @@ export class ChangeRepository {
       }
     };
     if (await insert()) return true;
-    const expired = await this.m.IdempotencyKey.deleteOne({ _id, expiresAt: { $lt: now } });
+    const expired = await this.m.IdempotencyKey.deleteOne({ _id: key, expiresAt: { $lt: now } });
     return expired.deletedCount > 0 && (await insert());
   }
 

@@ -8,6 +8,7 @@ import { recordDeployment } from '../../../application/record-deployment.js';
 import { formatChangeId } from '../../../domain/change.js';
 import { plannedInterval, unexcusedFreezes } from '../../../domain/lifecycle.js';
 import type { ChangeDoc } from '../../../infra/db/models.js';
+import { SET_ASIDE } from '../click-throttle.js';
 import type { SlackContext } from '../context.js';
 import { failureText, refusalText } from '../copy.js';
 import { ACTIONS, REQUEST_BLOCKS } from '../ids.js';
@@ -86,14 +87,25 @@ function decideLater(
   useCase: () => Promise<CommandOutcome>,
   then?: (done: Extract<CommandOutcome, { ok: true }>) => Promise<void>,
 ): void {
+  const admitted = ctx.throttle.admit(click.userId);
+  if (admitted !== 'ok') {
+    if (ctx.throttle.shouldTell(click.userId)) void tell(ctx, click, SET_ASIDE[admitted]);
+    return;
+  }
   ctx.work.submit(async () => {
+    let refused = false;
     try {
       const res = await useCase();
-      if (!res.ok) return tell(ctx, click, refusalText(res.error));
+      if (!res.ok) {
+        refused = true;
+        return await tell(ctx, click, refusalText(res.error));
+      }
       await then?.(res);
     } catch (err) {
       ctx.logger.error('a button failed', { userId: click.userId, err });
       await tell(ctx, click, failureText(err));
+    } finally {
+      ctx.throttle.finished(click.userId, refused);
     }
   });
 }

@@ -5,6 +5,7 @@ import { listChanges } from '../../../application/list-changes.js';
 import { recordDeployment } from '../../../application/record-deployment.js';
 import { mayView } from '../../../application/visibility.js';
 import { formatChangeId } from '../../../domain/change.js';
+import { SET_ASIDE } from '../click-throttle.js';
 import { type ChangeCommand, parseChangeCommand } from '../command-parser.js';
 import type { SlackContext } from '../context.js';
 import { failureText, notVisibleText, refusalText } from '../copy.js';
@@ -67,7 +68,12 @@ export function registerCommands(app: App, ctx: SlackContext): void {
           if (viewId) await openRetroModal(ctx, viewId, cmd.n);
           return;
         }
-        default:
+        default: {
+          const admitted = ctx.throttle.admit(user);
+          if (admitted !== 'ok') {
+            await ackOnce(errorMessage(SET_ASIDE[admitted]));
+            return;
+          }
           await ackOnce();
           ctx.work.submit(async () => {
             try {
@@ -75,8 +81,11 @@ export function registerCommands(app: App, ctx: SlackContext): void {
             } catch (err) {
               log.error('/change failed', { err });
               await respondSafely(respond, errorMessage(failureText(err)));
+            } finally {
+              ctx.throttle.finished(user, false);
             }
           });
+        }
       }
     } catch (err) {
       log.error('/change failed', { err });
