@@ -40,6 +40,7 @@ import { formatChangeId } from '../src/domain/change.js';
 import { applyEvent, submissionDraft } from '../src/domain/lifecycle.js';
 import { DAY_MS } from '../src/domain/time.js';
 import { ChangeRepository, projectionFields } from '../src/infra/db/change-repository.js';
+import { MongoEffectsOutbox } from '../src/infra/db/effects-outbox.js';
 import { createModels, ensureIndexes, eventId, type Models } from '../src/infra/db/models.js';
 import { createLogger } from '../src/infra/logger.js';
 import { type ChildApp, startChildApp } from '../test/support/child.js';
@@ -596,6 +597,8 @@ async function benchChangeLog(db: { uri: string; flavor: string }, fake: FakeSla
     changes: new ChangeRepository(models, db.flavor === 'ferretdb' ? 'ferretdb' : 'mongodb'),
     directory: OFFLINE_DIRECTORY,
     notifier: { changed: async () => undefined },
+    effects: new MongoEffectsOutbox(models),
+    background: { track: () => undefined },
   };
   const period = { from: new Date(end.getTime() - 365 * DAY_MS), to: end, label: '12 months' };
   log('changelog: 12-month summary, 3 runs');

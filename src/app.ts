@@ -20,6 +20,7 @@ import { buildHome } from './application/build-home.js';
 import { chasePendingApprovals } from './application/chase-pending-approvals.js';
 import { chaseRetrospectives } from './application/chase-retrospectives.js';
 import { chaseVerifications } from './application/chase-verifications.js';
+import { type EffectsSweep, retryPendingEffects } from './application/effects.js';
 import type { Deps } from './application/ports.js';
 import { postMonthlyReport, type ReportDeps } from './application/post-monthly-report.js';
 import { remindUpcomingWindows } from './application/remind-upcoming-windows.js';
@@ -38,6 +39,7 @@ import {
   pingDatabase,
 } from './infra/db/connection.js';
 import { DeliveryLedger } from './infra/db/delivery-ledger.js';
+import { MongoEffectsOutbox } from './infra/db/effects-outbox.js';
 import { IdempotencyStore } from './infra/db/idempotency.js';
 import { createModels, ensureIndexes, type Models } from './infra/db/models.js';
 import { InFlight } from './infra/inflight.js';
@@ -62,6 +64,8 @@ export interface StartOptions {
     limits?: Record<string, MethodLimit>;
     workConcurrency?: number;
     throttle?: Partial<ThrottleOptions>;
+    /** How long a Web API call may take before it fails (default 10 s). */
+    timeoutMs?: number;
   };
   scheduler?: { enabled?: boolean; processEvery?: string | number; name?: string };
   reminders?: { interval?: string; leaseMs?: number; concurrency?: number };
@@ -97,6 +101,8 @@ export interface Changegate {
   inflight: InFlight;
   /** The reminder sweeps, callable directly (the scheduled jobs call the same functions). */
   reminders: ReminderRunner;
+  /** The retry of Slack effects that failed, callable directly (the scheduled job calls it too). */
+  retryEffects(): Promise<EffectsSweep>;
   stop(): Promise<void>;
 }
 
@@ -182,6 +188,8 @@ export async function startChangegate(opts: StartOptions): Promise<Changegate> {
     // Reuse connections to Slack: without keep-alive every call pays a TCP (and TLS) handshake.
     agent: keepAliveAgent(config.slack.apiUrl ?? 'https://slack.com/api/'),
     retryConfig: { retries: opts.slack?.webApiRetries ?? 0 }, // the sender retries what is safe to retry
+    // Every call ends: a hung Slack fails the call after this long instead of holding its caller.
+    timeout: opts.slack?.timeoutMs ?? 10_000,
     rejectRateLimitedCalls: true, // the sender paces calls and honours Retry-After itself
     logger: toBoltLogger(logger, 'slack-web-api'),
   };
@@ -189,6 +197,8 @@ export async function startChangegate(opts: StartOptions): Promise<Changegate> {
     interactiveClient: new WebClient(config.slack.botToken, {
       ...clientOptions,
       agent: keepAliveAgent(config.slack.apiUrl ?? 'https://slack.com/api/'),
+      // views.open and friends race a 3-second trigger id: waiting longer is pointless.
+      timeout: Math.min(opts.slack?.timeoutMs ?? 10_000, 5_000),
     }),
     rateScale: opts.slack?.rateScale,
     limits: opts.slack?.limits,
@@ -212,7 +222,16 @@ export async function startChangegate(opts: StartOptions): Promise<Changegate> {
   const depsRef: { current: Deps | null } = { current: null };
   const home = new HomePublisher((userId) => buildHome(depsRef.current!, userId), sender, models, logger);
   const notifier = new SlackChangeNotifier(sender, changes, policy, clock, logger, home);
-  const deps: Deps = { clock, logger, policy, changes, directory, notifier };
+  const deps: Deps = {
+    clock,
+    logger,
+    policy,
+    changes,
+    directory,
+    notifier,
+    effects: new MongoEffectsOutbox(models),
+    background: inflight,
+  };
   depsRef.current = deps;
   http.use('/api/v1', apiRouter(deps));
 
@@ -325,6 +344,7 @@ export async function startChangegate(opts: StartOptions): Promise<Changegate> {
     idempotency,
     inflight,
     reminders,
+    retryEffects: () => retryPendingEffects(deps),
     stop,
   };
 }

@@ -16,6 +16,7 @@ import type { ChangeDoc } from '../infra/db/models.js';
 import type { Logger } from '../infra/logger.js';
 import { headOf } from './check-deploy-gate.js';
 import { currentApprovers } from './current-approvers.js';
+import { scheduleEffects } from './effects.js';
 import { standingOfUser } from './people.js';
 import type { Deps } from './ports.js';
 
@@ -27,6 +28,11 @@ export type CommandOutcome =
       replay: boolean;
       /** The change record as read for the decision (its Slack message does not move with events). */
       doc: ChangeDoc | null;
+      /**
+       * Settles when this attempt at the event's Slack effects is over (never rejects). The effects
+       * run in the background; a door may wait for them, none has to.
+       */
+      sent: Promise<void>;
     }
   | { ok: false; error: DomainError; state: ChangeState | null };
 
@@ -34,8 +40,9 @@ const MAX_ATTEMPTS = 12;
 
 /**
  * Runs one lifecycle command against a change: read the event log, let the domain decide, append
- * the event (the unique indexes make the insert the commit point), update the projection, then
- * notify. A lost race re-reads and decides again, so concurrent clicks yield one decision per stage.
+ * the event (the unique indexes make the insert the commit point), update the projection, and
+ * record its Slack effects, which then run in the background (application/effects.ts). A lost race
+ * re-reads and decides again, so concurrent clicks yield one decision per stage.
  */
 export async function executeCommand(
   deps: Deps,
@@ -109,7 +116,14 @@ export async function executeCommand(
             state: loaded.state,
           };
         const again = await deps.changes.load(changeNumber);
-        return { ok: true, state: again!.state, event: res.existing, replay: true, doc: again!.doc };
+        return {
+          ok: true,
+          state: again!.state,
+          event: res.existing,
+          replay: true,
+          doc: again!.doc,
+          sent: Promise.resolve(),
+        };
       }
       continue; // someone else decided this slot: re-read and decide again
     }
@@ -120,8 +134,8 @@ export async function executeCommand(
       currentApprovers(state, policy, membership),
     );
     log.info('change event recorded', { event: res.event.type, seq: res.event.seq });
-    await notify(deps, { state, event: res.event, membership, doc: loaded.doc });
-    return { ok: true, state, event: res.event, replay: false, doc: loaded.doc };
+    const { sent } = await scheduleEffects(deps, { state, event: res.event, membership, doc: loaded.doc });
+    return { ok: true, state, event: res.event, replay: false, doc: loaded.doc, sent };
   }
   return {
     ok: false,

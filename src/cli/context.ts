@@ -6,6 +6,7 @@ import { EMPTY_MEMBERSHIP } from '../domain/policy.js';
 import { systemClock } from '../domain/time.js';
 import { ChangeRepository } from '../infra/db/change-repository.js';
 import { closeDatabase, connectDatabase, databaseInfo } from '../infra/db/connection.js';
+import { MongoEffectsOutbox } from '../infra/db/effects-outbox.js';
 import { createModels, type Models } from '../infra/db/models.js';
 import { createLogger } from '../infra/logger.js';
 
@@ -50,6 +51,8 @@ export async function cliContext(): Promise<{ deps: Deps; models: Models; close(
     changes: new ChangeRepository(models, info.flavor),
     directory: OFFLINE_DIRECTORY,
     notifier: { changed: async () => undefined },
+    effects: new MongoEffectsOutbox(models),
+    background: { track: () => undefined },
   };
   return { deps, models, close: () => closeDatabase(conn) };
 }

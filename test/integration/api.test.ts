@@ -217,6 +217,7 @@ describe('deployment gate API', () => {
         unauthorised: false,
         status: 'deployed',
       });
+      await settled(t); // the thread reply follows the answer
       expect((await replies(t, n)).at(-1)!.text).toContain(
         'Pipeline *github-actions* deployed to *production* (commit `a1b2c3d`)',
       );

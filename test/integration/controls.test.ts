@@ -526,4 +526,120 @@ describe('controls', () => {
       expect((await d.app.models.Change.findOne({ number: n }).lean())!.deployedBy).toBe(SRE);
     });
   });
+
+  describe('Slack being slow or failing never loses or stalls work', () => {
+    let s: TestApp;
+    beforeAll(async () => {
+      s = await startTestApp(import.meta.url, { clock: new TestClock(NOW), slack: { timeoutMs: 300 } });
+    });
+    afterAll(() => s.stop());
+    beforeEach(() => {
+      s.fake.unhang();
+      s.fake.clear();
+    });
+
+    const root = (n: number) => rootMessage(s, n);
+    const liveButtons = async (n: number) =>
+      JSON.stringify((await root(n)).blocks).match(/"action_id":"change_(approve|reject)"/g)?.length ?? 0;
+
+    it('a failed chat.update is retried until the channel message shows the decision', async () => {
+      const n = await submitRequest(s);
+      await approve(s, n, 0, BOB);
+      s.fake.failNext('chat.update', 'internal_error');
+      await approve(s, n, 1, CAROL);
+      // The decision is recorded; Slack refused the update, so the message still offers the buttons.
+      expect((await s.app.models.Change.findOne({ number: n }).lean())!.status).toBe('approved');
+      expect(await liveButtons(n)).toBeGreaterThan(0);
+      expect(await s.app.models.SlackEffect.countDocuments({ changeNumber: n })).toBe(1);
+      expect((await s.app.retryEffects()).due).toBe(0); // not before its backoff
+      s.clock.advance(31_000);
+      expect(await s.app.retryEffects()).toMatchObject({ due: 1, delivered: 1 });
+      expect(await liveButtons(n)).toBe(0);
+      expect(JSON.stringify((await root(n)).blocks)).toContain('Approved: ready to deploy');
+      const approvals = (await replies(s, n)).filter((r) =>
+        r.text.includes('approved *Engineering lead approval*'),
+      );
+      expect(approvals).toHaveLength(1);
+      expect(await s.app.models.SlackEffect.countDocuments({ changeNumber: n })).toBe(0);
+    });
+
+    it('a thread reply that failed is posted once on retry, after the message was updated', async () => {
+      const n = await submitRequest(s);
+      s.fake.failNext('chat.postMessage', 'internal_error');
+      await approve(s, n, 0, BOB);
+      expect((await replies(s, n)).filter((r) => r.text.includes('approved *Peer review*'))).toHaveLength(0);
+      s.clock.advance(31_000);
+      await s.app.retryEffects();
+      await s.app.retryEffects(); // a second run finds nothing to do
+      expect((await replies(s, n)).filter((r) => r.text.includes('approved *Peer review*'))).toHaveLength(1);
+    });
+
+    it('a hung Slack holds no work slot: every click is decided, and Slack catches up afterwards', async () => {
+      const numbers: number[] = [];
+      for (let i = 0; i < 12; i++) numbers.push(await submitRequest(s, { title: `Hung ${i}` }));
+      const roots = await Promise.all(numbers.map(root));
+      s.fake.hang('chat.update', 'chat.postMessage', 'chat.postEphemeral', 'views.publish');
+      const reviewers = numbers.map((_, i) => `U0REVIEW${String(i).padStart(2, '0')}`);
+      for (const r of reviewers) s.fake.addUser(r);
+      const started = Date.now();
+      await Promise.all(
+        numbers.map((n, i) =>
+          s.slack.click('change_approve', `${n}:0`, {
+            user: reviewers[i],
+            message: { channel: roots[i]!.channel, ts: roots[i]!.ts },
+          }),
+        ),
+      );
+      await eventually(
+        async () =>
+          (await s.app.models.ChangeEvent.countDocuments({
+            changeNumber: { $in: numbers },
+            type: 'stage_approved',
+          })) === numbers.length,
+        5_000,
+        'every click decided while Slack hangs',
+      );
+      expect(Date.now() - started).toBeLessThan(5_000);
+      await settled(s); // the attempts end: each Slack call times out
+      expect(s.fake.heldCalls).toBeGreaterThan(0);
+      expect(await s.app.models.SlackEffect.countDocuments({ changeNumber: { $in: numbers } })).toBe(12);
+      s.fake.unhang();
+      s.clock.advance(31_000);
+      expect(await s.app.retryEffects()).toMatchObject({ due: 12, delivered: 12 });
+      for (const n of numbers)
+        expect((await replies(s, n)).filter((r) => r.text.includes('approved *Peer review*'))).toHaveLength(
+          1,
+        );
+    });
+  });
+
+  describe('a modal is answered within Slack’s 3 seconds whatever waits for the channel', () => {
+    let q: TestApp;
+    beforeAll(async () => {
+      // The approvals channel takes one message a second (Slack's pace), with a short burst.
+      q = await startTestApp(import.meta.url, {
+        clock: new TestClock(NOW),
+        slack: { limits: { 'chat.postMessage': { perMinute: 300, burst: 20, perChannelPerSecond: 0.01 } } },
+      });
+    });
+    afterAll(() => q.stop());
+
+    it('a verification submitted behind a queue of thread posts is acknowledged at once', async () => {
+      const n = await submitRequest(q, { type: 'standard' });
+      await clickOnChange(q, n, 'change_record_deployment', String(n), ALICE);
+      await settled(q);
+      // Six posts for the approvals channel are queued ahead (about four seconds at its pace).
+      const queued = Array.from({ length: 6 }, (_, i) =>
+        q.app.sender.call('chat.postMessage', { channel: APPROVALS, text: `Other news ${i}` }),
+      );
+      const res = await verifyChange(q, n, ALICE);
+      expect(res.status).toBe(200);
+      expect(res.json).toBeNull(); // closed, no errors
+      expect(res.ms).toBeLessThan(2_500);
+      expect((await q.app.models.Change.findOne({ number: n }).lean())!.status).toBe('verified');
+      await Promise.all(queued);
+      await settled(q);
+      expect((await replies(q, n)).at(-1)!.text).toContain('verified the deployment');
+    });
+  });
 });

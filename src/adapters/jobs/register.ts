@@ -10,6 +10,7 @@ import { cleanupIdempotencyKeysJob } from './cleanup-idempotency-keys.job.js';
 import { monthlyReportJob } from './monthly-report.job.js';
 import { remindUpcomingWindowsJob } from './remind-upcoming-windows.job.js';
 import { repairSubmissionsJob } from './repair-submissions.job.js';
+import { retrySlackEffectsJob } from './retry-slack-effects.job.js';
 import { sendDigestsJob } from './send-digests.job.js';
 
 export interface JobContext {
@@ -34,6 +35,7 @@ export function registerJobs(scheduler: Scheduler, ctx: JobContext): void {
     monthlyReportJob(ctx.reminders),
     cleanupIdempotencyKeysJob(ctx),
     repairSubmissionsJob(ctx),
+    retrySlackEffectsJob(ctx),
   ];
   for (const def of jobs) scheduler.define(def);
 }

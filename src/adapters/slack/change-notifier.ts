@@ -1,5 +1,5 @@
 import { currentApprovers } from '../../application/current-approvers.js';
-import type { ChangeChange, ChangeNotifier } from '../../application/ports.js';
+import type { ChangeChange, ChangeNotifier, EffectProgress } from '../../application/ports.js';
 import type { LoadedPolicy } from '../../config/policy.js';
 import { formatChangeId } from '../../domain/change.js';
 import { currentStage } from '../../domain/lifecycle.js';
@@ -43,7 +43,10 @@ export class SlackChangeNotifier implements ChangeNotifier {
     this.log = logger.child({ component: 'notifier' });
   }
 
-  async changed({ state, event, membership, doc: known }: ChangeChange): Promise<void> {
+  async changed(
+    { state, event, membership, doc: known }: ChangeChange,
+    progress: EffectProgress = { replied: false },
+  ): Promise<void> {
     if (event.type === 'approval_refused') return;
     const policy = this.policy.policy;
     const now = this.clock.now();
@@ -66,7 +69,7 @@ export class SlackChangeNotifier implements ChangeNotifier {
         blocks: message.blocks,
       });
     }
-    const reply = eventReply(state, event, waitingOn);
+    const reply = progress.replied ? null : eventReply(state, event, waitingOn);
     if (reply) {
       await this.sender.call('chat.postMessage', {
         channel: ref.channel,
@@ -76,14 +79,19 @@ export class SlackChangeNotifier implements ChangeNotifier {
         unfurl_media: false,
       });
     }
+    if (progress.replied) return; // a retry: the DMs went out with the reply's first delivery
+    progress.replied = true;
+    // Best effort from here: DMs and App Home never make the effect fail (a retry would repeat DMs).
     await this.directMessages(state, event, ref, membership);
-    await this.home.refresh([
-      state.requester,
-      event.actor,
-      ...waitingOn,
-      ...state.decisions.map((d) => d.by),
-      ...(state.request.emergencyApprover ? [state.request.emergencyApprover] : []),
-    ]);
+    await this.home
+      .refresh([
+        state.requester,
+        event.actor,
+        ...waitingOn,
+        ...state.decisions.map((d) => d.by),
+        ...(state.request.emergencyApprover ? [state.request.emergencyApprover] : []),
+      ])
+      .catch((err) => this.log.warn('could not refresh App Home', { changeId: state.number, err }));
   }
 
   private async postRoot(

@@ -12,6 +12,7 @@ import {
   stateToJson,
 } from '../../domain/lifecycle.js';
 import { openToAnyone, participantsOf } from '../../domain/visibility.js';
+import { claimKey } from './claims.js';
 import { isDuplicateKey, retryTransient } from './connection.js';
 import { type ChangeDoc, type ChangeEventDoc, eventId, type Models, type SlackRef } from './models.js';
 
@@ -320,24 +321,9 @@ export class ChangeRepository {
     return this.claimKey(`announce:${changeNumber}`, leaseMs);
   }
 
-  /**
-   * Claims `key` for `ttlMs` by inserting it under its unique _id (atomic on MongoDB and FerretDB):
-   * true for the one caller that claimed it; a claim whose time ran out is taken over.
-   */
-  async claimKey(key: string, ttlMs: number): Promise<boolean> {
-    const now = new Date();
-    const insert = async (): Promise<boolean> => {
-      try {
-        await this.m.IdempotencyKey.create({ _id: key, at: now, expiresAt: new Date(now.getTime() + ttlMs) });
-        return true;
-      } catch (err) {
-        if (isDuplicateKey(err)) return false;
-        throw err;
-      }
-    };
-    if (await insert()) return true;
-    const expired = await this.m.IdempotencyKey.deleteOne({ _id: key, expiresAt: { $lt: now } });
-    return expired.deletedCount > 0 && (await insert());
+  /** Claims `key` for `ttlMs` (see claims.ts): true for the one caller that claimed it. */
+  claimKey(key: string, ttlMs: number): Promise<boolean> {
+    return claimKey(this.m, key, ttlMs);
   }
 
   /** Placeholders older than `before` whose submission never completed (seq 0). */

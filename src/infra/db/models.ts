@@ -96,6 +96,38 @@ const deliverySchema = new Schema<DeliveryDoc>(
 );
 deliverySchema.index({ claimedAt: 1 }, { name: 'by_claimed' });
 
+/**
+ * A change event whose Slack effects (root message update, thread reply, DMs) are not known to be
+ * delivered yet: written with the event, removed once delivered, retried by a job until then.
+ */
+export interface SlackEffectDoc {
+  _id: string; // `<changeNumber>:<seq>`
+  changeNumber: number;
+  seq: number;
+  attempts: number;
+  /** The thread reply went out: a retry must not post it again. */
+  replied: boolean;
+  /** Not retried before this time (the first attempt owns it until then). */
+  nextAttemptAt: Date;
+  lastError: string | null;
+  createdAt: Date;
+}
+
+const slackEffectSchema = new Schema<SlackEffectDoc>(
+  {
+    _id: { type: String, required: true },
+    changeNumber: { type: Number, required: true },
+    seq: { type: Number, required: true },
+    attempts: { type: Number, required: true },
+    replied: { type: Boolean, default: false },
+    nextAttemptAt: { type: Date, required: true },
+    lastError: { type: String, default: null },
+    createdAt: { type: Date, required: true },
+  },
+  { collection: 'slack_effects', versionKey: false },
+);
+slackEffectSchema.index({ nextAttemptAt: 1 }, { name: 'by_next_attempt' });
+
 export const API_SCOPES = ['changes:read', 'changes:write', 'deployments:write', 'audit:read'] as const;
 export type ApiScope = (typeof API_SCOPES)[number];
 
@@ -247,6 +279,7 @@ export interface Models {
   HomeUser: Model<HomeUserDoc>;
   Delivery: Model<DeliveryDoc>;
   ApiToken: Model<ApiTokenDoc>;
+  SlackEffect: Model<SlackEffectDoc>;
 }
 
 export function createModels(conn: Connection): Models {
@@ -258,6 +291,7 @@ export function createModels(conn: Connection): Models {
     HomeUser: conn.model<HomeUserDoc>('HomeUser', homeUserSchema),
     Delivery: conn.model<DeliveryDoc>('Delivery', deliverySchema),
     ApiToken: conn.model<ApiTokenDoc>('ApiToken', apiTokenSchema),
+    SlackEffect: conn.model<SlackEffectDoc>('SlackEffect', slackEffectSchema),
   };
 }
 

@@ -116,6 +116,24 @@ export interface SenderStats {
   failures: number;
 }
 
+/** Slack errors that repeating the same call can never fix (the message or channel is gone…). */
+const PERMANENT_ERRORS = new Set([
+  'message_not_found',
+  'channel_not_found',
+  'is_archived',
+  'not_in_channel',
+  'cant_update_message',
+  'edit_window_closed',
+  'invalid_blocks',
+  'invalid_blocks_format',
+  'msg_too_long',
+  'no_text',
+  'invalid_arguments',
+  'invalid_auth',
+  'account_inactive',
+  'token_revoked',
+]);
+
 export class SlackApiError extends Error {
   constructor(
     readonly method: string,
@@ -124,6 +142,11 @@ export class SlackApiError extends Error {
   ) {
     super(`Slack ${method} failed: ${slackError}`);
     this.name = 'SlackApiError';
+  }
+
+  /** True when retrying this call later cannot succeed. */
+  get permanent(): boolean {
+    return PERMANENT_ERRORS.has(this.slackError);
   }
 }
 
@@ -225,10 +248,12 @@ export class SlackSender {
           throw new SlackApiError(method, slackError, e.data);
         }
         // Transport failure: retry when the request never reached Slack or the method is idempotent.
-        const neverSent = /ECONNREFUSED|ENOTFOUND|EAI_AGAIN/.test(
-          String(e.original?.code ?? (err as Error).message),
-        );
-        if ((IDEMPOTENT.has(method) || neverSent) && attempt < maxAttempts) {
+        const cause = String(e.original?.code ?? (err as Error).message);
+        const neverSent = /ECONNREFUSED|ENOTFOUND|EAI_AGAIN/.test(cause);
+        // A call that timed out is tried once more at most: Slack hanging does not get better by
+        // being waited on eight times.
+        const timedOut = /ECONNABORTED|ETIMEDOUT|timeout/i.test(cause);
+        if ((IDEMPOTENT.has(method) || neverSent) && attempt < (timedOut ? 2 : maxAttempts)) {
           this.stats.retries++;
           await sleep(backoff(attempt));
           continue;

@@ -91,6 +91,8 @@ export class FakeSlack {
   private readonly limits = new Map<string, RateLimit>();
   private readonly windows = new Map<string, number[]>();
   private readonly failures = new Map<string, { error: string; times: number }>();
+  private readonly hung = new Set<string>();
+  private releaseHung: (() => void)[] = [];
   private tsCounter = 0;
   private idCounter = 0;
   /** Artificial latency per call, in ms. */
@@ -124,6 +126,7 @@ export class FakeSlack {
 
   async stop(): Promise<void> {
     if (!this.server) return;
+    this.unhang();
     this.server.closeAllConnections();
     await new Promise<void>((r) => this.server!.close(() => r()));
     this.server = null;
@@ -170,6 +173,24 @@ export class FakeSlack {
     this.windows.clear();
     return this;
   }
+
+  /**
+   * Calls of these methods are received and never answered (Slack hanging), until `unhang()`; then
+   * the held calls are dropped without an answer, like a connection Slack never replied on.
+   */
+  hang(...methods: string[]): this {
+    for (const m of methods) this.hung.add(m);
+    return this;
+  }
+
+  unhang(): this {
+    this.hung.clear();
+    for (const release of this.releaseHung.splice(0)) release();
+    return this;
+  }
+
+  /** Calls received for a hung method and held without an answer, so far. */
+  heldCalls = 0;
 
   /** The next `times` calls of `method` answer `{ok:false, error}`. */
   failNext(method: string, error: string, times = 1): this {
@@ -288,6 +309,12 @@ export class FakeSlack {
     }
     if (!url.pathname.startsWith('/api/')) return this.send(res, 404, { ok: false, error: 'unknown_method' });
     const method = url.pathname.slice(5);
+    if (this.hung.has(method)) {
+      this.heldCalls++;
+      await new Promise<void>((release) => this.releaseHung.push(release));
+      req.socket.destroy();
+      return;
+    }
     const args = this.parseArgs(req, raw, url);
     const auth = req.headers.authorization;
     const token = auth?.startsWith('Bearer ')

@@ -92,18 +92,23 @@ function decideLater(
     if (ctx.throttle.shouldTell(click.userId)) void tell(ctx, click, SET_ASIDE[admitted]);
     return;
   }
+  // The work slot is held for the use case only (the database); answering in Slack happens beside
+  // it, so a slow Slack never holds the slots other people's clicks wait for.
+  const beside = (p: Promise<unknown>) => ctx.deps.background.track(p);
   ctx.work.submit(async () => {
     let refused = false;
     try {
       const res = await useCase();
       if (!res.ok) {
         refused = true;
-        return await tell(ctx, click, refusalText(res.error));
+        beside(tell(ctx, click, refusalText(res.error)));
+        return;
       }
-      await then?.(res);
+      if (then)
+        beside(then(res).catch((err: unknown) => ctx.logger.warn('after-click step failed', { err })));
     } catch (err) {
       ctx.logger.error('a button failed', { userId: click.userId, err });
-      await tell(ctx, click, failureText(err));
+      beside(tell(ctx, click, failureText(err)));
     } finally {
       ctx.throttle.finished(click.userId, refused);
     }
