@@ -58,6 +58,8 @@ types:
   normal:
     name: Normal
     description: Moderate-risk change that needs review (features, API or schema changes, integrations).
+    # requireCommit: true       # production needs the change to name the commit it approves
+    # redeploy: within_window   # may deploy again after verification, inside its planned window
     stages:
       - peer_review
       - { stage: security_review, when: security_impact }
@@ -101,5 +103,5 @@ access:
   seeAllChanges: [auditors, admins, leads]
   admins: [admins]
   securityAlerts: [security]
-  deployers: []
+  deployers: []   # roles that may deploy to production; empty: requester, approvers and admins
 `;

@@ -109,7 +109,10 @@ export interface AccessPolicy {
   admins: string[];
   /** Roles alerted about unauthorised deployments and overdue retrospectives. */
   securityAlerts: string[];
-  /** Roles that may record deployments besides the requester and the change's approvers (empty: nobody else). */
+  /**
+   * Roles that may record production deployments (RBAC). Empty: the requester, the change's
+   * approvers, earlier deployers and admins may.
+   */
   deployers: string[];
 }
 
