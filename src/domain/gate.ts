@@ -117,8 +117,11 @@ export function deploymentBlockers(s: ChangeState, policy: Policy, now: Date, q:
     const stage = s.currentStage === null ? null : s.stages[s.currentStage];
     add('not_approved', `${id} is not approved yet: it waits for ${stage?.name ?? 'approval'}.`);
   }
-  if (s.status === 'rolled_back')
-    add('rolled_back', `${id} was rolled back; raise a new change to deploy again.`);
+  // A change deployed and verified, or rolled back, is finished: its number is no deploy pass.
+  if (s.status === 'rolled_back') {
+    add('rolled_back', `${id} was rolled back.`);
+    add('already_deployed', `${id} is finished; raise a new change to deploy again.`);
+  }
   if (s.status === 'verified' && !mayRedeploy(s, policy, now))
     add(
       'already_deployed',

@@ -748,7 +748,7 @@ function slackDeploymentRefusal(
       'INVALID_STATE',
       `This change is ${s.status.replace('_', ' ')}; a deployment can only be recorded for an approved change.`,
     );
-  const finished = has('already_deployed') ?? has('rolled_back');
+  const finished = has('already_deployed');
   if (finished) return fail('ALREADY_DEPLOYED', finished.message);
   if (!mayDeploy(s, actor, ctx, production)) {
     const deployers = ctx.policy.access.deployers;

@@ -140,7 +140,10 @@ describe('deployment gate API', () => {
         allowed: false,
         reasons: [{ code: 'cancelled' }],
       });
-      expect((await gate(rolled)).json).toMatchObject({ allowed: false, reasons: [{ code: 'rolled_back' }] });
+      expect((await gate(rolled)).json).toMatchObject({
+        allowed: false,
+        reasons: [{ code: 'rolled_back' }, { code: 'already_deployed' }],
+      });
     });
 
     it('outside the planned window, and inside a freeze without an exception, it may not deploy', async () => {

@@ -102,7 +102,7 @@ describe('deployment gate', () => {
     const m = approved();
     m.do(deployment(BOB));
     m.do({ kind: 'verify', actor: BOB, outcome: 'rolled_back', issues: 'errors' });
-    expect(codes(m, 'production', null)).toEqual(['rolled_back']);
+    expect(codes(m, 'production', null)).toEqual(['rolled_back', 'already_deployed']);
   });
 
   it('a type that deploys repeatedly may, while inside its planned window only', () => {
