@@ -551,6 +551,9 @@ describe('controls', () => {
       expect((await s.app.models.Change.findOne({ number: n }).lean())!.status).toBe('approved');
       expect(await liveButtons(n)).toBeGreaterThan(0);
       expect(await s.app.models.SlackEffect.countDocuments({ changeNumber: n })).toBe(1);
+      // Recording it again (a retried write) keeps one entry.
+      await s.app.deps.effects.add({ changeNumber: n, seq: 3 }, s.clock.now(), s.clock.now());
+      expect(await s.app.models.SlackEffect.countDocuments({ changeNumber: n })).toBe(1);
       expect((await s.app.retryEffects()).due).toBe(0); // not before its backoff
       s.clock.advance(31_000);
       expect(await s.app.retryEffects()).toMatchObject({ due: 1, delivered: 1 });

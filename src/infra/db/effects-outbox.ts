@@ -1,35 +1,56 @@
 import type { EffectKey, EffectsOutbox, PendingEffect } from '../../application/ports.js';
+import { WriteBatcher } from './batcher.js';
 import { claimKey } from './claims.js';
 import { isDuplicateKey, retryTransient } from './connection.js';
 import type { Models, SlackEffectDoc } from './models.js';
 
 const idOf = (k: EffectKey) => `${k.changeNumber}:${k.seq}`;
 
-/** The pending Slack effects of change events, in the `slack_effects` collection. */
-export class MongoEffectsOutbox implements EffectsOutbox {
-  constructor(private readonly m: Models) {}
+/** Only duplicate keys among a batch's errors: those entries were already pending, one is enough. */
+function onlyDuplicates(err: unknown): boolean {
+  const e = err as { writeErrors?: { code?: number }[] | { code?: number } };
+  const list = Array.isArray(e.writeErrors) ? e.writeErrors : e.writeErrors ? [e.writeErrors] : [];
+  return isDuplicateKey(err) || (list.length > 0 && list.every((w) => w.code === 11000));
+}
 
-  async add(key: EffectKey, ownedUntil: Date, now: Date): Promise<void> {
-    try {
-      await retryTransient(() =>
-        this.m.SlackEffect.create({
-          _id: idOf(key),
-          changeNumber: key.changeNumber,
-          seq: key.seq,
-          attempts: 0,
-          replied: false,
-          nextAttemptAt: ownedUntil,
-          lastError: null,
-          createdAt: now,
-        }),
-      );
-    } catch (err) {
-      if (!isDuplicateKey(err)) throw err; // already pending (a retried write): one entry is enough
-    }
+/**
+ * The pending Slack effects of change events, in the `slack_effects` collection. Writes that arrive
+ * together share one call (a burst of decisions would otherwise double the writes the database
+ * serialises): an entry is durable before `add` resolves; a delivered entry is removed in the next
+ * batch, 50 ms at most later.
+ */
+export class MongoEffectsOutbox implements EffectsOutbox {
+  private readonly adds: WriteBatcher<SlackEffectDoc>;
+  private readonly removals: WriteBatcher<string>;
+
+  constructor(private readonly m: Models) {
+    this.adds = new WriteBatcher(async (docs) => {
+      try {
+        await retryTransient(() => this.m.SlackEffect.insertMany(docs, { ordered: false, lean: true }));
+      } catch (err) {
+        if (!onlyDuplicates(err)) throw err;
+      }
+    }, 5);
+    this.removals = new WriteBatcher(async (ids) => {
+      await retryTransient(() => this.m.SlackEffect.deleteMany({ _id: { $in: ids } }));
+    }, 50);
   }
 
-  async done(key: EffectKey): Promise<void> {
-    await retryTransient(() => this.m.SlackEffect.deleteOne({ _id: idOf(key) }));
+  add(key: EffectKey, ownedUntil: Date, now: Date): Promise<void> {
+    return this.adds.add({
+      _id: idOf(key),
+      changeNumber: key.changeNumber,
+      seq: key.seq,
+      attempts: 0,
+      replied: false,
+      nextAttemptAt: ownedUntil,
+      lastError: null,
+      createdAt: now,
+    });
+  }
+
+  done(key: EffectKey): Promise<void> {
+    return this.removals.add(idOf(key));
   }
 
   async failed(
