@@ -42,6 +42,7 @@ import { DAY_MS } from '../src/domain/time.js';
 import { ChangeRepository, projectionFields } from '../src/infra/db/change-repository.js';
 import { MongoEffectsOutbox } from '../src/infra/db/effects-outbox.js';
 import { createModels, ensureIndexes, eventId, type Models } from '../src/infra/db/models.js';
+import { MongoTokenStore } from '../src/infra/db/token-store.js';
 import { createLogger } from '../src/infra/logger.js';
 import { type ChildApp, startChildApp } from '../test/support/child.js';
 import { TestClock } from '../test/support/clock.js';
@@ -597,6 +598,7 @@ async function benchChangeLog(db: { uri: string; flavor: string }, fake: FakeSla
     changes: new ChangeRepository(models, db.flavor === 'ferretdb' ? 'ferretdb' : 'mongodb'),
     directory: OFFLINE_DIRECTORY,
     notifier: { changed: async () => undefined },
+    tokens: new MongoTokenStore(models),
     effects: new MongoEffectsOutbox(models),
     background: { track: () => undefined },
   };

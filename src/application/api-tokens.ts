@@ -1,9 +1,9 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { isProductionEnvironment } from '../domain/gate.js';
 import { isInRoles } from '../domain/policy.js';
-import { isDuplicateKey } from '../infra/db/connection.js';
-import { API_SCOPES, type ApiScope, type ApiTokenDoc } from '../infra/db/models.js';
-import type { Deps } from './ports.js';
+import type { ApiScope, ApiToken, Deps } from './ports.js';
+
+export { API_SCOPES, type ApiScope } from './ports.js';
 
 /** Pipelines' default scopes: read changes and the gate, open changes, report deployments. */
 export const DEFAULT_PIPELINE_SCOPES: ApiScope[] = ['changes:read', 'changes:write', 'deployments:write'];
@@ -17,7 +17,9 @@ const base62 = (n: number) =>
 
 export type TokenOutcome<T> = { ok: true; value: T } | { ok: false; message: string };
 
-async function isAdmin(deps: Deps, userId: string): Promise<boolean> {
+type TokenDeps = Pick<Deps, 'policy' | 'directory' | 'tokens' | 'clock' | 'logger'>;
+
+async function isAdmin(deps: TokenDeps, userId: string): Promise<boolean> {
   const policy = deps.policy.policy;
   return isInRoles(policy, await deps.directory.membership(), userId, policy.access.admins);
 }
@@ -29,7 +31,7 @@ async function isAdmin(deps: Deps, userId: string): Promise<boolean> {
  * an admin cannot mint a way around who may deploy.
  */
 export async function createApiToken(
-  deps: Deps,
+  deps: TokenDeps,
   actor: string,
   name: string,
   scopes: ApiScope[],
@@ -63,27 +65,23 @@ export async function createApiToken(
     };
   const id = base62(12);
   const secret = base62(40);
-  try {
-    await deps.changes.models.ApiToken.create({
-      _id: id,
-      name,
-      secretHash: sha256(secret),
-      scopes,
-      environments: envs.length ? envs : null,
-      createdBy: actor,
-      createdAt: deps.clock.now(),
-      revokedAt: null,
-      revokedBy: null,
-      lastUsedAt: null,
-    });
-  } catch (err) {
-    if (isDuplicateKey(err))
-      return {
-        ok: false,
-        message: `A token named "${name}" already exists. Revoke it first, or choose another name.`,
-      };
-    throw err;
-  }
+  const created = await deps.tokens.create({
+    id,
+    name,
+    secretHash: sha256(secret),
+    scopes,
+    environments: envs.length ? envs : null,
+    createdBy: actor,
+    createdAt: deps.clock.now(),
+    revokedAt: null,
+    revokedBy: null,
+    lastUsedAt: null,
+  });
+  if (created === 'name_taken')
+    return {
+      ok: false,
+      message: `A token named "${name}" already exists. Revoke it first, or choose another name.`,
+    };
   deps.logger.info('pipeline token created', { userId: actor, token: name, scopes, environments: envs });
   return {
     ok: true,
@@ -91,25 +89,23 @@ export async function createApiToken(
   };
 }
 
-export async function listApiTokens(deps: Deps, actor: string): Promise<TokenOutcome<ApiTokenDoc[]>> {
+export async function listApiTokens(deps: TokenDeps, actor: string): Promise<TokenOutcome<ApiToken[]>> {
   if (!(await isAdmin(deps, actor)))
     return { ok: false, message: 'Only Changegate admins can see pipeline tokens.' };
-  return {
-    ok: true,
-    value: await deps.changes.models.ApiToken.find({}).sort({ createdAt: 1 }).lean<ApiTokenDoc[]>(),
-  };
+  return { ok: true, value: await deps.tokens.list() };
 }
 
 /** Revokes a token by name; its name becomes free for a replacement. */
-export async function revokeApiToken(deps: Deps, actor: string, name: string): Promise<TokenOutcome<null>> {
+export async function revokeApiToken(
+  deps: TokenDeps,
+  actor: string,
+  name: string,
+): Promise<TokenOutcome<null>> {
   if (!(await isAdmin(deps, actor)))
     return { ok: false, message: 'Only Changegate admins can revoke pipeline tokens.' };
-  const token = await deps.changes.models.ApiToken.findOne({ name, revokedAt: null }).lean<ApiTokenDoc>();
+  const token = await deps.tokens.activeByName(name);
   if (!token) return { ok: false, message: `There is no active token named "${name}".` };
-  await deps.changes.models.ApiToken.updateOne(
-    { _id: token._id },
-    { $set: { revokedAt: deps.clock.now(), revokedBy: actor, name: `${name}~revoked~${token._id}` } },
-  );
+  await deps.tokens.revoke(token.id, actor, deps.clock.now(), `${name}~revoked~${token.id}`);
   deps.logger.info('pipeline token revoked', { userId: actor, token: name });
   return { ok: true, value: null };
 }
@@ -130,25 +126,23 @@ export function mayActOn(caller: Caller, environment: string): boolean {
 }
 
 /** Checks a bearer token: null when it is malformed, unknown, wrong or revoked. */
-export async function authenticateApiToken(deps: Deps, bearer: string): Promise<Caller | null> {
+export async function authenticateApiToken(deps: TokenDeps, bearer: string): Promise<Caller | null> {
   const m = /^cg_([A-Za-z0-9]{12})_([A-Za-z0-9]{40})$/.exec(bearer);
   if (!m) return null;
-  const token = await deps.changes.models.ApiToken.findById(m[1]).lean<ApiTokenDoc>();
+  const token = await deps.tokens.byId(m[1]!);
   if (!token || token.revokedAt) return null;
   const given = Buffer.from(sha256(m[2]!), 'hex');
   const stored = Buffer.from(token.secretHash, 'hex');
   if (given.length !== stored.length || !timingSafeEqual(given, stored)) return null;
   const now = deps.clock.now();
   if (!token.lastUsedAt || now.getTime() - token.lastUsedAt.getTime() > 60_000) {
-    void deps.changes.models.ApiToken.updateOne({ _id: token._id }, { $set: { lastUsedAt: now } }).catch(
-      () => undefined,
-    );
+    void deps.tokens.touch(token.id, now).catch(() => undefined);
   }
   return {
-    tokenId: token._id,
+    tokenId: token.id,
     name: token.name,
-    scopes: token.scopes.filter((s): s is ApiScope => (API_SCOPES as readonly string[]).includes(s)),
-    environments: token.environments ?? null,
+    scopes: token.scopes,
+    environments: token.environments,
     createdBy: token.createdBy,
   };
 }

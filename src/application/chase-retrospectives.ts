@@ -1,5 +1,4 @@
 import { retroState } from '../domain/lifecycle.js';
-import { docState } from '../infra/db/change-repository.js';
 import { executeCommand } from './execute-command.js';
 import { type ReminderDeps, type SweepResult, sweepReminders } from './reminder-sweep.js';
 
@@ -9,19 +8,14 @@ import { type ReminderDeps, type SweepResult, sweepReminders } from './reminder-
  */
 export async function chaseRetrospectives(rd: ReminderDeps): Promise<SweepResult> {
   const now = rd.clock.now();
-  const overdue = rd.changes.cursor({ emergency: true, retroSubmittedAt: null, retroDueAt: { $lt: now } });
-  for await (const doc of overdue) {
+  for await (const record of rd.changes.candidates('retro_overdue', now)) {
     if (rd.stopping?.aborted) break;
-    const state = docState(doc);
-    if (state && retroState(state, now) === 'overdue' && !state.retro.overdueFlaggedAt) {
-      const res = await executeCommand(rd, doc.number, { kind: 'flag_retro_overdue' });
+    const state = record.state!;
+    if (retroState(state, now) === 'overdue' && !state.retro.overdueFlaggedAt) {
+      const res = await executeCommand(rd, record.number, { kind: 'flag_retro_overdue' });
       if (res.ok)
-        rd.logger.warn('retrospective overdue', { changeId: doc.number, job: 'chase-retrospectives' });
+        rd.logger.warn('retrospective overdue', { changeId: record.number, job: 'chase-retrospectives' });
     }
   }
-  return sweepReminders(rd, ['retro_due', 'retro_escalation'], {
-    emergency: true,
-    retroDueAt: { $ne: null },
-    retroSubmittedAt: null,
-  });
+  return sweepReminders(rd, ['retro_due', 'retro_escalation'], 'retro_open');
 }

@@ -1,14 +1,13 @@
 import { verifyChain } from '../domain/audit.js';
 import { evaluateGate, type GateDecision } from '../domain/gate.js';
-import type { LoadedChange } from '../infra/db/change-repository.js';
-import type { Deps } from './ports.js';
+import type { LoadedChange, ReadDeps } from './ports.js';
 
 /**
  * May this change deploy `commit` to `environment` now? Read from the event log, so it is always
  * current; a log that does not verify against its change record never allows a deployment.
  */
 export async function checkDeployGate(
-  deps: Deps,
+  deps: ReadDeps,
   changeNumber: number,
   environment: string,
   commit: string | null,
@@ -28,5 +27,5 @@ export async function checkDeployGate(
 
 /** The head the change record claims (it may lag behind its log, never run ahead of it). */
 export function headOf(change: LoadedChange): { seq: number; hash: string } | undefined {
-  return change.doc && change.doc.seq > 0 ? { seq: change.doc.seq, hash: change.doc.headHash } : undefined;
+  return change.record && change.record.head.seq > 0 ? change.record.head : undefined;
 }

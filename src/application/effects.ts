@@ -1,3 +1,4 @@
+import { currentApprovers } from './current-approvers.js';
 import type { ChangeChange, Deps, EffectKey, EffectProgress } from './ports.js';
 
 /**
@@ -116,7 +117,9 @@ export async function retryPendingEffects(deps: Deps, limit = 50): Promise<Effec
     }
     const membership = await deps.directory.membership();
     // The latest state: the root message shows where the change is now, not where it was.
-    const ok = await deliver(deps, { state: loaded.state, event, membership, doc: loaded.doc }, pending);
+    const waitingOn = currentApprovers(loaded.state, deps.policy.policy, membership);
+    const change = { state: loaded.state, event, membership, waitingOn, record: loaded.record };
+    const ok = await deliver(deps, change, pending);
     if (ok) {
       result.delivered++;
       failuresInARow = 0;

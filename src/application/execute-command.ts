@@ -9,16 +9,14 @@ import {
   isFinalRefusal,
   isRecordedRefusal,
   refusalSlot,
+  type StoredChangeEvent,
   sameDeploymentReport,
 } from '../domain/lifecycle.js';
-import { docState, type StoredChangeEvent } from '../infra/db/change-repository.js';
-import type { ChangeDoc } from '../infra/db/models.js';
-import type { Logger } from '../infra/logger.js';
 import { headOf } from './check-deploy-gate.js';
 import { currentApprovers } from './current-approvers.js';
 import { scheduleEffects } from './effects.js';
 import { standingOfUser } from './people.js';
-import type { Deps } from './ports.js';
+import type { ChangeRecord, Deps, Logger } from './ports.js';
 
 export type CommandOutcome =
   | {
@@ -27,7 +25,7 @@ export type CommandOutcome =
       event: StoredChangeEvent;
       replay: boolean;
       /** The change record as read for the decision (its Slack message does not move with events). */
-      doc: ChangeDoc | null;
+      record: ChangeRecord | null;
       /**
        * Settles when this attempt at the event's Slack effects is over (never rejects). The effects
        * run in the background; a door may wait for them, none has to.
@@ -58,10 +56,10 @@ export async function executeCommand(
 
   // Approvals and rejections are decided on the change's record first: a refusal no later event can
   // undo is answered from it, so refused clicks (however many) never read the event log.
-  let known: ChangeDoc | null | undefined;
+  let known: ChangeRecord | null | undefined;
   if (cmd.kind === 'approve' || cmd.kind === 'reject') {
-    known = await deps.changes.findDoc(changeNumber);
-    const state = known ? docState(known) : null;
+    known = await deps.changes.record(changeNumber);
+    const state = known?.state ?? null;
     if (state) {
       const membership = await deps.directory.membership();
       const quick = decide(state, cmd, { now: deps.clock.now(), policy, membership, actorStanding });
@@ -121,21 +119,24 @@ export async function executeCommand(
           state: again!.state,
           event: res.existing,
           replay: true,
-          doc: again!.doc,
+          record: again!.record,
           sent: Promise.resolve(),
         };
       }
       continue; // someone else decided this slot: re-read and decide again
     }
     const state = applyEvent(loaded.state, res.event);
-    await deps.changes.saveProjection(
-      state,
-      { seq: res.event.seq, hash: res.event.hash },
-      currentApprovers(state, policy, membership),
-    );
+    const waitingOn = currentApprovers(state, policy, membership);
+    await deps.changes.saveProjection(state, { seq: res.event.seq, hash: res.event.hash }, waitingOn);
     log.info('change event recorded', { event: res.event.type, seq: res.event.seq });
-    const { sent } = await scheduleEffects(deps, { state, event: res.event, membership, doc: loaded.doc });
-    return { ok: true, state, event: res.event, replay: false, doc: loaded.doc, sent };
+    const { sent } = await scheduleEffects(deps, {
+      state,
+      event: res.event,
+      membership,
+      waitingOn,
+      record: loaded.record,
+    });
+    return { ok: true, state, event: res.event, replay: false, record: loaded.record, sent };
   }
   return {
     ok: false,

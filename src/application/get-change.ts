@@ -1,7 +1,6 @@
-import type { LoadedChange } from '../infra/db/change-repository.js';
-import type { Deps } from './ports.js';
+import type { LoadedChange, ReadDeps } from './ports.js';
 
 /** A change with its full history, read from the event log (always current). */
-export function getChange(deps: Deps, changeNumber: number): Promise<LoadedChange | null> {
+export function getChange(deps: ReadDeps, changeNumber: number): Promise<LoadedChange | null> {
   return deps.changes.load(changeNumber);
 }

@@ -8,7 +8,7 @@ export interface ResolvedPerson {
 }
 
 /** The standing in the workspace of a Slack user (a pipeline or a malformed id is unknown). */
-export async function standingOfUser(deps: Deps, userId: string): Promise<Standing> {
+export async function standingOfUser(deps: Pick<Deps, 'directory'>, userId: string): Promise<Standing> {
   if (!isSlackUserId(userId)) return 'unknown';
   const [person, workspace] = await Promise.all([deps.directory.person(userId), deps.directory.workspace()]);
   return standingOf(person, workspace);
@@ -17,7 +17,10 @@ export async function standingOfUser(deps: Deps, userId: string): Promise<Standi
 const EMAIL = /^[^\s@<>]{1,64}@[^\s@<>]{1,255}$/;
 
 /** Resolves a Slack user id or an e-mail address to a person of the workspace, with their standing. */
-export async function resolvePerson(deps: Deps, idOrEmail: string): Promise<ResolvedPerson> {
+export async function resolvePerson(
+  deps: Pick<Deps, 'directory'>,
+  idOrEmail: string,
+): Promise<ResolvedPerson> {
   const given = idOrEmail.trim();
   if (isSlackUserId(given)) return { userId: given, standing: await standingOfUser(deps, given) };
   if (!EMAIL.test(given)) return { userId: null, standing: 'unknown' };

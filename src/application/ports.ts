@@ -1,11 +1,191 @@
 import type { LoadedPolicy } from '../config/policy.js';
-import type { ChangeState } from '../domain/lifecycle.js';
+import type { ChangeState, EventDraft, StoredChangeEvent } from '../domain/lifecycle.js';
 import type { Person, Workspace } from '../domain/people.js';
+import type { Period } from '../domain/period.js';
 import type { Membership } from '../domain/policy.js';
 import type { Clock } from '../domain/time.js';
-import type { ChangeRepository, StoredChangeEvent } from '../infra/db/change-repository.js';
-import type { ChangeDoc } from '../infra/db/models.js';
-import type { Logger } from '../infra/logger.js';
+import type { VisibilityScope } from '../domain/visibility.js';
+
+/**
+ * The ports the application owns: everything a use case needs from the outside world, as
+ * interfaces of plain domain values. `src/infra` implements them (MongoDB, Slack, winston); the
+ * application never imports infra, a database driver, Slack or express (a lint rule holds it).
+ */
+
+// ---- logging ----------------------------------------------------------------------------------
+
+/** A narrow structured logger (winston behind it). */
+export interface Logger {
+  debug(message: string, meta?: Record<string, unknown>): unknown;
+  info(message: string, meta?: Record<string, unknown>): unknown;
+  warn(message: string, meta?: Record<string, unknown>): unknown;
+  error(message: string, meta?: Record<string, unknown>): unknown;
+  child(meta: Record<string, unknown>): Logger;
+}
+
+// ---- changes ----------------------------------------------------------------------------------
+
+/** Where a change's message lives in Slack (its thread is where its events are replied). */
+export interface SlackRef {
+  channel: string;
+  ts: string;
+  permalink: string | null;
+}
+
+/** A change's record: its current state (a projection of its log) and where its message lives. */
+export interface ChangeRecord {
+  number: number;
+  /** Null while its submission is being written. */
+  state: ChangeState | null;
+  /** The last event the record reflects (seq 0 while submitting). */
+  head: { seq: number; hash: string };
+  slack: SlackRef | null;
+  originChannel: string | null;
+}
+
+/** A change read from its event log (always current), with its record. */
+export interface LoadedChange {
+  state: ChangeState;
+  events: StoredChangeEvent[];
+  head: { seq: number; hash: string };
+  record: ChangeRecord | null;
+}
+
+export type AppendResult =
+  | { kind: 'appended'; event: StoredChangeEvent }
+  | { kind: 'seq_conflict' }
+  | { kind: 'slot_taken'; existing: StoredChangeEvent };
+
+export interface EventMeta {
+  actor: string;
+  at: Date;
+  policyHash: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+}
+
+/** Changes waiting on sweeps (reminders, escalations, digests). */
+export type CandidateSet =
+  | 'pending_approval'
+  | 'deployed'
+  | 'planned_window'
+  | 'retro_open'
+  | 'retro_overdue'
+  | 'digest';
+
+export interface ChangeSearch {
+  status?: ChangeState['status'];
+  type?: string;
+  requester?: string;
+  since?: Date;
+  /** Only changes numbered below this (the cursor). */
+  before?: number;
+  limit: number;
+}
+
+/**
+ * Changes and their append-only, hash-chained event logs. Invariants that must hold under
+ * concurrent writers (unique numbers, one event per seq, one decision per stage) are enforced by
+ * unique indexes on insert.
+ */
+export interface ChangeStore {
+  load(changeNumber: number, known?: ChangeRecord | null): Promise<LoadedChange | null>;
+  record(changeNumber: number): Promise<ChangeRecord | null>;
+  append(
+    changeNumber: number,
+    head: { seq: number; hash: string } | null,
+    draft: EventDraft,
+    meta: EventMeta,
+  ): Promise<AppendResult>;
+  saveProjection(state: ChangeState, head: { seq: number; hash: string }, waitingOn: string[]): Promise<void>;
+  /** Re-derives a change's record from its log (repair after a crash between the two). */
+  refreshProjection(
+    changeNumber: number,
+    waitingOn: (s: ChangeState) => string[],
+  ): Promise<LoadedChange | null>;
+  claimNumber(init: {
+    title: string;
+    type: string;
+    requester: string;
+    at: Date;
+    originChannel: string | null;
+    emergency: boolean;
+  }): Promise<number>;
+  releaseNumber(changeNumber: number): Promise<void>;
+  setSlackRef(changeNumber: number, ref: SlackRef): Promise<void>;
+  /** Claims `key` for `ttlMs` by an insert-only claim: true for the one caller that got it. */
+  claimKey(key: string, ttlMs: number): Promise<boolean>;
+  claimAnnouncement(changeNumber: number, leaseMs?: number): Promise<boolean>;
+
+  // Named queries. `scope` restricts to what a viewer may see (domain/visibility.ts).
+  pendingFor(userId: string, limit: number, scope?: VisibilityScope): Promise<Page<ChangeRecord>>;
+  /** Changes `userId` raised; `openOnly`: not finished, or an emergency whose retrospective is owed. */
+  raisedBy(userId: string, limit: number, openOnly: boolean): Promise<Page<ChangeRecord>>;
+  open(scope: VisibilityScope, limit: number): Promise<Page<ChangeRecord>>;
+  /** Overdue retrospectives, and deployments unverified since before `staleDeployBefore`. */
+  overdue(scope: VisibilityScope, now: Date, staleDeployBefore: Date, limit: number): Promise<ChangeRecord[]>;
+  /** A page, newest first; `nextBefore` continues it. */
+  search(q: ChangeSearch): Promise<{ items: ChangeRecord[]; nextBefore: number | null }>;
+  /** Streamed: the changes a sweep looks at. */
+  candidates(set: CandidateSet, now: Date): AsyncIterable<ChangeRecord>;
+  /** Streamed: changes with any activity in the period that the scope may see. */
+  inPeriod(period: Period, scope: VisibilityScope): AsyncIterable<ChangeRecord>;
+  /** Streamed by number: every record's number and the head it claims (audit verification). */
+  heads(): AsyncIterable<{ number: number; seq: number; hash: string }>;
+  /** Streamed by change and seq: every event (audit verification). */
+  allEvents(): AsyncIterable<StoredChangeEvent>;
+  /** Numbers claimed before `before` whose submission never completed. */
+  staleSubmissions(before: Date): Promise<number[]>;
+  /** Recorded changes created before `before` that were never posted to Slack. */
+  unannounced(before: Date): Promise<number[]>;
+}
+
+// ---- pipeline tokens --------------------------------------------------------------------------
+
+export const API_SCOPES = ['changes:read', 'changes:write', 'deployments:write', 'audit:read'] as const;
+export type ApiScope = (typeof API_SCOPES)[number];
+
+/** A pipeline's bearer token: only a hash of its secret is kept. */
+export interface ApiToken {
+  id: string;
+  name: string;
+  secretHash: string;
+  scopes: ApiScope[];
+  /** Environments it may gate and report; null on tokens from before environments were named. */
+  environments: string[] | null;
+  createdBy: string;
+  createdAt: Date;
+  revokedAt: Date | null;
+  revokedBy: string | null;
+  lastUsedAt: Date | null;
+}
+
+export interface TokenStore {
+  /** 'name_taken' when an active token has that name. */
+  create(token: ApiToken): Promise<'created' | 'name_taken'>;
+  list(): Promise<ApiToken[]>;
+  byId(id: string): Promise<ApiToken | null>;
+  activeByName(name: string): Promise<ApiToken | null>;
+  /** Revokes a token; its name is freed (renamed to `freedName`). */
+  revoke(id: string, by: string, at: Date, freedName: string): Promise<void>;
+  touch(id: string, at: Date): Promise<void>;
+}
+
+// ---- exactly-once deliveries --------------------------------------------------------------------
+
+export type Claim = { claimed: true; attempt: number } | { claimed: false; reason: 'sent' | 'in_progress' };
+
+/** Exactly-once bookkeeping for outgoing reminders: claim a key before sending, mark it sent after. */
+export interface DeliveryLedger {
+  claim(key: string): Promise<Claim>;
+  markSent(key: string): Promise<void>;
+  release(key: string, attempt: number): Promise<void>;
+}
+
+// ---- Slack's directory ------------------------------------------------------------------------
 
 /** Group memberships, people and time zones (Slack's directory, cached). */
 export interface Directory {
@@ -19,12 +199,16 @@ export interface Directory {
   workspace(): Promise<Workspace | null>;
 }
 
+// ---- effects ----------------------------------------------------------------------------------
+
 export interface ChangeChange {
   state: ChangeState;
   event: StoredChangeEvent;
   membership: Membership;
-  /** The change's record as read before the event (its Slack message), when the caller has it. */
-  doc?: ChangeDoc | null;
+  /** The people the change waits on now (the current stage's approvers). */
+  waitingOn: string[];
+  /** The change's record as read with the event (its Slack message), when the caller has it. */
+  record?: ChangeRecord | null;
 }
 
 /** How far an event's effects got: a retry repeats what is safe to repeat and skips the rest. */
@@ -73,15 +257,19 @@ export interface BackgroundWork {
   track(work: Promise<unknown>): void;
 }
 
+// ---- everything a use case may use -------------------------------------------------------------
+
 export interface Deps {
   clock: Clock;
   logger: Logger;
   policy: LoadedPolicy;
-  changes: ChangeRepository;
+  changes: ChangeStore;
+  tokens: TokenStore;
   directory: Directory;
   notifier: ChangeNotifier;
   effects: EffectsOutbox;
   background: BackgroundWork;
 }
 
-export type { ChangeDoc };
+/** What reading changes needs (App Home, lists): no notifier, so its builders can feed one. */
+export type ReadDeps = Pick<Deps, 'clock' | 'logger' | 'policy' | 'changes' | 'directory'>;

@@ -2,8 +2,5 @@ import { type ReminderDeps, type SweepResult, sweepReminders } from './reminder-
 
 /** Reminds requesters before their planned window; flags approved changes whose window passed undeployed. */
 export function remindUpcomingWindows(rd: ReminderDeps): Promise<SweepResult> {
-  return sweepReminders(rd, ['window_upcoming', 'window_missed'], {
-    status: { $in: ['pending_approval', 'approved'] },
-    plannedStart: { $ne: null },
-  });
+  return sweepReminders(rd, ['window_upcoming', 'window_missed'], 'planned_window');
 }

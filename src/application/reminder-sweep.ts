@@ -1,4 +1,3 @@
-import type { QueryFilter } from 'mongoose';
 import type { ChangeState } from '../domain/lifecycle.js';
 import { escalationRoles, type Membership, usersInRoles } from '../domain/policy.js';
 import {
@@ -10,15 +9,12 @@ import {
   type ReminderKind,
   reminderKey,
 } from '../domain/reminders.js';
-import { docState } from '../infra/db/change-repository.js';
-import type { DeliveryLedger } from '../infra/db/delivery-ledger.js';
-import type { ChangeDoc } from '../infra/db/models.js';
 import { currentApprovers } from './current-approvers.js';
-import type { Deps } from './ports.js';
+import type { CandidateSet, ChangeRecord, DeliveryLedger, Deps } from './ports.js';
 
 /** Sends one reminder (or digest) to Slack; implemented by the Slack adapter. */
 export interface ReminderNotifier {
-  send(reminder: Reminder, change: { state: ChangeState; doc: ChangeDoc }, now: Date): Promise<void>;
+  send(reminder: Reminder, change: { state: ChangeState; record: ChangeRecord }, now: Date): Promise<void>;
   sendDigest(userId: string, items: DigestItem[], now: Date): Promise<void>;
 }
 
@@ -113,7 +109,7 @@ async function pool<T>(
 export async function sweepReminders(
   rd: ReminderDeps,
   kinds: readonly ReminderKind[],
-  candidates: QueryFilter<ChangeDoc>,
+  candidates: CandidateSet,
 ): Promise<SweepResult> {
   const now = rd.clock.now();
   const policy = rd.policy.policy;
@@ -126,22 +122,21 @@ export async function sweepReminders(
   const zones = new ZoneCache(rd, policy.timezone);
 
   await pool(
-    rd.changes.cursor(candidates),
+    rd.changes.candidates(candidates, now),
     rd.concurrency ?? 16,
-    async (doc) => {
+    async (record) => {
       result.examined++;
-      const state = docState(doc);
-      if (!state) return;
+      const state = record.state!;
       const due = dueNow(await remindersFor(rd, state, membership, zones, now, escalation), now).filter((r) =>
         wanted.has(r.kind),
       );
       if (due.length === 0) return;
       // Re-read the change just before sending: if it moved on since the query, decide again.
-      const fresh = await rd.changes.findDoc(state.number);
-      const freshState = fresh ? docState(fresh) : null;
+      const fresh = await rd.changes.record(state.number);
+      const freshState = fresh?.state ?? null;
       if (!fresh || !freshState) return;
       const stillDue =
-        fresh.seq === doc.seq
+        fresh.head.seq === record.head.seq
           ? due
           : dueNow(await remindersFor(rd, freshState, membership, zones, now, escalation), now).filter(
               (r) => wanted.has(r.kind) && due.some((d) => reminderKey(d) === reminderKey(r)),
@@ -150,7 +145,7 @@ export async function sweepReminders(
       for (const r of stillDue) {
         result.due++;
         const outcome = await deliverOnce(rd, reminderKey(r), () =>
-          rd.reminders.send(r, { state: freshState, doc: fresh }, now),
+          rd.reminders.send(r, { state: freshState, record: fresh }, now),
         );
         result[outcome]++;
       }

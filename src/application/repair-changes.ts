@@ -13,37 +13,40 @@ export async function repairInterruptedSubmissions(
   deps: Deps,
   olderThanMs = 60_000,
 ): Promise<{ released: number; completed: number; announced: number }> {
-  const stale = await deps.changes.staleSubmissions(new Date(Date.now() - olderThanMs));
+  const policy = deps.policy.policy;
   let released = 0;
   let completed = 0;
-  for (const doc of stale) {
+  for (const n of await deps.changes.staleSubmissions(new Date(Date.now() - olderThanMs))) {
     const membership = await deps.directory.membership();
-    const loaded = await deps.changes.refreshProjection(doc.number, (s) =>
-      currentApprovers(s, deps.policy.policy, membership),
-    );
+    const loaded = await deps.changes.refreshProjection(n, (s) => currentApprovers(s, policy, membership));
     if (!loaded) {
-      await deps.changes.releaseNumber(doc.number);
+      await deps.changes.releaseNumber(n);
       released++;
       continue;
     }
     completed++;
-    deps.logger.warn('completed an interrupted submission', { changeId: doc.number });
-    if (loaded.doc?.slack || !(await deps.changes.claimAnnouncement(doc.number))) continue;
+    deps.logger.warn('completed an interrupted submission', { changeId: n });
+    if (loaded.record?.slack || !(await deps.changes.claimAnnouncement(n))) continue;
     const last = loaded.events[loaded.events.length - 1]!;
-    await notify(deps, { state: loaded.state, event: last, membership });
+    const waitingOn = currentApprovers(loaded.state, policy, membership);
+    await notify(deps, { state: loaded.state, event: last, membership, waitingOn });
   }
   let announced = 0;
-  for (const doc of await deps.changes.unannounced(new Date(Date.now() - olderThanMs))) {
-    const loaded = await deps.changes.load(doc.number);
-    if (!loaded || !(await deps.changes.claimAnnouncement(doc.number))) continue;
+  for (const n of await deps.changes.unannounced(new Date(Date.now() - olderThanMs))) {
+    const loaded = await deps.changes.load(n);
+    if (!loaded || !(await deps.changes.claimAnnouncement(n))) continue;
     announced++;
-    deps.logger.warn('announcing a change that was recorded but never posted to Slack', {
-      changeId: doc.number,
-    });
+    deps.logger.warn('announcing a change that was recorded but never posted to Slack', { changeId: n });
     const membership = await deps.directory.membership();
     const first = loaded.events[0]!;
     // Announced as submitted; later events (a decision already taken) show in the root message.
-    await notify(deps, { state: loaded.state, event: first, membership, doc: loaded.doc });
+    await notify(deps, {
+      state: loaded.state,
+      event: first,
+      membership,
+      waitingOn: currentApprovers(loaded.state, policy, membership),
+      record: loaded.record,
+    });
   }
   return { released, completed, announced };
 }

@@ -1,6 +1,4 @@
 import { DIGESTIBLE, digestDate } from '../domain/reminders.js';
-import { docState } from '../infra/db/change-repository.js';
-import { OPEN_STATUSES } from './list-changes.js';
 import {
   type DigestItem,
   deliverOnce,
@@ -24,17 +22,10 @@ export async function sendDigests(rd: ReminderDeps): Promise<SweepResult> {
   const escalation = escalationRecipients(rd, membership);
   const zones = new ZoneCache(rd, policy.timezone);
   const perPerson = new Map<string, DigestItem[]>();
-  const candidates = rd.changes.cursor({
-    $or: [
-      { status: { $in: [...OPEN_STATUSES] } },
-      { emergency: true, retroDueAt: { $ne: null }, retroSubmittedAt: null },
-    ],
-  });
-  for await (const doc of candidates) {
+  for await (const record of rd.changes.candidates('digest', now)) {
     if (rd.stopping?.aborted) break;
     result.examined++;
-    const state = docState(doc);
-    if (!state) continue;
+    const state = record.state!;
     // Whatever is due, regardless of working hours: the digest itself waits for the morning.
     const items = (await remindersFor(rd, state, membership, zones, now, escalation)).filter(
       (r) => DIGESTIBLE.has(r.kind) && r.dueAt <= now,
@@ -42,7 +33,7 @@ export async function sendDigests(rd: ReminderDeps): Promise<SweepResult> {
     for (const r of items) {
       const list = perPerson.get(r.recipient) ?? [];
       if (!list.some((i) => i.state.number === state.number && i.kind === r.kind)) {
-        list.push({ kind: r.kind, state, permalink: doc.slack?.permalink ?? null });
+        list.push({ kind: r.kind, state, permalink: record.slack?.permalink ?? null });
       }
       perPerson.set(r.recipient, list);
     }

@@ -1,9 +1,14 @@
 import type { ChangeRequest } from '../domain/change.js';
 import type { DomainError } from '../domain/errors.js';
-import { applyEvent, type ChangeState, type RaisedVia, submissionDraft } from '../domain/lifecycle.js';
+import {
+  applyEvent,
+  type ChangeState,
+  type RaisedVia,
+  type StoredChangeEvent,
+  submissionDraft,
+} from '../domain/lifecycle.js';
 import { pipelineActor, type Standing } from '../domain/people.js';
 import { type FieldIssue, validateRequest } from '../domain/request-rules.js';
-import type { StoredChangeEvent } from '../infra/db/change-repository.js';
 import { currentApprovers } from './current-approvers.js';
 import { notify } from './execute-command.js';
 import { resolvePerson } from './people.js';
@@ -75,13 +80,10 @@ export async function submitChange(deps: Deps, input: SubmitInput): Promise<Subm
   }
   const state = applyEvent(null, appended);
   // The event is the commit point: from here the change is recorded, whatever happens next.
-  let announce = () => notify(deps, { state, event: appended, membership });
+  const waitingOn = currentApprovers(state, policy, membership);
+  let announce = () => notify(deps, { state, event: appended, membership, waitingOn });
   try {
-    await deps.changes.saveProjection(
-      state,
-      { seq: appended.seq, hash: appended.hash },
-      currentApprovers(state, policy, membership),
-    );
+    await deps.changes.saveProjection(state, { seq: appended.seq, hash: appended.hash }, waitingOn);
   } catch (err) {
     // The repair job writes the projection and announces the change once the database answers.
     deps.logger.warn('change recorded; its projection and announcement are left to the repair job', {

@@ -1,6 +1,6 @@
-import { type ChainBreak, type StoredEvent, verifyChain } from '../domain/audit.js';
-import type { ChangeDoc, ChangeEventDoc } from '../infra/db/models.js';
-import type { Deps } from './ports.js';
+import { type ChainBreak, verifyChain } from '../domain/audit.js';
+import type { StoredChangeEvent } from '../domain/lifecycle.js';
+import type { ReadDeps } from './ports.js';
 
 export interface AuditReport {
   checkedChanges: number;
@@ -11,20 +11,18 @@ export interface AuditReport {
 
 /**
  * Re-verifies every change's event hash chain and reports the first broken link per change. Two
- * cursors, both ordered by change number, are merged: all events (by change and sequence) and the
+ * streams, both ordered by change number, are merged: all events (by change and sequence) and the
  * change records (for the head each claims). Nothing is held beyond one change's events.
  */
-export async function verifyAudit(deps: Deps): Promise<AuditReport> {
+export async function verifyAudit(deps: ReadDeps): Promise<AuditReport> {
   const report: AuditReport = {
     checkedChanges: 0,
     checkedEvents: 0,
     broken: [],
     verifiedAt: deps.clock.now(),
   };
-  const changes = (
-    deps.changes.cursor({}, { exclude: ['stateJson'], batchSize: 2000 }) as AsyncIterable<ChangeDoc>
-  )[Symbol.asyncIterator]();
-  let next = await changes.next();
+  const heads = deps.changes.heads()[Symbol.asyncIterator]();
+  let next = await heads.next();
 
   /** The head the change record claims, after reporting records (with no events at all) passed on the way. */
   const headFor = async (n: number): Promise<{ seq: number; hash: string } | undefined> => {
@@ -34,25 +32,25 @@ export async function verifyAudit(deps: Deps): Promise<AuditReport> {
         change: next.value.number,
         break: { seq: 1, problem: 'sequence_gap', expected: 1 },
       });
-      next = await changes.next();
+      next = await heads.next();
     }
     if (!next.done && next.value.number === n) {
-      const head = { seq: next.value.seq, hash: next.value.headHash };
-      next = await changes.next();
+      const head = { seq: next.value.seq, hash: next.value.hash };
+      next = await heads.next();
       return head;
     }
     return undefined;
   };
 
   let current: number | null = null;
-  let batch: StoredEvent[] = [];
+  let batch: StoredChangeEvent[] = [];
   const flush = async () => {
     if (current === null) return;
     report.checkedChanges++;
     const found = verifyChain(batch, await headFor(current));
     if (found) report.broken.push({ change: current, break: found });
   };
-  for await (const e of deps.changes.eventCursor() as AsyncIterable<ChangeEventDoc>) {
+  for await (const e of deps.changes.allEvents()) {
     if (e.changeNumber !== current) {
       await flush();
       current = e.changeNumber;

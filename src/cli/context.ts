@@ -1,19 +1,12 @@
 import { existsSync } from 'node:fs';
-import type { Connection } from 'mongoose';
 import type { Deps, Directory } from '../application/ports.js';
 import { loadPolicy } from '../config/policy.js';
 import { EMPTY_MEMBERSHIP } from '../domain/policy.js';
 import { systemClock } from '../domain/time.js';
-import { ChangeRepository } from '../infra/db/change-repository.js';
-import { closeDatabase, connectDatabase, databaseInfo } from '../infra/db/connection.js';
-import { MongoEffectsOutbox } from '../infra/db/effects-outbox.js';
-import { createModels, type Models } from '../infra/db/models.js';
+import type { Models } from '../infra/db/models.js';
+import { openDatabase } from '../infra/db/open.js';
 import { createLogger } from '../infra/logger.js';
 
-/**
- * Use-case dependencies for command-line tools: the database and the policy, no Slack. CLI callers
- * act as the system (they see every change); nothing here posts to Slack.
- */
 /**
  * The directory for command-line tools, which run without Slack: no group has members and nobody's
  * standing can be confirmed, so nothing a tool computes can grant a right.
@@ -27,6 +20,11 @@ export const OFFLINE_DIRECTORY: Directory = {
   workspace: async () => null,
 };
 
+/**
+ * Use-case dependencies for command-line tools: the database (opened the way the app opens it) and
+ * the policy, no Slack. CLI callers act as the system (they see every change); nothing here posts
+ * to Slack.
+ */
 export async function cliContext(): Promise<{ deps: Deps; models: Models; close(): Promise<void> }> {
   if (existsSync('.env')) process.loadEnvFile('.env');
   const uri = process.env.MONGODB_URI?.trim();
@@ -38,21 +36,17 @@ export async function cliContext(): Promise<{ deps: Deps; models: Models; close(
   }
   const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'warn', format: 'pretty' });
   const policy = loadPolicy(process.env.CHANGEGATE_POLICY?.trim() || undefined);
-  const conn: Connection = await connectDatabase(uri, logger);
-  const db = /^mongodb(\+srv)?:\/\/[^/]+\/[^?]+/.test(uri)
-    ? conn
-    : conn.useDb('changegate', { useCache: true });
-  const models = createModels(db);
-  const info = await databaseInfo(db);
+  const db = await openDatabase(uri, logger);
   const deps: Deps = {
     clock: systemClock,
     logger,
     policy,
-    changes: new ChangeRepository(models, info.flavor),
+    changes: db.changes,
+    tokens: db.tokens,
     directory: OFFLINE_DIRECTORY,
     notifier: { changed: async () => undefined },
-    effects: new MongoEffectsOutbox(models),
+    effects: db.effects,
     background: { track: () => undefined },
   };
-  return { deps, models, close: () => closeDatabase(conn) };
+  return { deps, models: db.models, close: db.close };
 }

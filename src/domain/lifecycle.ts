@@ -191,6 +191,16 @@ export type ChangeEvent = EventBody & {
   policyHash: string;
 };
 
+/** An event as stored: chained to the one before it by hash (see domain/audit.ts). */
+export type StoredChangeEvent = ChangeEvent & { prevHash: string; hash: string };
+
+/** Statuses of a change that is not finished. */
+export const OPEN_STATUSES = [
+  'pending_approval',
+  'approved',
+  'deployed',
+] as const satisfies readonly ChangeStatus[];
+
 /** What `decide` returns: the event body plus its uniqueness slot (null: the next free sequence number). */
 export type EventDraft = EventBody & { slot: string | null };
 
@@ -527,6 +537,77 @@ export function plannedInterval(s: Pick<ChangeState, 'request'>, now: Date): [Da
   return [start, end];
 }
 
+/**
+ * Freezes that would refuse an approval of this change now: those in force now, and those its
+ * planned window falls in, without an exception (names, once each).
+ */
+export function freezesBlockingApproval(s: ChangeState, policy: Policy, now: Date): string[] {
+  const [from, to] = plannedInterval(s, now);
+  const blocking = [...unexcusedFreezes(s, policy, from, to), ...unexcusedFreezes(s, policy, now)];
+  return [...new Set(blocking.map((f) => f.name))];
+}
+
+export type StageStatus = 'approved' | 'rejected' | 'current' | 'waiting' | 'skipped';
+
+export interface StageProgress {
+  index: number;
+  key: string;
+  name: string;
+  status: StageStatus;
+  decision: Decision | null;
+}
+
+/** Where each planned stage stands: decided, current, still waiting, or skipped (never reached). */
+export function stageProgress(s: ChangeState): StageProgress[] {
+  return s.stages.map((stage, index) => {
+    const decision = s.decisions.find((d) => d.stageIndex === index) ?? null;
+    const status: StageStatus = decision
+      ? decision.outcome
+      : s.status !== 'pending_approval'
+        ? 'skipped'
+        : s.currentStage === index
+          ? 'current'
+          : 'waiting';
+    return { index, key: stage.key, name: stage.name, status, decision };
+  });
+}
+
+/** The most a free-text answer (a verification's issues, a retrospective answer) may hold. */
+export const ANSWER_MAX = 2000;
+
+/** The retrospective's answers, in order; the first five are required (see retroProblems). */
+export const RETRO_FIELDS = [
+  'whatChanged',
+  'why',
+  'approval',
+  'rootCause',
+  'preventable',
+  'followUps',
+] as const;
+const RETRO_REQUIRED: ReadonlySet<keyof Retrospective> = new Set([
+  'whatChanged',
+  'why',
+  'approval',
+  'rootCause',
+  'preventable',
+]);
+
+/**
+ * What is missing or too long in a retrospective: what changed, why, the approval received, the root
+ * cause and whether it could have been prevented are required (the seeds' retrospective and
+ * post-implementation review); follow-ups are optional.
+ */
+export function retroProblems(
+  a: Retrospective,
+): { field: keyof Retrospective; problem: 'required' | 'too_long' }[] {
+  const out: { field: keyof Retrospective; problem: 'required' | 'too_long' }[] = [];
+  for (const field of RETRO_FIELDS) {
+    if (RETRO_REQUIRED.has(field) && !required(a[field])) out.push({ field, problem: 'required' });
+    else if (a[field].length > ANSWER_MAX) out.push({ field, problem: 'too_long' });
+  }
+  return out;
+}
+
 export function stagingTested(s: ChangeState): StagingTested | null {
   const qa = s.decisions.find((d) => d.outcome === 'approved' && s.stages[d.stageIndex]?.marksStagingTested);
   if (qa) return 'yes';
@@ -612,7 +693,7 @@ export function refusalSlot(
 }
 
 function alreadyDecided(d: Decision): { ok: false; error: DomainError } {
-  return fail('ALREADY_DECIDED_STAGE', `${d.stageName} was already ${d.outcome} by <@${d.by}>.`, {
+  return fail('ALREADY_DECIDED_STAGE', `${d.stageName} was already ${d.outcome}.`, {
     by: d.by,
     outcome: d.outcome,
     stage: d.stageName,
@@ -791,13 +872,8 @@ export function decide(s: ChangeState, cmd: Command, ctx: DecideContext): Result
     case 'approve': {
       const stage = checkApprover(s, cmd.stageIndex, cmd.actor, ctx);
       if (!stage.ok) return stage;
-      const [from, to] = plannedInterval(s, ctx.now);
-      const frozen = [
-        ...unexcusedFreezes(s, ctx.policy, from, to),
-        ...unexcusedFreezes(s, ctx.policy, ctx.now),
-      ];
-      if (frozen.length > 0) {
-        const names = [...new Set(frozen.map((f) => f.name))];
+      const names = freezesBlockingApproval(s, ctx.policy, ctx.now);
+      if (names.length > 0) {
         return fail(
           'FROZEN',
           `${s.typeName} changes are frozen (${names.join(', ')}). Approval needs a freeze exception first.`,
@@ -924,7 +1000,10 @@ export function decide(s: ChangeState, cmd: Command, ctx: DecideContext): Result
         );
       }
       if (cmd.outcome === 'rolled_back' && !required(cmd.issues)) {
-        return fail('REASON_REQUIRED', 'Please describe the issues that led to the rollback.');
+        return fail('REASON_REQUIRED', 'Describe what went wrong and led to the rollback.');
+      }
+      if (cmd.issues.length > ANSWER_MAX) {
+        return fail('VALIDATION', `Keep the issues under ${ANSWER_MAX + 1} characters.`);
       }
       const last = [...s.deployments].reverse().find((d) => d.production && d.status === 'succeeded');
       return ok({
@@ -944,14 +1023,15 @@ export function decide(s: ChangeState, cmd: Command, ctx: DecideContext): Result
       if (cmd.actor !== s.requester && !admin) {
         return fail('NOT_ALLOWED', 'The retrospective is written by the requester of the change.');
       }
-      const a = cmd.answers;
-      if (![a.whatChanged, a.why, a.approval, a.rootCause].every(required)) {
+      const problems = retroProblems(cmd.answers);
+      if (problems.length > 0) {
         return fail(
           'VALIDATION',
-          'What changed, why, the approval received and the root cause are required.',
+          'What changed, why, the approval received, the root cause and whether it could have been prevented are required; each answer holds at most 2000 characters.',
+          { problems },
         );
       }
-      return ok({ type: 'retro_submitted', slot: 'retro', data: a });
+      return ok({ type: 'retro_submitted', slot: 'retro', data: cmd.answers });
     }
     case 'flag_retro_overdue': {
       const due = s.retro.dueAt;

@@ -70,11 +70,6 @@ export class Scheduler {
     this.log.info('scheduler started', { jobs: this.definitions.map((d) => d.name) });
   }
 
-  /** Runs a job as soon as possible (used by use cases that want an immediate sweep). */
-  async now(name: string, data: Record<string, unknown> = {}): Promise<void> {
-    await this.agenda.now(name, data);
-  }
-
   /**
    * Takes no new job and waits (up to `timeoutMs`) for running ones, which see the app's stop
    * signal and wind down. A job still running then stays locked until its lock expires.

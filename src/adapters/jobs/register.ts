@@ -1,5 +1,11 @@
+import { chasePendingApprovals } from '../../application/chase-pending-approvals.js';
+import { chaseRetrospectives } from '../../application/chase-retrospectives.js';
+import { chaseVerifications } from '../../application/chase-verifications.js';
 import type { Deps } from '../../application/ports.js';
-import type { ReportDeps } from '../../application/post-monthly-report.js';
+import { postMonthlyReport, type ReportDeps } from '../../application/post-monthly-report.js';
+import { remindUpcomingWindows } from '../../application/remind-upcoming-windows.js';
+import type { SweepResult } from '../../application/reminder-sweep.js';
+import { sendDigests } from '../../application/send-digests.js';
 import type { IdempotencyStore } from '../../infra/db/idempotency.js';
 import type { Logger } from '../../infra/logger.js';
 import type { Scheduler } from '../../infra/scheduler.js';
@@ -24,8 +30,19 @@ export interface JobContext {
   repair: { afterMs: number; interval: string };
 }
 
+/** The reminder sweeps, callable directly (the scheduled jobs call the same functions). */
+export interface ReminderRunner {
+  approvals(): Promise<SweepResult>;
+  windows(): Promise<SweepResult>;
+  verifications(): Promise<SweepResult>;
+  retrospectives(): Promise<SweepResult>;
+  digests(): Promise<SweepResult>;
+  monthlyReport(): ReturnType<typeof postMonthlyReport>;
+  all(): Promise<SweepResult>;
+}
+
 /** Every Agenda job; each is thin and idempotent, and calls application functions. */
-export function registerJobs(scheduler: Scheduler, ctx: JobContext): void {
+export function registerJobs(scheduler: Scheduler, ctx: JobContext): ReminderRunner {
   const jobs = [
     chasePendingApprovalsJob(ctx),
     remindUpcomingWindowsJob(ctx),
@@ -38,4 +55,28 @@ export function registerJobs(scheduler: Scheduler, ctx: JobContext): void {
     retrySlackEffectsJob(ctx),
   ];
   for (const def of jobs) scheduler.define(def);
+  const rd = ctx.reminders;
+  const sweeps = [
+    chasePendingApprovals,
+    remindUpcomingWindows,
+    chaseVerifications,
+    chaseRetrospectives,
+    sendDigests,
+  ];
+  return {
+    approvals: () => chasePendingApprovals(rd),
+    windows: () => remindUpcomingWindows(rd),
+    verifications: () => chaseVerifications(rd),
+    retrospectives: () => chaseRetrospectives(rd),
+    digests: () => sendDigests(rd),
+    monthlyReport: () => postMonthlyReport(rd),
+    all: async () => {
+      const total: SweepResult = { examined: 0, due: 0, sent: 0, skipped: 0, failed: 0 };
+      for (const sweep of sweeps) {
+        const r = await sweep(rd);
+        for (const k of Object.keys(total) as (keyof SweepResult)[]) total[k] += r[k];
+      }
+      return total;
+    },
+  };
 }

@@ -1,13 +1,16 @@
-import { currentApprovers } from '../../application/current-approvers.js';
-import type { ChangeChange, ChangeNotifier, EffectProgress } from '../../application/ports.js';
+import type {
+  ChangeChange,
+  ChangeNotifier,
+  ChangeStore,
+  EffectProgress,
+  SlackRef,
+} from '../../application/ports.js';
 import type { LoadedPolicy } from '../../config/policy.js';
 import { formatChangeId } from '../../domain/change.js';
 import { currentStage } from '../../domain/lifecycle.js';
 import { isSlackUserId } from '../../domain/people.js';
 import { type Membership, usersInRoles } from '../../domain/policy.js';
 import type { Clock } from '../../domain/time.js';
-import type { ChangeRepository } from '../../infra/db/change-repository.js';
-import type { SlackRef } from '../../infra/db/models.js';
 import type { Logger } from '../../infra/logger.js';
 import { SlackApiError, type SlackSender } from '../../infra/slack/sender.js';
 import type { HomePublisher } from './home-publisher.js';
@@ -34,7 +37,7 @@ export class SlackChangeNotifier implements ChangeNotifier {
 
   constructor(
     private readonly sender: SlackSender,
-    private readonly changes: ChangeRepository,
+    private readonly changes: ChangeStore,
     private readonly policy: LoadedPolicy,
     private readonly clock: Clock,
     logger: Logger,
@@ -44,14 +47,13 @@ export class SlackChangeNotifier implements ChangeNotifier {
   }
 
   async changed(
-    { state, event, membership, doc: known }: ChangeChange,
+    { state, event, membership, waitingOn, record: known }: ChangeChange,
     progress: EffectProgress = { replied: false },
   ): Promise<void> {
     if (event.type === 'approval_refused') return;
     const policy = this.policy.policy;
     const now = this.clock.now();
-    const waitingOn = currentApprovers(state, policy, membership);
-    const doc = known?.slack ? known : await this.changes.findDoc(state.number);
+    const doc = known?.slack ? known : await this.changes.record(state.number);
     const message = changeRootMessage(toMessageModel(state, policy, now, waitingOn));
 
     let ref: SlackRef | null = doc?.slack ?? null;

@@ -20,18 +20,4 @@ export interface SlackContext {
   work: WorkQueue;
   /** How much post-ack work one person may have queued, and how many refusals a minute. */
   throttle: ClickThrottle;
-  /** Extra `/change` subcommands contributed by other features (e.g. pipeline tokens). */
-  extensions: SlackExtensions;
-}
-
-export interface SlackExtensions {
-  token?: (
-    userId: string,
-    cmd: {
-      action: 'create' | 'list' | 'revoke';
-      name?: string;
-      scopes?: string[];
-      environments?: string[];
-    },
-  ) => Promise<{ text: string }>;
 }

@@ -1,6 +1,7 @@
 import { formatChangeId } from '../../domain/change.js';
 import type { DomainError } from '../../domain/errors.js';
 import { isDatabaseUnavailable } from '../../infra/db/connection.js';
+import { mention } from './views/text.js';
 
 /** Slack words for domain outcomes, in one place. */
 export function refusalText(error: DomainError): string {
@@ -15,7 +16,10 @@ export function refusalText(error: DomainError): string {
       return error.details?.standing === 'unverifiable' ? `⚠️ ${error.message}` : `🚫 ${error.message}`;
     case 'FROZEN':
       return `🧊 ${error.message}`;
-    case 'ALREADY_DECIDED_STAGE':
+    case 'ALREADY_DECIDED_STAGE': {
+      const d = error.details as { stage?: string; outcome?: string; by?: string } | undefined;
+      return d?.by ? `ℹ️ ${d.stage} was already ${d.outcome} by ${mention(d.by)}.` : `ℹ️ ${error.message}`;
+    }
     case 'NOT_PENDING':
       return `ℹ️ ${error.message}`;
     case 'NOT_FOUND':

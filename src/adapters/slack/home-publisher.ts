@@ -24,7 +24,7 @@ export class HomePublisher {
   async publish(userId: string): Promise<void> {
     const data = await this.buildHome(userId);
     const rows = (items: HomeData['pendingApprovals']) =>
-      items.map((i) => ({ state: i.state, permalink: i.doc.slack?.permalink ?? null }));
+      items.map((r) => ({ state: r.state!, permalink: r.slack?.permalink ?? null }));
     const view = homeView({
       pending: rows(data.pendingApprovals),
       pendingTotal: data.pendingTotal,

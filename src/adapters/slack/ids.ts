@@ -8,9 +8,7 @@ export const ACTIONS = {
   verifyRollback: 'change_verify_rollback',
   retro: 'change_retro',
   cancel: 'change_cancel',
-  typeSelect: 'change_type_select',
   openNew: 'change_open_new',
-  link: 'change_link',
 } as const;
 
 export const VIEWS = {

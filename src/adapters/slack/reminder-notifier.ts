@@ -1,11 +1,10 @@
 import { currentApprovers } from '../../application/current-approvers.js';
-import type { Deps } from '../../application/ports.js';
+import type { ChangeRecord, Deps } from '../../application/ports.js';
 import type { DigestItem, ReminderNotifier } from '../../application/reminder-sweep.js';
 import type { ChangeState } from '../../domain/lifecycle.js';
 import { currentStage } from '../../domain/lifecycle.js';
 import { groupsOf } from '../../domain/policy.js';
 import type { Reminder } from '../../domain/reminders.js';
-import type { ChangeDoc } from '../../infra/db/models.js';
 import type { SlackSender } from '../../infra/slack/sender.js';
 import { digestMessage, reminderMessage } from './views/reminder.messages.js';
 
@@ -16,8 +15,8 @@ export class SlackReminderNotifier implements ReminderNotifier {
     private readonly sender: SlackSender,
   ) {}
 
-  async send(r: Reminder, change: { state: ChangeState; doc: ChangeDoc }, _now: Date): Promise<void> {
-    const { state, doc } = change;
+  async send(r: Reminder, change: { state: ChangeState; record: ChangeRecord }, _now: Date): Promise<void> {
+    const { state, record: doc } = change;
     const policy = this.deps.policy.policy;
     const stage = currentStage(state);
     const membership = await this.deps.directory.membership();

@@ -1,40 +1,32 @@
 import type { QueryFilter } from 'mongoose';
-import { GENESIS_HASH, hashEvent, type StoredEvent } from '../../domain/audit.js';
+import type {
+  AppendResult,
+  CandidateSet,
+  ChangeRecord,
+  ChangeSearch,
+  ChangeStore,
+  EventMeta,
+  LoadedChange,
+  Page,
+  SlackRef,
+} from '../../application/ports.js';
+import { GENESIS_HASH, hashEvent } from '../../domain/audit.js';
 import { formatChangeId } from '../../domain/change.js';
 import {
-  applyEvent,
-  type ChangeEvent,
   type ChangeState,
   type EventDraft,
   foldEvents,
   isTerminal,
+  OPEN_STATUSES,
+  type StoredChangeEvent,
   stateFromJson,
   stateToJson,
 } from '../../domain/lifecycle.js';
-import { openToAnyone, participantsOf } from '../../domain/visibility.js';
+import type { Period } from '../../domain/period.js';
+import { openToAnyone, participantsOf, type VisibilityScope } from '../../domain/visibility.js';
 import { claimKey } from './claims.js';
 import { isDuplicateKey, retryTransient } from './connection.js';
-import { type ChangeDoc, type ChangeEventDoc, eventId, type Models, type SlackRef } from './models.js';
-
-export type StoredChangeEvent = ChangeEvent & { prevHash: string; hash: string };
-
-export interface LoadedChange {
-  state: ChangeState;
-  events: StoredChangeEvent[];
-  head: { seq: number; hash: string };
-  doc: ChangeDoc | null;
-}
-
-export type AppendResult =
-  | { kind: 'appended'; event: StoredChangeEvent }
-  | { kind: 'seq_conflict' }
-  | { kind: 'slot_taken'; existing: StoredChangeEvent };
-
-export interface EventMeta {
-  actor: string;
-  at: Date;
-  policyHash: string;
-}
+import { type ChangeDoc, type ChangeEventDoc, eventId, type Models } from './models.js';
 
 function toEvent(d: ChangeEventDoc): StoredChangeEvent {
   return {
@@ -51,16 +43,22 @@ function toEvent(d: ChangeEventDoc): StoredChangeEvent {
   } as StoredChangeEvent;
 }
 
-/** The state cached in a change's projection record (null while its submission is being written). */
-export function docState(doc: Pick<ChangeDoc, 'stateJson'>): ChangeState | null {
-  return doc.stateJson ? stateFromJson(doc.stateJson) : null;
+/** A change's stored record as the application sees it (a domain value, not a database document). */
+export function toRecord(doc: ChangeDoc): ChangeRecord {
+  return {
+    number: doc.number,
+    state: doc.stateJson ? stateFromJson(doc.stateJson) : null,
+    head: { seq: doc.seq, hash: doc.headHash },
+    slack: doc.slack ?? null,
+    originChannel: doc.originChannel ?? null,
+  };
 }
 
 /** The projection record of a change: its state plus the fields queries and indexes need. */
 export function projectionFields(
   state: ChangeState,
   head: { seq: number; hash: string },
-  currentApprovers: string[],
+  waitingOn: string[],
 ): Partial<ChangeDoc> {
   return {
     number: state.number,
@@ -77,7 +75,7 @@ export function projectionFields(
     closedAt: isTerminal(state) ? state.updatedAt : null,
     retroDueAt: state.retro.dueAt,
     retroSubmittedAt: state.retro.submittedAt,
-    currentApprovers: state.status === 'pending_approval' ? currentApprovers : [],
+    currentApprovers: state.status === 'pending_approval' ? waitingOn : [],
     participants: participantsOf(state),
     openToAnyone: openToAnyone(state),
     stageStartedAt: state.stageStartedAt,
@@ -88,12 +86,59 @@ export function projectionFields(
   };
 }
 
+/** The visibility rule (domain/visibility.ts) as a query on change records. */
+export function visibilityFilter(scope: VisibilityScope): QueryFilter<ChangeDoc> {
+  switch (scope.kind) {
+    case 'all':
+      return {};
+    case 'own':
+      return { requester: scope.userId };
+    case 'involved':
+      return {
+        $or: [
+          { requester: scope.userId }, // records written before participants were kept
+          { participants: scope.userId },
+          { currentApprovers: scope.userId },
+          { openToAnyone: true },
+          ...(scope.emergencies ? [{ emergency: true }] : []),
+        ],
+      };
+  }
+}
+
+/** Both filters hold (each may use $or). */
+const both = (a: QueryFilter<ChangeDoc>, b: QueryFilter<ChangeDoc>): QueryFilter<ChangeDoc> =>
+  Object.keys(b).length === 0 ? a : Object.keys(a).length === 0 ? b : { $and: [a, b] };
+
+const RETRO_OWED: QueryFilter<ChangeDoc> = {
+  emergency: true,
+  retroDueAt: { $ne: null },
+  retroSubmittedAt: null,
+};
+
+function candidateFilter(set: CandidateSet, now: Date): QueryFilter<ChangeDoc> {
+  switch (set) {
+    case 'pending_approval':
+      return { status: 'pending_approval' };
+    case 'deployed':
+      return { status: 'deployed' };
+    case 'planned_window':
+      return { status: { $in: ['pending_approval', 'approved'] }, plannedStart: { $ne: null } };
+    case 'retro_open':
+      return RETRO_OWED;
+    case 'retro_overdue':
+      return { emergency: true, retroSubmittedAt: null, retroDueAt: { $lt: now } };
+    case 'digest':
+      return { $or: [{ status: { $in: [...OPEN_STATUSES] } }, RETRO_OWED] };
+  }
+}
+
 /**
- * Changes and their append-only, hash-chained event log. Invariants that must hold under concurrent
- * writers (unique numbers, one event per seq, one decision per stage) are enforced by unique indexes
- * on insert, which is atomic on MongoDB and on FerretDB alike.
+ * Changes and their append-only, hash-chained event log, in MongoDB (or FerretDB). Invariants that
+ * must hold under concurrent writers (unique numbers, one event per seq, one decision per stage) are
+ * enforced by unique indexes on insert, which is atomic on MongoDB and on FerretDB alike.
  */
-export class ChangeRepository {
+export class ChangeRepository implements ChangeStore {
   private lastNumber: number | null = null;
 
   /**
@@ -106,11 +151,7 @@ export class ChangeRepository {
     private readonly flavor: 'mongodb' | 'ferretdb' = 'mongodb',
   ) {}
 
-  get models(): Models {
-    return this.m;
-  }
-
-  async loadEvents(changeNumber: number): Promise<StoredChangeEvent[]> {
+  private async loadEvents(changeNumber: number): Promise<StoredChangeEvent[]> {
     if (this.flavor === 'mongodb') {
       const docs = await this.m.ChangeEvent.find({ changeNumber }).sort({ seq: 1 }).lean<ChangeEventDoc[]>();
       return docs.map(toEvent);
@@ -123,20 +164,24 @@ export class ChangeRepository {
     }
   }
 
-  /** A change's log and state; `knownDoc` is its record when the caller has just read it. */
-  async load(changeNumber: number, knownDoc?: ChangeDoc | null): Promise<LoadedChange | null> {
-    const [events, doc] = await Promise.all([
+  async load(changeNumber: number, known?: ChangeRecord | null): Promise<LoadedChange | null> {
+    const [events, record] = await Promise.all([
       this.loadEvents(changeNumber),
-      knownDoc !== undefined ? knownDoc : this.findDoc(changeNumber),
+      known !== undefined ? known : this.record(changeNumber),
     ]);
     const state = foldEvents(events);
     if (!state) return null;
     const last = events[events.length - 1]!;
-    return { state, events, head: { seq: last.seq, hash: last.hash }, doc };
+    return { state, events, head: { seq: last.seq, hash: last.hash }, record };
   }
 
-  async findDoc(changeNumber: number): Promise<ChangeDoc | null> {
+  private findDoc(changeNumber: number): Promise<ChangeDoc | null> {
     return this.m.Change.findById(formatChangeId(changeNumber)).lean<ChangeDoc>();
+  }
+
+  async record(changeNumber: number): Promise<ChangeRecord | null> {
+    const doc = await this.findDoc(changeNumber);
+    return doc ? toRecord(doc) : null;
   }
 
   /**
@@ -237,9 +282,9 @@ export class ChangeRepository {
   async saveProjection(
     state: ChangeState,
     head: { seq: number; hash: string },
-    currentApprovers: string[],
+    waitingOn: string[],
   ): Promise<void> {
-    const set = projectionFields(state, head, currentApprovers);
+    const set = projectionFields(state, head, waitingOn);
     const _id = formatChangeId(state.number);
     await retryTransient(async () => {
       if (this.flavor === 'mongodb') {
@@ -251,15 +296,14 @@ export class ChangeRepository {
     });
   }
 
-  /** Re-derives the projection from the log (repair after a crash between the event and the projection). */
   async refreshProjection(
     changeNumber: number,
-    currentApprovers: (s: ChangeState) => string[],
+    waitingOn: (s: ChangeState) => string[],
   ): Promise<LoadedChange | null> {
     const loaded = await this.load(changeNumber);
     if (!loaded) return null;
-    await this.saveProjection(loaded.state, loaded.head, currentApprovers(loaded.state));
-    return { ...loaded, doc: await this.findDoc(changeNumber) };
+    await this.saveProjection(loaded.state, loaded.head, waitingOn(loaded.state));
+    return { ...loaded, record: await this.record(changeNumber) };
   }
 
   async setSlackRef(changeNumber: number, ref: SlackRef): Promise<void> {
@@ -268,74 +312,152 @@ export class ChangeRepository {
     );
   }
 
-  async findDocs(
-    filter: QueryFilter<ChangeDoc>,
-    opts: { limit: number; sort?: Record<string, 1 | -1> },
-  ): Promise<ChangeDoc[]> {
-    return this.m.Change.find({ ...filter, seq: { $gt: 0 } })
-      .sort(opts.sort ?? { number: -1 })
-      .limit(opts.limit)
-      .lean<ChangeDoc[]>();
-  }
-
-  async countDocs(filter: QueryFilter<ChangeDoc>): Promise<number> {
-    return this.m.Change.countDocuments({ ...filter, seq: { $gt: 0 } });
-  }
-
-  /** Streams projections matching `filter` in batches (the caller never holds them all at once). */
-  cursor(
-    filter: QueryFilter<ChangeDoc>,
-    opts: { batchSize?: number; exclude?: string[]; sort?: Record<string, 1 | -1> } = {},
-  ) {
-    const projection = opts.exclude?.length ? Object.fromEntries(opts.exclude.map((f) => [f, 0])) : undefined;
-    return this.m.Change.find({ ...filter, seq: { $gt: 0 } }, projection)
-      .sort(opts.sort ?? { number: 1 })
-      .lean<ChangeDoc[]>()
-      .cursor({ batchSize: opts.batchSize ?? 500 });
-  }
-
-  /** Streams every event ordered by change and sequence (for verifying all chains in one pass). */
-  eventCursor(batchSize = 1000) {
-    return this.m.ChangeEvent.find({})
-      .sort({ changeNumber: 1, seq: 1 })
-      .lean<ChangeEventDoc[]>()
-      .cursor({ batchSize });
-  }
-
-  /**
-   * Recorded changes that were never posted to Slack, created before `before`: the process stopped
-   * between acknowledging the submission and announcing it, or Slack could not be reached.
-   */
-  async unannounced(before: Date): Promise<ChangeDoc[]> {
-    return this.m.Change.find({ seq: { $gt: 0 }, slack: null, createdAt: { $lt: before } })
-      .limit(100)
-      .lean<ChangeDoc[]>();
-  }
-
-  /**
-   * Claims the late announcement of a change for `leaseMs`, so that of the runs and replicas
-   * repairing at the same time exactly one posts it. An insert on a unique _id is the claim (atomic
-   * on MongoDB and FerretDB alike); a claim whose holder died is taken over once its lease ran out.
-   */
-  async claimAnnouncement(changeNumber: number, leaseMs = 5 * 60_000): Promise<boolean> {
-    return this.claimKey(`announce:${changeNumber}`, leaseMs);
-  }
-
   /** Claims `key` for `ttlMs` (see claims.ts): true for the one caller that claimed it. */
   claimKey(key: string, ttlMs: number): Promise<boolean> {
     return claimKey(this.m, key, ttlMs);
   }
 
-  /** Placeholders older than `before` whose submission never completed (seq 0). */
-  async staleSubmissions(before: Date): Promise<ChangeDoc[]> {
-    return this.m.Change.find({ seq: 0, createdAt: { $lt: before } })
-      .limit(100)
-      .lean<ChangeDoc[]>();
+  /**
+   * Claims the late announcement of a change for `leaseMs`, so that of the runs and replicas
+   * repairing at the same time exactly one posts it; a claim whose holder died is taken over.
+   */
+  claimAnnouncement(changeNumber: number, leaseMs = 5 * 60_000): Promise<boolean> {
+    return this.claimKey(`announce:${changeNumber}`, leaseMs);
   }
 
-  apply(state: ChangeState | null, e: ChangeEvent): ChangeState {
-    return applyEvent(state, e);
+  // ---- named queries ------------------------------------------------------------------------
+
+  private async page(
+    filter: QueryFilter<ChangeDoc>,
+    limit: number,
+    sort: Record<string, 1 | -1> = { number: -1 },
+  ): Promise<Page<ChangeRecord>> {
+    const [items, total] = await Promise.all([this.find(filter, limit, sort), this.count(filter)]);
+    return { items, total };
+  }
+
+  private async find(
+    filter: QueryFilter<ChangeDoc>,
+    limit: number,
+    sort: Record<string, 1 | -1> = { number: -1 },
+  ): Promise<ChangeRecord[]> {
+    const docs = await this.m.Change.find(both(filter, { seq: { $gt: 0 } }))
+      .sort(sort)
+      .limit(limit)
+      .lean<ChangeDoc[]>();
+    return docs.map(toRecord).filter((r) => r.state !== null);
+  }
+
+  private count(filter: QueryFilter<ChangeDoc>): Promise<number> {
+    return this.m.Change.countDocuments(both(filter, { seq: { $gt: 0 } }));
+  }
+
+  /** Streams records matching `filter` in batches (the caller never holds them all at once). */
+  private async *stream(
+    filter: QueryFilter<ChangeDoc>,
+    opts: { batchSize?: number; sort?: Record<string, 1 | -1> } = {},
+  ): AsyncIterable<ChangeRecord> {
+    const cursor = this.m.Change.find(both(filter, { seq: { $gt: 0 } }))
+      .sort(opts.sort ?? { number: 1 })
+      .lean<ChangeDoc[]>()
+      .cursor({ batchSize: opts.batchSize ?? 500 });
+    for await (const doc of cursor as AsyncIterable<ChangeDoc>) {
+      const record = toRecord(doc);
+      if (record.state) yield record;
+    }
+  }
+
+  pendingFor(userId: string, limit: number, scope: VisibilityScope = { kind: 'all' }) {
+    return this.page(
+      both({ status: 'pending_approval', currentApprovers: userId }, visibilityFilter(scope)),
+      limit,
+      { number: 1 },
+    );
+  }
+
+  raisedBy(userId: string, limit: number, openOnly: boolean) {
+    return this.page(
+      openOnly
+        ? { requester: userId, $or: [{ status: { $in: [...OPEN_STATUSES] } }, RETRO_OWED] }
+        : { requester: userId },
+      limit,
+    );
+  }
+
+  open(scope: VisibilityScope, limit: number) {
+    return this.page(both({ status: { $in: [...OPEN_STATUSES] } }, visibilityFilter(scope)), limit);
+  }
+
+  overdue(scope: VisibilityScope, now: Date, staleDeployBefore: Date, limit: number) {
+    return this.find(
+      both(
+        {
+          $or: [
+            { emergency: true, retroDueAt: { $lt: now }, retroSubmittedAt: null },
+            { status: 'deployed', deployedAt: { $lt: staleDeployBefore } },
+          ],
+        },
+        visibilityFilter(scope),
+      ),
+      limit,
+      { number: 1 },
+    );
+  }
+
+  async search(q: ChangeSearch) {
+    const filter: QueryFilter<ChangeDoc> = {};
+    if (q.status) filter.status = q.status;
+    if (q.type) filter.type = q.type;
+    if (q.requester) filter.requester = q.requester;
+    if (q.since) filter.submittedAt = { $gte: q.since };
+    if (q.before) filter.number = { $lt: q.before };
+    const found = await this.find(filter, q.limit + 1);
+    const items = found.slice(0, q.limit);
+    return { items, nextBefore: found.length > q.limit ? (items.at(-1)?.number ?? null) : null };
+  }
+
+  candidates(set: CandidateSet, now: Date): AsyncIterable<ChangeRecord> {
+    return this.stream(candidateFilter(set, now));
+  }
+
+  inPeriod(period: Period, scope: VisibilityScope): AsyncIterable<ChangeRecord> {
+    return this.stream(
+      both({ submittedAt: { $lt: period.to }, lastEventAt: { $gte: period.from } }, visibilityFilter(scope)),
+      { batchSize: 1000 },
+    );
+  }
+
+  async *heads(): AsyncIterable<{ number: number; seq: number; hash: string }> {
+    const cursor = this.m.Change.find({ seq: { $gt: 0 } }, { number: 1, seq: 1, headHash: 1 })
+      .sort({ number: 1 })
+      .lean<Pick<ChangeDoc, 'number' | 'seq' | 'headHash'>[]>()
+      .cursor({ batchSize: 2000 });
+    for await (const d of cursor as AsyncIterable<Pick<ChangeDoc, 'number' | 'seq' | 'headHash'>>)
+      yield { number: d.number, seq: d.seq, hash: d.headHash };
+  }
+
+  async *allEvents(): AsyncIterable<StoredChangeEvent> {
+    const cursor = this.m.ChangeEvent.find({})
+      .sort({ changeNumber: 1, seq: 1 })
+      .lean<ChangeEventDoc[]>()
+      .cursor({ batchSize: 1000 });
+    for await (const d of cursor as AsyncIterable<ChangeEventDoc>) yield toEvent(d);
+  }
+
+  async staleSubmissions(before: Date): Promise<number[]> {
+    const docs = await this.m.Change.find({ seq: 0, createdAt: { $lt: before } }, { number: 1 })
+      .limit(100)
+      .lean<{ number: number }[]>();
+    return docs.map((d) => d.number);
+  }
+
+  async unannounced(before: Date): Promise<number[]> {
+    const docs = await this.m.Change.find(
+      { seq: { $gt: 0 }, slack: null, createdAt: { $lt: before } },
+      { number: 1 },
+    )
+      .limit(100)
+      .lean<{ number: number }[]>();
+    return docs.map((d) => d.number);
   }
 }
-
-export type { StoredEvent };

@@ -1,4 +1,5 @@
 import { type Connection, type Model, Schema } from 'mongoose';
+import type { ApiScope, SlackRef } from '../../application/ports.js';
 import type { ChangeStatus } from '../../domain/lifecycle.js';
 
 /**
@@ -18,12 +19,6 @@ export interface ChangeEventDoc {
   data: unknown;
   prevHash: string;
   hash: string;
-}
-
-export interface SlackRef {
-  channel: string;
-  ts: string;
-  permalink: string | null;
 }
 
 /** The current state of a change: a projection of its events, plus where its Slack message lives. */
@@ -127,9 +122,6 @@ const slackEffectSchema = new Schema<SlackEffectDoc>(
   { collection: 'slack_effects', versionKey: false },
 );
 slackEffectSchema.index({ nextAttemptAt: 1 }, { name: 'by_next_attempt' });
-
-export const API_SCOPES = ['changes:read', 'changes:write', 'deployments:write', 'audit:read'] as const;
-export type ApiScope = (typeof API_SCOPES)[number];
 
 /** A pipeline's bearer token: only a hash of its secret is stored. */
 export interface ApiTokenDoc {

@@ -1,4 +1,5 @@
-import type { SlackSender } from './sender.js';
+import type { Logger } from '../logger.js';
+import { SlackApiError, type SlackSender } from './sender.js';
 
 export interface BotIdentity {
   teamId: string;
@@ -43,5 +44,43 @@ export class SlackIdentity {
         throw err;
       });
     return this.cached;
+  }
+}
+
+export class SlackAuthError extends Error {
+  readonly code = 'SLACK_AUTH_REJECTED';
+}
+
+const FATAL_AUTH = new Set([
+  'invalid_auth',
+  'not_authed',
+  'token_revoked',
+  'token_expired',
+  'account_inactive',
+  'not_allowed_token_type',
+]);
+
+/** auth.test at start-up: a rejected token stops the start; an unreachable Slack only warns (it is retried later). */
+export async function checkBotToken(identity: SlackIdentity, logger: Logger): Promise<BotIdentity | null> {
+  try {
+    const me = await Promise.race([
+      identity.get(),
+      new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error('auth.test timed out after 5 s')), 5_000).unref(),
+      ),
+    ]);
+    logger.info('connected to Slack', { component: 'slack', team: me.teamId, botUserId: me.botUserId });
+    return me;
+  } catch (err) {
+    if (err instanceof SlackApiError && FATAL_AUTH.has(err.slackError)) {
+      throw new SlackAuthError(
+        `Slack rejected SLACK_BOT_TOKEN (${err.slackError}). Copy the Bot User OAuth Token again from "OAuth & Permissions".`,
+      );
+    }
+    logger.warn(
+      'Slack is not reachable right now; Changegate starts anyway and retries on the next request',
+      { component: 'slack', err: (err as Error).message },
+    );
+    return null;
   }
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { API_SCOPES } from '../../../infra/db/models.js';
+import { API_SCOPES } from '../../../application/ports.js';
 import { API_ROUTES } from './routes.js';
 
 type JsonObject = Record<string, unknown>;

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { formatChangeId } from '../../../domain/change.js';
 import type { ChangeLogSummary } from '../../../domain/change-log.js';
-import { type ChangeState, retroState } from '../../../domain/lifecycle.js';
+import { type ChangeState, retroState, stageProgress } from '../../../domain/lifecycle.js';
 import type { ChangeView, SummaryResponse } from './schemas.js';
 
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
@@ -28,24 +28,14 @@ export function presentChange(
     deployedAt: iso(s.deployedAt),
     plannedStart: iso(s.request.plannedStart),
     plannedEnd: iso(s.request.plannedEnd),
-    stages: s.stages.map((st, index) => {
-      const d = s.decisions.find((x) => x.stageIndex === index);
-      const status = d
-        ? d.outcome
-        : s.status === 'pending_approval'
-          ? s.currentStage === index
-            ? 'current'
-            : 'waiting'
-          : 'skipped';
-      return {
-        key: st.key,
-        name: st.name,
-        status,
-        decidedBy: d?.by ?? null,
-        decidedAt: iso(d?.at),
-        note: d?.note ?? '',
-      };
-    }),
+    stages: stageProgress(s).map((p) => ({
+      key: p.key,
+      name: p.name,
+      status: p.status,
+      decidedBy: p.decision?.by ?? null,
+      decidedAt: iso(p.decision?.at),
+      note: p.decision?.note ?? '',
+    })),
     deployments: s.deployments.map((d) => ({
       environment: d.environment,
       status: d.status,

@@ -5,7 +5,7 @@ import { buildChangeLog } from '../../../application/build-change-log.js';
 import { checkDeployGate } from '../../../application/check-deploy-gate.js';
 import { evidenceRows } from '../../../application/export-evidence.js';
 import { getChange } from '../../../application/get-change.js';
-import type { Deps } from '../../../application/ports.js';
+import type { ApiScope, Deps } from '../../../application/ports.js';
 import { recordDeployment } from '../../../application/record-deployment.js';
 import { searchChanges } from '../../../application/search-changes.js';
 import { submitPipelineChange } from '../../../application/submit-change.js';
@@ -15,7 +15,6 @@ import { commitOf } from '../../../domain/commit.js';
 import { parsePeriod } from '../../../domain/period.js';
 import type { FieldIssue } from '../../../domain/request-rules.js';
 import { sanitizeLine, sanitizeMultiline } from '../../../domain/text.js';
-import type { ApiScope } from '../../../infra/db/models.js';
 import { writeEvidence } from '../../export/evidence-writer.js';
 import { presentChange, presentSummary } from './presenters.js';
 import {
@@ -268,8 +267,7 @@ export const API_ROUTES: RouteDef[] = [
         );
       }
       await res.announce();
-      const doc = await deps.changes.findDoc(res.number);
-      const permalink = doc?.slack?.permalink ?? null;
+      const permalink = (await deps.changes.record(res.number))?.slack?.permalink ?? null;
       return {
         status: 201,
         body: {
@@ -302,7 +300,7 @@ export const API_ROUTES: RouteDef[] = [
         status: 200,
         body: presentChange(
           loaded.state,
-          { permalink: loaded.doc?.slack?.permalink ?? null, head: loaded.head },
+          { permalink: loaded.record?.slack?.permalink ?? null, head: loaded.head },
           deps.clock.now(),
         ),
       };
@@ -325,12 +323,8 @@ export const API_ROUTES: RouteDef[] = [
       return {
         status: 200,
         body: {
-          changes: page.items.map((i) =>
-            presentChange(
-              i.state,
-              { permalink: i.doc.slack?.permalink ?? null, head: { seq: i.doc.seq, hash: i.doc.headHash } },
-              now,
-            ),
+          changes: page.items.map((r) =>
+            presentChange(r.state!, { permalink: r.slack?.permalink ?? null, head: r.head }, now),
           ),
           nextBefore: page.nextBefore,
         },

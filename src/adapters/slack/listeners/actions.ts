@@ -4,10 +4,10 @@ import { cancelChange } from '../../../application/cancel-change.js';
 import { decideApproval } from '../../../application/decide-approval.js';
 import type { CommandOutcome } from '../../../application/execute-command.js';
 import { getChange } from '../../../application/get-change.js';
+import type { ChangeRecord } from '../../../application/ports.js';
 import { recordDeployment } from '../../../application/record-deployment.js';
 import { formatChangeId } from '../../../domain/change.js';
-import { plannedInterval, unexcusedFreezes } from '../../../domain/lifecycle.js';
-import type { ChangeDoc } from '../../../infra/db/models.js';
+import { freezesBlockingApproval } from '../../../domain/lifecycle.js';
 import { SET_ASIDE } from '../click-throttle.js';
 import type { SlackContext } from '../context.js';
 import { failureText, refusalText } from '../copy.js';
@@ -134,7 +134,7 @@ export function registerActions(routes: SlackRoutes, ctx: SlackContext): void {
           decision: 'approve',
           note: '',
         }),
-      (done) => replaceButtons(ctx, click, n, done.doc),
+      (done) => replaceButtons(ctx, click, n, done.record),
     );
   });
 
@@ -181,17 +181,8 @@ export function registerActions(routes: SlackRoutes, ctx: SlackContext): void {
     if (!viewId) return;
     try {
       const loaded = await getChange(ctx.deps, n.data);
-      const now = ctx.deps.clock.now();
-      const policy = ctx.deps.policy.policy;
       const freezes = loaded
-        ? [
-            ...new Set(
-              [
-                ...unexcusedFreezes(loaded.state, policy, ...plannedInterval(loaded.state, now)),
-                ...unexcusedFreezes(loaded.state, policy, now),
-              ].map((f) => f.name),
-            ),
-          ]
+        ? freezesBlockingApproval(loaded.state, ctx.deps.policy.policy, ctx.deps.clock.now())
         : [];
       await updateView(
         ctx.sender,
@@ -272,7 +263,12 @@ export function registerActions(routes: SlackRoutes, ctx: SlackContext): void {
 }
 
 /** Approved from a DM or a reminder rather than on the change itself: replace the buttons there. */
-async function replaceButtons(ctx: SlackContext, click: Click, changeNumber: number, doc: ChangeDoc | null) {
+async function replaceButtons(
+  ctx: SlackContext,
+  click: Click,
+  changeNumber: number,
+  doc: ChangeRecord | null,
+) {
   if (!click.message?.ts || !doc?.slack || click.message.ts === doc.slack.ts) return;
   const text = `✅ You approved ${formatChangeId(changeNumber)}`;
   await ctx.sender

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { App } from '@slack/bolt';
 import { buildChangeLog } from '../../../application/build-change-log.js';
+import { headOf } from '../../../application/check-deploy-gate.js';
 import { evidenceRows } from '../../../application/export-evidence.js';
 import { getChange } from '../../../application/get-change.js';
 import { mayView } from '../../../application/visibility.js';
@@ -50,12 +51,13 @@ export function registerChangeLog(app: App, ctx: SlackContext): void {
           await respond({ response_type: 'ephemeral', text: msg.text, blocks: msg.blocks });
           return;
         }
-        const ok =
-          verifyChain(
-            loaded.events,
-            loaded.doc ? { seq: loaded.doc.seq, hash: loaded.doc.headHash } : undefined,
-          ) === null;
-        const msg = auditTrailMessage(loaded.state, loaded.events, ok, loaded.doc?.slack?.permalink ?? null);
+        const ok = verifyChain(loaded.events, headOf(loaded)) === null;
+        const msg = auditTrailMessage(
+          loaded.state,
+          loaded.events,
+          ok,
+          loaded.record?.slack?.permalink ?? null,
+        );
         await respond({
           response_type: cmd.public ? 'in_channel' : 'ephemeral',
           text: msg.text,

@@ -11,6 +11,7 @@ import type { SlackContext } from '../context.js';
 import { failureText, notVisibleText, refusalText } from '../copy.js';
 import { loadingModal, openView } from '../modal-helpers.js';
 import { buildRequestModal } from '../request-form.js';
+import { tokenCommand } from '../token-commands.js';
 import {
   errorMessage,
   helpMessage,
@@ -111,7 +112,7 @@ async function runDatabaseCommand(ctx: SlackContext, cmd: ChangeCommand, user: s
       ];
       return listMessage(
         title,
-        items.map((i) => ({ state: i.state, permalink: i.doc.slack?.permalink ?? null })),
+        items.map((r) => ({ state: r.state!, permalink: r.slack?.permalink ?? null })),
         total,
         now,
       );
@@ -121,7 +122,7 @@ async function runDatabaseCommand(ctx: SlackContext, cmd: ChangeCommand, user: s
       if (!loaded) return errorMessage(`There is no change ${formatChangeId(cmd.n)}.`);
       if (!(await mayView(deps, { kind: 'user', userId: user }, loaded.state)))
         return errorMessage(notVisibleText(cmd.n));
-      return showMessage(loaded.state, loaded.events, now, loaded.doc?.slack?.permalink ?? null);
+      return showMessage(loaded.state, loaded.events, now, loaded.record?.slack?.permalink ?? null);
     }
     case 'deployed': {
       const env = cmd.environment ?? deps.policy.policy.productionEnvironments[0]!;
@@ -147,19 +148,8 @@ async function runDatabaseCommand(ctx: SlackContext, cmd: ChangeCommand, user: s
         ? infoMessage(`🚫 ${formatChangeId(cmd.n)} is cancelled.`)
         : errorMessage(refusalText(res.error));
     }
-    case 'token': {
-      if (!ctx.extensions.token)
-        return errorMessage('Pipeline tokens are not available in this installation.');
-      const res = await ctx.extensions.token(
-        user,
-        cmd.action === 'list'
-          ? { action: 'list' }
-          : cmd.action === 'create'
-            ? { action: 'create', name: cmd.name, scopes: cmd.scopes, environments: cmd.environments }
-            : { action: 'revoke', name: cmd.name },
-      );
-      return infoMessage(res.text);
-    }
+    case 'token':
+      return infoMessage((await tokenCommand(deps, user, cmd)).text);
     default:
       return helpMessage();
   }

@@ -6,6 +6,7 @@ import { grantFreezeException } from '../../../application/grant-freeze-exceptio
 import { submitChange } from '../../../application/submit-change.js';
 import { submitRetrospective } from '../../../application/submit-retro.js';
 import { verifyDeployment } from '../../../application/verify-deployment.js';
+import { ANSWER_MAX, retroProblems } from '../../../domain/lifecycle.js';
 import { sanitizeMultiline } from '../../../domain/text.js';
 import type { SlackContext } from '../context.js';
 import { failureText, refusalText } from '../copy.js';
@@ -172,10 +173,8 @@ export function registerViews(routes: SlackRoutes, ctx: SlackContext): void {
     const outcome = readValue(values.data, DECISION_BLOCKS.outcome)?.selected_option?.value;
     if (outcome !== 'ok' && outcome !== 'rolled_back')
       return inline(ack, DECISION_BLOCKS.outcome, 'Choose verified or rolled back.');
+    // What a rollback must say, and how long it may be, is the domain's rule (shown inline).
     const issues = textOf(values.data, DECISION_BLOCKS.issues);
-    if (outcome === 'rolled_back' && !issues)
-      return inline(ack, DECISION_BLOCKS.issues, 'Describe what went wrong and led to the rollback.');
-    if (issues.length > 2000) return inline(ack, DECISION_BLOCKS.issues, 'Keep this under 2001 characters.');
     await finish(
       ack,
       DECISION_BLOCKS.issues,
@@ -197,18 +196,11 @@ export function registerViews(routes: SlackRoutes, ctx: SlackContext): void {
       preventable: textOf(values.data, RETRO_BLOCKS.preventable),
       followUps: textOf(values.data, RETRO_BLOCKS.followUps),
     };
+    // Which answers are required, and how long they may be, is the domain's rule.
     const errors: Record<string, string> = {};
-    const required: [keyof typeof answers, string][] = [
-      ['whatChanged', RETRO_BLOCKS.whatChanged],
-      ['why', RETRO_BLOCKS.why],
-      ['approval', RETRO_BLOCKS.approval],
-      ['rootCause', RETRO_BLOCKS.rootCause],
-      ['preventable', RETRO_BLOCKS.preventable],
-    ];
-    for (const [k, block] of required) if (!answers[k]) errors[block] = 'Required.';
-    for (const [k, v] of Object.entries(answers))
-      if (v.length > 2000)
-        errors[RETRO_BLOCKS[k as keyof typeof RETRO_BLOCKS]] = 'Keep this under 2001 characters.';
+    for (const p of retroProblems(answers))
+      errors[RETRO_BLOCKS[p.field]] =
+        p.problem === 'required' ? 'Required.' : `Keep this under ${ANSWER_MAX + 1} characters.`;
     if (Object.keys(errors).length) return ack({ response_action: 'errors', errors });
     await finish(
       ack,

@@ -2,9 +2,8 @@ import type { ContextBlock, KnownBlock, SectionBlock } from '@slack/types';
 import type { AuditReport } from '../../../application/verify-audit.js';
 import { formatChangeId } from '../../../domain/change.js';
 import type { ChangeLogSummary, LogItem, Percentiles, TopList } from '../../../domain/change-log.js';
-import type { ChangeState } from '../../../domain/lifecycle.js';
+import type { ChangeState, StoredChangeEvent } from '../../../domain/lifecycle.js';
 import type { VisibilityScope } from '../../../domain/visibility.js';
-import type { StoredChangeEvent } from '../../../infra/db/change-repository.js';
 import { STATUS_LABEL } from './change.message.js';
 import { mention, mrkdwn, plain, slackDate, truncate, userText } from './text.js';
 

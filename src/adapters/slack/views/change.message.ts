@@ -6,9 +6,10 @@ import {
   type ChangeState,
   type ChangeStatus,
   deploysTheChange,
-  plannedInterval,
+  freezesBlockingApproval,
   retroState,
-  unexcusedFreezes,
+  type StageStatus,
+  stageProgress,
 } from '../../../domain/lifecycle.js';
 import { type Policy, SECURITY_FLAG_LABELS } from '../../../domain/policy.js';
 import { ACTIONS } from '../ids.js';
@@ -35,7 +36,7 @@ const RISK_LABEL = { low: '🟢 Low', medium: '🟠 Medium', high: '🔴 High' }
 export interface StageLine {
   index: number;
   name: string;
-  state: 'approved' | 'rejected' | 'current' | 'waiting' | 'skipped';
+  state: StageStatus;
   by: string | null;
   at: Date | null;
   note: string;
@@ -76,24 +77,18 @@ export function toMessageModel(
   now: Date,
   waitingOn: string[],
 ): ChangeMessageModel {
-  const [from, to] = plannedInterval(state, now);
   const frozenNow =
     state.status === 'pending_approval' || state.status === 'approved'
-      ? [...unexcusedFreezes(state, policy, from, to), ...unexcusedFreezes(state, policy, now)].map(
-          (f) => f.name,
-        )
+      ? freezesBlockingApproval(state, policy, now)
       : [];
-  const stages: StageLine[] = state.stages.map((s, index) => {
-    const d = state.decisions.find((x) => x.stageIndex === index);
-    if (d) return { index, name: s.name, state: d.outcome, by: d.by, at: d.at, note: d.note };
-    const stateOf: StageLine['state'] =
-      state.status === 'pending_approval' && state.currentStage === index
-        ? 'current'
-        : state.status === 'pending_approval'
-          ? 'waiting'
-          : 'skipped';
-    return { index, name: s.name, state: stateOf, by: null, at: null, note: '' };
-  });
+  const stages: StageLine[] = stageProgress(state).map((p) => ({
+    index: p.index,
+    name: p.name,
+    state: p.status,
+    by: p.decision?.by ?? null,
+    at: p.decision?.at ?? null,
+    note: p.decision?.note ?? '',
+  }));
   const req = state.request;
   return {
     number: state.number,
@@ -113,7 +108,7 @@ export function toMessageModel(
     stages,
     autoApproved: state.stages.length === 0,
     waitingOn,
-    frozen: [...new Set(frozenNow)],
+    frozen: frozenNow,
     exceptions: state.exceptions.map((x) => ({ freeze: x.freeze, by: x.by })),
     deployedAt: state.deployedAt,
     deployedBy: state.deployedBy,

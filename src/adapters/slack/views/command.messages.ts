@@ -1,8 +1,8 @@
 import type { ContextBlock, KnownBlock } from '@slack/types';
 import { formatChangeId } from '../../../domain/change.js';
+import type { StoredChangeEvent } from '../../../domain/lifecycle.js';
 import { type ChangeState, retroState, stagingTested, waitingFor } from '../../../domain/lifecycle.js';
 import { SECURITY_FLAG_LABELS } from '../../../domain/policy.js';
-import type { StoredChangeEvent } from '../../../infra/db/change-repository.js';
 import { STATUS_LABEL } from './change.message.js';
 import { chunks, mention, mrkdwn, plain, slackDate, userText } from './text.js';
 

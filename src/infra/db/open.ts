@@ -1,0 +1,58 @@
+import type { Connection } from 'mongoose';
+import type { Logger } from '../logger.js';
+import { ChangeRepository } from './change-repository.js';
+import { closeDatabase, connectDatabase, type DbInfo, databaseInfo, pingDatabase } from './connection.js';
+import { DeliveryLedger } from './delivery-ledger.js';
+import { MongoEffectsOutbox } from './effects-outbox.js';
+import { IdempotencyStore } from './idempotency.js';
+import { createModels, ensureIndexes, type Models } from './models.js';
+import { MongoTokenStore } from './token-store.js';
+
+/** An open database: its models and the stores the application's ports are implemented by. */
+export interface Database {
+  conn: Connection;
+  models: Models;
+  info: DbInfo;
+  changes: ChangeRepository;
+  tokens: MongoTokenStore;
+  effects: MongoEffectsOutbox;
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+function databaseInUri(uri: string): boolean {
+  const path = uri.replace(/^mongodb(\+srv)?:\/\/[^/]*/, '').split('?')[0] ?? '';
+  return path.replace(/^\//, '').length > 0;
+}
+
+/**
+ * Connects, selects the database (`dbName`, else the one in the URI, else `changegate`), creates
+ * the collections and indexes (failing loudly if the server refuses one) and builds the stores.
+ * The app and the command-line tools open the database this one way.
+ */
+export async function openDatabase(uri: string, logger: Logger, dbName?: string): Promise<Database> {
+  const root = await connectDatabase(uri, logger);
+  const name = dbName ?? (databaseInUri(uri) ? undefined : 'changegate');
+  const conn = name ? root.useDb(name, { useCache: true }) : root;
+  const models = createModels(conn);
+  await ensureIndexes(Object.values(models));
+  const info = await databaseInfo(conn);
+  return {
+    conn,
+    models,
+    info,
+    changes: new ChangeRepository(models, info.flavor),
+    tokens: new MongoTokenStore(models),
+    effects: new MongoEffectsOutbox(models),
+    ping: () => pingDatabase(conn),
+    close: () => closeDatabase(root),
+  };
+}
+
+/** The ledgers the Slack door and the reminder jobs keep (exactly-once claims). */
+export function ledgers(db: Database, clock: { now(): Date }, leaseMs: number) {
+  return {
+    idempotency: new IdempotencyStore(db.models, clock),
+    deliveries: new DeliveryLedger(db.models, leaseMs),
+  };
+}
