@@ -36,6 +36,23 @@ export type CommandOutcome =
 
 const MAX_ATTEMPTS = 12;
 
+/** A lifecycle command's fields, with the change it is for (what a door hands a use case). */
+export type CommandInput<K extends Command['kind']> = Omit<Extract<Command, { kind: K }>, 'kind'> & {
+  changeNumber: number;
+};
+
+/** Runs the command of kind `kind` with the input's fields against its change. */
+export function runCommand<K extends Command['kind']>(
+  deps: Deps,
+  kind: K,
+  input: CommandInput<K>,
+): Promise<CommandOutcome> {
+  const { changeNumber, ...fields } = input;
+  // CommandInput<K> is exactly the fields of the command of kind K; TypeScript cannot correlate a
+  // generic spread with a member of the union, so the pairing is asserted here, once.
+  return executeCommand(deps, changeNumber, { kind, ...fields } as unknown as Command);
+}
+
 /**
  * Runs one lifecycle command against a change: read the event log, let the domain decide, append
  * the event (the unique indexes make the insert the commit point), update the projection, and

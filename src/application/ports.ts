@@ -67,6 +67,16 @@ export interface Page<T> {
   total: number;
 }
 
+/** What the placeholder record of a change being submitted holds (see ChangeStore.claimNumber). */
+export interface NumberClaim {
+  title: string;
+  type: string;
+  requester: string;
+  at: Date;
+  originChannel: string | null;
+  emergency: boolean;
+}
+
 /** Changes waiting on sweeps (reminders, escalations, digests). */
 export type CandidateSet =
   | 'pending_approval'
@@ -106,14 +116,7 @@ export interface ChangeStore {
     changeNumber: number,
     waitingOn: (s: ChangeState) => string[],
   ): Promise<LoadedChange | null>;
-  claimNumber(init: {
-    title: string;
-    type: string;
-    requester: string;
-    at: Date;
-    originChannel: string | null;
-    emergency: boolean;
-  }): Promise<number>;
+  claimNumber(init: NumberClaim): Promise<number>;
   releaseNumber(changeNumber: number): Promise<void>;
   setSlackRef(changeNumber: number, ref: SlackRef): Promise<void>;
   /** Claims `key` for `ttlMs` by an insert-only claim: true for the one caller that got it. */

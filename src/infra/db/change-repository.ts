@@ -7,6 +7,7 @@ import type {
   ChangeStore,
   EventMeta,
   LoadedChange,
+  NumberClaim,
   Page,
   SlackRef,
 } from '../../application/ports.js';
@@ -188,14 +189,7 @@ export class ChangeRepository implements ChangeStore {
    * Claims the next change number by inserting a placeholder record under the unique index on
    * `number`; a clash (another request, another replica) moves on to the next number.
    */
-  async claimNumber(init: {
-    title: string;
-    type: string;
-    requester: string;
-    at: Date;
-    originChannel: string | null;
-    emergency: boolean;
-  }): Promise<number> {
+  async claimNumber(init: NumberClaim): Promise<number> {
     if (this.lastNumber === null) {
       const top = await this.m.Change.findOne({}, { number: 1 })
         .sort({ number: -1 })

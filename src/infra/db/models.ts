@@ -1,5 +1,6 @@
 import { type Connection, type Model, Schema } from 'mongoose';
-import type { ApiScope, SlackRef } from '../../application/ports.js';
+import type { ApiToken, SlackRef } from '../../application/ports.js';
+import type { StoredEvent } from '../../domain/audit.js';
 import type { ChangeStatus } from '../../domain/lifecycle.js';
 
 /**
@@ -7,18 +8,9 @@ import type { ChangeStatus } from '../../domain/lifecycle.js';
  * indexes); every key of a unique index is required and scalar. Records are never expired.
  */
 
-export interface ChangeEventDoc {
-  _id?: string; // `<changeNumber>:<seq>` (see eventId)
-  changeNumber: number;
-  seq: number;
-  slot: string;
-  type: string;
-  actor: string;
-  at: Date;
-  policyHash: string;
-  data: unknown;
-  prevHash: string;
-  hash: string;
+/** A stored event: the hashed fields and the chain (domain/audit.ts), under `<changeNumber>:<seq>`. */
+export interface ChangeEventDoc extends StoredEvent {
+  _id?: string; // see eventId
 }
 
 /** The current state of a change: a projection of its events, plus where its Slack message lives. */
@@ -123,23 +115,13 @@ const slackEffectSchema = new Schema<SlackEffectDoc>(
 );
 slackEffectSchema.index({ nextAttemptAt: 1 }, { name: 'by_next_attempt' });
 
-/** A pipeline's bearer token: only a hash of its secret is stored. */
-export interface ApiTokenDoc {
-  _id: string; // the token's public id (the part before the secret)
-  name: string;
-  secretHash: string;
-  scopes: ApiScope[];
-  /**
-   * Environments the token may gate and report (lower case). Null on tokens created before tokens
-   * were scoped to environments: those may act on every environment until they are replaced.
-   */
-  environments: string[] | null;
-  createdBy: string;
-  createdAt: Date;
-  revokedAt: Date | null;
-  revokedBy: string | null;
-  lastUsedAt: Date | null;
-}
+/** A pipeline's bearer token (see ApiToken), stored under its public id (the part before the secret). */
+export type ApiTokenDoc = Omit<ApiToken, 'id' | 'scopes' | 'environments'> & {
+  _id: string;
+  scopes: string[];
+  /** Absent on tokens created before tokens were scoped to environments. */
+  environments?: string[] | null;
+};
 
 const apiTokenSchema = new Schema<ApiTokenDoc>(
   {

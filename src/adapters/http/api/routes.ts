@@ -84,11 +84,25 @@ const route = <P extends z.ZodType, Q extends z.ZodType, H extends z.ZodType, B 
   r: RouteDef<P, Q, H, B>,
 ) => r as unknown as RouteDef;
 
-const COMMON_ERRORS = {
-  400: { description: 'Invalid input: the fields that are wrong, and why', schema: ErrorBody },
-  401: { description: 'Missing, unknown or revoked token', schema: ErrorBody },
-  403: { description: 'The token lacks the scope this route needs', schema: ErrorBody },
-};
+/** Every error answer, described once. */
+const ERROR_ANSWERS = {
+  400: 'Invalid input: the fields that are wrong, and why',
+  401: 'Missing, unknown or revoked token',
+  403: 'The token lacks the scope this route needs, or was not created for this environment',
+  404: 'Unknown change',
+  413: 'Body too large',
+  422: 'This Idempotency-Key was already used for a different report',
+  503: 'The database, or Slack (to resolve a named person), is unreachable right now; try again',
+} as const;
+
+/** The error answers of a route: 400, 401 and 403 for every route, and the statuses it adds. */
+const errors = (...more: (keyof typeof ERROR_ANSWERS)[]) =>
+  Object.fromEntries(
+    ([400, 401, 403, ...more] as const).map((status) => [
+      status,
+      { description: ERROR_ANSWERS[status], schema: ErrorBody },
+    ]),
+  );
 
 function changeNumberOf(id: string): number {
   const n = parseChangeId(id);
@@ -132,8 +146,7 @@ export const API_ROUTES: RouteDef[] = [
     responses: {
       200: { description: 'Allowed', schema: GateResponse },
       409: { description: 'Not allowed; `reasons` says why', schema: GateResponse },
-      404: { description: 'Unknown change', schema: ErrorBody },
-      ...COMMON_ERRORS,
+      ...errors(404),
     },
     handler: async ({ deps, caller, params, query }) => {
       const n = changeNumberOf(params.id);
@@ -159,17 +172,7 @@ export const API_ROUTES: RouteDef[] = [
     responses: {
       201: { description: 'Recorded', schema: DeploymentRecorded },
       200: { description: 'Already recorded under this Idempotency-Key', schema: DeploymentRecorded },
-      422: {
-        description: 'This Idempotency-Key was already used for a different report',
-        schema: ErrorBody,
-      },
-      404: { description: 'Unknown change', schema: ErrorBody },
-      413: { description: 'Body too large', schema: ErrorBody },
-      ...COMMON_ERRORS,
-      403: {
-        description: 'The token lacks the scope, or was not created for this environment',
-        schema: ErrorBody,
-      },
+      ...errors(404, 413, 422),
     },
     handler: async ({ deps, caller, params, headers, body }) => {
       const n = changeNumberOf(params.id);
@@ -221,8 +224,7 @@ export const API_ROUTES: RouteDef[] = [
     body: CreateChangeBody,
     responses: {
       201: { description: 'Created', schema: CreatedChange },
-      413: { description: 'Body too large', schema: ErrorBody },
-      ...COMMON_ERRORS,
+      ...errors(413, 503),
     },
     handler: async ({ deps, caller, body }) => {
       const request = {
@@ -291,8 +293,7 @@ export const API_ROUTES: RouteDef[] = [
     params: ChangeIdParams,
     responses: {
       200: { description: 'The change', schema: ChangeView },
-      404: { description: 'Unknown change', schema: ErrorBody },
-      ...COMMON_ERRORS,
+      ...errors(404),
     },
     handler: async ({ deps, params }) => {
       const loaded = await loadOr404(deps, changeNumberOf(params.id));
@@ -313,7 +314,7 @@ export const API_ROUTES: RouteDef[] = [
     summary: 'Changes, newest first, filtered by status, type, requester and date; page with `before`.',
     scope: 'changes:read',
     query: ListQuery,
-    responses: { 200: { description: 'A page of changes', schema: ChangeList }, ...COMMON_ERRORS },
+    responses: { 200: { description: 'A page of changes', schema: ChangeList }, ...errors() },
     handler: async ({ deps, query }) => {
       const page = await searchChanges(deps, {
         ...query,
@@ -338,7 +339,7 @@ export const API_ROUTES: RouteDef[] = [
     summary: 'The change-log summary for a period (the figures of `/change-log`).',
     scope: 'audit:read',
     query: PeriodQuery,
-    responses: { 200: { description: 'Summary', schema: SummaryResponse }, ...COMMON_ERRORS },
+    responses: { 200: { description: 'Summary', schema: SummaryResponse }, ...errors() },
     handler: async ({ deps, query }) => {
       const { summary, scope } = await buildChangeLog(
         deps,
@@ -356,7 +357,7 @@ export const API_ROUTES: RouteDef[] = [
       'Evidence for every change with activity in the period, as CSV (formula-safe) or JSON, streamed.',
     scope: 'audit:read',
     query: ExportQuery,
-    responses: { 200: { description: 'The evidence file', content: 'csv-or-json' }, ...COMMON_ERRORS },
+    responses: { 200: { description: 'The evidence file', content: 'csv-or-json' }, ...errors() },
     handler: async ({ deps, query, res }) => {
       const period = parsePeriodOr400(deps, query.period);
       const { rows } = await evidenceRows(deps, { kind: 'system' }, period);
@@ -377,7 +378,7 @@ export const API_ROUTES: RouteDef[] = [
     operationId: 'verifyAudit',
     summary: "Re-verify every change's event hash chain; the first broken link per change.",
     scope: 'audit:read',
-    responses: { 200: { description: 'Verification report', schema: VerifyResponse }, ...COMMON_ERRORS },
+    responses: { 200: { description: 'Verification report', schema: VerifyResponse }, ...errors() },
     handler: async ({ deps }) => {
       const report = await verifyAudit(deps);
       return {

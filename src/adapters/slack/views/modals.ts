@@ -107,141 +107,82 @@ function typeSelect(model: RequestFormModel): InputBlock {
 export function changeRequestModal(model: RequestFormModel): ModalView {
   const type = model.types.find((t) => t.key === model.selectedType) ?? model.types[0]!;
   const v = model.initial;
-  const blocks: KnownBlock[] = [];
-  if (type.form === 'emergency') {
-    blocks.push({
-      type: 'section',
-      text: mrkdwn(
-        '🚨 *Emergency change (hotfix).* Say what, why and who approved now; the full write-up is a retrospective after deployment.',
-      ),
+  // The inputs both forms share, each with the words its form asks in.
+  const title = (label: string, placeholder: string) =>
+    textInput(B.title, label, { max: LIMITS.title, initial: v.title, placeholder });
+  const prose = (block: string, label: string, initial: unknown, placeholder?: string, optional = false) =>
+    textInput(block, label, { multiline: true, optional, initial, placeholder });
+  const systems = (placeholder: string) =>
+    textInput(B.systems, 'Systems affected', {
+      max: 1000,
+      initial: v.systems,
+      placeholder,
+      hint: 'Comma-separated.',
     });
-    blocks.push(typeSelect(model));
-    blocks.push(
-      textInput(B.title, 'What is being changed?', {
-        max: LIMITS.title,
-        initial: v.title,
-        placeholder: 'Hotfix: restore checkout payments',
-      }),
-    );
-    blocks.push(
-      textInput(B.justification, 'Why can it not wait?', {
-        multiline: true,
-        initial: v.justification,
-        placeholder: 'Incident, impact, vulnerability…',
-      }),
-    );
-    blocks.push(
-      textInput(B.systems, 'Systems affected', {
-        max: 1000,
-        initial: v.systems,
-        placeholder: 'payments-api, checkout-web',
-        hint: 'Comma-separated.',
-      }),
-    );
-    blocks.push(
-      userSelect(
-        B.emergencyApprover,
-        'Approved by (CTO or security officer)',
-        v.emergencyApprover,
-        'They get a request to confirm in Slack.',
-      ),
-    );
-    blocks.push(
-      textInput(B.description, 'Details (optional)', {
-        multiline: true,
-        optional: true,
-        initial: v.description,
-      }),
-    );
-    blocks.push(urlInput(B.ticket, 'Incident or ticket link', v.ticket));
-    blocks.push(urlInput(B.pr, 'Pull request link', v.pr));
-    blocks.push(commitInput(v.commit));
-  } else {
-    blocks.push(typeSelect(model));
-    blocks.push(
-      textInput(B.title, 'Title', {
-        max: LIMITS.title,
-        initial: v.title,
-        placeholder: 'Upgrade api-gateway to v2.3',
-      }),
-    );
-    blocks.push(
-      textInput(B.description, 'Description', {
-        multiline: true,
-        initial: v.description,
-        placeholder: 'What is being changed',
-      }),
-    );
-    blocks.push(
-      textInput(B.justification, 'Justification', {
-        multiline: true,
-        initial: v.justification,
-        placeholder: 'Why this change is needed',
-      }),
-    );
-    blocks.push(
-      textInput(B.systems, 'Systems affected', {
-        max: 1000,
-        initial: v.systems,
-        placeholder: 'api-gateway, billing-db',
-        hint: 'Comma-separated.',
-      }),
-    );
-    blocks.push(
-      staticSelect(
-        B.risk,
-        'Risk level',
-        RISK_LEVELS.map((r) => option(r[0]!.toUpperCase() + r.slice(1), r)),
-        v.risk,
-      ),
-    );
-    blocks.push(
-      textInput(B.impact, 'Impact analysis', {
-        multiline: true,
-        initial: v.impact,
-        placeholder: 'Affected components, availability, performance, data',
-      }),
-    );
-    blocks.push(checkboxes(B.securityFlags, 'Security impact (adds a security review)', v.securityFlags));
-    blocks.push(
-      textInput(B.testPlan, 'Test plan', {
-        multiline: true,
-        initial: v.testPlan,
-        placeholder: 'Scenarios and validation criteria',
-      }),
-    );
-    blocks.push(
-      radio(
-        B.stagingTested,
-        'Tested in staging?',
-        [option('Yes', 'yes'), option('No', 'no'), option('Not applicable', 'na')],
-        v.stagingTested,
-      ),
-    );
-    blocks.push(
-      textInput(B.testResults, 'Test results', { multiline: true, optional: true, initial: v.testResults }),
-    );
-    blocks.push(
-      textInput(B.rollbackPlan, 'Rollback plan', {
-        multiline: true,
-        initial: v.rollbackPlan,
-        placeholder: 'Steps to reverse the change',
-      }),
-    );
-    blocks.push(
-      dateTimeInput(
-        B.plannedStart,
-        'Planned window start',
-        v.plannedStart,
-        'Shown to each person in their own time zone.',
-      ),
-    );
-    blocks.push(dateTimeInput(B.plannedEnd, 'Planned window end', v.plannedEnd));
-    blocks.push(urlInput(B.pr, 'Pull request link', v.pr));
-    blocks.push(urlInput(B.ticket, 'Ticket link', v.ticket));
-    blocks.push(commitInput(v.commit));
-    blocks.push(multiUserSelect(B.suggestedReviewers, 'Suggested reviewers', v.suggestedReviewers));
-  }
+  const blocks: KnownBlock[] =
+    type.form === 'emergency'
+      ? [
+          {
+            type: 'section',
+            text: mrkdwn(
+              '🚨 *Emergency change (hotfix).* Say what, why and who approved now; the full write-up is a retrospective after deployment.',
+            ),
+          },
+          typeSelect(model),
+          title('What is being changed?', 'Hotfix: restore checkout payments'),
+          prose(B.justification, 'Why can it not wait?', v.justification, 'Incident, impact, vulnerability…'),
+          systems('payments-api, checkout-web'),
+          userSelect(
+            B.emergencyApprover,
+            'Approved by (CTO or security officer)',
+            v.emergencyApprover,
+            'They get a request to confirm in Slack.',
+          ),
+          prose(B.description, 'Details (optional)', v.description, undefined, true),
+          urlInput(B.ticket, 'Incident or ticket link', v.ticket),
+          urlInput(B.pr, 'Pull request link', v.pr),
+          commitInput(v.commit),
+        ]
+      : [
+          typeSelect(model),
+          title('Title', 'Upgrade api-gateway to v2.3'),
+          prose(B.description, 'Description', v.description, 'What is being changed'),
+          prose(B.justification, 'Justification', v.justification, 'Why this change is needed'),
+          systems('api-gateway, billing-db'),
+          staticSelect(
+            B.risk,
+            'Risk level',
+            RISK_LEVELS.map((r) => option(r[0]!.toUpperCase() + r.slice(1), r)),
+            v.risk,
+          ),
+          prose(
+            B.impact,
+            'Impact analysis',
+            v.impact,
+            'Affected components, availability, performance, data',
+          ),
+          checkboxes(B.securityFlags, 'Security impact (adds a security review)', v.securityFlags),
+          prose(B.testPlan, 'Test plan', v.testPlan, 'Scenarios and validation criteria'),
+          radio(
+            B.stagingTested,
+            'Tested in staging?',
+            [option('Yes', 'yes'), option('No', 'no'), option('Not applicable', 'na')],
+            v.stagingTested,
+          ),
+          prose(B.testResults, 'Test results', v.testResults, undefined, true),
+          prose(B.rollbackPlan, 'Rollback plan', v.rollbackPlan, 'Steps to reverse the change'),
+          dateTimeInput(
+            B.plannedStart,
+            'Planned window start',
+            v.plannedStart,
+            'Shown to each person in their own time zone.',
+          ),
+          dateTimeInput(B.plannedEnd, 'Planned window end', v.plannedEnd),
+          urlInput(B.pr, 'Pull request link', v.pr),
+          urlInput(B.ticket, 'Ticket link', v.ticket),
+          commitInput(v.commit),
+          multiUserSelect(B.suggestedReviewers, 'Suggested reviewers', v.suggestedReviewers),
+        ];
   return {
     type: 'modal',
     callback_id: VIEWS.request,
