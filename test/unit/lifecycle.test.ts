@@ -6,6 +6,10 @@ import { ADMIN, ALICE, BOB, CAROL, DAVE, ERIN, FRANK, QUINN } from '../support/p
 const approve = (m: Machine, actor: string) =>
   m.do({ kind: 'approve', stageIndex: m.state.currentStage!, actor });
 
+/** The refusal's code, or 'accepted': every refusal test says why, not only that it failed. */
+const codeOf = (r: { ok: true } | { ok: false; error: { code: string } }) =>
+  r.ok ? 'accepted' : r.error.code;
+
 describe('submission', () => {
   it('plans the type stages and starts at the first', () => {
     const m = new Machine(request());
@@ -111,7 +115,7 @@ describe('approvals', () => {
   it('lets a security officer approve through their user group', () => {
     const m = new Machine(request({ securityFlags: ['encryption'] }));
     approve(m, BOB);
-    expect(m.try({ kind: 'approve', stageIndex: 1, actor: FRANK }).ok).toBe(false);
+    expect(codeOf(m.try({ kind: 'approve', stageIndex: 1, actor: FRANK }))).toBe('NOT_AN_APPROVER');
     approve(m, ERIN);
     approve(m, CAROL);
     expect(m.state.status).toBe('approved');
@@ -119,7 +123,9 @@ describe('approvals', () => {
 
   it('rejects with a reason, ending the change', () => {
     const m = new Machine(request());
-    expect(!m.try({ kind: 'reject', stageIndex: 0, actor: BOB, reason: '  ' }).ok).toBe(true);
+    expect(codeOf(m.try({ kind: 'reject', stageIndex: 0, actor: BOB, reason: '  ' }))).toBe(
+      'REASON_REQUIRED',
+    );
     m.do({ kind: 'reject', stageIndex: 0, actor: BOB, reason: 'No rollback tested' });
     expect(m.state.status).toBe('rejected');
     expect(m.state.decisions[0]).toMatchObject({ outcome: 'rejected', note: 'No rollback tested' });
@@ -147,7 +153,7 @@ describe('freeze windows', () => {
         now: '2026-09-20T18:00:00Z',
       },
     );
-    expect(m.try({ kind: 'approve', stageIndex: 0, actor: BOB }).ok).toBe(false);
+    expect(codeOf(m.try({ kind: 'approve', stageIndex: 0, actor: BOB }))).toBe('FROZEN');
   });
 
   it('uses the freeze time zone at the boundaries', () => {
@@ -194,8 +200,12 @@ describe('freeze windows', () => {
     expect(!m.try({ kind: 'grant_exception', actor: CAROL, freeze: 'Peak season', reason: 'x' }).ok).toBe(
       true,
     );
-    expect(!m.try({ kind: 'grant_exception', actor: DAVE, freeze: 'Peak season', reason: '' }).ok).toBe(true);
-    expect(!m.try({ kind: 'grant_exception', actor: DAVE, freeze: 'Nope', reason: 'x' }).ok).toBe(true);
+    expect(codeOf(m.try({ kind: 'grant_exception', actor: DAVE, freeze: 'Peak season', reason: '' }))).toBe(
+      'REASON_REQUIRED',
+    );
+    expect(codeOf(m.try({ kind: 'grant_exception', actor: DAVE, freeze: 'Nope', reason: 'x' }))).toBe(
+      'NOT_FROZEN',
+    );
     m.do({ kind: 'grant_exception', actor: DAVE, freeze: 'Peak season', reason: 'Checkout outage fix' });
     const again = m.try({ kind: 'grant_exception', actor: DAVE, freeze: 'Peak season', reason: 'again' });
     expect(!again.ok && again.error.code).toBe('EXCEPTION_EXISTS');
@@ -225,9 +235,9 @@ describe('deployment, verification and cancellation', () => {
 
   it('records a deployment only for an approved change, by someone involved', () => {
     const pending = new Machine(request());
-    expect(!pending.try(deploy()).ok).toBe(true);
+    expect(codeOf(pending.try(deploy()))).toBe('INVALID_STATE');
     const m = approved();
-    expect(!m.try(deploy(FRANK)).ok).toBe(true);
+    expect(codeOf(m.try(deploy(FRANK)))).toBe('NOT_ALLOWED');
     m.do(deploy(BOB));
     expect(m.state).toMatchObject({ status: 'deployed', deployedBy: BOB });
   });
@@ -245,21 +255,23 @@ describe('deployment, verification and cancellation', () => {
   it('verifies OK, or rolls back with the issues required', () => {
     const ok = approved();
     ok.do(deploy());
-    expect(!ok.try({ kind: 'verify', actor: FRANK, outcome: 'ok', issues: '' }).ok).toBe(true);
+    expect(codeOf(ok.try({ kind: 'verify', actor: FRANK, outcome: 'ok', issues: '' }))).toBe('NOT_ALLOWED');
     ok.do({ kind: 'verify', actor: ALICE, outcome: 'ok', issues: '' });
     expect(ok.state.status).toBe('verified');
-    expect(!ok.try({ kind: 'verify', actor: ALICE, outcome: 'ok', issues: '' }).ok).toBe(true);
+    expect(codeOf(ok.try({ kind: 'verify', actor: ALICE, outcome: 'ok', issues: '' }))).toBe('INVALID_STATE');
 
     const bad = approved();
     bad.do(deploy());
-    expect(!bad.try({ kind: 'verify', actor: ALICE, outcome: 'rolled_back', issues: '' }).ok).toBe(true);
+    expect(codeOf(bad.try({ kind: 'verify', actor: ALICE, outcome: 'rolled_back', issues: '' }))).toBe(
+      'REASON_REQUIRED',
+    );
     bad.do({ kind: 'verify', actor: ALICE, outcome: 'rolled_back', issues: 'Error rate 7%' });
     expect(bad.state.status).toBe('rolled_back');
   });
 
   it('lets the requester or an admin cancel before deployment, nobody after', () => {
     const m = new Machine(request());
-    expect(!m.try({ kind: 'cancel', actor: BOB, reason: '' }).ok).toBe(true);
+    expect(codeOf(m.try({ kind: 'cancel', actor: BOB, reason: '' }))).toBe('NOT_ALLOWED');
     m.do({ kind: 'cancel', actor: ALICE, reason: 'Superseded' });
     expect(m.state.status).toBe('cancelled');
     const byAdmin = approved();
@@ -267,7 +279,7 @@ describe('deployment, verification and cancellation', () => {
     expect(byAdmin.state.status).toBe('cancelled');
     const deployed = approved();
     deployed.do(deploy());
-    expect(!deployed.try({ kind: 'cancel', actor: ALICE, reason: '' }).ok).toBe(true);
+    expect(codeOf(deployed.try({ kind: 'cancel', actor: ALICE, reason: '' }))).toBe('INVALID_STATE');
   });
 
   it('QA sign-off marks the change as tested in staging', () => {
@@ -308,30 +320,34 @@ describe('emergency retrospective', () => {
     const m = deployedEmergency();
     expect(m.state.retro.dueAt?.toISOString()).toBe(new Date(m.now.getTime() + 48 * 3_600_000).toISOString());
     expect(retroState(m.state, m.now)).toBe('pending');
-    expect(!m.try({ kind: 'submit_retro', actor: BOB, answers }).ok).toBe(true);
-    expect(!m.try({ kind: 'submit_retro', actor: ALICE, answers: { ...answers, rootCause: '' } }).ok).toBe(
-      true,
-    );
+    expect(codeOf(m.try({ kind: 'submit_retro', actor: BOB, answers }))).toBe('NOT_ALLOWED');
+    for (const missing of ['whatChanged', 'why', 'approval', 'rootCause', 'preventable'] as const)
+      expect(
+        codeOf(m.try({ kind: 'submit_retro', actor: ALICE, answers: { ...answers, [missing]: ' ' } })),
+      ).toBe('VALIDATION');
+    expect(
+      codeOf(m.try({ kind: 'submit_retro', actor: ALICE, answers: { ...answers, followUps: '' } })),
+    ).toBe('accepted');
     m.advanceHours(10);
     m.do({ kind: 'submit_retro', actor: ALICE, answers });
     expect(retroState(m.state, m.now)).toBe('on_time');
-    expect(!m.try({ kind: 'submit_retro', actor: ALICE, answers }).ok).toBe(true);
+    expect(codeOf(m.try({ kind: 'submit_retro', actor: ALICE, answers }))).toBe('RETRO_ALREADY_SUBMITTED');
   });
 
   it('is flagged overdue once past due, once, and a late submission counts as late', () => {
     const m = deployedEmergency();
-    expect(!m.try({ kind: 'flag_retro_overdue' }).ok).toBe(true);
+    expect(codeOf(m.try({ kind: 'flag_retro_overdue' }))).toBe('INVALID_STATE');
     m.advanceHours(49);
     expect(retroState(m.state, m.now)).toBe('overdue');
     m.do({ kind: 'flag_retro_overdue' });
-    expect(!m.try({ kind: 'flag_retro_overdue' }).ok).toBe(true);
+    expect(codeOf(m.try({ kind: 'flag_retro_overdue' }))).toBe('INVALID_STATE');
     m.do({ kind: 'submit_retro', actor: ALICE, answers });
     expect(retroState(m.state, m.now)).toBe('late');
   });
 
   it('is not required for other types, and not before deployment', () => {
     const normal = new Machine(request());
-    expect(!normal.try({ kind: 'submit_retro', actor: ALICE, answers }).ok).toBe(true);
+    expect(codeOf(normal.try({ kind: 'submit_retro', actor: ALICE, answers }))).toBe('RETRO_NOT_REQUIRED');
     const e = new Machine(request({ type: 'emergency', emergencyApprover: DAVE }));
     const r = e.try({ kind: 'submit_retro', actor: ALICE, answers });
     expect(!r.ok && r.error.code).toBe('INVALID_STATE');

@@ -1,3 +1,4 @@
+import type { ContextBlock } from '@slack/types';
 import { describe, expect, it } from 'vitest';
 import { buildRequestModal } from '../../src/adapters/slack/request-form.js';
 import { changeRootMessage, toMessageModel } from '../../src/adapters/slack/views/change.message.js';
@@ -84,7 +85,6 @@ describe('Block Kit builders', () => {
         rollbackPlan: 'r'.repeat(3000),
       }),
     );
-    for (let i = 0; i < 80; i++) m.try({ kind: 'approve', stageIndex: 0, actor: ALICE });
     const events = Array.from({ length: 120 }, (_, i) => ({
       ...m.events[0]!,
       seq: i + 1,
@@ -101,5 +101,10 @@ describe('Block Kit builders', () => {
     const show = showMessage(m.state, events, m.now, null);
     expect(show.blocks!.length).toBeLessThanOrEqual(50);
     expect(valid(show.blocks!)).toEqual([]);
+    // Every event of the trail is listed, packed several to a block: none is cut to fit.
+    const trail = show
+      .blocks!.filter((b) => b.type === 'context')
+      .flatMap((b) => ((b as ContextBlock).elements[0] as { text: string }).text.split('\n'));
+    expect(trail.map((line) => Number(/^(\d+)\. /.exec(line)?.[1]))).toEqual(events.map((e) => e.seq));
   });
 });
