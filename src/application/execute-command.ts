@@ -26,6 +26,8 @@ export type CommandOutcome =
       replay: boolean;
       /** The change record as read for the decision (its Slack message does not move with events). */
       record: ChangeRecord | null;
+      /** The people the change waits on now (empty for a replayed report). */
+      waitingOn: string[];
       /**
        * Settles when this attempt at the event's Slack effects is over (never rejects). The effects
        * run in the background; a door may wait for them, none has to.
@@ -137,6 +139,7 @@ export async function executeCommand(
           event: res.existing,
           replay: true,
           record: again!.record,
+          waitingOn: [],
           sent: Promise.resolve(),
         };
       }
@@ -153,7 +156,7 @@ export async function executeCommand(
       waitingOn,
       record: loaded.record,
     });
-    return { ok: true, state, event: res.event, replay: false, record: loaded.record, sent };
+    return { ok: true, state, event: res.event, replay: false, record: loaded.record, waitingOn, sent };
   }
   return {
     ok: false,
