@@ -34,13 +34,14 @@ import { parseArgs } from 'node:util';
 import mongoose from 'mongoose';
 import { buildChangeLog } from '../src/application/build-change-log.js';
 import type { Deps } from '../src/application/ports.js';
-import { OFFLINE_DIRECTORY } from '../src/cli/context.js';
+import { NO_WITNESS, OFFLINE_DIRECTORY } from '../src/cli/context.js';
 import { GENESIS_HASH, hashEvent } from '../src/domain/audit.js';
 import { formatChangeId } from '../src/domain/change.js';
 import { applyEvent, submissionDraft } from '../src/domain/lifecycle.js';
 import { DAY_MS } from '../src/domain/time.js';
 import { ChangeRepository, projectionFields } from '../src/infra/db/change-repository.js';
 import { MongoEffectsOutbox } from '../src/infra/db/effects-outbox.js';
+import { MongoLedgerStore } from '../src/infra/db/ledger-store.js';
 import { createModels, ensureIndexes, eventId, type Models } from '../src/infra/db/models.js';
 import { MongoTokenStore } from '../src/infra/db/token-store.js';
 import { createLogger } from '../src/infra/logger.js';
@@ -596,11 +597,14 @@ async function benchChangeLog(db: { uri: string; flavor: string }, fake: FakeSla
     logger: createLogger({ level: 'error', format: 'pretty' }),
     policy,
     changes: new ChangeRepository(models, db.flavor === 'ferretdb' ? 'ferretdb' : 'mongodb'),
+    ledger: new MongoLedgerStore(models, null, createLogger({ level: 'error', format: 'pretty' })),
+    audit: null,
+    witness: NO_WITNESS,
     directory: OFFLINE_DIRECTORY,
     notifier: { changed: async () => undefined },
     tokens: new MongoTokenStore(models),
     effects: new MongoEffectsOutbox(models),
-    background: { track: () => undefined },
+    background: { track: (work) => work },
   };
   const period = { from: new Date(end.getTime() - 365 * DAY_MS), to: end, label: '12 months' };
   log('changelog: 12-month summary, 3 runs');

@@ -4,6 +4,7 @@ import { apiRouter } from './adapters/http/api/router.js';
 import { healthRoutes } from './adapters/http/health.routes.js';
 import { createHttpApp, finishHttpApp, listen, type RunningHttpServer } from './adapters/http/server.js';
 import { type ReminderRunner, registerJobs } from './adapters/jobs/register.js';
+import { SlackAuditWitness } from './adapters/slack/audit-witness.js';
 import { SlackChangeNotifier } from './adapters/slack/change-notifier.js';
 import type { ThrottleOptions } from './adapters/slack/click-throttle.js';
 import type { SlackContext } from './adapters/slack/context.js';
@@ -11,6 +12,7 @@ import { HomePublisher } from './adapters/slack/home-publisher.js';
 import { mountSlack } from './adapters/slack/register.js';
 import { SlackReminderNotifier } from './adapters/slack/reminder-notifier.js';
 import { SlackReportNotifier } from './adapters/slack/report-notifier.js';
+import { catchUpLedger } from './application/audit-ledger.js';
 import { buildHome } from './application/build-home.js';
 import { type EffectsSweep, retryPendingEffects } from './application/effects.js';
 import type { Deps, ReadDeps } from './application/ports.js';
@@ -19,6 +21,7 @@ import { repairInterruptedSubmissions } from './application/repair-changes.js';
 import type { AppConfig } from './config/env.js';
 import type { LoadedPolicy } from './config/policy.js';
 import { type Clock, systemClock } from './domain/time.js';
+import { loadAuditKeys } from './infra/audit-key.js';
 import type { DbInfo } from './infra/db/connection.js';
 import type { IdempotencyStore } from './infra/db/idempotency.js';
 import type { Models } from './infra/db/models.js';
@@ -77,6 +80,8 @@ export interface Changegate {
   reminders: ReminderRunner;
   /** The retry of Slack effects that failed, callable directly (the scheduled job calls it too). */
   retryEffects(): Promise<EffectsSweep>;
+  /** The start-up ledger catch-up (the one-time migration on a database from before the ledger). */
+  ledgerCaughtUp: Promise<unknown>;
   stop(): Promise<void>;
 }
 
@@ -114,6 +119,7 @@ function gracefulStop(parts: {
       if (!(await inflight.drain(15_000)))
         logger.warn('some in-flight work did not finish within 15 s', { remaining: inflight.size });
       await scheduler.stop().catch((err) => logger.warn('scheduler stop failed', { err }));
+      await db.ledger.flush().catch((err) => logger.warn('ledger flush failed', { err }));
       await db.close().catch((err) => logger.warn('database close failed', { err }));
       logger.info('stopped');
     })();
@@ -130,7 +136,12 @@ export async function startChangegate(opts: StartOptions): Promise<Changegate> {
   const { config, logger, policy } = opts;
   const clock = opts.clock ?? systemClock;
 
-  const db = await openDatabase(opts.mongoUri, logger, opts.dbName);
+  const audit = loadAuditKeys(config.audit, {
+    production: config.production,
+    dataDir: config.dataDir,
+    logger,
+  });
+  const db = await openDatabase(opts.mongoUri, logger, opts.dbName, audit.signer);
   logger.info('database ready', {
     component: 'db',
     flavor: db.info.flavor,
@@ -146,10 +157,11 @@ export async function startChangegate(opts: StartOptions): Promise<Changegate> {
   );
   const inflight = new InFlight();
   const directory = new SlackDirectory(api.sender, policy.policy, logger, api.identity);
-  const reads: ReadDeps = { clock, logger, policy, changes: db.changes, directory };
+  const reads: ReadDeps = { clock, logger, policy, changes: db.changes, directory, ledger: db.ledger, audit };
   const home = new HomePublisher((userId) => buildHome(reads, userId), api.sender, db.models, logger);
   const deps: Deps = {
     ...reads,
+    witness: new SlackAuditWitness(api.sender, policy, directory, api.identity, logger),
     tokens: db.tokens,
     notifier: new SlackChangeNotifier(api.sender, db.changes, policy, clock, logger, home),
     effects: db.effects,
@@ -196,6 +208,7 @@ export async function startChangegate(opts: StartOptions): Promise<Changegate> {
     logger,
     reminderInterval: opts.reminders?.interval ?? '1 minute',
     repair: { afterMs: opts.repair?.afterMs ?? 60_000, interval: opts.repair?.interval ?? '5 minutes' },
+    checkpointInterval: config.audit.checkpointInterval,
   });
 
   const bot = await checkBotToken(api.identity, logger);
@@ -207,6 +220,16 @@ export async function startChangegate(opts: StartOptions): Promise<Changegate> {
   void repairInterruptedSubmissions(deps, opts.repair?.afterMs).catch((err) =>
     logger.warn('could not check for interrupted submissions', { err }),
   );
+  // Ledgers what a crash left out and, on a database from before the ledger, migrates it, while
+  // the app serves. Shutdown waits for it (an interrupted run is simply repeated at the next start).
+  const ledgerCaughtUp = catchUpLedger(deps, stopping.signal).catch((err) => {
+    if (stopping.signal.aborted) return; // stopped on purpose: the next start repeats it
+    logger.error('could not bring the audit ledger up to date; it is retried at the next start and daily', {
+      component: 'ledger',
+      err,
+    });
+  });
+  inflight.track(ledgerCaughtUp);
 
   return {
     port: server.port,
@@ -226,6 +249,7 @@ export async function startChangegate(opts: StartOptions): Promise<Changegate> {
     inflight,
     reminders,
     retryEffects: () => retryPendingEffects(deps),
+    ledgerCaughtUp,
     stop: gracefulStop({
       logger,
       stopping,

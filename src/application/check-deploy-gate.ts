@@ -1,10 +1,12 @@
 import { verifyChain } from '../domain/audit.js';
 import { evaluateGate, type GateDecision } from '../domain/gate.js';
+import { changeIntegrity } from './audit-ledger.js';
 import type { LoadedChange, ReadDeps } from './ports.js';
 
 /**
  * May this change deploy `commit` to `environment` now? Read from the event log, so it is always
- * current; a log that does not verify against its change record never allows a deployment.
+ * current; a log that does not verify (its chain, its record's head, each event against the entry
+ * the audit key signed) never allows a deployment.
  */
 export async function checkDeployGate(
   deps: ReadDeps,
@@ -14,7 +16,8 @@ export async function checkDeployGate(
 ): Promise<{ change: LoadedChange; decision: GateDecision } | null> {
   const change = await deps.changes.load(changeNumber);
   if (!change) return null;
-  const chainIntact = verifyChain(change.events, headOf(change)) === null;
+  const chainIntact =
+    verifyChain(change.events, headOf(change)) === null && (await changeIntegrity(deps, change)).ok;
   return {
     change,
     decision: evaluateGate(change.state, deps.policy.policy, deps.clock.now(), {

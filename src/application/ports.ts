@@ -1,10 +1,14 @@
 import type { LoadedPolicy } from '../config/policy.js';
+import type { EventSeal } from '../domain/audit.js';
+import type { LedgerLeaf, SignedCheckpoint, StoredLedgerEntry } from '../domain/ledger.js';
+import type { StoredProjection } from '../domain/ledger-verify.js';
 import type { ChangeState, EventDraft, StoredChangeEvent } from '../domain/lifecycle.js';
 import type { Person, Workspace } from '../domain/people.js';
 import type { Period } from '../domain/period.js';
 import type { Membership } from '../domain/policy.js';
 import type { Clock } from '../domain/time.js';
 import type { VisibilityScope } from '../domain/visibility.js';
+import type { AuditReport } from './verify-audit.js';
 
 /**
  * The ports the application owns: everything a use case needs from the outside world, as
@@ -140,10 +144,97 @@ export interface ChangeStore {
   heads(): AsyncIterable<{ number: number; seq: number; hash: string }>;
   /** Streamed by change and seq: every event (audit verification). */
   allEvents(): AsyncIterable<StoredChangeEvent>;
+  /** Streamed by number: every change record as stored, placeholders and released numbers too. */
+  projections(): AsyncIterable<StoredProjection>;
+  /** Seals an event written before the ledger existed (the migration); false if it was sealed. */
+  sealLegacyEvent(changeNumber: number, seq: number, seal: EventSeal): Promise<boolean>;
+  /** Numbers released before the ledger existed, kept as released (the migration); returns how many. */
+  markReleasedBefore(upTo: number): Promise<number>;
   /** Numbers claimed before `before` whose submission never completed. */
   staleSubmissions(before: Date): Promise<number[]>;
   /** Recorded changes created before `before` that were never posted to Slack. */
   unannounced(before: Date): Promise<number[]>;
+}
+
+// ---- audit ledger -----------------------------------------------------------------------------
+
+/** The audit key (Ed25519): its private half never leaves the process, never enters the database. */
+export interface AuditSigner {
+  keyId: string;
+  /** PEM (SPKI). */
+  publicKey: string;
+  /** Base64 signature of the UTF-8 bytes. */
+  sign(bytes: string): string;
+}
+
+export interface AuditKeys {
+  signer: AuditSigner;
+  /** The key being rotated out (CHANGEGATE_AUDIT_KEY_PREVIOUS), while a rotation is due. */
+  previous: AuditSigner | null;
+}
+
+/** Where a checkpoint was witnessed outside the database. */
+export interface WitnessRef {
+  channel: string;
+  ts: string;
+}
+
+export interface CheckpointRecord {
+  checkpoint: SignedCheckpoint;
+  /** The tree's right edge at the checkpoint, so the next one extends it (checked against the root). */
+  frontier: { size: number; peaks: [number, string][] };
+  witness: WitnessRef | null;
+}
+
+/**
+ * The ledger's storage: entries under their index (claimed by insert), the checkpoints, the tree's
+ * perfect subtrees (for inclusion proofs) and the migration's record.
+ */
+export interface LedgerStore {
+  /** Signs and stores entries for these events, each at the next free index; resolves once stored. */
+  ledger(events: readonly StoredChangeEvent[]): Promise<void>;
+  /** Waits until every entry handed to `ledger` so far is stored (or failed). */
+  flush(): Promise<void>;
+  entryAt(index: number): Promise<StoredLedgerEntry | null>;
+  /** Consecutive entries from `from`, up to `limit`, stopping before the first missing index. */
+  entriesFrom(from: number, limit: number): Promise<StoredLedgerEntry[]>;
+  /** The first index in (from, from + window] holding an entry: a hole at `from` when not null. */
+  nextPresent(from: number, window: number): Promise<number | null>;
+  /** Indexes this process handed out in a write that failed (some may be empty). */
+  abandoned(): number[];
+  /** Closes a hole with a signed filler; false when the index got taken meanwhile. */
+  fill(leaf: LedgerLeaf): Promise<boolean>;
+  /** Streamed in index order. */
+  allEntries(): AsyncIterable<StoredLedgerEntry>;
+  /** Streamed in (change, seq) order. */
+  entriesByChange(): AsyncIterable<StoredLedgerEntry>;
+  /** Where an event's entry is (null: not ledgered). */
+  indexOf(changeNumber: number, seq: number): Promise<number | null>;
+  latestCheckpoint(): Promise<CheckpointRecord | null>;
+  /** Streamed in number order. */
+  checkpoints(): AsyncIterable<CheckpointRecord>;
+  /** 'taken' when another process stored that number first. */
+  addCheckpoint(
+    record: CheckpointRecord,
+    nodes: { height: number; index: number; hash: string }[],
+  ): Promise<'added' | 'taken'>;
+  setWitness(number: number, ref: WitnessRef): Promise<void>;
+  unwitnessed(limit: number): Promise<CheckpointRecord[]>;
+  /** A perfect subtree's root (height ≥ 1) stored by a checkpoint. */
+  node(height: number, index: number): Promise<string | null>;
+  migration(): Promise<{ at: Date; events: number } | null>;
+  recordMigration(info: { at: Date; events: number }): Promise<void>;
+}
+
+/** Checkpoints posted where the database's administrator cannot edit them (the audit channel). */
+export interface AuditWitness {
+  /** False when the policy names no audit channel. */
+  readonly configured: boolean;
+  post(checkpoint: SignedCheckpoint): Promise<WitnessRef>;
+  /** Every checkpoint the channel holds (null: the channel cannot be read now). */
+  read(): Promise<SignedCheckpoint[] | null>;
+  /** Posts a failed verification to the audit channel and the security roles. */
+  alert(report: AuditReport): Promise<void>;
 }
 
 // ---- pipeline tokens --------------------------------------------------------------------------
@@ -257,7 +348,7 @@ export interface EffectsOutbox {
 
 /** Work that continues after a use case returned (effects); shutdown waits for it. */
 export interface BackgroundWork {
-  track(work: Promise<unknown>): void;
+  track<T>(work: Promise<T>): Promise<T>;
 }
 
 // ---- everything a use case may use -------------------------------------------------------------
@@ -267,6 +358,10 @@ export interface Deps {
   logger: Logger;
   policy: LoadedPolicy;
   changes: ChangeStore;
+  ledger: LedgerStore;
+  /** Null in a process without the audit key (command-line tools): it cannot write events. */
+  audit: AuditKeys | null;
+  witness: AuditWitness;
   tokens: TokenStore;
   directory: Directory;
   notifier: ChangeNotifier;
@@ -275,4 +370,13 @@ export interface Deps {
 }
 
 /** What reading changes needs (App Home, lists): no notifier, so its builders can feed one. */
-export type ReadDeps = Pick<Deps, 'clock' | 'logger' | 'policy' | 'changes' | 'directory'>;
+export type ReadDeps = Pick<
+  Deps,
+  'clock' | 'logger' | 'policy' | 'changes' | 'directory' | 'ledger' | 'audit'
+>;
+
+/** What the audit use cases need. */
+export type AuditDeps = Pick<
+  Deps,
+  'clock' | 'logger' | 'policy' | 'changes' | 'ledger' | 'audit' | 'witness'
+>;

@@ -1,65 +1,251 @@
-import { type ChainBreak, verifyChain } from '../domain/audit.js';
+import { canonicalJson } from '../domain/audit.js';
+import { type Finding, finding, type SignedCheckpoint } from '../domain/ledger.js';
+import {
+  type ChangeEvidence,
+  checkChange,
+  checkCheckpoints,
+  LedgerScan,
+  NumberTrail,
+  type StoredProjection,
+} from '../domain/ledger-verify.js';
 import type { StoredChangeEvent } from '../domain/lifecycle.js';
-import type { ReadDeps } from './ports.js';
+import { catchUpLedger, checkpointNow, keyRing } from './audit-ledger.js';
+import type { AuditDeps, CheckpointRecord } from './ports.js';
+import { deliverOnce, type ReminderDeps } from './reminder-sweep.js';
+
+/** Findings kept in a report (the rest are counted). */
+const MAX_FINDINGS = 1000;
 
 export interface AuditReport {
+  /** Nothing was found. */
+  intact: boolean;
   checkedChanges: number;
   checkedEvents: number;
-  broken: { change: number; break: ChainBreak }[];
+  ledgerSize: number;
+  checkpoints: number;
+  latestCheckpoint: { number: number; treeSize: number; rootHash: string; time: string } | null;
+  /** Whether the checkpoints were compared with the audit channel. */
+  witness: 'compared' | 'not_configured' | 'unreadable';
+  findings: Finding[];
+  findingsOmitted: number;
+  /** Events the app sealed that have no entry yet (the catch-up ledgers them): not tampering. */
+  unledgered: number;
+  /** The trusted keys the signatures were checked against. */
+  keys: string[];
   verifiedAt: Date;
 }
 
+export interface VerifyOptions {
+  /** Check every entry's signature, also those a checkpoint's signed root already covers. */
+  allSignatures?: boolean;
+  /** Public keys (PEM) to trust besides the process's own. */
+  trust?: readonly string[];
+  /** Stops the verification early (a graceful shutdown): it then throws. */
+  signal?: AbortSignal;
+}
+
 /**
- * Re-verifies every change's event hash chain and reports the first broken link per change. Two
- * streams, both ordered by change number, are merged: all events (by change and sequence) and the
- * change records (for the head each claims). Nothing is held beyond one change's events.
+ * Verifies the whole audit trail: the checkpoint chain (against the audit channel's copy), the
+ * ledger (signatures, no hole, each checkpoint's root recomputed), then each change (events against
+ * their signed entries, hash chain, record against the fold of its events) and the change numbers.
+ * Everything is streamed: memory holds one change and log2(ledger size) hashes.
  */
-export async function verifyAudit(deps: ReadDeps): Promise<AuditReport> {
-  const report: AuditReport = {
-    checkedChanges: 0,
-    checkedEvents: 0,
-    broken: [],
-    verifiedAt: deps.clock.now(),
-  };
-  const heads = deps.changes.heads()[Symbol.asyncIterator]();
-  let next = await heads.next();
-
-  /** The head the change record claims, after reporting records (with no events at all) passed on the way. */
-  const headFor = async (n: number): Promise<{ seq: number; hash: string } | undefined> => {
-    while (!next.done && next.value.number < n) {
-      report.checkedChanges++;
-      report.broken.push({
-        change: next.value.number,
-        break: { seq: 1, problem: 'sequence_gap', expected: 1 },
-      });
-      next = await heads.next();
+export async function verifyAudit(deps: AuditDeps, opts: VerifyOptions = {}): Promise<AuditReport> {
+  const verifiedAt = deps.clock.now();
+  const findings: Finding[] = [];
+  let omitted = 0;
+  const add = (fs: Iterable<Finding>) => {
+    for (const f of fs) {
+      if (findings.length < MAX_FINDINGS) findings.push(f);
+      else omitted++;
     }
-    if (!next.done && next.value.number === n) {
-      const head = { seq: next.value.seq, hash: next.value.hash };
-      next = await heads.next();
-      return head;
-    }
-    return undefined;
   };
 
-  let current: number | null = null;
-  let batch: StoredChangeEvent[] = [];
-  const flush = async () => {
-    if (current === null) return;
-    report.checkedChanges++;
-    const found = verifyChain(batch, await headFor(current));
-    if (found) report.broken.push({ change: current, break: found });
-  };
-  for await (const e of deps.changes.allEvents()) {
-    if (e.changeNumber !== current) {
-      await flush();
-      current = e.changeNumber;
-      batch = [];
-    }
-    batch.push(e);
-    report.checkedEvents++;
+  // 1. Checkpoints: the database's and the witness's.
+  const stored: CheckpointRecord[] = [];
+  for await (const r of deps.ledger.checkpoints()) stored.push(r);
+  const witnessed = deps.witness.configured ? await deps.witness.read() : null;
+  const witness: AuditReport['witness'] = !deps.witness.configured
+    ? 'not_configured'
+    : witnessed === null
+      ? 'unreadable'
+      : 'compared';
+  const chain = mergeWitness(
+    stored.map((r) => r.checkpoint),
+    witnessed,
+    add,
+  );
+  const ring = await keyRing(deps, opts.trust ?? [], chain);
+  const checked = checkCheckpoints(ring, chain);
+  add(checked.findings);
+
+  // 2. The ledger in index order.
+  let scan = await scanLedger(deps, ring, checked.valid, opts.allSignatures ?? false, opts.signal);
+  if (scan.rootMismatch && !opts.allSignatures)
+    scan = await scanLedger(deps, ring, checked.valid, true, opts.signal);
+  add(scan.findings);
+
+  // 3. Each change, and the numbers.
+  const trail = new NumberTrail();
+  let checkedChanges = 0;
+  let checkedEvents = 0;
+  let unledgered = 0;
+  for await (const c of changesOf(deps)) {
+    opts.signal?.throwIfAborted();
+    trail.see(c.number);
+    if (c.events.length > 0 || (c.record && !c.record.released && c.record.head.seq > 0)) checkedChanges++;
+    checkedEvents += c.events.length;
+    const r = checkChange(ring, c, scan.untrusted);
+    unledgered += r.unledgered.length;
+    add(r.findings);
   }
-  await flush();
-  await headFor(Number.MAX_SAFE_INTEGER); // change records after the last event
-  return report;
+  add(trail.findings);
+
+  const latest = chain.at(-1)?.body ?? null;
+  return {
+    intact: findings.length === 0,
+    checkedChanges,
+    checkedEvents,
+    ledgerSize: scan.size,
+    checkpoints: chain.length,
+    latestCheckpoint: latest
+      ? { number: latest.number, treeSize: latest.treeSize, rootHash: latest.rootHash, time: latest.time }
+      : null,
+    witness,
+    findings,
+    findingsOmitted: omitted,
+    unledgered,
+    keys: ring.ids(),
+    verifiedAt,
+  };
+}
+
+async function scanLedger(
+  deps: AuditDeps,
+  ring: Awaited<ReturnType<typeof keyRing>>,
+  checkpoints: SignedCheckpoint[],
+  allSignatures: boolean,
+  signal: AbortSignal | undefined,
+): Promise<LedgerScan> {
+  const scan = new LedgerScan(ring, checkpoints, allSignatures);
+  for await (const e of deps.ledger.allEntries()) {
+    if (e.position % 1000 === 0) signal?.throwIfAborted();
+    scan.add(e);
+  }
+  scan.finish();
+  return scan;
+}
+
+/**
+ * The checkpoints to verify: the database's, completed by those only the witness holds (a
+ * checkpoint deleted from the database still proves how long the ledger was). Differences are
+ * findings.
+ */
+function mergeWitness(
+  db: SignedCheckpoint[],
+  slack: SignedCheckpoint[] | null,
+  add: (fs: Finding[]) => void,
+): SignedCheckpoint[] {
+  if (slack === null) return db;
+  const inSlack = new Map(slack.map((c) => [c.body.number, c]));
+  const inDb = new Map(db.map((c) => [c.body.number, c]));
+  const out: Finding[] = [];
+  for (const c of db) {
+    const s = inSlack.get(c.body.number);
+    if (!s)
+      out.push(
+        finding('checkpoint_missing_in_slack', `checkpoint #${c.body.number} is not in the audit channel`, {
+          checkpoint: c.body.number,
+        }),
+      );
+    else if (canonicalJson(s) !== canonicalJson(c))
+      out.push(
+        finding(
+          'checkpoint_invalid',
+          `checkpoint #${c.body.number} in the database differs from the one posted to the audit channel`,
+          { checkpoint: c.body.number },
+        ),
+      );
+  }
+  const merged = [...db];
+  for (const s of slack)
+    if (!inDb.has(s.body.number)) {
+      out.push(
+        finding(
+          'checkpoint_missing_in_database',
+          `checkpoint #${s.body.number} (${s.body.treeSize} entries) is in the audit channel but not in the database`,
+          { checkpoint: s.body.number },
+        ),
+      );
+      merged.push(s);
+    }
+  add(out);
+  return merged.sort((a, b) => a.body.number - b.body.number);
+}
+
+/**
+ * Every change's events, entries and record, by merging three streams ordered by change number:
+ * only one change is held at a time.
+ */
+async function* changesOf(deps: AuditDeps): AsyncGenerator<ChangeEvidence> {
+  const events = deps.changes.allEvents()[Symbol.asyncIterator]();
+  const entries = deps.ledger.entriesByChange()[Symbol.asyncIterator]();
+  const records = deps.changes.projections()[Symbol.asyncIterator]();
+  let e = await events.next();
+  let l = await entries.next();
+  let r = await records.next();
+  for (;;) {
+    const heads = [
+      e.done ? null : e.value.changeNumber,
+      l.done ? null : l.value.changeNumber,
+      r.done ? null : r.value.number,
+    ].filter((n): n is number => n !== null);
+    if (heads.length === 0) return;
+    const number = Math.min(...heads);
+    const mine: StoredChangeEvent[] = [];
+    while (!e.done && e.value.changeNumber === number) {
+      mine.push(e.value);
+      e = await events.next();
+    }
+    const ledgered: ChangeEvidence['entries'][number][] = [];
+    while (!l.done && l.value.changeNumber === number) {
+      ledgered.push(l.value);
+      l = await entries.next();
+    }
+    let record: StoredProjection | null = null;
+    while (!r.done && r.value.number === number) {
+      record = r.value;
+      r = await records.next();
+    }
+    yield { number, events: mine, entries: ledgered, record };
+  }
+}
+
+/**
+ * The daily verification: ledgers what an interrupted write left out, signs a checkpoint, verifies
+ * everything, and when anything is found posts it to the audit channel and the security roles.
+ * Once per day across replicas (the job runs hourly; a run that fails is retried the next hour).
+ */
+export async function verifyDaily(
+  rd: ReminderDeps,
+): Promise<{ outcome: 'verified' | 'skipped' | 'failed'; report: AuditReport | null }> {
+  if (rd.stopping?.aborted) return { outcome: 'skipped', report: null };
+  const day = rd.clock.now().toISOString().slice(0, 10);
+  let report: AuditReport | null = null;
+  const outcome = await deliverOnce(rd, `audit-verify:${day}`, async () => {
+    if (rd.audit) {
+      await catchUpLedger(rd, rd.stopping);
+      await checkpointNow(rd);
+    }
+    report = await verifyAudit(rd, { signal: rd.stopping });
+    if (!report.intact) {
+      rd.logger.error('the audit trail failed verification', {
+        component: 'ledger',
+        findings: report.findings.length + report.findingsOmitted,
+        first: report.findings[0]?.detail,
+      });
+      await rd.witness.alert(report);
+    } else rd.logger.info('audit trail verified', { component: 'ledger', events: report.checkedEvents });
+  });
+  return { outcome: outcome === 'sent' ? 'verified' : outcome, report };
 }

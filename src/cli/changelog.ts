@@ -2,7 +2,7 @@ import { createWriteStream } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { writeEvidence } from '../adapters/export/evidence-writer.js';
 import { buildChangeLog } from '../application/build-change-log.js';
-import { evidenceRows } from '../application/export-evidence.js';
+import { exportEvidence } from '../application/export-evidence.js';
 import { parsePeriod } from '../domain/period.js';
 import { cliContext } from './context.js';
 
@@ -45,8 +45,10 @@ async function main() {
       const { summary } = await buildChangeLog(ctx.deps, { kind: 'system' }, parsed.period);
       out.write(`${JSON.stringify(summary, null, 2)}\n`);
     } else {
-      const { rows } = await evidenceRows(ctx.deps, { kind: 'system' }, parsed.period);
-      const count = await writeEvidence(rows, values.format, out);
+      const evidence = await exportEvidence(ctx.deps, { kind: 'system' }, parsed.period, {
+        proofs: values.format === 'json',
+      });
+      const count = await writeEvidence(evidence, values.format, out);
       process.stderr.write(`${count} change(s) exported for ${parsed.period.label}.\n`);
     }
   } finally {

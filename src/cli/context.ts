@@ -1,11 +1,15 @@
 import { existsSync } from 'node:fs';
-import type { Deps, Directory } from '../application/ports.js';
+import { join } from 'node:path';
+import { SlackAuditWitness } from '../adapters/slack/audit-witness.js';
+import type { AuditKeys, AuditWitness, Deps, Directory } from '../application/ports.js';
 import { loadPolicy } from '../config/policy.js';
 import { EMPTY_MEMBERSHIP } from '../domain/policy.js';
 import { systemClock } from '../domain/time.js';
+import { loadAuditKeys } from '../infra/audit-key.js';
 import type { Models } from '../infra/db/models.js';
 import { openDatabase } from '../infra/db/open.js';
-import { createLogger } from '../infra/logger.js';
+import { createLogger, type Logger } from '../infra/logger.js';
+import { createSlackApi } from '../infra/slack/clients.js';
 
 /**
  * The directory for command-line tools, which run without Slack: no group has members and nobody's
@@ -20,10 +24,34 @@ export const OFFLINE_DIRECTORY: Directory = {
   workspace: async () => null,
 };
 
+/** Without a bot token the tools cannot read the audit channel: checkpoints go unwitnessed there. */
+export const NO_WITNESS: AuditWitness = {
+  configured: false,
+  post: async () => {
+    throw new Error('no Slack here');
+  },
+  read: async () => null,
+  alert: async () => undefined,
+};
+
 /**
- * Use-case dependencies for command-line tools: the database (opened the way the app opens it) and
- * the policy, no Slack. CLI callers act as the system (they see every change); nothing here posts
- * to Slack.
+ * The audit key when this machine has it (CHANGEGATE_AUDIT_KEY, or the development key the app
+ * generated under the data directory); null otherwise (the tools then only read and verify).
+ */
+function auditKeysIfAny(logger: Logger): AuditKeys | null {
+  const dataDir = process.env.CHANGEGATE_DATA_DIR?.trim() || './data';
+  const key = process.env.CHANGEGATE_AUDIT_KEY?.trim();
+  if (!key && !existsSync(join(dataDir, 'audit-key.pem'))) return null;
+  return loadAuditKeys(
+    { key, previousKey: process.env.CHANGEGATE_AUDIT_KEY_PREVIOUS?.trim() || undefined },
+    { production: false, dataDir, logger },
+  );
+}
+
+/**
+ * Use-case dependencies for command-line tools: the database (opened the way the app opens it),
+ * the policy and, when configured, the audit key and the audit channel (read only). CLI callers
+ * act as the system (they see every change); nothing here posts to Slack.
  */
 export async function cliContext(): Promise<{ deps: Deps; models: Models; close(): Promise<void> }> {
   if (existsSync('.env')) process.loadEnvFile('.env');
@@ -36,17 +64,33 @@ export async function cliContext(): Promise<{ deps: Deps; models: Models; close(
   }
   const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'warn', format: 'pretty' });
   const policy = loadPolicy(process.env.CHANGEGATE_POLICY?.trim() || undefined);
-  const db = await openDatabase(uri, logger);
+  const audit = auditKeysIfAny(logger);
+  const db = await openDatabase(uri, logger, undefined, audit?.signer ?? null);
+  const botToken = process.env.SLACK_BOT_TOKEN?.trim();
+  const slack = botToken
+    ? createSlackApi({ apiUrl: process.env.SLACK_API_URL?.trim() || null, botToken }, logger)
+    : null;
+  const witness: AuditWitness = slack
+    ? readOnly(new SlackAuditWitness(slack.sender, policy, OFFLINE_DIRECTORY, slack.identity, logger))
+    : NO_WITNESS;
   const deps: Deps = {
     clock: systemClock,
     logger,
     policy,
     changes: db.changes,
+    ledger: db.ledger,
+    audit,
+    witness,
     tokens: db.tokens,
     directory: OFFLINE_DIRECTORY,
     notifier: { changed: async () => undefined },
     effects: db.effects,
-    background: { track: () => undefined },
+    background: { track: (work) => work },
   };
   return { deps, models: db.models, close: db.close };
+}
+
+/** The audit channel, read only: the tools never post checkpoints or alerts themselves. */
+function readOnly(w: AuditWitness): AuditWitness {
+  return { ...NO_WITNESS, configured: w.configured, read: () => w.read() };
 }

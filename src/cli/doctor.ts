@@ -1,8 +1,10 @@
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { WebClient } from '@slack/web-api';
 import mongoose from 'mongoose';
 import { formatConfigProblems, loadConfig } from '../config/env.js';
 import { emptyRoleWarnings, loadPolicy, PolicyError } from '../config/policy.js';
+import { signerFrom } from '../infra/audit-key.js';
 
 /**
  * `npm run doctor`: checks configuration, the policy file, database connectivity and Slack
@@ -44,6 +46,8 @@ async function main() {
     report(false, 'policy', err instanceof PolicyError ? 'invalid' : String(err));
     if (err instanceof PolicyError) process.stdout.write(`${err.message.split('\n').slice(1).join('\n')}\n`);
   }
+
+  auditKey();
 
   const uri = process.env.MONGODB_URI?.trim();
   if (!uri) {
@@ -94,6 +98,30 @@ async function main() {
     }
   }
   process.exit(lines.some((l) => l.ok === false) ? 1 : 0);
+}
+
+/** The audit key: its id and public key (what an auditor checks exports with), or why it is missing. */
+function auditKey(): void {
+  const key = process.env.CHANGEGATE_AUDIT_KEY?.trim();
+  const devKey = join(process.env.CHANGEGATE_DATA_DIR?.trim() || './data', 'audit-key.pem');
+  const source = key ? key : existsSync(devKey) ? devKey : null;
+  if (!source) {
+    report(
+      process.env.NODE_ENV === 'production' ? false : null,
+      'audit key',
+      process.env.NODE_ENV === 'production'
+        ? 'CHANGEGATE_AUDIT_KEY is not set (required in production)'
+        : `CHANGEGATE_AUDIT_KEY is not set: npm start generates a development key at ${devKey}`,
+    );
+    return;
+  }
+  try {
+    const signer = signerFrom(source);
+    report(true, 'audit key', `Ed25519, key id ${signer.keyId}${key ? '' : ` (development key ${devKey})`}; public key:`);
+    process.stdout.write(signer.publicKey.replace(/^/gm, '    ').trimEnd().concat('\n'));
+  } catch (err) {
+    report(false, 'audit key', err instanceof Error ? err.message : String(err));
+  }
 }
 
 main().catch((err: unknown) => {

@@ -15,6 +15,8 @@ channels:
   approvals: null   # channel id (C…) for approval threads; null: the channel /change was used in
   reports: null     # channel for the monthly compliance report
   security: null    # channel for unauthorised-deployment alerts
+  audit: null       # channel where signed audit checkpoints are posted (a record the database's
+                    # administrator cannot edit) and failed audit verifications are reported
 
 roles:              # Slack user ids (U…) and/or user group ids (S…)
   cto: { users: [], groups: [] }

@@ -62,6 +62,9 @@ const envSchema = z
     CHANGEGATE_SCHEDULER: optionalString.pipe(z.enum(['on', 'off']).default('on')),
     CHANGEGATE_JOB_INTERVAL: optionalString.pipe(z.string().default('30 seconds')),
     FERRETDB_BIN: optionalString,
+    CHANGEGATE_AUDIT_KEY: optionalString,
+    CHANGEGATE_AUDIT_KEY_PREVIOUS: optionalString,
+    CHANGEGATE_CHECKPOINT_INTERVAL: optionalString.pipe(z.string().default('10 minutes')),
   })
   .superRefine((env, ctx) => {
     if (!env.SLACK_SIGNING_SECRET && !env.SLACK_APP_TOKEN) {
@@ -69,6 +72,14 @@ const envSchema = z
         code: 'custom',
         path: ['SLACK_SIGNING_SECRET'],
         message: 'set SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN (Socket Mode)',
+      });
+    }
+    if (env.NODE_ENV === 'production' && !env.CHANGEGATE_AUDIT_KEY) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['CHANGEGATE_AUDIT_KEY'],
+        message:
+          'required in production: the Ed25519 private key (PEM, or a path to it) that signs the audit ledger; create one with `openssl genpkey -algorithm ed25519 -out audit-key.pem` and keep it out of the database',
       });
     }
     if (!env.SLACK_BOT_TOKEN) {
@@ -98,6 +109,13 @@ export interface AppConfig {
   dataDir: string;
   scheduler: { enabled: boolean; interval: string };
   ferretdbBin: string | undefined;
+  audit: {
+    /** The signing key: PEM text or a path to a PEM file (development generates one when unset). */
+    key: string | undefined;
+    /** The key being rotated out: signs the rotation to the new key. */
+    previousKey: string | undefined;
+    checkpointInterval: string;
+  };
 }
 
 export interface ConfigProblem {
@@ -144,6 +162,11 @@ export function loadConfig(env: NodeJS.ProcessEnv): ConfigResult {
       dataDir: e.CHANGEGATE_DATA_DIR,
       scheduler: { enabled: e.CHANGEGATE_SCHEDULER === 'on', interval: e.CHANGEGATE_JOB_INTERVAL },
       ferretdbBin: e.FERRETDB_BIN,
+      audit: {
+        key: e.CHANGEGATE_AUDIT_KEY,
+        previousKey: e.CHANGEGATE_AUDIT_KEY_PREVIOUS,
+        checkpointInterval: e.CHANGEGATE_CHECKPOINT_INTERVAL,
+      },
     },
   };
 }

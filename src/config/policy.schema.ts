@@ -171,8 +171,8 @@ export const policySchema = z
     organisation: z.string().min(1).max(100).default('Changegate'),
     timezone: timeZone.default('UTC'),
     channels: z
-      .strictObject({ approvals: channelId, reports: channelId, security: channelId })
-      .default({ approvals: null, reports: null, security: null }),
+      .strictObject({ approvals: channelId, reports: channelId, security: channelId, audit: channelId })
+      .default({ approvals: null, reports: null, security: null, audit: null }),
     roles: dictionary(
       z.strictObject({ users: z.array(userId).default([]), groups: z.array(groupId).default([]) }),
     ).prefault({}),

@@ -46,9 +46,45 @@ export function hashEvent(prevHash: string, e: HashableEvent): string {
   return createHash('sha256').update(`${prevHash}\n${body}`).digest('hex');
 }
 
+/**
+ * The digest of what an event says, without its place (change, seq, chain): the ledger keeps it,
+ * so an event moved to another place is recognised as moved, not as new.
+ */
+export function eventContentHash(e: HashableEvent): string {
+  return sha256Hex(
+    canonicalJson({
+      slot: e.slot,
+      type: e.type,
+      actor: e.actor,
+      at: e.at,
+      policyHash: e.policyHash,
+      data: e.data,
+    }),
+  );
+}
+
+/** The app's Ed25519 signature of an event (see eventSealBytes), made with the audit key. */
+export interface EventSeal {
+  keyId: string;
+  sig: string;
+}
+
+/** What an event's seal signs: the event's place and its chain hash (which covers its content). */
+export function eventSealBytes(e: { changeNumber: number; seq: number; hash: string }): string {
+  return canonicalJson({
+    v: 1,
+    kind: 'changegate.event',
+    changeNumber: e.changeNumber,
+    seq: e.seq,
+    hash: e.hash,
+  });
+}
+
 export interface StoredEvent extends HashableEvent {
   prevHash: string;
   hash: string;
+  /** Absent on events written before the ledger (the migration seals them). */
+  seal?: EventSeal | null;
 }
 
 export type ChainBreak =

@@ -282,9 +282,16 @@ export interface EvidenceRow {
   decisions: { stage: string; outcome: string; by: string; at: string; note: string }[];
   event_chain_head: string;
   policy_version: string;
+  /** `verified`, or why the change's events do not verify (the row then cannot be relied on). */
+  integrity: string;
 }
 
-export function evidenceRow(s: ChangeState, headHash: string, now: Date): EvidenceRow {
+export function evidenceRow(
+  s: ChangeState,
+  headHash: string,
+  now: Date,
+  integrity = 'verified',
+): EvidenceRow {
   const approved = s.decisions.filter((d) => d.outcome === 'approved');
   const last = s.stages.length - 1;
   const final = approved.find((d) => d.stageIndex === last);
@@ -334,6 +341,7 @@ export function evidenceRow(s: ChangeState, headHash: string, now: Date): Eviden
     })),
     event_chain_head: headHash,
     policy_version: s.policyHash,
+    integrity,
   };
 }
 

@@ -1,3 +1,4 @@
+import type { EventSeal } from './audit.js';
 import { type ChangeRequest, type PlannedStage, planStages, type StagingTested } from './change.js';
 import { type DomainError, type DomainErrorCode, fail, ok, type Result } from './errors.js';
 import {
@@ -192,7 +193,7 @@ export type ChangeEvent = EventBody & {
 };
 
 /** An event as stored: chained to the one before it by hash (see domain/audit.ts). */
-export type StoredChangeEvent = ChangeEvent & { prevHash: string; hash: string };
+export type StoredChangeEvent = ChangeEvent & { prevHash: string; hash: string; seal?: EventSeal | null };
 
 /** Statuses of a change that is not finished. */
 export const OPEN_STATUSES = [

@@ -120,7 +120,13 @@ export interface Policy {
   version: 1;
   organisation: string;
   timezone: string;
-  channels: { approvals: string | null; reports: string | null; security: string | null };
+  channels: {
+    approvals: string | null;
+    reports: string | null;
+    security: string | null;
+    /** Where audit checkpoints are witnessed and failed verifications reported. */
+    audit: string | null;
+  };
   roles: Record<string, RoleDef>;
   stages: Record<string, StageDef>;
   types: Record<string, ChangeTypeDef>;

@@ -416,9 +416,13 @@ describe('deployment gate API', () => {
       expect((await api('/audit/summary?period=someday', { token: auditor })).status).toBe(400);
       await t.app.models.ChangeEvent.updateOne({ changeNumber: 1, seq: 1 }, { $set: { actor: 'U0EVIL' } });
       const tampered = await api('/audit/verify', { token: auditor });
-      expect(tampered.json).toMatchObject({
+      expect(tampered.json, JSON.stringify(tampered.json)).toMatchObject({
         intact: false,
-        broken: [{ change: 'CR-1', seq: 1, problem: 'hash_mismatch' }],
+        // The event no longer is what was signed; its record (folded from the original) no longer matches it.
+        findings: [
+          { kind: 'edited', change: 'CR-1', seq: 1 },
+          { kind: 'projection_mismatch', change: 'CR-1' },
+        ],
       });
     });
   });
@@ -435,12 +439,15 @@ describe('deployment gate API', () => {
         .flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`))
         .sort();
       expect(documented).toEqual(API_ROUTES.map((r) => `${r.method.toUpperCase()} ${r.path}`).sort());
-      // Every documented route answers (401 without a token), none is a 404.
+      // Every documented route answers (401 without a token unless public), none is a 404.
       for (const r of API_ROUTES) {
         const path = r.path.replace('{id}', 'CR-1');
         const answer = await fetch(`${t.app.url}/api/v1${path}`, { method: r.method.toUpperCase() });
-        expect([r.method, path, answer.status]).toEqual([r.method, path, 401]);
+        expect([r.method, path, answer.status]).toEqual([r.method, path, r.scope === 'public' ? 200 : 401]);
       }
+      expect(API_ROUTES.filter((r) => r.scope === 'public').map((r) => r.path)).toEqual([
+        '/audit/public-key',
+      ]);
     });
   });
 });

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { NOW, septemberChanges } from '../support/change-log-fixture.js';
 import { TestClock } from '../support/clock.js';
 import { settled } from '../support/flows.js';
-import { startTestApp, type TestApp } from '../support/harness.js';
+import { AUDIT_KEY, startTestApp, type TestApp } from '../support/harness.js';
 import { ALICE, AUDITOR, FRANK } from '../support/people.js';
 import { storeHistory } from '../support/store-history.js';
 
@@ -15,7 +15,7 @@ describe('/change-log, evidence export, audit verification and the monthly repor
   let t: TestApp;
   beforeAll(async () => {
     t = await startTestApp(import.meta.url, { clock: new TestClock(NOW) });
-    await storeHistory(t.app.models, septemberChanges().machines);
+    await storeHistory(t.app, septemberChanges().machines);
   });
   afterAll(() => t.stop());
   beforeEach(() => t.fake.clear());
@@ -130,17 +130,17 @@ describe('/change-log, evidence export, audit verification and the monthly repor
     t.clock.set(NOW);
   });
 
-  it('verification (CLI) catches a tampered event and names the first broken link', async () => {
+  it('verification (CLI) catches a tampered event and names the change, the event and the kind', async () => {
     const uri = `${t.mongoUri.replace(/\/?$/, '/')}${t.dbName}`;
     const verify = () =>
       spawnSync(process.execPath, [resolve(ROOT, 'dist/cli/audit-verify.js')], {
         cwd: ROOT,
-        env: { ...process.env, MONGODB_URI: uri },
+        env: { ...process.env, MONGODB_URI: uri, CHANGEGATE_AUDIT_KEY: AUDIT_KEY },
         encoding: 'utf8',
       });
     const clean = verify();
     expect(clean.status, clean.stderr).toBe(0);
-    expect(clean.stdout).toContain('Every hash chain is intact');
+    expect(clean.stdout).toContain('The audit trail verifies');
 
     await t.app.models.ChangeEvent.updateOne(
       { changeNumber: 104, seq: 3 },
@@ -148,7 +148,9 @@ describe('/change-log, evidence export, audit verification and the monthly repor
     );
     const broken = verify();
     expect(broken.status).toBe(1);
-    expect(broken.stdout).toContain('CR-104  event 3: hash mismatch');
+    expect(broken.stdout, broken.stdout).toMatch(
+      /edited\s+CR-104 · event 3\s+CR-104 event 3 \(rejected\) differs from what was signed/,
+    );
     await t.app.models.ChangeEvent.updateOne(
       { changeNumber: 104, seq: 3 },
       { $set: { 'data.reason': 'No tests' } },

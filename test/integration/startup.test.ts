@@ -56,6 +56,18 @@ describe('npm start', () => {
     }
   });
 
+  it('in production without an audit key refuses to start and says how to make one', async () => {
+    const child = npmStart({
+      NODE_ENV: 'production',
+      SLACK_BOT_TOKEN: 'xoxb-test-token',
+      SLACK_SIGNING_SECRET: SIGNING_SECRET,
+    });
+    const code = await exitOf(child);
+    expect(code).not.toBe(0);
+    expect(child.output()).toContain('CHANGEGATE_AUDIT_KEY');
+    expect(child.output()).toContain('openssl genpkey -algorithm ed25519');
+  });
+
   describe('with a bot token, a signing secret and SLACK_API_URL pointing at a fake Slack', () => {
     let fake: FakeSlack;
     let child: (ChildProcess & { output: () => string }) | null = null;
@@ -104,6 +116,9 @@ describe('npm start', () => {
       expect(out).toMatch(/embedded (FerretDB|MongoDB)/);
       expect(out).toContain(dataDir);
       expect(out).toContain('For production set MONGODB_URI');
+      // Development without an audit key: one is generated under the data directory, and said so.
+      expect(out).toContain(`generated a development audit key at ${join(dataDir, 'audit-key.pem')}`);
+      expect(existsSync(join(dataDir, 'audit-key.pem'))).toBe(true);
       expect(fake.callsOf('auth.test').length).toBeGreaterThan(0);
       expect(out).not.toContain('xoxb-test-token');
 

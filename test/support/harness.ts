@@ -12,6 +12,11 @@ import { SlackRequests } from './slack-requests.js';
 
 export const SIGNING_SECRET = '8f742231b10e8888abcd99yyyzzz85a5';
 export const BOT_TOKEN = 'xoxb-test-token';
+/** The audit key of every test app (a test key: it signs nothing outside the tests). */
+export const AUDIT_KEY = `-----BEGIN PRIVATE KEY-----
+MC4CAQAwBQYDK2VwBCIEII0vfp0CTjEFTbv1AX7LNSfqrG5Z+JAQhzSnT9XXtF9M
+-----END PRIVATE KEY-----
+`;
 export { TEST_POLICY_YAML, testPolicy };
 
 export interface TestApp {
@@ -60,6 +65,7 @@ export async function startTestApp(fileUrl: string, opts: TestAppOptions = {}): 
     HOST: '127.0.0.1',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'error',
     CHANGEGATE_SCHEDULER: 'off',
+    CHANGEGATE_AUDIT_KEY: AUDIT_KEY,
     ...opts.env,
   });
   if (!result.ok) throw new Error(JSON.stringify(result.problems));
@@ -116,6 +122,7 @@ export function childAppEnv(
     SLACK_BOT_TOKEN: BOT_TOKEN,
     SLACK_SIGNING_SECRET: SIGNING_SECRET,
     SLACK_API_URL: target.apiUrl,
+    CHANGEGATE_AUDIT_KEY: AUDIT_KEY,
     TEST_MONGO_URI: target.mongoUri,
     TEST_DB_NAME: target.dbName,
     ...extra,

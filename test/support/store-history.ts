@@ -1,28 +1,39 @@
-import { GENESIS_HASH, hashEvent } from '../../src/domain/audit.js';
+import type { Changegate } from '../../src/app.js';
+import { eventSealBytes, GENESIS_HASH, hashEvent } from '../../src/domain/audit.js';
 import { formatChangeId } from '../../src/domain/change.js';
-import type { ChangeState } from '../../src/domain/lifecycle.js';
+import type { ChangeState, StoredChangeEvent } from '../../src/domain/lifecycle.js';
 import { projectionFields } from '../../src/infra/db/change-repository.js';
-import { eventId, type Models } from '../../src/infra/db/models.js';
+import { eventId } from '../../src/infra/db/models.js';
 import type { Machine } from './domain-fixtures.js';
 
-/** Writes hand-built histories (events with a real hash chain, and projections) into the database. */
+/**
+ * Writes hand-built histories into the database the way the app writes them: events with a real
+ * hash chain, sealed with the app's audit key and entered in its ledger, and their projections.
+ */
 export async function storeHistory(
-  models: Models,
+  app: Pick<Changegate, 'models' | 'deps' | 'ledgerCaughtUp'>,
   machines: Machine[],
   policyHash = 'test',
 ): Promise<ChangeState[]> {
+  const signer = app.deps.audit!.signer;
+  await app.ledgerCaughtUp;
+  // The numbers below the first were claimed and given back (as the app keeps them: released).
+  const first = Math.min(...machines.map((m) => m.number));
+  await app.deps.changes.markReleasedBefore(first - 1);
   for (const m of machines) {
     let prev = GENESIS_HASH;
     const events = m.events.map((e) => {
       const base = { ...e, policyHash };
       const hash = hashEvent(prev, base);
-      const stored = { _id: eventId(e.changeNumber, e.seq), ...base, prevHash: prev, hash };
+      const seal = { keyId: signer.keyId, sig: signer.sign(eventSealBytes({ ...e, hash })) };
+      const stored = { _id: eventId(e.changeNumber, e.seq), ...base, prevHash: prev, hash, seal };
       prev = hash;
       return stored;
     });
-    await models.ChangeEvent.insertMany(events);
+    await app.models.ChangeEvent.insertMany(events);
+    await app.deps.ledger.ledger(events.map(({ _id, ...e }) => e as unknown as StoredChangeEvent));
     const last = events.at(-1)!;
-    await models.Change.create({
+    await app.models.Change.create({
       _id: formatChangeId(m.number),
       originChannel: null,
       slack: null,

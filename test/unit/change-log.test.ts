@@ -1,16 +1,42 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { writeEvidence } from '../../src/adapters/export/evidence-writer.js';
+import type { Evidence } from '../../src/application/export-evidence.js';
 import {
   ChangeLogAccumulator,
   type EvidenceRow,
   evidenceRow,
   neutraliseFormula,
 } from '../../src/domain/change-log.js';
+import {
+  BUNDLE_FORMAT,
+  type BundleChange,
+  bundleSignatureBytes,
+  verifyBundle,
+} from '../../src/domain/evidence.js';
+import { signerOf } from '../../src/infra/audit-key.js';
 import { NOW, SEPTEMBER, septemberChanges } from '../support/change-log-fixture.js';
 import { POLICY } from '../support/domain-fixtures.js';
 import { ALICE, BOB, CAROL, DAVE, ERIN } from '../support/people.js';
+
+/** An export of these rows, as the application hands it to the writer. */
+function evidence(changes: AsyncGenerator<BundleChange>, sign: Evidence['sign'] = () => null): Evidence {
+  return {
+    scope: 'all',
+    header: {
+      format: BUNDLE_FORMAT,
+      generatedAt: NOW.toISOString(),
+      period: 'test',
+      checkpoint: null,
+      publicKeys: [],
+      rotations: [],
+    },
+    changes,
+    sign,
+  };
+}
 
 describe('change-log summary over a hand-built month', () => {
   const { states, byName } = septemberChanges();
@@ -122,10 +148,10 @@ describe('evidence export', () => {
     const out = new PassThrough();
     const chunks: Buffer[] = [];
     out.on('data', (c: Buffer) => chunks.push(c));
-    async function* gen(): AsyncGenerator<EvidenceRow> {
-      yield* rows;
+    async function* gen() {
+      for (const r of rows) yield { ...r, audit: { events: [], ledger: [] } };
     }
-    expect(await writeEvidence(gen(), 'csv', out)).toBe(1);
+    expect(await writeEvidence(evidence(gen()), 'csv', out)).toBe(1);
     const parsed = parse(Buffer.concat(chunks).toString('utf8'), { columns: true, bom: true }) as Record<
       string,
       string
@@ -139,17 +165,36 @@ describe('evidence export', () => {
     expect(neutraliseFormula('\tx')).toBe("'\tx");
   });
 
-  it('JSON: a valid array, text kept as written', async () => {
+  it('JSON: a valid bundle, text kept as written, signed over every byte before the signature', async () => {
     const out = new PassThrough();
     const chunks: Buffer[] = [];
     out.on('data', (c: Buffer) => chunks.push(c));
-    async function* gen(): AsyncGenerator<EvidenceRow> {
-      yield evidenceRow(byName.B!, 'h', NOW);
-      yield evidenceRow(byName.A!, 'h', NOW);
+    async function* gen() {
+      yield { ...evidenceRow(byName.B!, 'h', NOW), audit: { events: [], ledger: [] } };
+      yield { ...evidenceRow(byName.A!, 'h', NOW), audit: { events: [], ledger: [] } };
     }
-    await writeEvidence(gen(), 'json', out);
-    const data = JSON.parse(Buffer.concat(chunks).toString('utf8')) as EvidenceRow[];
-    expect(data.map((r) => r.change)).toEqual(['CR-102', 'CR-101']);
-    expect(data[0]!.title).toBe('=HYPERLINK("evil"), "quoted", newline\nhere');
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    const signer = signerOf(privateKey);
+    await writeEvidence(
+      evidence(gen(), (sha256) => ({
+        keyId: signer.keyId,
+        sha256,
+        sig: signer.sign(bundleSignatureBytes(sha256)),
+      })),
+      'json',
+      out,
+    );
+    const text = Buffer.concat(chunks).toString('utf8');
+    const data = JSON.parse(text) as { format: string; changes: EvidenceRow[] };
+    expect(data.format).toBe(BUNDLE_FORMAT);
+    expect(data.changes.map((r) => r.change)).toEqual(['CR-102', 'CR-101']);
+    expect(data.changes[0]!.title).toBe('=HYPERLINK("evil"), "quoted", newline\nhere');
+    const pem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    const problems = (t: string) => verifyBundle(t, [pem]).problems;
+    // The rows carry no events here, so only the file's signature is of interest.
+    expect(problems(text).filter((p) => p.includes('signature') || p.includes('changed'))).toEqual([]);
+    expect(problems(text.replace('CR-101', 'CR-109'))).toContain(
+      'the file was changed after Changegate signed it',
+    );
   });
 });

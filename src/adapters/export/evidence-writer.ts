@@ -1,7 +1,10 @@
+import { createHash } from 'node:crypto';
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { stringify } from 'csv-stringify';
+import type { Evidence } from '../../application/export-evidence.js';
 import { type EvidenceRow, neutraliseFormula } from '../../domain/change-log.js';
+import { SIGNATURE_MARK } from '../../domain/evidence.js';
 
 export type EvidenceFormat = 'csv' | 'json';
 
@@ -31,6 +34,7 @@ export const CSV_COLUMNS: { key: keyof EvidenceRow; header: string }[] = [
   { key: 'decisions', header: 'Decisions' },
   { key: 'event_chain_head', header: 'Event chain head (sha256)' },
   { key: 'policy_version', header: 'Policy version' },
+  { key: 'integrity', header: 'Integrity' },
 ];
 
 function csvCells(row: EvidenceRow): string[] {
@@ -47,20 +51,22 @@ function csvCells(row: EvidenceRow): string[] {
 }
 
 /**
- * Streams evidence rows as CSV (RFC 4180 quoting by csv-stringify; every cell neutralised against
- * formula injection) or JSON (an array written row by row). Returns the number of rows.
+ * Streams the evidence as CSV (RFC 4180 quoting by csv-stringify; every cell neutralised against
+ * formula injection) or as a JSON bundle (domain/evidence.ts): the header, the changes one by one
+ * with their events and proofs, then the app's signature over the SHA-256 of every byte before it,
+ * so an auditor can check the file offline. Returns the number of changes.
  */
 export async function writeEvidence(
-  rows: AsyncIterable<EvidenceRow>,
+  evidence: Evidence,
   format: EvidenceFormat,
   out: Writable,
 ): Promise<number> {
   let count = 0;
   if (format === 'csv') {
     async function* records() {
-      for await (const row of rows) {
+      for await (const change of evidence.changes) {
         count++;
-        yield csvCells(row);
+        yield csvCells(change);
       }
     }
     await pipeline(
@@ -70,13 +76,21 @@ export async function writeEvidence(
     );
     return count;
   }
+  const digest = createHash('sha256');
+  const signed = (text: string) => {
+    digest.update(text, 'utf8');
+    return text;
+  };
   async function* json() {
-    yield '[';
-    for await (const row of rows) {
-      yield `${count === 0 ? '\n' : ',\n'}${JSON.stringify(row)}`;
+    const head = JSON.stringify(evidence.header);
+    yield signed(`${head.slice(0, -1)},"changes":[`);
+    for await (const change of evidence.changes) {
+      yield signed(`${count === 0 ? '\n' : ',\n'}${JSON.stringify(change)}`);
       count++;
     }
-    yield '\n]\n';
+    // The signature covers every byte up to the newline that opens its property (SIGNATURE_MARK).
+    const signature = evidence.sign(digest.copy().update('\n],\n').digest('hex'));
+    yield signature ? `\n],${SIGNATURE_MARK}${JSON.stringify(signature)}}\n` : '\n]}\n';
   }
   await pipeline(Readable.from(json()), out);
   return count;

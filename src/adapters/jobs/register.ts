@@ -6,9 +6,11 @@ import { postMonthlyReport, type ReportDeps } from '../../application/post-month
 import { remindUpcomingWindows } from '../../application/remind-upcoming-windows.js';
 import type { SweepResult } from '../../application/reminder-sweep.js';
 import { sendDigests } from '../../application/send-digests.js';
+import { verifyDaily } from '../../application/verify-audit.js';
 import type { IdempotencyStore } from '../../infra/db/idempotency.js';
 import type { Logger } from '../../infra/logger.js';
 import type { Scheduler } from '../../infra/scheduler.js';
+import { auditCheckpointJob, auditVerifyJob } from './audit.job.js';
 import { chasePendingApprovalsJob } from './chase-pending-approvals.job.js';
 import { chaseRetrospectivesJob } from './chase-retrospectives.job.js';
 import { chaseVerificationsJob } from './chase-verifications.job.js';
@@ -28,6 +30,8 @@ export interface JobContext {
   reminderInterval: string;
   /** The submission repair: how old a submission must be, and how often the job looks. */
   repair: { afterMs: number; interval: string };
+  /** How often the audit ledger is checkpointed (Agenda human interval). */
+  checkpointInterval: string;
 }
 
 /** The reminder sweeps, callable directly (the scheduled jobs call the same functions). */
@@ -38,6 +42,8 @@ export interface ReminderRunner {
   retrospectives(): Promise<SweepResult>;
   digests(): Promise<SweepResult>;
   monthlyReport(): ReturnType<typeof postMonthlyReport>;
+  /** The daily audit verification (see verifyDaily). */
+  auditVerify(): ReturnType<typeof verifyDaily>;
   all(): Promise<SweepResult>;
 }
 
@@ -53,6 +59,8 @@ export function registerJobs(scheduler: Scheduler, ctx: JobContext): ReminderRun
     cleanupIdempotencyKeysJob(ctx),
     repairSubmissionsJob(ctx),
     retrySlackEffectsJob(ctx),
+    auditCheckpointJob(ctx.reminders, ctx.checkpointInterval),
+    auditVerifyJob(ctx.reminders),
   ];
   for (const def of jobs) scheduler.define(def);
   const rd = ctx.reminders;
@@ -70,6 +78,7 @@ export function registerJobs(scheduler: Scheduler, ctx: JobContext): ReminderRun
     retrospectives: () => chaseRetrospectives(rd),
     digests: () => sendDigests(rd),
     monthlyReport: () => postMonthlyReport(rd),
+    auditVerify: () => verifyDaily(rd),
     all: async () => {
       const total: SweepResult = { examined: 0, due: 0, sent: 0, skipped: 0, failed: 0 };
       for (const sweep of sweeps) {

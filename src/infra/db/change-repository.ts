@@ -1,30 +1,33 @@
 import type { QueryFilter } from 'mongoose';
 import type {
   AppendResult,
+  AuditSigner,
   CandidateSet,
   ChangeRecord,
   ChangeSearch,
   ChangeStore,
   EventMeta,
+  LedgerStore,
   LoadedChange,
   NumberClaim,
   Page,
   SlackRef,
 } from '../../application/ports.js';
-import { GENESIS_HASH, hashEvent } from '../../domain/audit.js';
+import { type EventSeal, eventSealBytes, GENESIS_HASH, hashEvent } from '../../domain/audit.js';
 import { formatChangeId } from '../../domain/change.js';
+import type { StoredProjection } from '../../domain/ledger-verify.js';
 import {
   type ChangeState,
   type EventDraft,
   foldEvents,
-  isTerminal,
   OPEN_STATUSES,
   type StoredChangeEvent,
   stateFromJson,
   stateToJson,
 } from '../../domain/lifecycle.js';
 import type { Period } from '../../domain/period.js';
-import { openToAnyone, participantsOf, type VisibilityScope } from '../../domain/visibility.js';
+import { type ProjectionSummary, projectionSummary } from '../../domain/projection.js';
+import type { VisibilityScope } from '../../domain/visibility.js';
 import { claimKey } from './claims.js';
 import { isDuplicateKey, retryTransient } from './connection.js';
 import { type ChangeDoc, type ChangeEventDoc, eventId, type Models } from './models.js';
@@ -41,7 +44,40 @@ function toEvent(d: ChangeEventDoc): StoredChangeEvent {
     data: d.data,
     prevHash: d.prevHash,
     hash: d.hash,
+    ...(d.seal ? { seal: { keyId: d.seal.keyId, sig: d.seal.sig } } : {}),
   } as StoredChangeEvent;
+}
+
+/** A stored record as audit verification reads it: state, head and the fields queries use. */
+function toStoredProjection(doc: ChangeDoc): StoredProjection {
+  const state = doc.stateJson ? stateFromJson(doc.stateJson) : null;
+  return {
+    number: doc.number,
+    head: { seq: doc.seq, hash: doc.headHash },
+    state,
+    summary: state
+      ? ({
+          title: doc.title,
+          type: doc.type,
+          status: doc.status,
+          requester: doc.requester,
+          emergency: doc.emergency,
+          submittedAt: doc.submittedAt,
+          approvedAt: doc.approvedAt ?? null,
+          deployedAt: doc.deployedAt ?? null,
+          closedAt: doc.closedAt ?? null,
+          retroDueAt: doc.retroDueAt ?? null,
+          retroSubmittedAt: doc.retroSubmittedAt ?? null,
+          participants: doc.participants ?? [],
+          openToAnyone: doc.openToAnyone ?? false,
+          stageStartedAt: doc.stageStartedAt ?? null,
+          plannedStart: doc.plannedStart ?? null,
+          deployedBy: doc.deployedBy ?? null,
+          lastEventAt: doc.lastEventAt,
+        } satisfies ProjectionSummary)
+      : null,
+    released: doc.status === 'released',
+  };
 }
 
 /** A change's stored record as the application sees it (a domain value, not a database document). */
@@ -65,24 +101,9 @@ export function projectionFields(
     number: state.number,
     seq: head.seq,
     headHash: head.hash,
-    title: state.request.title,
-    type: state.type,
+    ...projectionSummary(state),
     status: state.status,
-    requester: state.requester,
-    emergency: state.emergency,
-    submittedAt: state.submittedAt,
-    approvedAt: state.approvedAt,
-    deployedAt: state.deployedAt,
-    closedAt: isTerminal(state) ? state.updatedAt : null,
-    retroDueAt: state.retro.dueAt,
-    retroSubmittedAt: state.retro.submittedAt,
     currentApprovers: state.status === 'pending_approval' ? waitingOn : [],
-    participants: participantsOf(state),
-    openToAnyone: openToAnyone(state),
-    stageStartedAt: state.stageStartedAt,
-    plannedStart: state.request.plannedStart,
-    deployedBy: state.deployedBy,
-    lastEventAt: state.updatedAt,
     stateJson: stateToJson(state),
   };
 }
@@ -150,6 +171,8 @@ export class ChangeRepository implements ChangeStore {
   constructor(
     private readonly m: Models,
     private readonly flavor: 'mongodb' | 'ferretdb' = 'mongodb',
+    /** The audit key seals each event and the ledger gets its entry (absent: this process cannot write events). */
+    private readonly audit: { signer: AuditSigner; ledger: LedgerStore } | null = null,
   ) {}
 
   private async loadEvents(changeNumber: number): Promise<StoredChangeEvent[]> {
@@ -230,7 +253,11 @@ export class ChangeRepository implements ChangeStore {
    */
   async releaseNumber(changeNumber: number): Promise<void> {
     if (await this.m.ChangeEvent.exists({ _id: eventId(changeNumber, 1) })) return;
-    await this.m.Change.deleteOne({ _id: formatChangeId(changeNumber), seq: 0 });
+    // Kept, marked released: a number that disappears is how a deleted change shows.
+    await this.m.Change.updateOne(
+      { _id: formatChangeId(changeNumber), seq: 0 },
+      { $set: { status: 'released' } },
+    );
   }
 
   async append(
@@ -251,10 +278,17 @@ export class ChangeRepository implements ChangeStore {
       policyHash: meta.policyHash,
       data: draft.data,
     };
+    if (!this.audit) throw new Error('no audit key: this process cannot record events');
     const hash = hashEvent(prevHash, base);
-    const event = { ...base, prevHash, hash } as StoredChangeEvent;
+    const seal: EventSeal = {
+      keyId: this.audit.signer.keyId,
+      sig: this.audit.signer.sign(eventSealBytes({ changeNumber, seq, hash })),
+    };
+    const event = { ...base, prevHash, hash, seal } as StoredChangeEvent;
     try {
       await retryTransient(() => this.m.ChangeEvent.create({ _id: eventId(changeNumber, seq), ...event }));
+      // Never rejects for a database error: an entry that could not be written is retried.
+      await this.audit.ledger.ledger([event]);
       return { kind: 'appended', event };
     } catch (err) {
       if (!isDuplicateKey(err)) throw err;
@@ -438,8 +472,56 @@ export class ChangeRepository implements ChangeStore {
     for await (const d of cursor as AsyncIterable<ChangeEventDoc>) yield toEvent(d);
   }
 
+  async *projections(): AsyncIterable<StoredProjection> {
+    const cursor = this.m.Change.find({}).sort({ number: 1 }).lean<ChangeDoc[]>().cursor({ batchSize: 1000 });
+    for await (const doc of cursor as AsyncIterable<ChangeDoc>) yield toStoredProjection(doc);
+  }
+
+  async sealLegacyEvent(changeNumber: number, seq: number, seal: EventSeal): Promise<boolean> {
+    const res = await retryTransient(() =>
+      this.m.ChangeEvent.updateOne({ _id: eventId(changeNumber, seq), seal: null }, { $set: { seal } }),
+    );
+    return res.modifiedCount > 0;
+  }
+
+  async markReleasedBefore(upTo: number): Promise<number> {
+    let expected = 1;
+    const missing: number[] = [];
+    const cursor = this.m.Change.find({ number: { $lte: upTo } }, { number: 1 })
+      .sort({ number: 1 })
+      .lean<{ number: number }[]>()
+      .cursor({ batchSize: 5000 });
+    for await (const d of cursor as AsyncIterable<{ number: number }>) {
+      for (; expected < d.number; expected++) missing.push(expected);
+      expected = d.number + 1;
+    }
+    for (; expected <= upTo; expected++) missing.push(expected);
+    const at = new Date(0);
+    for (let i = 0; i < missing.length; i += 1000) {
+      const docs = missing.slice(i, i + 1000).map((number) => ({
+        _id: formatChangeId(number),
+        number,
+        seq: 0,
+        title: '(released before the audit ledger)',
+        type: 'released',
+        status: 'released',
+        requester: 'changegate',
+        submittedAt: at,
+      }));
+      try {
+        await retryTransient(() => this.m.Change.insertMany(docs, { ordered: false }));
+      } catch (err) {
+        if (!isDuplicateKey(err)) throw err;
+      }
+    }
+    return missing.length;
+  }
+
   async staleSubmissions(before: Date): Promise<number[]> {
-    const docs = await this.m.Change.find({ seq: 0, createdAt: { $lt: before } }, { number: 1 })
+    const docs = await this.m.Change.find(
+      { seq: 0, status: 'submitting', createdAt: { $lt: before } },
+      { number: 1 },
+    )
       .limit(100)
       .lean<{ number: number }[]>();
     return docs.map((d) => d.number);

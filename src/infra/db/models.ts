@@ -13,6 +13,100 @@ export interface ChangeEventDoc extends StoredEvent {
   _id?: string; // see eventId
 }
 
+/** An entry of the audit ledger (domain/ledger.ts) under its index, zero-padded (see ledgerId). */
+export interface AuditEntryDoc {
+  _id: string;
+  index: number;
+  changeNumber: number;
+  seq: number;
+  eventHash: string;
+  contentHash: string;
+  keyId: string;
+  sig: string;
+}
+
+/** Where an event's ledger entry is: `_id` is the event's id (a lookup FerretDB pushes down). */
+export interface AuditEventIndexDoc {
+  _id: string;
+  index: number;
+}
+
+/** A signed checkpoint under its number, zero-padded; the frontier lets the next one extend it. */
+export interface AuditCheckpointDoc {
+  _id: string;
+  number: number;
+  body: Record<string, unknown>;
+  sig: string;
+  rotationSig: string | null;
+  /** The frontier as JSON text (FerretDB stores no nested arrays). */
+  frontier: string;
+  witness: { channel: string; ts: string } | null;
+  createdAt: Date;
+}
+
+/** A perfect subtree of the ledger's Merkle tree (height ≥ 1), for inclusion proofs: `<height>:<index>`. */
+export interface AuditNodeDoc {
+  _id: string;
+  hash: string;
+}
+
+export interface AuditMetaDoc {
+  _id: string;
+  at: Date;
+  events: number;
+}
+
+/** Zero-padded so that the string order of `_id`s is the numeric order. */
+export const ledgerId = (n: number) => String(n).padStart(12, '0');
+
+const auditEntrySchema = new Schema<AuditEntryDoc>(
+  {
+    _id: { type: String, required: true },
+    index: { type: Number, required: true },
+    changeNumber: { type: Number, required: true },
+    seq: { type: Number, required: true },
+    eventHash: { type: String, required: true },
+    contentHash: { type: String, required: true },
+    keyId: { type: String, required: true },
+    sig: { type: String, required: true },
+  },
+  { collection: 'audit_ledger', versionKey: false },
+);
+auditEntrySchema.index({ changeNumber: 1, seq: 1 }, { name: 'by_event' });
+
+const auditEventIndexSchema = new Schema<AuditEventIndexDoc>(
+  { _id: { type: String, required: true }, index: { type: Number, required: true } },
+  { collection: 'audit_ledger_events', versionKey: false },
+);
+
+const auditCheckpointSchema = new Schema<AuditCheckpointDoc>(
+  {
+    _id: { type: String, required: true },
+    number: { type: Number, required: true },
+    body: { type: Schema.Types.Mixed, required: true },
+    sig: { type: String, required: true },
+    rotationSig: { type: String, default: null },
+    frontier: { type: String, required: true },
+    witness: { type: { channel: String, ts: String }, default: null, _id: false },
+    createdAt: { type: Date, required: true },
+  },
+  { collection: 'audit_checkpoints', versionKey: false, minimize: false },
+);
+
+const auditNodeSchema = new Schema<AuditNodeDoc>(
+  { _id: { type: String, required: true }, hash: { type: String, required: true } },
+  { collection: 'audit_tree', versionKey: false },
+);
+
+const auditMetaSchema = new Schema<AuditMetaDoc>(
+  {
+    _id: { type: String, required: true },
+    at: { type: Date, required: true },
+    events: { type: Number, required: true },
+  },
+  { collection: 'audit_meta', versionKey: false },
+);
+
 /** The current state of a change: a projection of its events, plus where its Slack message lives. */
 export interface ChangeDoc {
   _id: string; // CR-42
@@ -21,7 +115,8 @@ export interface ChangeDoc {
   headHash: string;
   title: string;
   type: string;
-  status: ChangeStatus | 'submitting';
+  /** `released`: the number was claimed by a submission that never completed (kept, so no number goes missing). */
+  status: ChangeStatus | 'submitting' | 'released';
   requester: string;
   emergency: boolean;
   submittedAt: Date;
@@ -169,6 +264,7 @@ const changeEventSchema = new Schema<ChangeEventDoc>(
     data: { type: Schema.Types.Mixed, default: {} },
     prevHash: { type: String, required: true },
     hash: { type: String, required: true },
+    seal: { type: { keyId: String, sig: String }, default: null, _id: false },
   },
   { collection: 'change_events', versionKey: false, minimize: false },
 );
@@ -254,6 +350,11 @@ export interface Models {
   Delivery: Model<DeliveryDoc>;
   ApiToken: Model<ApiTokenDoc>;
   SlackEffect: Model<SlackEffectDoc>;
+  AuditEntry: Model<AuditEntryDoc>;
+  AuditEventIndex: Model<AuditEventIndexDoc>;
+  AuditCheckpoint: Model<AuditCheckpointDoc>;
+  AuditNode: Model<AuditNodeDoc>;
+  AuditMeta: Model<AuditMetaDoc>;
 }
 
 export function createModels(conn: Connection): Models {
@@ -266,6 +367,11 @@ export function createModels(conn: Connection): Models {
     Delivery: conn.model<DeliveryDoc>('Delivery', deliverySchema),
     ApiToken: conn.model<ApiTokenDoc>('ApiToken', apiTokenSchema),
     SlackEffect: conn.model<SlackEffectDoc>('SlackEffect', slackEffectSchema),
+    AuditEntry: conn.model<AuditEntryDoc>('AuditEntry', auditEntrySchema),
+    AuditEventIndex: conn.model<AuditEventIndexDoc>('AuditEventIndex', auditEventIndexSchema),
+    AuditCheckpoint: conn.model<AuditCheckpointDoc>('AuditCheckpoint', auditCheckpointSchema),
+    AuditNode: conn.model<AuditNodeDoc>('AuditNode', auditNodeSchema),
+    AuditMeta: conn.model<AuditMetaDoc>('AuditMeta', auditMetaSchema),
   };
 }
 

@@ -1,10 +1,12 @@
 import type { Connection } from 'mongoose';
+import type { AuditSigner } from '../../application/ports.js';
 import type { Logger } from '../logger.js';
 import { ChangeRepository } from './change-repository.js';
 import { closeDatabase, connectDatabase, type DbInfo, databaseInfo, pingDatabase } from './connection.js';
 import { DeliveryLedger } from './delivery-ledger.js';
 import { MongoEffectsOutbox } from './effects-outbox.js';
 import { IdempotencyStore } from './idempotency.js';
+import { MongoLedgerStore } from './ledger-store.js';
 import { createModels, ensureIndexes, type Models } from './models.js';
 import { MongoTokenStore } from './token-store.js';
 
@@ -14,6 +16,7 @@ export interface Database {
   models: Models;
   info: DbInfo;
   changes: ChangeRepository;
+  ledger: MongoLedgerStore;
   tokens: MongoTokenStore;
   effects: MongoEffectsOutbox;
   ping(): Promise<boolean>;
@@ -28,20 +31,28 @@ function databaseInUri(uri: string): boolean {
 /**
  * Connects, selects the database (`dbName`, else the one in the URI, else `changegate`), creates
  * the collections and indexes (failing loudly if the server refuses one) and builds the stores.
- * The app and the command-line tools open the database this one way.
+ * The app and the command-line tools open the database this one way; only a process holding the
+ * audit key (`signer`) can record events.
  */
-export async function openDatabase(uri: string, logger: Logger, dbName?: string): Promise<Database> {
+export async function openDatabase(
+  uri: string,
+  logger: Logger,
+  dbName?: string,
+  signer: AuditSigner | null = null,
+): Promise<Database> {
   const root = await connectDatabase(uri, logger);
   const name = dbName ?? (databaseInUri(uri) ? undefined : 'changegate');
   const conn = name ? root.useDb(name, { useCache: true }) : root;
   const models = createModels(conn);
   await ensureIndexes(Object.values(models));
   const info = await databaseInfo(conn);
+  const ledger = new MongoLedgerStore(models, signer, logger);
   return {
     conn,
     models,
     info,
-    changes: new ChangeRepository(models, info.flavor),
+    changes: new ChangeRepository(models, info.flavor, signer ? { signer, ledger } : null),
+    ledger,
     tokens: new MongoTokenStore(models),
     effects: new MongoEffectsOutbox(models),
     ping: () => pingDatabase(conn),

@@ -30,6 +30,8 @@ export interface StoredMessage {
   thread_ts: string | undefined;
   user: string;
   updates: number;
+  /** Message metadata (event_type, event_payload), as posted. */
+  metadata?: { event_type: string; event_payload: Record<string, unknown> };
   /** When the fake received it (epochMs(), for latency measurements across processes). */
   receivedAt: number;
 }
@@ -549,6 +551,15 @@ export class FakeSlack {
       if (typeof channel !== 'string') return channel;
       const bad = this.checkContent(a, null);
       if (bad) return bad;
+      const metadata = a.metadata as StoredMessage['metadata'] | undefined;
+      if (
+        metadata !== undefined &&
+        (typeof metadata !== 'object' ||
+          typeof metadata.event_type !== 'string' ||
+          !metadata.event_payload ||
+          typeof metadata.event_payload !== 'object')
+      )
+        return { ok: false, error: 'invalid_metadata_format' };
       const ts = this.nextTs();
       const msg: StoredMessage = {
         channel,
@@ -558,6 +569,7 @@ export class FakeSlack {
         thread_ts: a.thread_ts as string | undefined,
         user: FAKE_BOT.userId,
         updates: 0,
+        ...(metadata ? { metadata } : {}),
         receivedAt: epochMs(),
       };
       this.messages.set(`${channel}:${ts}`, msg);
@@ -619,6 +631,38 @@ export class FakeSlack {
         ok: true,
         channel: msg.channel,
         permalink: `https://${FAKE_TEAM.domain}.slack.com/archives/${msg.channel}/p${msg.ts.replace('.', '')}`,
+      };
+    },
+    // Top-level messages, newest first, paged by an opaque cursor; metadata only with include_all_metadata.
+    'conversations.history': (a) => {
+      const channel = this.resolveChannel(a.channel);
+      if (typeof channel !== 'string') return channel;
+      const limit = Math.min(999, Math.max(1, Number(a.limit ?? 100) || 100));
+      const offset = a.cursor
+        ? Number(Buffer.from(String(a.cursor), 'base64').toString('utf8').replace('offset:', ''))
+        : 0;
+      if (!Number.isInteger(offset) || offset < 0) return { ok: false, error: 'invalid_cursor' };
+      const withMetadata = a.include_all_metadata === true || a.include_all_metadata === 'true';
+      const all = [...this.messages.values()]
+        .filter((m) => m.channel === channel && (!m.thread_ts || m.thread_ts === m.ts))
+        .sort((x, y) => Number(y.ts) - Number(x.ts));
+      const page = all.slice(offset, offset + limit).map((m) => ({
+        type: 'message',
+        user: m.user,
+        bot_id: FAKE_BOT.botId,
+        app_id: FAKE_BOT.appId,
+        text: m.text,
+        ts: m.ts,
+        ...(m.metadata && withMetadata ? { metadata: m.metadata } : {}),
+      }));
+      const more = offset + limit < all.length;
+      return {
+        ok: true,
+        messages: page,
+        has_more: more,
+        response_metadata: {
+          next_cursor: more ? Buffer.from(`offset:${offset + limit}`).toString('base64') : '',
+        },
       };
     },
     'conversations.open': (a) => {

@@ -92,8 +92,9 @@ export function buildOpenApi(): JsonObject {
     paths[r.path]![r.method] = {
       operationId: r.operationId,
       summary: r.summary,
-      security: [{ bearer: [] }],
-      'x-required-scope': r.scope,
+      ...(r.scope === 'public'
+        ? { security: [] }
+        : { security: [{ bearer: [] }], 'x-required-scope': r.scope }),
       parameters: [
         ...parameters(r.params, 'path'),
         ...parameters(r.query, 'query'),

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { AuditReport } from '../../../application/verify-audit.js';
 import { formatChangeId } from '../../../domain/change.js';
 import type { ChangeLogSummary } from '../../../domain/change-log.js';
 import { type ChangeState, retroState, stageProgress } from '../../../domain/lifecycle.js';
@@ -79,5 +80,23 @@ export function presentSummary(
     rollbacks: top(s.rollbacks),
     neverVerified: top(s.neverVerified),
     unauthorised: top(s.unauthorised),
+  };
+}
+
+/** The verification report as the API answers it. */
+export function presentAuditReport(r: AuditReport) {
+  return {
+    intact: r.intact,
+    checkedChanges: r.checkedChanges,
+    checkedEvents: r.checkedEvents,
+    ledgerSize: r.ledgerSize,
+    checkpoints: r.checkpoints,
+    latestCheckpoint: r.latestCheckpoint,
+    witness: r.witness,
+    findings: r.findings.map((f) => ({ ...f, change: f.change === null ? null : formatChangeId(f.change) })),
+    findingsOmitted: r.findingsOmitted,
+    unledgered: r.unledgered,
+    keys: r.keys,
+    verifiedAt: r.verifiedAt.toISOString(),
   };
 }

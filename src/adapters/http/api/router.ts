@@ -5,6 +5,9 @@ import { API_BODY_LIMIT, readBoundedBody } from '../body.js';
 import { buildOpenApi } from './openapi.js';
 import { API_ROUTES, ApiError, authorise, fieldErrors, type RouteDef } from './routes.js';
 
+/** Who calls a public route: nobody in particular, with no scope. */
+const PUBLIC = { tokenId: '', name: 'public', scopes: [], environments: [], createdBy: '' };
+
 /** `/changes/{id}` → `/changes/:id` */
 export const expressPath = (p: string) => p.replace(/\{(\w+)\}/g, ':$1');
 
@@ -18,7 +21,8 @@ function send(res: Response, err: ApiError) {
 function handle(deps: Deps, def: RouteDef) {
   return async (req: Request, res: Response, next: NextFunction) => {
     try {
-      const caller = await authorise(deps, req.headers.authorization, def.scope);
+      const caller =
+        def.scope === 'public' ? PUBLIC : await authorise(deps, req.headers.authorization, def.scope);
       const parse = (schema: RouteDef['params'], value: unknown, where: string) => {
         if (!schema) return undefined;
         const r = schema.safeParse(value ?? {});

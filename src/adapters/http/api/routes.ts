@@ -1,9 +1,10 @@
 import type { Response } from 'express';
 import type { z } from 'zod';
 import { authenticateApiToken, type Caller, mayActOn } from '../../../application/api-tokens.js';
+import { checkpointNow, keyRing } from '../../../application/audit-ledger.js';
 import { buildChangeLog } from '../../../application/build-change-log.js';
 import { checkDeployGate } from '../../../application/check-deploy-gate.js';
-import { evidenceRows } from '../../../application/export-evidence.js';
+import { exportEvidence } from '../../../application/export-evidence.js';
 import { getChange } from '../../../application/get-change.js';
 import type { ApiScope, Deps } from '../../../application/ports.js';
 import { recordDeployment } from '../../../application/record-deployment.js';
@@ -12,15 +13,18 @@ import { submitPipelineChange } from '../../../application/submit-change.js';
 import { verifyAudit } from '../../../application/verify-audit.js';
 import { formatChangeId, parseChangeId } from '../../../domain/change.js';
 import { commitOf } from '../../../domain/commit.js';
+import { checkpointText } from '../../../domain/ledger.js';
 import { parsePeriod } from '../../../domain/period.js';
 import type { FieldIssue } from '../../../domain/request-rules.js';
 import { sanitizeLine, sanitizeMultiline } from '../../../domain/text.js';
 import { writeEvidence } from '../../export/evidence-writer.js';
-import { presentChange, presentSummary } from './presenters.js';
+import { presentAuditReport, presentChange, presentSummary } from './presenters.js';
 import {
+  AcceptHeader,
   ChangeIdParams,
   ChangeList,
   ChangeView,
+  CheckpointResponse,
   CreateChangeBody,
   CreatedChange,
   DeploymentBody,
@@ -32,7 +36,9 @@ import {
   IdempotencyHeader,
   ListQuery,
   PeriodQuery,
+  PublicKeyResponse,
   SummaryResponse,
+  VerifyQuery,
   VerifyResponse,
 } from './schemas.js';
 
@@ -71,7 +77,8 @@ export interface RouteDef<
   path: string;
   operationId: string;
   summary: string;
-  scope: ApiScope;
+  /** The token scope required; `public`: no token (the audit public key). */
+  scope: ApiScope | 'public';
   params?: P;
   query?: Q;
   headers?: H;
@@ -360,7 +367,9 @@ export const API_ROUTES: RouteDef[] = [
     responses: { 200: { description: 'The evidence file', content: 'csv-or-json' }, ...errors() },
     handler: async ({ deps, query, res }) => {
       const period = parsePeriodOr400(deps, query.period);
-      const { rows } = await evidenceRows(deps, { kind: 'system' }, period);
+      const evidence = await exportEvidence(deps, { kind: 'system' }, period, {
+        proofs: query.format === 'json',
+      });
       const name = `changegate-evidence-${period.label.replace(/[^A-Za-z0-9-]+/g, '_')}.${query.format}`;
       res.status(200);
       res.setHeader(
@@ -368,7 +377,7 @@ export const API_ROUTES: RouteDef[] = [
         query.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8',
       );
       res.setHeader('content-disposition', `attachment; filename="${name}"`);
-      await writeEvidence(rows, query.format, res);
+      await writeEvidence(evidence, query.format, res);
       return null;
     },
   }),
@@ -376,26 +385,62 @@ export const API_ROUTES: RouteDef[] = [
     method: 'get',
     path: '/audit/verify',
     operationId: 'verifyAudit',
-    summary: "Re-verify every change's event hash chain; the first broken link per change.",
+    summary:
+      'Verify the whole audit trail: checkpoint signatures and chain (against the audit channel), the ledger (signatures, no hole, Merkle roots), each change (events against their signed entries, hash chain, record against its events) and the change numbers. Each finding names the change, the event and the kind.',
     scope: 'audit:read',
+    query: VerifyQuery,
     responses: { 200: { description: 'Verification report', schema: VerifyResponse }, ...errors() },
+    handler: async ({ deps, query }) => {
+      const report = await verifyAudit(deps, { allSignatures: query.allSignatures === 'true' });
+      return { status: 200, body: presentAuditReport(report) };
+    },
+  }),
+  route({
+    method: 'post',
+    path: '/audit/checkpoints',
+    operationId: 'signCheckpoint',
+    summary:
+      'Sign a checkpoint of the audit ledger now (size, Merkle root, time, previous checkpoint) and post it to the audit channel. Nothing is signed when nothing was added since the last one.',
+    scope: 'audit:read',
+    responses: { 200: { description: 'The latest checkpoint', schema: CheckpointResponse }, ...errors() },
     handler: async ({ deps }) => {
-      const report = await verifyAudit(deps);
+      const outcome = await checkpointNow(deps);
+      if (outcome.kind === 'refused') throw new ApiError(409, 'checkpoint_refused', outcome.reason);
+      const latest = (await deps.ledger.latestCheckpoint())?.checkpoint ?? null;
+      return {
+        status: 200,
+        body: { signed: outcome.kind === 'signed', checkpoint: latest ? checkpointText(latest) : null },
+      };
+    },
+  }),
+  route({
+    method: 'get',
+    path: '/audit/public-key',
+    operationId: 'auditPublicKey',
+    summary:
+      'The public key (PEM, Ed25519) that checkpoints, ledger entries and evidence exports are signed with, to check an export offline. No token needed. `Accept: application/json` answers with its id and any keys it took over from.',
+    scope: 'public',
+    responses: { 200: { description: 'The public key', schema: PublicKeyResponse } },
+    handler: async ({ deps, res, headers }) => {
+      const ring = await keyRing(deps);
+      const current = deps.audit?.signer ?? null;
+      if (!current) throw new ApiError(503, 'unavailable', 'This server holds no audit key.');
+      if (!(headers?.accept ?? '').includes('application/json')) {
+        res.status(200).setHeader('content-type', 'application/x-pem-file');
+        res.send(current.publicKey);
+        return null;
+      }
       return {
         status: 200,
         body: {
-          checkedChanges: report.checkedChanges,
-          checkedEvents: report.checkedEvents,
-          intact: report.broken.length === 0,
-          broken: report.broken.map((b) => ({
-            change: formatChangeId(b.change),
-            seq: b.break.seq,
-            problem: b.break.problem,
-          })),
-          verifiedAt: report.verifiedAt.toISOString(),
+          algorithm: 'Ed25519',
+          keyId: current.keyId,
+          publicKey: current.publicKey,
+          trusted: ring.ids().map((id) => ({ keyId: id, publicKey: ring.publicKey(id)! })),
         },
       };
     },
+    headers: AcceptHeader,
   }),
 ];
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { COMMIT_FORMAT_HINT } from '../../../domain/commit.js';
 import { GATE_REASONS } from '../../../domain/gate.js';
+import { FINDING_KINDS } from '../../../domain/ledger.js';
 import { CHANGE_STATUSES, DEPLOYMENT_STATUSES } from '../../../domain/lifecycle.js';
 import { RISK_LEVELS, SECURITY_FLAGS } from '../../../domain/policy.js';
 import { LIMITS } from '../../../domain/request-rules.js';
@@ -294,12 +295,62 @@ export const SummaryResponse = z
   })
   .meta({ id: 'ChangeLogSummary' });
 
+export const VerifyQuery = z.object({
+  allSignatures: z
+    .enum(['true', 'false'])
+    .optional()
+    .describe(
+      'Check the signature of every ledger entry, also those a signed checkpoint root already covers.',
+    ),
+});
+
+const FindingView = z.object({
+  kind: z.enum(FINDING_KINDS),
+  change: z.string().nullable().describe('CR-n'),
+  seq: z.number().int().nullable().describe("The event's place in its change"),
+  index: z.number().int().nullable().describe('The ledger index'),
+  checkpoint: z.number().int().nullable(),
+  detail: z.string(),
+});
+
 export const VerifyResponse = z
   .object({
+    intact: z.boolean(),
     checkedChanges: z.number().int(),
     checkedEvents: z.number().int(),
-    intact: z.boolean(),
-    broken: z.array(z.object({ change: z.string(), seq: z.number().int(), problem: z.string() })),
+    ledgerSize: z.number().int(),
+    checkpoints: z.number().int(),
+    latestCheckpoint: z
+      .object({
+        number: z.number().int(),
+        treeSize: z.number().int(),
+        rootHash: z.string(),
+        time: z.string(),
+      })
+      .nullable(),
+    witness: z.enum(['compared', 'not_configured', 'unreadable']),
+    findings: z.array(FindingView),
+    findingsOmitted: z.number().int(),
+    unledgered: z.number().int().describe('Events the app signed whose ledger entry is still to be written'),
+    keys: z.array(z.string()).describe('The ids of the keys signatures were checked against'),
     verifiedAt: z.string(),
   })
   .meta({ id: 'AuditVerification' });
+
+export const CheckpointResponse = z
+  .object({
+    signed: z.boolean().describe('False when nothing was added since the latest checkpoint'),
+    checkpoint: z.string().nullable().describe('The latest signed checkpoint, as JSON text'),
+  })
+  .meta({ id: 'AuditCheckpoint' });
+
+export const PublicKeyResponse = z
+  .object({
+    algorithm: z.literal('Ed25519'),
+    keyId: z.string(),
+    publicKey: z.string().describe('PEM (SPKI)'),
+    trusted: z.array(z.object({ keyId: z.string(), publicKey: z.string() })),
+  })
+  .meta({ id: 'AuditPublicKey' });
+
+export const AcceptHeader = z.object({ accept: z.string().max(1000).optional() });

@@ -3,9 +3,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { App } from '@slack/bolt';
+import { changeIntegrity } from '../../../application/audit-ledger.js';
 import { buildChangeLog } from '../../../application/build-change-log.js';
 import { headOf } from '../../../application/check-deploy-gate.js';
-import { evidenceRows } from '../../../application/export-evidence.js';
+import { exportEvidence } from '../../../application/export-evidence.js';
 import { getChange } from '../../../application/get-change.js';
 import { mayView } from '../../../application/visibility.js';
 import { verifyChain } from '../../../domain/audit.js';
@@ -51,7 +52,8 @@ export function registerChangeLog(app: App, ctx: SlackContext): void {
           await respond({ response_type: 'ephemeral', text: msg.text, blocks: msg.blocks });
           return;
         }
-        const ok = verifyChain(loaded.events, headOf(loaded)) === null;
+        const ok =
+          verifyChain(loaded.events, headOf(loaded)) === null && (await changeIntegrity(deps, loaded)).ok;
         const msg = auditTrailMessage(
           loaded.state,
           loaded.events,
@@ -70,10 +72,11 @@ export function registerChangeLog(app: App, ctx: SlackContext): void {
         });
         const dir = await mkdtemp(join(tmpdir(), 'changegate-export-'));
         try {
-          const { scope, rows } = await evidenceRows(deps, viewer, cmd.period);
+          const evidence = await exportEvidence(deps, viewer, cmd.period, { proofs: cmd.format === 'json' });
+          const scope = evidence.scope;
           const filename = `changegate-evidence-${cmd.period.label.replace(/[^A-Za-z0-9-]+/g, '_')}.${cmd.format}`;
           const path = join(dir, filename);
-          const count = await writeEvidence(rows, cmd.format, createWriteStream(path));
+          const count = await writeEvidence(evidence, cmd.format, createWriteStream(path));
           await uploadFileToUser(ctx.sender, command.user_id, {
             path,
             filename,

@@ -2,6 +2,7 @@ import type { ContextBlock, KnownBlock, SectionBlock } from '@slack/types';
 import type { AuditReport } from '../../../application/verify-audit.js';
 import { formatChangeId } from '../../../domain/change.js';
 import type { ChangeLogSummary, LogItem, Percentiles, TopList } from '../../../domain/change-log.js';
+import type { Finding, FindingKind } from '../../../domain/ledger.js';
 import type { ChangeState, StoredChangeEvent } from '../../../domain/lifecycle.js';
 import type { VisibilityScope } from '../../../domain/visibility.js';
 import { STATUS_LABEL } from './change.message.js';
@@ -30,14 +31,52 @@ function list(title: string, top: TopList, empty: string): SectionBlock {
 const hours = (p: Percentiles) =>
   p.n === 0 ? '—' : `median ${p.medianHours} h, p90 ${p.p90Hours} h (${p.n} change${p.n === 1 ? '' : 's'})`;
 
+const KIND_TEXT: Record<FindingKind, string> = {
+  edited: 'edited',
+  inserted: 'inserted',
+  deleted: 'deleted',
+  reordered: 'reordered',
+  truncated: 'truncated',
+  change_removed: 'whole change removed',
+  projection_mismatch: 'record differs from its events',
+  checkpoint_invalid: 'checkpoint invalid',
+  checkpoint_missing_in_database: 'checkpoint missing in the database',
+  checkpoint_missing_in_slack: 'checkpoint missing in the audit channel',
+};
+
+/** One finding in words: kind, then where (change, event, ledger index, checkpoint). */
+export function findingText(f: Finding): string {
+  return `${KIND_TEXT[f.kind]}: ${userText(f.detail, 300)}`;
+}
+
 export function auditLine(a: AuditReport): string {
-  if (a.broken.length === 0)
-    return `🔒 Audit trail verified: ${a.checkedChanges} changes, ${a.checkedEvents} events, every hash chain intact.`;
-  const first = a.broken
-    .slice(0, 5)
-    .map((b) => `${formatChangeId(b.change)} at event ${b.break.seq} (${b.break.problem.replace(/_/g, ' ')})`)
-    .join(', ');
-  return `🚨 Audit trail: ${a.broken.length} of ${a.checkedChanges} changes have a broken hash chain: ${first}${a.broken.length > 5 ? ', …' : ''}.`;
+  const cp = a.latestCheckpoint
+    ? `, checkpoint #${a.latestCheckpoint.number} (${a.latestCheckpoint.treeSize} entries)`
+    : '';
+  const witness =
+    a.witness === 'compared'
+      ? ', matched with the audit channel'
+      : a.witness === 'unreadable'
+        ? ' (the audit channel could not be read)'
+        : '';
+  if (a.intact)
+    return `🔒 Audit trail verified: ${a.checkedChanges} changes, ${a.checkedEvents} events, ${a.ledgerSize} ledger entries${cp}${witness}; nothing edited, inserted, deleted or reordered.`;
+  const total = a.findings.length + a.findingsOmitted;
+  const first = a.findings.slice(0, 5).map(findingText).join('; ');
+  return `🚨 Audit trail: ${total} finding${total === 1 ? '' : 's'}: ${first}${total > 5 ? '; …' : ''}.`;
+}
+
+/** The alert a failed verification posts to the audit channel and the security roles. */
+export function auditAlertText(a: AuditReport): string {
+  const total = a.findings.length + a.findingsOmitted;
+  const lines = a.findings.slice(0, 15).map((f) => `• ${findingText(f)}`);
+  return [
+    `🚨 *The audit trail failed verification* (${a.verifiedAt.toISOString()}): ${total} finding${total === 1 ? '' : 's'}. Someone may have changed Changegate's records behind its back; nothing may deploy on the changes named.`,
+    ...lines,
+    ...(total > lines.length
+      ? [`…and ${total - lines.length} more: run \`npm run audit:verify\` for the full list.`]
+      : []),
+  ].join('\n');
 }
 
 /** What a viewer's changes are, in words (the same rule as everywhere, see domain/visibility.ts). */
