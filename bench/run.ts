@@ -18,6 +18,7 @@
  * Node flags (e.g. --cpu-prof --cpu-prof-dir=<dir>).
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import {
   cpSync,
   existsSync,
@@ -34,11 +35,15 @@ import { parseArgs } from 'node:util';
 import mongoose from 'mongoose';
 import { buildChangeLog } from '../src/application/build-change-log.js';
 import type { Deps } from '../src/application/ports.js';
+import { verifyAudit } from '../src/application/verify-audit.js';
 import { NO_WITNESS, OFFLINE_DIRECTORY } from '../src/cli/context.js';
 import { GENESIS_HASH, hashEvent } from '../src/domain/audit.js';
 import { formatChangeId } from '../src/domain/change.js';
+import { type CheckpointBody, checkpointBytes } from '../src/domain/ledger.js';
 import { applyEvent, submissionDraft } from '../src/domain/lifecycle.js';
+import { MerkleFrontier } from '../src/domain/merkle.js';
 import { DAY_MS } from '../src/domain/time.js';
+import { signerFrom } from '../src/infra/audit-key.js';
 import { ChangeRepository, projectionFields } from '../src/infra/db/change-repository.js';
 import { MongoEffectsOutbox } from '../src/infra/db/effects-outbox.js';
 import { MongoLedgerStore } from '../src/infra/db/ledger-store.js';
@@ -60,7 +65,7 @@ const ROOT = resolve(import.meta.dirname, '..');
 const BENCH_DATA_DIR = resolve(ROOT, '.cache/bench-ferretdb');
 const { values: opts } = parseArgs({
   options: {
-    only: { type: 'string', default: 'ack,modal,reminders,changelog' },
+    only: { type: 'string', default: 'ack,modal,reminders,changelog,audit' },
     clicks: { type: 'string', default: '2000' },
     warmup: { type: 'string', default: '200' },
     concurrency: { type: 'string', default: '50' },
@@ -70,6 +75,7 @@ const { values: opts } = parseArgs({
     'reminder-rate': { type: 'string', default: '100' },
     changes: { type: 'string', default: '200000' },
     months: { type: 'string', default: '13' },
+    'audit-events': { type: 'string', default: '1000000' },
   },
 });
 const only = new Set(opts.only.split(','));
@@ -672,6 +678,118 @@ async function benchChangeLog(db: { uri: string; flavor: string }, fake: FakeSla
   };
 }
 
+/**
+ * Verifying the whole audit trail of about `audit-events` events (seeded once, signed and ledgered
+ * as the app writes them, with a checkpoint over them): time, and the verifier's memory, which
+ * must not grow with the number of events.
+ */
+async function benchAudit(db: { uri: string; flavor: string }) {
+  const target = Number(opts['audit-events']);
+  const changes = Math.ceil(target / 3.88); // the seeded histories average 3.88 events per change
+  const end = new Date('2026-11-01T00:00:00Z');
+  const dbName = 'bench_audit';
+  const { models, close, drop } = await connect(db.uri, dbName);
+  const markerId = `bench-audit-seed:${changes}:${end.toISOString()}`;
+  let marker = await models.PolicyVersion.findById(markerId).lean<{ yaml: string }>();
+  const logger = createLogger({ level: 'error', format: 'pretty' });
+  const flavor = db.flavor === 'ferretdb' ? 'ferretdb' : 'mongodb';
+  const ledger = new MongoLedgerStore(models, null, logger);
+  let seedSeconds: number | null = null;
+  try {
+    if (!marker) {
+      log(`audit: seeding ${changes} changes, signed and ledgered (one time; kept for later runs)`);
+      await drop();
+      await ensureIndexes(Object.values(models));
+      const key = generateKeyPairSync('ed25519')
+        .privateKey.export({ type: 'pkcs8', format: 'pem' })
+        .toString();
+      const signer = signerFrom(key);
+      const frontier = new MerkleFrontier();
+      const t0 = performance.now();
+      await seedHistory(models, policy, {
+        changes,
+        months: 24,
+        end,
+        groups: { S0SECURITY: ['U0123ERIN'] },
+        audit: { signer, frontier },
+        onProgress: (done) => done % 20000 === 0 && log(`audit: ${done} changes seeded`),
+      });
+      const body: CheckpointBody = {
+        kind: 'checkpoint',
+        number: 1,
+        treeSize: frontier.size,
+        rootHash: frontier.root(),
+        time: end.toISOString(),
+        previous: null,
+        keyId: signer.keyId,
+      };
+      await ledger.addCheckpoint(
+        {
+          checkpoint: { body, sig: signer.sign(checkpointBytes(body)) },
+          frontier: frontier.toJSON(),
+          witness: null,
+        },
+        [],
+      );
+      seedSeconds = Math.round((performance.now() - t0) / 100) / 10;
+      await models.PolicyVersion.create({
+        _id: markerId,
+        source: 'bench',
+        yaml: key,
+        firstSeenAt: new Date(),
+      });
+      marker = { yaml: key };
+    }
+    const signer = signerFrom(marker.yaml);
+    const deps = {
+      clock: new TestClock(end),
+      logger,
+      policy,
+      changes: new ChangeRepository(models, flavor),
+      ledger,
+      audit: { signer, previous: null },
+      witness: NO_WITNESS,
+    };
+    const measure = async (allSignatures: boolean) => {
+      global.gc?.();
+      const rssBefore = process.memoryUsage().rss;
+      let rssPeak = rssBefore;
+      let heapPeak = process.memoryUsage().heapUsed;
+      const sampler = setInterval(() => {
+        const m = process.memoryUsage();
+        rssPeak = Math.max(rssPeak, m.rss);
+        heapPeak = Math.max(heapPeak, m.heapUsed);
+      }, 50);
+      const t0 = performance.now();
+      const report = await verifyAudit(deps, { allSignatures });
+      const seconds = Math.round((performance.now() - t0) / 100) / 10;
+      clearInterval(sampler);
+      log(
+        `audit: verified ${report.checkedEvents} events in ${seconds} s (all signatures: ${allSignatures})`,
+      );
+      return {
+        seconds,
+        intact: report.intact,
+        findings: report.findings.length,
+        events: report.checkedEvents,
+        changes: report.checkedChanges,
+        ledgerEntries: report.ledgerSize,
+        eventsPerSecond: Math.round(report.checkedEvents / seconds),
+        rssBeforeMb: Math.round(rssBefore / 1048576),
+        rssPeakMb: Math.round(rssPeak / 1048576),
+        heapPeakMb: Math.round(heapPeak / 1048576),
+      };
+    };
+    log('audit: verifying (checkpointed entries authenticated by the signed root)');
+    const byRoot = await measure(false);
+    log('audit: verifying again, every entry signature checked');
+    const everySignature = await measure(true);
+    return { seededChanges: changes, seedSeconds, byCheckpointRoot: byRoot, everySignature };
+  } finally {
+    await close();
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 
 /**
@@ -744,6 +862,10 @@ async function main() {
       await run('changelog', 60, async () => {
         results.changelog = await benchChangeLog(db.mongo, fake);
       });
+    if (only.has('audit'))
+      await run('audit', 120, async () => {
+        results.audit = await benchAudit(db.mongo);
+      });
   } finally {
     await fake.stop();
     await db.stop();
@@ -814,6 +936,17 @@ function markdown(r: {
   if (res.changelog) {
     rows.push(
       `| 12-month /change-log over ${res.changelog.seededChanges} changes | ${(res.changelog.summarySeconds as number[]).join(' / ')} s (3 runs) | via Slack end to end ${res.changelog.slackEndToEndSeconds} s; app peak RSS ${res.changelog.appPeakRssMb} MB |`,
+    );
+  }
+  if (res.audit) {
+    const a = res.audit as Record<string, Record<string, number | boolean>>;
+    const line = (x: Record<string, number | boolean>) =>
+      `${x.seconds} s (${x.eventsPerSecond} events/s), RSS ${x.rssBeforeMb} → peak ${x.rssPeakMb} MB, heap peak ${x.heapPeakMb} MB, ${x.intact ? 'intact' : `${x.findings} findings`}`;
+    rows.push(
+      `| Verify the audit trail: ${a.byCheckpointRoot!.events} events, ${a.byCheckpointRoot!.changes} changes | ${line(a.byCheckpointRoot!)} | checkpointed entries authenticated by the signed root |`,
+    );
+    rows.push(
+      `| …checking every entry's signature too | ${line(a.everySignature!)} | \`--all-signatures\` |`,
     );
   }
   return [

@@ -1,8 +1,10 @@
 import { currentApprovers } from '../src/application/current-approvers.js';
+import type { AuditSigner } from '../src/application/ports.js';
 import type { LoadedPolicy } from '../src/config/policy.js';
-import { GENESIS_HASH, hashEvent } from '../src/domain/audit.js';
+import { eventContentHash, eventSealBytes, GENESIS_HASH, hashEvent } from '../src/domain/audit.js';
 import type { ChangeRequest } from '../src/domain/change.js';
 import { formatChangeId } from '../src/domain/change.js';
+import { entryBytes, entryLeaf, type LedgerLeaf } from '../src/domain/ledger.js';
 import {
   applyEvent,
   type ChangeEvent,
@@ -11,10 +13,11 @@ import {
   decide,
   submissionDraft,
 } from '../src/domain/lifecycle.js';
+import type { MerkleFrontier } from '../src/domain/merkle.js';
 import { approversOf, type Membership, membershipFrom, type SecurityFlag } from '../src/domain/policy.js';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../src/domain/time.js';
 import { projectionFields } from '../src/infra/db/change-repository.js';
-import { eventId, type Models } from '../src/infra/db/models.js';
+import { eventId, ledgerId, type Models } from '../src/infra/db/models.js';
 import { deployment } from '../test/support/domain-fixtures.js';
 
 /**
@@ -34,6 +37,11 @@ export interface SeedOptions {
   engineers?: number;
   /** Extra group members (the security group of the test policy). */
   groups?: Record<string, string[]>;
+  /**
+   * Written as the app writes them: each event sealed with the audit key and entered in the ledger
+   * (entries and the event → index map); the tree's leaves go into `frontier` for a checkpoint.
+   */
+  audit?: { signer: AuditSigner; frontier: MerkleFrontier };
   onProgress?: (done: number) => void;
 }
 
@@ -275,6 +283,31 @@ export async function seedHistory(
         ...projectionFields(st, { seq: last.seq, hash: last.hash }, currentApprovers(st, policy, membership)),
       });
       events.push(...changeEvents);
+    }
+    if (opts.audit) {
+      const { signer, frontier } = opts.audit;
+      const entries = events.map((e) => {
+        (e as { seal?: unknown }).seal = { keyId: signer.keyId, sig: signer.sign(eventSealBytes(e)) };
+        const leaf: LedgerLeaf = {
+          index: frontier.size,
+          changeNumber: e.changeNumber,
+          seq: e.seq,
+          eventHash: e.hash,
+          contentHash: eventContentHash(e),
+        };
+        frontier.push(entryLeaf(leaf));
+        return {
+          _id: ledgerId(leaf.index),
+          ...leaf,
+          keyId: signer.keyId,
+          sig: signer.sign(entryBytes(leaf)),
+        };
+      });
+      await models.AuditEntry.insertMany(entries, { ordered: false, lean: true });
+      await models.AuditEventIndex.insertMany(
+        entries.map((x) => ({ _id: eventId(x.changeNumber, x.seq), index: x.index })),
+        { ordered: false, lean: true },
+      );
     }
     await models.ChangeEvent.insertMany(events, { ordered: false, lean: true });
     await models.Change.insertMany(docs, { ordered: false, lean: true });

@@ -5,12 +5,13 @@ import {
   checkpointHash,
   entryBytes,
   entryLeaf,
+  type Finding,
   fillerLeaf,
   KeyRing,
   type SignedCheckpoint,
   type StoredLedgerEntry,
 } from '../domain/ledger.js';
-import { checkChange, entryKey, sealValid } from '../domain/ledger-verify.js';
+import { checkChange, checkSealedEvents, entryKey, sealValid } from '../domain/ledger-verify.js';
 import type { StoredChangeEvent } from '../domain/lifecycle.js';
 import { MerkleFrontier } from '../domain/merkle.js';
 import type { AuditDeps, AuditKeys, CheckpointRecord, LedgerStore, LoadedChange } from './ports.js';
@@ -283,41 +284,47 @@ export interface ChangeIntegrity {
 }
 
 /**
- * Whether one change's events are the ones Changegate signed: its hash chain, and each event
- * matched by its signed ledger entry (or, until its entry is written, sealed by the audit key).
- * Every door that relies on a change's history (the gate, the trail, the export) asks this.
+ * Whether one change's events are the ones Changegate signed. By default from the events alone
+ * (each sealed by the audit key, the chain intact, no signed entry past its last event); with
+ * `entries`, each event is also matched with its signed ledger entry, which the export needs for
+ * its proofs. Every door that relies on a change's history (the gate, the trail, the export) asks.
  */
 export async function changeIntegrity(
   deps: { ledger: LedgerStore; audit: AuditKeys | null },
   change: Pick<LoadedChange, 'events' | 'state'>,
-  ring?: KeyRing,
+  opts: { entries?: boolean; ring?: KeyRing } = {},
 ): Promise<ChangeIntegrity> {
-  const keys = ring ?? (await keyRing(deps));
-  const entries: StoredLedgerEntry[] = [];
-  for (const e of change.events) {
-    const index = await deps.ledger.indexOf(e.changeNumber, e.seq);
-    const entry = index === null ? null : await deps.ledger.entryAt(index);
-    if (entry && entry.changeNumber === e.changeNumber && entry.seq === e.seq) entries.push(entry);
+  const keys = opts.ring ?? (await keyRing(deps));
+  const number = change.state.number;
+  const lastSeq = change.events.at(-1)?.seq ?? 0;
+  if (!opts.entries) {
+    const after = await deps.ledger.indexOf(number, lastSeq + 1);
+    return verdict(checkSealedEvents(keys, number, change.events, after !== null), 0, []);
   }
+  const found = await Promise.all(
+    [...change.events.map((e) => e.seq), lastSeq + 1].map(async (seq) => {
+      const index = await deps.ledger.indexOf(number, seq);
+      const entry = index === null ? null : await deps.ledger.entryAt(index);
+      return entry && entry.changeNumber === number && entry.seq === seq ? entry : null;
+    }),
+  );
+  const entries = found.filter((e): e is StoredLedgerEntry => e !== null);
   const trusted = entries.filter((e) => e.index === e.position && keys.verify(e.keyId, entryBytes(e), e.sig));
   const untrusted = new Set(entries.filter((e) => !trusted.includes(e)).map(entryKey));
-  const check = checkChange(
-    keys,
-    { number: change.state.number, events: change.events, entries, record: undefined },
-    untrusted,
-  );
-  if (check.findings.length > 0)
+  const check = checkChange(keys, { number, events: change.events, entries, record: undefined }, untrusted);
+  return verdict(check.findings, check.unledgered.length, trusted);
+}
+
+function verdict(findings: Finding[], unledgered: number, trusted: StoredLedgerEntry[]): ChangeIntegrity {
+  if (findings.length > 0)
     return {
       ok: false,
-      integrity: `NOT VERIFIED: ${check.findings.map((f) => `${f.kind.replace(/_/g, ' ')}: ${f.detail}`).join('; ')}`,
+      integrity: `NOT VERIFIED: ${findings.map((f) => `${f.kind.replace(/_/g, ' ')}: ${f.detail}`).join('; ')}`,
       trusted,
     };
   return {
     ok: true,
-    integrity:
-      check.unledgered.length > 0
-        ? `verified (${check.unledgered.length} signed event(s) not in the ledger yet)`
-        : 'verified',
+    integrity: unledgered > 0 ? `verified (${unledgered} signed event(s) not in the ledger yet)` : 'verified',
     trusted,
   };
 }

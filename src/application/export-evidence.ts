@@ -64,7 +64,7 @@ export async function exportEvidence(
     for await (const record of deps.changes.inPeriod(period, scope)) {
       const loaded = await deps.changes.load(record.number, record);
       if (!loaded) continue;
-      const { integrity, trusted } = await changeIntegrity(deps, loaded, ring);
+      const { integrity, trusted } = await changeIntegrity(deps, loaded, { entries: opts.proofs, ring });
       const row = evidenceRow(loaded.state, loaded.head.hash, now, integrity);
       const ledger: LedgerProof[] = [];
       if (opts.proofs)

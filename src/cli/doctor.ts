@@ -117,7 +117,11 @@ function auditKey(): void {
   }
   try {
     const signer = signerFrom(source);
-    report(true, 'audit key', `Ed25519, key id ${signer.keyId}${key ? '' : ` (development key ${devKey})`}; public key:`);
+    report(
+      true,
+      'audit key',
+      `Ed25519, key id ${signer.keyId}${key ? '' : ` (development key ${devKey})`}; public key:`,
+    );
     process.stdout.write(signer.publicKey.replace(/^/gm, '    ').trimEnd().concat('\n'));
   } catch (err) {
     report(false, 'audit key', err instanceof Error ? err.message : String(err));

@@ -367,3 +367,44 @@ export class NumberTrail {
     this.last = n;
   }
 }
+
+/**
+ * One change from its events alone: each sealed by the audit key, the chain intact, and no signed
+ * entry for an event after its last (which would be one removed from its end). Cheaper than
+ * matching every event with its entry, and as strict about what the events say.
+ */
+export function checkSealedEvents(
+  ring: KeyRing,
+  number: number,
+  events: readonly StoredChangeEvent[],
+  entryAfterLast: boolean,
+): Finding[] {
+  const id = formatChangeId(number);
+  const findings: Finding[] = [];
+  const broken = verifyChain(events);
+  if (broken)
+    findings.push(
+      finding(
+        broken.problem === 'sequence_gap' ? 'deleted' : 'edited',
+        `${id}'s hash chain breaks at event ${broken.seq} (${broken.problem.replace(/_/g, ' ')})`,
+        { change: number, seq: broken.seq },
+      ),
+    );
+  for (const e of events)
+    if (!sealValid(ring, e))
+      findings.push(
+        finding('inserted', `${id} event ${e.seq} (${e.type} by ${e.actor}) is not sealed by Changegate`, {
+          change: number,
+          seq: e.seq,
+        }),
+      );
+  const last = events.at(-1)?.seq ?? 0;
+  if (entryAfterLast)
+    findings.push(
+      finding('deleted', `${id} event ${last + 1} was signed in the ledger and is gone`, {
+        change: number,
+        seq: last + 1,
+      }),
+    );
+  return findings;
+}
