@@ -9,6 +9,8 @@ import type { MongoCapability } from './mongo.js';
 export interface AcquiredDatabase {
   mongo: MongoCapability;
   source: string;
+  /** The database server's process, when this started one (FerretDB), for memory figures. */
+  pid: number | null;
   stop(): Promise<void>;
 }
 
@@ -31,12 +33,14 @@ export async function acquireDatabase(
   opts: { dataDir?: string; nice?: number } = {},
 ): Promise<AcquiredDatabase> {
   const stops: (() => Promise<void>)[] = [];
+  let pid: number | null = null;
   let uri = process.env.MONGODB_URI;
   let source = 'MONGODB_URI';
   const ferret = async (bin: string, how: string) => {
     const dir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'changegate-ferretdb-'));
     mkdirSync(dir, { recursive: true });
     const running = await startFerretDb({ bin, dataDir: dir, nice: opts.nice });
+    pid = running.process.pid ?? null;
     stops.push(async () => {
       await running.stop();
       if (!opts.dataDir) rmSync(dir, { recursive: true, force: true });
@@ -89,6 +93,7 @@ export async function acquireDatabase(
       version: String(buildInfo.version ?? 'unknown'),
     },
     source,
+    pid,
     stop: async () => {
       for (const stop of stops.reverse()) await stop();
     },
