@@ -222,12 +222,21 @@ export async function startChangegate(opts: StartOptions): Promise<Changegate> {
   );
   // Ledgers what a crash left out and, on a database from before the ledger, migrates it, while
   // the app serves. Shutdown waits for it (an interrupted run is simply repeated at the next start).
-  const ledgerCaughtUp = catchUpLedger(deps, stopping.signal).catch((err) => {
-    if (stopping.signal.aborted) return; // stopped on purpose: the next start repeats it
-    logger.error('could not bring the audit ledger up to date; it is retried at the next start and daily', {
-      component: 'ledger',
-      err,
+  const catchUp = () =>
+    catchUpLedger(deps, stopping.signal).catch((err) => {
+      if (stopping.signal.aborted) return null; // stopped on purpose: the next start repeats it
+      logger.error('could not bring the audit ledger up to date; it is retried at the next start and daily', {
+        component: 'ledger',
+        err,
+      });
+      return null;
     });
+  const ledgerCaughtUp = catchUp().then((done) => {
+    // Events a process that just died wrote in its last minute: looked at again once they are older.
+    if (!done?.young) return;
+    const again = setTimeout(() => void inflight.track(catchUp()), 90_000);
+    again.unref();
+    stopping.signal.addEventListener('abort', () => clearTimeout(again));
   });
   inflight.track(ledgerCaughtUp);
 

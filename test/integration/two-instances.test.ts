@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyAudit } from '../../src/application/verify-audit.js';
 import { verifyChain } from '../../src/domain/audit.js';
 import { rootMessage, settled, submitRequest } from '../support/flows.js';
 import { startTestApp, type TestApp } from '../support/harness.js';
 
 /**
  * Two replicas behind one load balancer, one database: clicks on the same stage land on both at
- * once. Exactly one decision per stage is recorded, the audit chain never forks, and every loser is
- * told who won.
+ * once. Exactly one decision per stage is recorded, the audit chain never forks, the shared ledger
+ * has each event once with no gap, and every loser is told who won.
  */
 describe('two app instances on one database', () => {
   let a: TestApp;
@@ -61,5 +62,13 @@ describe('two app instances on one database', () => {
         .filter((m) => m.text.includes('approved *Peer review*'));
       expect(replies, `CR-${n}`).toHaveLength(1);
     }
+
+    // Both replicas wrote the one ledger: indexes without a gap or a clash, every event in it once.
+    await Promise.all([a.app.deps.ledger.flush(), b.app.deps.ledger.flush()]);
+    const report = await verifyAudit(a.app.deps);
+    expect(report.findings).toEqual([]);
+    expect(report).toMatchObject({ intact: true, unledgered: 0 });
+    expect(report.ledgerSize).toBe(report.checkedEvents);
+    expect(await b.app.models.AuditEventIndex.countDocuments()).toBe(report.checkedEvents);
   });
 });
