@@ -37,9 +37,9 @@ import { buildChangeLog } from '../src/application/build-change-log.js';
 import type { Deps } from '../src/application/ports.js';
 import { verifyAudit } from '../src/application/verify-audit.js';
 import { NO_WITNESS, OFFLINE_DIRECTORY } from '../src/cli/context.js';
-import { GENESIS_HASH, hashEvent } from '../src/domain/audit.js';
+import { eventContentHash, eventSealBytes, GENESIS_HASH, hashEvent } from '../src/domain/audit.js';
 import { formatChangeId } from '../src/domain/change.js';
-import { type CheckpointBody, checkpointBytes } from '../src/domain/ledger.js';
+import { type CheckpointBody, checkpointBytes, entryBytes, type LedgerLeaf } from '../src/domain/ledger.js';
 import { applyEvent, submissionDraft } from '../src/domain/lifecycle.js';
 import { MerkleFrontier } from '../src/domain/merkle.js';
 import { DAY_MS } from '../src/domain/time.js';
@@ -47,7 +47,7 @@ import { signerFrom } from '../src/infra/audit-key.js';
 import { ChangeRepository, projectionFields } from '../src/infra/db/change-repository.js';
 import { MongoEffectsOutbox } from '../src/infra/db/effects-outbox.js';
 import { MongoLedgerStore } from '../src/infra/db/ledger-store.js';
-import { createModels, ensureIndexes, eventId, type Models } from '../src/infra/db/models.js';
+import { createModels, ensureIndexes, eventId, ledgerId, type Models } from '../src/infra/db/models.js';
 import { MongoTokenStore } from '../src/infra/db/token-store.js';
 import { createLogger } from '../src/infra/logger.js';
 import { type ChildApp, startChildApp } from '../test/support/child.js';
@@ -55,7 +55,7 @@ import { TestClock } from '../test/support/clock.js';
 import { acquireDatabase } from '../test/support/database.js';
 import { request } from '../test/support/domain-fixtures.js';
 import type { FakeSlack } from '../test/support/fake-slack/server.js';
-import { childAppEnv, SIGNING_SECRET, startFakeSlack } from '../test/support/harness.js';
+import { AUDIT_KEY, childAppEnv, SIGNING_SECRET, startFakeSlack } from '../test/support/harness.js';
 import { testPolicy } from '../test/support/harness-policy.js';
 import { AUDITOR } from '../test/support/people.js';
 import { SlackRequests } from '../test/support/slack-requests.js';
@@ -129,7 +129,13 @@ async function connect(
   return { models, close: () => conn.close(), drop };
 }
 
-/** Pending normal changes at peer review, their root messages already in the fake's channel. */
+/** The test audit key, as the child apps hold it: bench histories are written sealed and ledgered. */
+const benchSigner = signerFrom(AUDIT_KEY);
+
+/**
+ * Pending normal changes at peer review, their root messages already in the fake's channel, their
+ * events sealed and ledgered as the app writes them (so the app finds nothing to migrate).
+ */
 async function insertPending(
   models: Models,
   fake: FakeSlack,
@@ -155,7 +161,8 @@ async function insertPending(
         data: draft.data,
       };
       const hash = hashEvent(GENESIS_HASH, base);
-      const e = { _id: eventId(n, 1), ...base, prevHash: GENESIS_HASH, hash };
+      const seal = { keyId: benchSigner.keyId, sig: benchSigner.sign(eventSealBytes({ ...base, hash })) };
+      const e = { _id: eventId(n, 1), ...base, prevHash: GENESIS_HASH, hash, seal };
       const state = applyEvent(null, e as Parameters<typeof applyEvent>[1]);
       const root = fake.injectMessage('C0123CHG01', `${formatChangeId(n)}: Bench change ${n}`);
       events.push(e);
@@ -166,7 +173,23 @@ async function insertPending(
         ...projectionFields(state, { seq: 1, hash }, opts.reviewers?.(i) ?? []),
       });
     }
+    const entries = events.map((e) => {
+      const leaf: LedgerLeaf = {
+        index: e.changeNumber - first,
+        changeNumber: e.changeNumber,
+        seq: 1,
+        eventHash: e.hash,
+        contentHash: eventContentHash(e),
+      };
+      return {
+        _id: ledgerId(leaf.index),
+        ...leaf,
+        keyId: benchSigner.keyId,
+        sig: benchSigner.sign(entryBytes(leaf)),
+      };
+    });
     await models.ChangeEvent.insertMany(events, { ordered: false });
+    await models.AuditEntry.insertMany(entries, { ordered: false });
     await models.Change.insertMany(docs, { ordered: false });
   }
 }

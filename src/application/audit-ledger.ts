@@ -90,6 +90,7 @@ export async function checkpointNow(deps: AuditDeps): Promise<CheckpointOutcome>
   }
   const nodes: { height: number; index: number; hash: string }[] = [];
   const onNode = (height: number, index: number, hash: string) => nodes.push({ height, index, hash });
+  const covered: StoredLedgerEntry[] = [];
   const abandoned = new Set(deps.ledger.abandoned());
   for (;;) {
     const batch = await deps.ledger.entriesFrom(frontier.size, 500);
@@ -100,6 +101,7 @@ export async function checkpointNow(deps: AuditDeps): Promise<CheckpointOutcome>
         return finish();
       }
       frontier.push(entryLeaf(e), onNode);
+      covered.push(e);
     }
     if (batch.length === 500) continue;
     const hole = frontier.size;
@@ -114,6 +116,7 @@ export async function checkpointNow(deps: AuditDeps): Promise<CheckpointOutcome>
     if (before && frontier!.size === before.body.treeSize && kind === 'checkpoint')
       return { kind: 'unchanged', checkpoint: before };
     if (!before && frontier!.size === 0) return { kind: 'unchanged', checkpoint: null };
+    await deps.ledger.mapEntries(covered);
     const body: CheckpointBody = {
       kind,
       number: (before?.body.number ?? 0) + 1,
@@ -207,13 +210,82 @@ export interface CatchUp {
  * Gives every event its ledger entry. The first run is the one-time migration: events written
  * before the ledger existed are sealed and ledgered (in change order), numbers given back before it
  * are kept as released, and the migration is recorded. Every later run only ledgers events the app
- * sealed whose entry a crash lost; an event without a valid seal is never adopted. Idempotent, and
- * safe while the app serves: events younger than a minute are left to their writer.
+ * sealed whose entry a crash lost, looking at the events since the last checkpoint (with an hour's
+ * margin), so it costs what was written since; an event without a valid seal is never adopted.
+ * Idempotent, and safe while the app serves: events younger than a minute are left to their writer.
  */
 export async function catchUpLedger(deps: AuditDeps, signal?: AbortSignal): Promise<CatchUp> {
   if (!deps.audit) throw new Error('no audit key: this process cannot write the ledger');
-  const { signer } = deps.audit;
   const migrated = await deps.ledger.migration();
+  return migrated ? catchUpRecent(deps, signal) : migrate(deps, signal);
+}
+
+/**
+ * After the migration, an event can lack its entry only if it was written after the last
+ * checkpoint: those events (by time, with a margin) are compared with the entries since.
+ */
+async function catchUpRecent(deps: AuditDeps, signal?: AbortSignal): Promise<CatchUp> {
+  const ring = await keyRing(deps);
+  const now = deps.clock.now().getTime();
+  const out: CatchUp = {
+    ledgered: 0,
+    migrated: 0,
+    rejected: 0,
+    released: 0,
+    young: 0,
+    migration: 'done_before',
+  };
+  await deps.ledger.flush();
+  const latest = await deps.ledger.latestCheckpoint();
+  const since = latest
+    ? new Date(new Date(latest.checkpoint.body.time).getTime() - 60 * 60_000)
+    : new Date(0);
+  const tail = new Set<string>();
+  for (let from = latest?.checkpoint.body.treeSize ?? 0; ; ) {
+    const batch = await deps.ledger.entriesFrom(from, 500);
+    for (const e of batch) tail.add(`${e.changeNumber}:${e.seq}`);
+    if (batch.length < 500) break;
+    from += batch.length;
+  }
+  const pending: StoredChangeEvent[] = [];
+  for await (const e of deps.changes.eventsSince(since)) {
+    signal?.throwIfAborted();
+    if (tail.has(`${e.changeNumber}:${e.seq}`)) continue;
+    if ((await deps.ledger.indexOf(e.changeNumber, e.seq)) !== null) continue;
+    if (!sealValid(ring, e)) {
+      out.rejected++;
+      continue;
+    }
+    if (e.at.getTime() > now - 60_000) {
+      out.young++;
+      continue;
+    }
+    pending.push(e);
+  }
+  if (pending.length > 0) {
+    await deps.ledger.ledger(pending);
+    await deps.ledger.flush();
+    out.ledgered = pending.length;
+    deps.logger.warn('ledgered events whose entry an interrupted write had lost', {
+      component: 'ledger',
+      events: pending.length,
+    });
+  }
+  if (out.rejected > 0)
+    deps.logger.error('events that Changegate never sealed were found: run the audit verification', {
+      component: 'ledger',
+      events: out.rejected,
+    });
+  return out;
+}
+
+/**
+ * The one-time migration: every event is compared with the ledger (two streams in change order);
+ * events from before the ledger are sealed and entered, sealed events a crash left out are entered,
+ * numbers given back before it are kept as released, and the migration is recorded.
+ */
+async function migrate(deps: AuditDeps, signal?: AbortSignal): Promise<CatchUp> {
+  const { signer } = deps.audit!;
   const ring = await keyRing(deps);
   const startedAt = deps.clock.now();
   const youngest = startedAt.getTime() - 60_000;
@@ -223,7 +295,7 @@ export async function catchUpLedger(deps: AuditDeps, signal?: AbortSignal): Prom
     rejected: 0,
     released: 0,
     young: 0,
-    migration: migrated ? 'done_before' : 'done_now',
+    migration: 'done_now',
   };
   const entries = deps.ledger.entriesByChange()[Symbol.asyncIterator]();
   let entry = await entries.next();
@@ -250,7 +322,7 @@ export async function catchUpLedger(deps: AuditDeps, signal?: AbortSignal): Prom
       }
       pending.push(e);
       out.ledgered++;
-    } else if (!migrated && !e.seal) {
+    } else if (!e.seal) {
       const seal = { keyId: signer.keyId, sig: signer.sign(eventSealBytes(e)) };
       if (await deps.changes.sealLegacyEvent(e.changeNumber, e.seq, seal)) {
         pending.push({ ...e, seal });
@@ -263,21 +335,9 @@ export async function catchUpLedger(deps: AuditDeps, signal?: AbortSignal): Prom
   }
   await drain();
   await deps.ledger.flush();
-  if (!migrated) {
-    out.released = await deps.changes.markReleasedBefore(top);
-    await deps.ledger.recordMigration({ at: startedAt, events: out.migrated });
-    deps.logger.info('audit ledger migration done', { component: 'ledger', ...out });
-  } else if (out.ledgered > 0) {
-    deps.logger.warn('ledgered events whose entry an interrupted write had lost', {
-      component: 'ledger',
-      events: out.ledgered,
-    });
-  }
-  if (out.rejected > 0)
-    deps.logger.error('events that Changegate never sealed were found: run the audit verification', {
-      component: 'ledger',
-      events: out.rejected,
-    });
+  out.released = await deps.changes.markReleasedBefore(top);
+  await deps.ledger.recordMigration({ at: startedAt, events: out.migrated });
+  deps.logger.info('audit ledger migration done', { component: 'ledger', ...out });
   return out;
 }
 

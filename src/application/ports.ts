@@ -144,6 +144,8 @@ export interface ChangeStore {
   heads(): AsyncIterable<{ number: number; seq: number; hash: string }>;
   /** Streamed by change and seq: every event (audit verification). */
   allEvents(): AsyncIterable<StoredChangeEvent>;
+  /** Streamed in no particular order: events recorded at or after `since` (the ledger's catch-up). */
+  eventsSince(since: Date): AsyncIterable<StoredChangeEvent>;
   /** Streamed by number: every change record as stored, placeholders and released numbers too. */
   projections(): AsyncIterable<StoredProjection>;
   /** Seals an event written before the ledger existed (the migration); false if it was sealed. */
@@ -191,7 +193,7 @@ export interface CheckpointRecord {
  * perfect subtrees (for inclusion proofs) and the migration's record.
  */
 export interface LedgerStore {
-  /** Signs and stores entries for these events, each at the next free index; resolves once stored. */
+  /** Signs and stores entries for these events, each at the next free index; resolves once stored (or kept for a retry). */
   ledger(events: readonly StoredChangeEvent[]): Promise<void>;
   /** Waits until every entry handed to `ledger` so far is stored (or failed). */
   flush(): Promise<void>;
@@ -208,7 +210,9 @@ export interface LedgerStore {
   allEntries(): AsyncIterable<StoredLedgerEntry>;
   /** Streamed in (change, seq) order. */
   entriesByChange(): AsyncIterable<StoredLedgerEntry>;
-  /** Where an event's entry is (null: not ledgered). */
+  /** Records where these entries' events are (idempotent): the checkpoint maps what it covers. */
+  mapEntries(entries: readonly StoredLedgerEntry[]): Promise<void>;
+  /** Where an event's entry is, once a checkpoint covered it (null: not known). */
   indexOf(changeNumber: number, seq: number): Promise<number | null>;
   latestCheckpoint(): Promise<CheckpointRecord | null>;
   /** Streamed in number order. */

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkpointNow } from '../../src/application/audit-ledger.js';
 import { verifyAudit } from '../../src/application/verify-audit.js';
 import { verifyChain } from '../../src/domain/audit.js';
 import { rootMessage, settled, submitRequest } from '../support/flows.js';
@@ -69,6 +70,7 @@ describe('two app instances on one database', () => {
     expect(report.findings).toEqual([]);
     expect(report).toMatchObject({ intact: true, unledgered: 0 });
     expect(report.ledgerSize).toBe(report.checkedEvents);
-    expect(await b.app.models.AuditEventIndex.countDocuments()).toBe(report.checkedEvents);
+    expect((await checkpointNow(b.app.deps)).kind).toBe('signed');
+    expect(await a.app.models.AuditEventIndex.countDocuments()).toBe(report.checkedEvents);
   });
 });

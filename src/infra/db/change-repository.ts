@@ -287,8 +287,9 @@ export class ChangeRepository implements ChangeStore {
     const event = { ...base, prevHash, hash, seal } as StoredChangeEvent;
     try {
       await retryTransient(() => this.m.ChangeEvent.create({ _id: eventId(changeNumber, seq), ...event }));
-      // Never rejects for a database error: an entry that could not be written is retried.
-      await this.audit.ledger.ledger([event]);
+      // In the background, batched with the other writes of the moment: the event is sealed, so
+      // an entry lost to a crash is written by the catch-up; a failed write is retried.
+      void this.audit.ledger.ledger([event]);
       return { kind: 'appended', event };
     } catch (err) {
       if (!isDuplicateKey(err)) throw err;
@@ -467,6 +468,14 @@ export class ChangeRepository implements ChangeStore {
   async *allEvents(): AsyncIterable<StoredChangeEvent> {
     const cursor = this.m.ChangeEvent.find({})
       .sort({ changeNumber: 1, seq: 1 })
+      .lean<ChangeEventDoc[]>()
+      .cursor({ batchSize: 1000 });
+    for await (const d of cursor as AsyncIterable<ChangeEventDoc>) yield toEvent(d);
+  }
+
+  async *eventsSince(since: Date): AsyncIterable<StoredChangeEvent> {
+    // Unsorted: an index range scan on MongoDB (by_time), a streamed scan on FerretDB (no sort to hold).
+    const cursor = this.m.ChangeEvent.find({ at: { $gte: since } })
       .lean<ChangeEventDoc[]>()
       .cursor({ batchSize: 1000 });
     for await (const d of cursor as AsyncIterable<ChangeEventDoc>) yield toEvent(d);

@@ -151,7 +151,6 @@ export class MongoLedgerStore implements LedgerStore {
 
   private async write(events: StoredChangeEvent[]): Promise<void> {
     let todo = events;
-    const placed: { event: StoredChangeEvent; index: number }[] = [];
     for (let round = 0; todo.length > 0; round++) {
       if (round >= 50) throw new Error('could not claim ledger indexes after 50 rounds');
       this.next ??= (await this.top()) + 1;
@@ -181,29 +180,15 @@ export class MongoLedgerStore implements LedgerStore {
       this.next = first + docs.length;
       const again: StoredChangeEvent[] = [];
       const clashed = new Set(clashes);
-      for (let k = 0; k < docs.length; k++) {
-        if (!clashed.has(k)) {
-          placed.push({ event: todo[k]!, index: first + k });
-          continue;
-        }
+      for (const k of clashed) {
         // A retried insert that had gone through, or an index another process took.
         const existing = await this.m.AuditEntry.findById(docs[k]!._id).lean<AuditEntryDoc>();
-        if (sameEvent(existing, todo[k]!)) placed.push({ event: todo[k]!, index: first + k });
-        else again.push(todo[k]!);
+        if (!sameEvent(existing, todo[k]!)) again.push(todo[k]!);
       }
       if (again.length > 0) this.next = (await this.top()) + 1;
       todo = again;
     }
-    try {
-      await retryTransient(() =>
-        this.m.AuditEventIndex.insertMany(
-          placed.map((p) => ({ _id: eventId(p.event.changeNumber, p.event.seq), index: p.index })),
-          { ordered: false, lean: true },
-        ),
-      );
-    } catch (err) {
-      duplicatePositions(err); // an event ledgered twice (a catch-up racing a writer) keeps its first place
-    }
+    // Where each event went is mapped by the next checkpoint (mapEntries), off this path.
   }
 
   private async exists(index: number): Promise<boolean> {
@@ -289,6 +274,21 @@ export class MongoLedgerStore implements LedgerStore {
       .lean<AuditEntryDoc[]>()
       .cursor({ batchSize: 2000 });
     for await (const d of cursor as AsyncIterable<AuditEntryDoc>) yield toEntry(d);
+  }
+
+  async mapEntries(entries: readonly StoredLedgerEntry[]): Promise<void> {
+    const docs = entries
+      .filter((e) => e.changeNumber > 0)
+      .map((e) => ({ _id: eventId(e.changeNumber, e.seq), index: e.position }));
+    for (let i = 0; i < docs.length; i += 1000) {
+      try {
+        await retryTransient(() =>
+          this.m.AuditEventIndex.insertMany(docs.slice(i, i + 1000), { ordered: false, lean: true }),
+        );
+      } catch (err) {
+        duplicatePositions(err); // mapped before: an event ledgered twice keeps its first place
+      }
+    }
   }
 
   async indexOf(changeNumber: number, seq: number): Promise<number | null> {
