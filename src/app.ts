@@ -80,7 +80,7 @@ export interface Changegate {
   reminders: ReminderRunner;
   /** The retry of Slack effects that failed, callable directly (the scheduled job calls it too). */
   retryEffects(): Promise<EffectsSweep>;
-  /** The start-up ledger catch-up (the one-time migration on a database from before the ledger). */
+  /** The one-time ledger migration started at start-up (resolved at once when it was done before). */
   ledgerCaughtUp: Promise<unknown>;
   stop(): Promise<void>;
 }
@@ -220,23 +220,18 @@ export async function startChangegate(opts: StartOptions): Promise<Changegate> {
   void repairInterruptedSubmissions(deps, opts.repair?.afterMs).catch((err) =>
     logger.warn('could not check for interrupted submissions', { err }),
   );
-  // Ledgers what a crash left out and, on a database from before the ledger, migrates it, while
-  // the app serves. Shutdown waits for it (an interrupted run is simply repeated at the next start).
-  const catchUp = () =>
-    catchUpLedger(deps, stopping.signal).catch((err) => {
-      if (stopping.signal.aborted) return null; // stopped on purpose: the next start repeats it
-      logger.error('could not bring the audit ledger up to date; it is retried at the next start and daily', {
-        component: 'ledger',
-        err,
-      });
-      return null;
+  // On a database from before the ledger, the one-time migration, while the app serves. Shutdown
+  // waits for it (stopped, it is simply repeated at the next start). Entries a crash left out are
+  // found by the daily verification.
+  const ledgerCaughtUp = (async () => {
+    if (await db.ledger.migration()) return;
+    await catchUpLedger(deps, stopping.signal);
+  })().catch((err) => {
+    if (stopping.signal.aborted) return; // stopped on purpose: the next start repeats it
+    logger.error('could not migrate the audit ledger; it is retried at the next start', {
+      component: 'ledger',
+      err,
     });
-  const ledgerCaughtUp = catchUp().then((done) => {
-    // Events a process that just died wrote in its last minute: looked at again once they are older.
-    if (!done?.young) return;
-    const again = setTimeout(() => void inflight.track(catchUp()), 90_000);
-    again.unref();
-    stopping.signal.addEventListener('abort', () => clearTimeout(again));
   });
   inflight.track(ledgerCaughtUp);
 

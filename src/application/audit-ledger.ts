@@ -207,76 +207,17 @@ export interface CatchUp {
 }
 
 /**
- * Gives every event its ledger entry. The first run is the one-time migration: events written
- * before the ledger existed are sealed and ledgered (in change order), numbers given back before it
- * are kept as released, and the migration is recorded. Every later run only ledgers events the app
- * sealed whose entry a crash lost, looking at the events since the last checkpoint (with an hour's
- * margin), so it costs what was written since; an event without a valid seal is never adopted.
- * Idempotent, and safe while the app serves: events younger than a minute are left to their writer.
+ * The one-time migration, when it has not run: events written before the ledger existed are sealed
+ * and entered (in change order), sealed events without an entry are entered, numbers given back
+ * before it are kept as released, and the migration is recorded. Idempotent, and safe while the app
+ * serves: events younger than a minute are left to their writer. An event with a seal that does not
+ * verify is never adopted. (Entries a crash leaves out later are entered by the daily verification.)
  */
 export async function catchUpLedger(deps: AuditDeps, signal?: AbortSignal): Promise<CatchUp> {
   if (!deps.audit) throw new Error('no audit key: this process cannot write the ledger');
-  const migrated = await deps.ledger.migration();
-  return migrated ? catchUpRecent(deps, signal) : migrate(deps, signal);
-}
-
-/**
- * After the migration, an event can lack its entry only if it was written after the last
- * checkpoint: those events (by time, with a margin) are compared with the entries since.
- */
-async function catchUpRecent(deps: AuditDeps, signal?: AbortSignal): Promise<CatchUp> {
-  const ring = await keyRing(deps);
-  const now = deps.clock.now().getTime();
-  const out: CatchUp = {
-    ledgered: 0,
-    migrated: 0,
-    rejected: 0,
-    released: 0,
-    young: 0,
-    migration: 'done_before',
-  };
-  await deps.ledger.flush();
-  const latest = await deps.ledger.latestCheckpoint();
-  const since = latest
-    ? new Date(new Date(latest.checkpoint.body.time).getTime() - 60 * 60_000)
-    : new Date(0);
-  const tail = new Set<string>();
-  for (let from = latest?.checkpoint.body.treeSize ?? 0; ; ) {
-    const batch = await deps.ledger.entriesFrom(from, 500);
-    for (const e of batch) tail.add(`${e.changeNumber}:${e.seq}`);
-    if (batch.length < 500) break;
-    from += batch.length;
-  }
-  const pending: StoredChangeEvent[] = [];
-  for await (const e of deps.changes.eventsSince(since)) {
-    signal?.throwIfAborted();
-    if (tail.has(`${e.changeNumber}:${e.seq}`)) continue;
-    if ((await deps.ledger.indexOf(e.changeNumber, e.seq)) !== null) continue;
-    if (!sealValid(ring, e)) {
-      out.rejected++;
-      continue;
-    }
-    if (e.at.getTime() > now - 60_000) {
-      out.young++;
-      continue;
-    }
-    pending.push(e);
-  }
-  if (pending.length > 0) {
-    await deps.ledger.ledger(pending);
-    await deps.ledger.flush();
-    out.ledgered = pending.length;
-    deps.logger.warn('ledgered events whose entry an interrupted write had lost', {
-      component: 'ledger',
-      events: pending.length,
-    });
-  }
-  if (out.rejected > 0)
-    deps.logger.error('events that Changegate never sealed were found: run the audit verification', {
-      component: 'ledger',
-      events: out.rejected,
-    });
-  return out;
+  if (await deps.ledger.migration())
+    return { ledgered: 0, migrated: 0, rejected: 0, released: 0, young: 0, migration: 'done_before' };
+  return migrate(deps, signal);
 }
 
 /**

@@ -9,7 +9,7 @@ import {
   type StoredProjection,
 } from '../domain/ledger-verify.js';
 import type { StoredChangeEvent } from '../domain/lifecycle.js';
-import { catchUpLedger, checkpointNow, keyRing } from './audit-ledger.js';
+import { checkpointNow, keyRing } from './audit-ledger.js';
 import type { AuditDeps, CheckpointRecord } from './ports.js';
 import { deliverOnce, type ReminderDeps } from './reminder-sweep.js';
 
@@ -28,8 +28,10 @@ export interface AuditReport {
   witness: 'compared' | 'not_configured' | 'unreadable';
   findings: Finding[];
   findingsOmitted: number;
-  /** Events the app sealed that have no entry yet (the catch-up ledgers them): not tampering. */
+  /** Events the app sealed that have no entry yet (the daily run enters them): not tampering. */
   unledgered: number;
+  /** The first of those (at most 10,000), for the daily run to enter. */
+  pendingEntries: StoredChangeEvent[];
   /** The trusted keys the signatures were checked against. */
   keys: string[];
   verifiedAt: Date;
@@ -90,6 +92,7 @@ export async function verifyAudit(deps: AuditDeps, opts: VerifyOptions = {}): Pr
   let checkedChanges = 0;
   let checkedEvents = 0;
   let unledgered = 0;
+  const pendingEntries: StoredChangeEvent[] = [];
   for await (const c of changesOf(deps)) {
     opts.signal?.throwIfAborted();
     trail.see(c.number);
@@ -97,6 +100,7 @@ export async function verifyAudit(deps: AuditDeps, opts: VerifyOptions = {}): Pr
     checkedEvents += c.events.length;
     const r = checkChange(ring, c, scan.untrusted);
     unledgered += r.unledgered.length;
+    for (const e of r.unledgered) if (pendingEntries.length < 10_000) pendingEntries.push(e);
     add(r.findings);
   }
   add(trail.findings);
@@ -115,6 +119,7 @@ export async function verifyAudit(deps: AuditDeps, opts: VerifyOptions = {}): Pr
     findings,
     findingsOmitted: omitted,
     unledgered,
+    pendingEntries,
     keys: ring.ids(),
     verifiedAt,
   };
@@ -222,8 +227,9 @@ async function* changesOf(deps: AuditDeps): AsyncGenerator<ChangeEvidence> {
 }
 
 /**
- * The daily verification: ledgers what an interrupted write left out, signs a checkpoint, verifies
- * everything, and when anything is found posts it to the audit channel and the security roles.
+ * The daily verification: signs a checkpoint, verifies everything, enters the sealed events an
+ * interrupted write left out of the ledger, and when anything is found posts it to the audit
+ * channel and the security roles.
  * Once per day across replicas (the job runs hourly; a run that fails is retried the next hour).
  */
 export async function verifyDaily(
@@ -233,11 +239,19 @@ export async function verifyDaily(
   const day = rd.clock.now().toISOString().slice(0, 10);
   let report: AuditReport | null = null;
   const outcome = await deliverOnce(rd, `audit-verify:${day}`, async () => {
-    if (rd.audit) {
-      await catchUpLedger(rd, rd.stopping);
-      await checkpointNow(rd);
-    }
+    if (rd.audit) await checkpointNow(rd);
     report = await verifyAudit(rd, { signal: rd.stopping });
+    // Sealed events whose entry a crash lost (older than a minute: younger ones are being written).
+    const old = rd.clock.now().getTime() - 60_000;
+    const lost = report.pendingEntries.filter((e) => e.at.getTime() < old);
+    if (rd.audit && lost.length > 0) {
+      await rd.ledger.ledger(lost);
+      await rd.ledger.flush();
+      rd.logger.warn('entered events whose ledger entry an interrupted write had lost', {
+        component: 'ledger',
+        events: lost.length,
+      });
+    }
     if (!report.intact) {
       rd.logger.error('the audit trail failed verification', {
         component: 'ledger',
