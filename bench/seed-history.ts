@@ -115,7 +115,7 @@ export async function seedHistory(
       const requester = pick(engineers);
       let now = new Date(start + rnd() * (opts.end.getTime() - start - 2 * HOUR_MS));
       const emergency = def.form === 'emergency';
-      const firstStage = emergency ? policy.stages[def.stages[0]?.stage ?? '']?.approvers : undefined;
+      const firstStage = emergency ? policy.stages[def.stages[0]?.[0]?.stage ?? '']?.approvers : undefined;
       const emergencyApprover = firstStage ? (approversOf(policy, membership, firstStage)[0] ?? null) : null;
       const flags: SecurityFlag[] =
         !emergency && chance(0.15)
@@ -210,6 +210,7 @@ export async function seedHistory(
                 roles: freeze.exceptionRoles,
                 users: [],
                 groups: [],
+                eachOf: [],
               }).filter((u) => u !== requester)
             : [];
           if (

@@ -1,22 +1,50 @@
-import { type ChangeState, currentStage } from '../domain/lifecycle.js';
-import { approversOf, type Membership, type Policy } from '../domain/policy.js';
+import type { PlannedStage } from '../domain/change.js';
+import { type ChangeState, openStageList, stageApprovals } from '../domain/lifecycle.js';
+import { approversOf, isInRoles, type Membership, type Policy } from '../domain/policy.js';
+import { missingRoles } from '../domain/stages.js';
+
+export interface OpenStageApprovers {
+  index: number;
+  stage: PlannedStage;
+  since: Date;
+  approvers: string[];
+}
 
 /**
- * The people a pending change is waiting on: the current stage's named approvers (or, for an
+ * The people each open stage of a pending change waits on: its named approvers (or, for an
  * "anyone" stage, the suggested reviewers and, for hotfixes, the named approver), without the
- * requester and without people who already signed an earlier stage when one person may sign one stage.
+ * requester, without who already decided the stage, without who signed another stage when one
+ * person may sign one stage, and for `eachOf` stages only members of the roles still to sign.
  */
-export function currentApprovers(state: ChangeState, policy: Policy, membership: Membership): string[] {
-  const stage = currentStage(state);
-  if (!stage || state.status !== 'pending_approval') return [];
-  const named = approversOf(policy, membership, stage.approvers);
-  const candidates = stage.approvers.anyone
-    ? state.request.suggestedReviewers
-    : state.request.emergencyApprover && named.includes(state.request.emergencyApprover)
-      ? [state.request.emergencyApprover]
-      : named;
+export function approversByStage(
+  state: ChangeState,
+  policy: Policy,
+  membership: Membership,
+): OpenStageApprovers[] {
   const signed = policy.separationOfDuties.oneStagePerPerson
     ? new Set(state.decisions.map((d) => d.by))
     : new Set<string>();
-  return [...new Set(candidates)].filter((u) => u !== state.requester && !signed.has(u));
+  return openStageList(state).map(({ index, stage, since }) => {
+    const named = approversOf(policy, membership, stage.approvers);
+    const candidates = stage.approvers.anyone
+      ? state.request.suggestedReviewers
+      : state.request.emergencyApprover && named.includes(state.request.emergencyApprover)
+        ? [state.request.emergencyApprover]
+        : named;
+    const decided = new Set(state.decisions.filter((d) => d.stageIndex === index).map((d) => d.by));
+    const missing = stage.approvers.eachOf.length ? missingRoles(stage, stageApprovals(state, index)) : null;
+    const approvers = [...new Set(candidates)].filter(
+      (u) =>
+        u !== state.requester &&
+        !signed.has(u) &&
+        !decided.has(u) &&
+        (missing === null || isInRoles(policy, membership, u, missing)),
+    );
+    return { index, stage, since, approvers };
+  });
+}
+
+/** Everyone a pending change waits on now, over all its open stages. */
+export function currentApprovers(state: ChangeState, policy: Policy, membership: Membership): string[] {
+  return [...new Set(approversByStage(state, policy, membership).flatMap((s) => s.approvers))];
 }

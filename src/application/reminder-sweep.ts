@@ -9,7 +9,7 @@ import {
   type ReminderKind,
   reminderKey,
 } from '../domain/reminders.js';
-import { currentApprovers } from './current-approvers.js';
+import { approversByStage } from './current-approvers.js';
 import type { CandidateSet, ChangeRecord, DeliveryLedger, Deps } from './ports.js';
 
 /** Sends one reminder (or digest) to Slack; implemented by the Slack adapter. */
@@ -79,9 +79,16 @@ export async function remindersFor(
   escalation: string[],
 ): Promise<Reminder[]> {
   const policy = deps.policy.policy;
-  const approvers = currentApprovers(state, policy, membership);
+  const openStages = approversByStage(state, policy, membership);
+  const approvers = [...new Set(openStages.flatMap((o) => o.approvers))];
   await zones.load(recipientsOf(state, approvers, escalation));
-  const ctx: ReminderContext = { policy, now, tzOf: zones.tzOf, approvers, escalationRecipients: escalation };
+  const ctx: ReminderContext = {
+    policy,
+    now,
+    tzOf: zones.tzOf,
+    openStages: openStages.map((o) => ({ index: o.index, since: o.since, approvers: o.approvers })),
+    escalationRecipients: escalation,
+  };
   return allReminders(state, ctx);
 }
 

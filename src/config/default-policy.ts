@@ -55,6 +55,7 @@ types:
   standard:
     name: Standard
     description: Pre-approved, low-risk, routine change (patch updates, configuration tweaks).
+    preApproved: true   # approved by policy when raised, unless a condition below adds a stage
     stages:
       - { stage: security_review, when: security_impact }
   normal:

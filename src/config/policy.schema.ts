@@ -1,5 +1,13 @@
 import { z } from 'zod';
-import { type Policy, WEEKDAYS } from '../domain/policy.js';
+import {
+  DEFAULT_SECURITY_FLAGS,
+  type Policy,
+  RISK_LEVELS,
+  type StageCondition,
+  type TypeStage,
+  type TypeStep,
+  WEEKDAYS,
+} from '../domain/policy.js';
 import { isValidTimeZone } from '../domain/time.js';
 
 /**
@@ -27,34 +35,104 @@ const localDateTime = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2})?$/, 'must be a date YYYY-MM-DD or date-time YYYY-MM-DDTHH:mm');
 
+const environmentName = z.string().min(1).max(40).toLowerCase();
+
 const approvers = z
   .strictObject({
     anyone: z.boolean().default(false),
     roles: z.array(key).default([]),
     users: z.array(userId).default([]),
     groups: z.array(groupId).default([]),
+    eachOf: z.array(key).max(10).default([]),
   })
-  .refine((a) => a.anyone || a.roles.length + a.users.length + a.groups.length > 0, {
-    message: 'name at least one role, user or group, or set anyone: true',
+  .refine((a) => a.anyone || a.roles.length + a.users.length + a.groups.length + a.eachOf.length > 0, {
+    message: 'name at least one role, user or group, list roles under eachOf, or set anyone: true',
+  })
+  .refine(
+    (a) => a.eachOf.length === 0 || (!a.anyone && a.roles.length + a.users.length + a.groups.length === 0),
+    {
+      message:
+        'eachOf stands alone: it asks one approval from each listed role; put everyone else in those roles',
+      path: ['eachOf'],
+    },
+  );
+
+const stage = z
+  .strictObject({
+    name: z.string().min(1).max(60),
+    description: z.string().max(500).default(''),
+    approvers,
+    quorum: z.number().int().min(1).max(20).default(1),
+    after: z.strictObject({ deployedTo: environmentName }).nullable().default(null),
+    marksStagingTested: z.boolean().default(false),
+  })
+  .refine((st) => st.quorum === 1 || st.approvers.eachOf.length === 0, {
+    message: 'give either quorum (N distinct approvers) or approvers.eachOf (one per role), not both',
+    path: ['quorum'],
   });
 
-const stage = z.strictObject({
-  name: z.string().min(1).max(60),
-  description: z.string().max(500).default(''),
-  approvers,
-  marksStagingTested: z.boolean().default(false),
+/**
+ * One of two schemas chosen by the value's shape rather than tried as a union, so that a mistake is
+ * reported in the words of the form the writer meant (a union only says "Invalid input").
+ */
+function byShape<A extends z.ZodType, B extends z.ZodType>(isA: (v: unknown) => boolean, a: A, b: B) {
+  return z.unknown().transform((v, ctx): z.output<A> | z.output<B> => {
+    const r = isA(v) ? a.safeParse(v) : b.safeParse(v);
+    if (!r.success) {
+      for (const issue of r.error.issues)
+        ctx.addIssue({
+          code: 'custom',
+          message: issue.message,
+          path: issue.path.map((p) => p as string | number),
+        });
+      return z.NEVER;
+    }
+    return r.data as z.output<A> | z.output<B>;
+  });
+}
+
+const isString = (v: unknown) => typeof v === 'string';
+
+/** A stage's condition: all that is given must hold. Older spellings stay accepted. */
+const condition = byShape(
+  isString,
+  z.enum(['always', 'security_impact', 'high_risk']).transform((w): StageCondition => {
+    if (w === 'security_impact') return { securityFlags: 'any' };
+    if (w === 'high_risk') return { risk: ['high'] };
+    return {};
+  }),
+  z.strictObject({
+    risk: z.array(z.enum(RISK_LEVELS)).min(1).optional(),
+    securityFlags: z.union([z.literal('any'), z.array(key).min(1)]).optional(),
+  }),
+);
+
+const typeStage = byShape(
+  isString,
+  key.transform((s): TypeStage => ({ stage: s, when: {} })),
+  z
+    .strictObject({ stage: key, when: condition.default({}) })
+    .transform((t): TypeStage => ({ stage: t.stage, when: t.when as StageCondition })),
+);
+
+const parallelGroup = z.strictObject({
+  parallel: z.array(typeStage).min(2, 'a parallel group needs at least two stages').max(5),
 });
 
-const typeStage = z.union([
-  key.transform((s) => ({ stage: s, when: 'always' as const })),
-  z.strictObject({ stage: key, when: z.enum(['always', 'security_impact', 'high_risk']).default('always') }),
-]);
+/** A step: one stage, or `{ parallel: [...] }` for stages that all must pass, in any order. */
+const typeStep = byShape(
+  (v) => typeof v === 'object' && v !== null && 'parallel' in v,
+  parallelGroup.transform((g): TypeStep => g.parallel as TypeStep),
+  typeStage.transform((t): TypeStep => [t as TypeStage]),
+);
 
 const changeType = z.strictObject({
   name: z.string().min(1).max(60),
   description: z.string().max(500).default(''),
   form: z.enum(['full', 'emergency']).default('full'),
-  stages: z.array(typeStage).max(10).default([]),
+  stages: z.array(typeStep).max(10).default([]),
+  preApproved: z.boolean().default(false),
+  requireDeployedTo: z.array(environmentName).max(5).default([]),
   retrospectiveDueHours: z
     .number()
     .positive()
@@ -182,10 +260,12 @@ export const policySchema = z
       .strictObject({ oneStagePerPerson: z.boolean().default(true) })
       .default({ oneStagePerPerson: true }),
     freezes: z.array(freeze).default([]),
-    productionEnvironments: z
-      .array(z.string().min(1).max(40).toLowerCase())
-      .min(1)
-      .default(['production', 'prod']),
+    productionEnvironments: z.array(environmentName).min(1).default(['production', 'prod']),
+    environments: z.array(environmentName).max(20).default(['development', 'staging']),
+    securityFlags: z
+      .record(key, z.string().min(1).max(75))
+      .refine((f) => Object.keys(f).length <= 10, 'list at most 10 security flags (a Slack form shows 10)')
+      .default({ ...DEFAULT_SECURITY_FLAGS }),
     workingHours: z
       .strictObject({
         days: z.array(z.enum(WEEKDAYS)).min(1).default(['mon', 'tue', 'wed', 'thu', 'fri']),
@@ -209,29 +289,84 @@ export const policySchema = z
       if (!p.roles[r])
         ctx.addIssue({ code: 'custom', message: `unknown role "${r}" (define it under roles)`, path });
     };
+    const problem = (message: string, path: (string | number)[]) =>
+      ctx.addIssue({ code: 'custom', message, path });
+    const known = new Set([...p.environments, ...p.productionEnvironments]);
+    const environmentBeforeProduction = (env: string, path: (string | number)[]) => {
+      if (p.productionEnvironments.includes(env))
+        problem(
+          `"${env}" is a production environment; name an environment deployed to before production`,
+          path,
+        );
+      else if (!known.has(env))
+        problem(
+          `unknown environment "${env}" (add it to environments: [${[...p.environments, env].join(', ')}])`,
+          path,
+        );
+    };
+    p.environments.forEach((env, i) => {
+      if (p.productionEnvironments.includes(env))
+        problem(`"${env}" is listed under both environments and productionEnvironments; keep it in one`, [
+          'environments',
+          i,
+        ]);
+    });
     for (const [sk, s] of Object.entries(p.stages)) {
       s.approvers.roles.forEach((r, i) => {
         roleExists(r, ['stages', sk, 'approvers', 'roles', i]);
       });
+      s.approvers.eachOf.forEach((r, i) => {
+        roleExists(r, ['stages', sk, 'approvers', 'eachOf', i]);
+        if (s.approvers.eachOf.indexOf(r) !== i)
+          problem(`role "${r}" is listed twice under eachOf`, ['stages', sk, 'approvers', 'eachOf', i]);
+      });
+      if (s.after) environmentBeforeProduction(s.after.deployedTo, ['stages', sk, 'after', 'deployedTo']);
+      // A quorum larger than the people who can give it can never be met. With groups in play the
+      // number is known only in Slack (start-up and doctor warn); an empty set is a start-up warning.
+      if (s.quorum > 1 && !s.approvers.anyone) {
+        const roles = s.approvers.roles.map((r) => p.roles[r]).filter((r) => r !== undefined);
+        if (s.approvers.groups.length === 0 && roles.every((r) => r.groups.length === 0)) {
+          const people = new Set([...s.approvers.users, ...roles.flatMap((r) => r.users)]);
+          if (people.size > 0 && people.size < s.quorum)
+            problem(
+              `quorum ${s.quorum} is larger than the ${people.size} ${people.size === 1 ? 'person' : 'people'} who can approve this stage; lower it or add approvers`,
+              ['stages', sk, 'quorum'],
+            );
+        }
+      }
     }
     for (const [tk, t] of Object.entries(p.types)) {
       const seen = new Set<string>();
-      t.stages.forEach((ts, i) => {
-        if (!p.stages[ts.stage]) {
-          ctx.addIssue({
-            code: 'custom',
-            message: `unknown stage "${ts.stage}" (define it under stages)`,
-            path: ['types', tk, 'stages', i],
-          });
-        }
-        if (seen.has(ts.stage)) {
-          ctx.addIssue({
-            code: 'custom',
-            message: `stage "${ts.stage}" is listed twice`,
-            path: ['types', tk, 'stages', i],
-          });
-        }
-        seen.add(ts.stage);
+      t.stages.forEach((step, i) => {
+        step.forEach((ts, j) => {
+          const path =
+            step.length > 1 ? ['types', tk, 'stages', i, 'parallel', j] : ['types', tk, 'stages', i];
+          if (!p.stages[ts.stage]) problem(`unknown stage "${ts.stage}" (define it under stages)`, path);
+          if (seen.has(ts.stage)) problem(`stage "${ts.stage}" is listed twice`, path);
+          seen.add(ts.stage);
+          const flags = ts.when.securityFlags;
+          if (Array.isArray(flags))
+            for (const f of flags)
+              if (!Object.hasOwn(p.securityFlags, f))
+                problem(`unknown security flag "${f}" (define it under securityFlags)`, [...path, 'when']);
+        });
+      });
+      const unconditional = t.stages.some((step) => step.some((ts) => Object.keys(ts.when).length === 0));
+      if (!unconditional && !t.preApproved)
+        problem(
+          t.stages.length === 0
+            ? 'a type with no stages approves every change unseen: add a stage, or say preApproved: true if that is the policy'
+            : 'every stage of this type is conditional, so a change can be approved with no stage: add an unconditional stage, or say preApproved: true',
+          ['types', tk, 'stages'],
+        );
+      if (unconditional && t.preApproved)
+        problem('preApproved: true, yet the type has a stage every change must pass; remove one of them', [
+          'types',
+          tk,
+          'preApproved',
+        ]);
+      t.requireDeployedTo.forEach((env, i) => {
+        environmentBeforeProduction(env, ['types', tk, 'requireDeployedTo', i]);
       });
       if (t.form === 'emergency' && t.retrospectiveDueHours === null) {
         ctx.addIssue({

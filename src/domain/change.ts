@@ -1,4 +1,11 @@
-import type { ApproverSpec, Policy, RiskLevel, SecurityFlag } from './policy.js';
+import type {
+  ApproverSpec,
+  Policy,
+  Prerequisite,
+  RiskLevel,
+  SecurityFlag,
+  StageCondition,
+} from './policy.js';
 
 export type StagingTested = 'yes' | 'no' | 'na';
 
@@ -34,6 +41,50 @@ export interface PlannedStage {
   name: string;
   approvers: ApproverSpec;
   marksStagingTested: boolean;
+  /** Position in the path: stages of one step run in parallel, steps one after another. */
+  step: number;
+  /** Distinct approvers needed (ignored when `approvers.eachOf` names roles: one per role). */
+  quorum: number;
+  /** What must happen before the stage opens. */
+  after: Prerequisite | null;
+}
+
+/** A planned stage as recorded by any version (older records name no step, quorum or prerequisite). */
+export function normalizePlannedStage(
+  st: Omit<PlannedStage, 'step' | 'quorum' | 'after'> & Partial<PlannedStage>,
+  index: number,
+): PlannedStage {
+  return {
+    ...st,
+    approvers: { ...st.approvers, eachOf: st.approvers.eachOf ?? [] },
+    step: st.step ?? index,
+    quorum: st.quorum ?? 1,
+    after: st.after ?? null,
+  };
+}
+
+/** Whether one approval decides the stage (a single seat): then its slot is the stage's. */
+export function isSingleSeat(stage: PlannedStage): boolean {
+  return stage.quorum <= 1 && stage.approvers.eachOf.length === 0;
+}
+
+/** Whether a request meets a stage's condition (every condition given holds). */
+export function conditionHolds(
+  when: StageCondition,
+  request: Pick<ChangeRequest, 'securityFlags' | 'risk'> & { fields?: Record<string, unknown> },
+): boolean {
+  if (when.risk && !(request.risk !== null && when.risk.includes(request.risk))) return false;
+  if (when.securityFlags) {
+    const flags = request.securityFlags;
+    const list = when.securityFlags;
+    if (list === 'any' ? flags.length === 0 : !flags.some((f) => list.includes(f))) return false;
+  }
+  if (when.field) {
+    const value = request.fields?.[when.field.key];
+    const values = Array.isArray(value) ? value.map(String) : value == null ? [] : [String(value)];
+    if (!values.some((v) => when.field!.in.includes(v))) return false;
+  }
+  return true;
 }
 
 export function formatChangeId(n: number): string {
@@ -49,30 +100,38 @@ export function parseChangeId(text: string): number | null {
 }
 
 /**
- * The approval stages a request must pass, in order: the type's stages whose condition holds.
- * The plan is fixed at submission, so a later policy edit never changes an in-flight change.
+ * The approval stages a request must pass: the type's stages whose condition holds, each with its
+ * step (a step whose stages all fall away is dropped). The plan is fixed at submission, so a later
+ * policy edit never changes an in-flight change.
  */
 export function planStages(
   policy: Policy,
-  request: Pick<ChangeRequest, 'type' | 'securityFlags' | 'risk' | 'emergencyApprover'>,
+  request: Pick<ChangeRequest, 'type' | 'securityFlags' | 'risk' | 'emergencyApprover'> & {
+    fields?: Record<string, unknown>;
+  },
 ): PlannedStage[] {
   const type = policy.types[request.type];
   if (!type) return [];
   const plan: PlannedStage[] = [];
-  for (const ts of type.stages) {
-    const applies =
-      ts.when === 'always' ||
-      (ts.when === 'security_impact' && request.securityFlags.length > 0) ||
-      (ts.when === 'high_risk' && request.risk === 'high');
-    if (!applies) continue;
-    const def = policy.stages[ts.stage];
-    if (!def) continue;
-    plan.push({
-      key: ts.stage,
-      name: def.name,
-      approvers: def.approvers,
-      marksStagingTested: def.marksStagingTested,
-    });
+  let step = 0;
+  for (const group of type.stages) {
+    let any = false;
+    for (const ts of group) {
+      if (!conditionHolds(ts.when, request)) continue;
+      const def = policy.stages[ts.stage];
+      if (!def) continue;
+      any = true;
+      plan.push({
+        key: ts.stage,
+        name: def.name,
+        approvers: def.approvers,
+        marksStagingTested: def.marksStagingTested,
+        step,
+        quorum: def.quorum,
+        after: def.after,
+      });
+    }
+    if (any) step += 1;
   }
   return plan;
 }

@@ -1,7 +1,7 @@
 import { formatChangeId } from './change.js';
 import { sameCommit, shortCommit } from './commit.js';
 import { blockingFreezes, type FreezeOccurrence } from './freeze.js';
-import type { ChangeState } from './lifecycle.js';
+import { type ChangeState, reachedEnvironments, waitingFor } from './lifecycle.js';
 import type { Policy } from './policy.js';
 
 /**
@@ -22,6 +22,7 @@ export const GATE_REASONS = [
   'commit_required',
   'commit_mismatch',
   'audit_trail_broken',
+  'missing_prior_deployment',
 ] as const;
 export type GateReasonCode = (typeof GATE_REASONS)[number];
 
@@ -81,6 +82,16 @@ function mayRedeploy(s: ChangeState, policy: Policy, now: Date): boolean {
   return start !== null && end !== null && now >= start && now <= end;
 }
 
+/**
+ * Environments a change must have reached before production: its type's `requireDeployedTo` and
+ * whatever a planned stage waited for (in lower case, once each).
+ */
+export function priorEnvironments(s: ChangeState, policy: Policy): string[] {
+  const envs = new Set<string>((policy.types[s.type]?.requireDeployedTo ?? []).map((e) => e.toLowerCase()));
+  for (const st of s.stages) if (st.after) envs.add(st.after.deployedTo.toLowerCase());
+  return [...envs];
+}
+
 /** Every reason the change may not deploy `q.commit` to `q.environment` now. */
 export function deploymentBlockers(s: ChangeState, policy: Policy, now: Date, q: GateQuestion): GateReason[] {
   const id = formatChangeId(s.number);
@@ -113,10 +124,14 @@ export function deploymentBlockers(s: ChangeState, policy: Policy, now: Date, q:
       'commit_required',
       `${s.typeName} changes must name the commit or artifact they approve before production; ${id} names none.`,
     );
-  if (s.status === 'pending_approval') {
-    const stage = s.currentStage === null ? null : s.stages[s.currentStage];
-    add('not_approved', `${id} is not approved yet: it waits for ${stage?.name ?? 'approval'}.`);
-  }
+  if (s.status === 'pending_approval')
+    add('not_approved', `${id} is not approved yet: it waits for ${waitingFor(s, now)}.`);
+  const missing = priorEnvironments(s, policy).filter((env) => !reachedEnvironments(s).has(env));
+  if (missing.length > 0)
+    add(
+      'missing_prior_deployment',
+      `${id} must be deployed to ${missing.join(' and ')} successfully before production; no such deployment is recorded.`,
+    );
   // A change deployed and verified, or rolled back, is finished: its number is no deploy pass.
   if (s.status === 'rolled_back') {
     add('rolled_back', `${id} was rolled back.`);

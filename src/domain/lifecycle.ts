@@ -1,5 +1,11 @@
 import type { EventSeal } from './audit.js';
-import { type ChangeRequest, type PlannedStage, planStages, type StagingTested } from './change.js';
+import {
+  type ChangeRequest,
+  normalizePlannedStage,
+  type PlannedStage,
+  planStages,
+  type StagingTested,
+} from './change.js';
 import { type DomainError, type DomainErrorCode, fail, ok, type Result } from './errors.js';
 import {
   deploymentBlockers,
@@ -16,6 +22,19 @@ import {
   type RiskLevel,
   type SecurityFlag,
 } from './policy.js';
+import {
+  approvalsCounted,
+  approvalsNeeded,
+  approvalWouldCount,
+  currentStep,
+  decisionSlot,
+  missingRoles,
+  type OpenStage,
+  openStages,
+  prerequisiteMet,
+  type StageApproval,
+  stageSatisfied,
+} from './stages.js';
 import { HOUR_MS } from './time.js';
 
 /**
@@ -70,7 +89,8 @@ export type UnauthorisedReason =
   | 'commit_required'
   | 'commit_mismatch'
   | 'audit_trail_broken'
-  | 'not_a_deployer';
+  | 'not_a_deployer'
+  | 'missing_prior_deployment';
 
 const RECORDED_AS: Record<GateReasonCode, UnauthorisedReason> = {
   not_approved: 'not_approved',
@@ -84,6 +104,7 @@ const RECORDED_AS: Record<GateReasonCode, UnauthorisedReason> = {
   commit_required: 'commit_required',
   commit_mismatch: 'commit_mismatch',
   audit_trail_broken: 'audit_trail_broken',
+  missing_prior_deployment: 'missing_prior_deployment',
 };
 
 /**
@@ -138,7 +159,14 @@ export type EventBody =
     }
   | {
       type: 'stage_approved';
-      data: { stageIndex: number; stage: string; stageName: string; comment: string };
+      data: {
+        stageIndex: number;
+        stage: string;
+        stageName: string;
+        comment: string;
+        /** `eachOf` stages: the stage's roles the approver held when deciding. */
+        roles?: string[];
+      };
     }
   | { type: 'rejected'; data: { stageIndex: number; stage: string; stageName: string; reason: string } }
   | {
@@ -213,6 +241,8 @@ export interface Decision {
   by: string;
   at: Date;
   note: string;
+  /** `eachOf` stages: the stage's roles the approver held when deciding. */
+  roles: string[];
 }
 
 export interface Deployment {
@@ -245,6 +275,9 @@ export interface ChangeState {
   status: ChangeStatus;
   stages: PlannedStage[];
   decisions: Decision[];
+  /** Stages open for decisions now (parallel stages open together), with when each opened. */
+  openStages: OpenStage[];
+  /** The first open stage and when it opened (null: none open). */
   currentStage: number | null;
   stageStartedAt: Date | null;
   approvedAt: Date | null;
@@ -323,6 +356,7 @@ const STATE_DATE_KEYS = new Set([
   'overdueFlaggedAt',
   'plannedStart',
   'plannedEnd',
+  'since',
 ]);
 
 /** A ChangeState as JSON (dates as ISO strings), e.g. for a cached projection. */
@@ -331,9 +365,15 @@ export function stateToJson(s: ChangeState): string {
 }
 
 export function stateFromJson(text: string): ChangeState {
-  return JSON.parse(text, (key, value: unknown) =>
+  const s = JSON.parse(text, (key, value: unknown) =>
     STATE_DATE_KEYS.has(key) && typeof value === 'string' ? new Date(value) : value,
   ) as ChangeState;
+  // Saved by a version before parallel stages and quorums.
+  s.stages = s.stages.map(normalizePlannedStage);
+  s.decisions = s.decisions.map((d) => ({ ...d, roles: d.roles ?? [] }));
+  s.openStages ??=
+    s.currentStage === null ? [] : [{ index: s.currentStage, since: s.stageStartedAt ?? s.submittedAt }];
+  return s;
 }
 
 export function deserializeRequest(r: SerializedRequest): ChangeRequest {
@@ -376,6 +416,8 @@ export function submissionDraft(
 export function applyEvent(state: ChangeState | null, e: ChangeEvent): ChangeState {
   if (e.type === 'submitted') {
     const d = e.data;
+    const stages = d.stages.map(normalizePlannedStage);
+    const open = d.autoApproved ? [] : openStages(stages, () => [], new Set(), [], e.at);
     return {
       number: e.changeNumber,
       type: d.request.type,
@@ -389,10 +431,11 @@ export function applyEvent(state: ChangeState | null, e: ChangeEvent): ChangeSta
       policyHash: e.policyHash,
       submittedAt: e.at,
       status: d.autoApproved ? 'approved' : 'pending_approval',
-      stages: d.stages,
+      stages,
       decisions: [],
-      currentStage: d.autoApproved ? null : 0,
-      stageStartedAt: d.autoApproved ? null : e.at,
+      openStages: open,
+      currentStage: open[0]?.index ?? null,
+      stageStartedAt: open[0]?.since ?? null,
       approvedAt: d.autoApproved ? e.at : null,
       exceptions: [],
       deployments: [],
@@ -420,19 +463,10 @@ export function applyEvent(state: ChangeState | null, e: ChangeEvent): ChangeSta
           by: e.actor,
           at: e.at,
           note: e.data.comment,
+          roles: e.data.roles ?? [],
         },
       ];
-      const next = e.data.stageIndex + 1;
-      if (next >= s.stages.length) {
-        s.status = 'approved';
-        s.currentStage = null;
-        s.stageStartedAt = null;
-        s.approvedAt = e.at;
-      } else {
-        s.currentStage = next;
-        s.stageStartedAt = e.at;
-      }
-      return s;
+      return withOpenStages(s, e.at);
     }
     case 'rejected':
       s.decisions = [
@@ -445,12 +479,11 @@ export function applyEvent(state: ChangeState | null, e: ChangeEvent): ChangeSta
           by: e.actor,
           at: e.at,
           note: e.data.reason,
+          roles: [],
         },
       ];
       s.status = 'rejected';
-      s.currentStage = null;
-      s.stageStartedAt = null;
-      return s;
+      return closeStages(s);
     case 'approval_refused':
       s.refusedAttempts += 1;
       return s;
@@ -462,8 +495,7 @@ export function applyEvent(state: ChangeState | null, e: ChangeEvent): ChangeSta
       return s;
     case 'cancelled':
       s.status = 'cancelled';
-      s.currentStage = null;
-      s.stageStartedAt = null;
+      closeStages(s);
       s.cancellation = { by: e.actor, at: e.at, reason: e.data.reason };
       return s;
     case 'deployment_recorded': {
@@ -494,7 +526,8 @@ export function applyEvent(state: ChangeState | null, e: ChangeEvent): ChangeSta
           s.retro = { ...s.retro, dueAt: new Date(e.at.getTime() + s.retroDueHours * HOUR_MS) };
         }
       }
-      return s;
+      // A deployment to staging may be what a stage waits for.
+      return s.status === 'pending_approval' ? withOpenStages(s, e.at) : s;
     }
     case 'verified':
       s.status = e.data.outcome === 'ok' ? 'verified' : 'rolled_back';
@@ -507,6 +540,43 @@ export function applyEvent(state: ChangeState | null, e: ChangeEvent): ChangeSta
       s.retro = { ...s.retro, overdueFlaggedAt: e.at };
       return s;
   }
+}
+
+function closeStages(s: ChangeState): ChangeState {
+  s.openStages = [];
+  s.currentStage = null;
+  s.stageStartedAt = null;
+  return s;
+}
+
+/** The approvals given on one stage so far. */
+export function stageApprovals(s: Pick<ChangeState, 'decisions'>, index: number): StageApproval[] {
+  return s.decisions
+    .filter((d) => d.stageIndex === index && d.outcome === 'approved')
+    .map((d) => ({ by: d.by, roles: d.roles }));
+}
+
+/** Environments the change has reached: a successful deployment there that was this change. */
+export function reachedEnvironments(s: Pick<ChangeState, 'deployments'>): Set<string> {
+  return new Set(
+    s.deployments
+      .filter((d) => d.status === 'succeeded' && deploysTheChange(d.reasons))
+      .map((d) => d.environment.toLowerCase()),
+  );
+}
+
+/** Re-derives which stages are open after a decision or deployment; all approved: the change is. */
+function withOpenStages(s: ChangeState, at: Date): ChangeState {
+  const approvalsOf = (i: number) => stageApprovals(s, i);
+  if (currentStep(s.stages, approvalsOf) === null) {
+    s.status = 'approved';
+    s.approvedAt = at;
+    return closeStages(s);
+  }
+  s.openStages = openStages(s.stages, approvalsOf, reachedEnvironments(s), s.openStages, at);
+  s.currentStage = s.openStages[0]?.index ?? null;
+  s.stageStartedAt = s.openStages[0]?.since ?? null;
+  return s;
 }
 
 export function foldEvents(events: readonly ChangeEvent[]): ChangeState | null {
@@ -548,28 +618,82 @@ export function freezesBlockingApproval(s: ChangeState, policy: Policy, now: Dat
   return [...new Set(blocking.map((f) => f.name))];
 }
 
-export type StageStatus = 'approved' | 'rejected' | 'current' | 'waiting' | 'skipped';
+/**
+ * `current`: open for decisions; `blocked`: its step is reached but its prerequisite has not
+ * happened; `waiting`: a later step; `skipped`: never reached (the change was decided otherwise).
+ */
+export type StageStatus = 'approved' | 'rejected' | 'current' | 'blocked' | 'waiting' | 'skipped';
 
 export interface StageProgress {
   index: number;
   key: string;
   name: string;
+  step: number;
   status: StageStatus;
+  /** The deciding decision: the rejection, else the approval that met the quorum (or the last). */
   decision: Decision | null;
+  /** Every decision on the stage, in order. */
+  decisions: Decision[];
+  approvals: number;
+  needed: number;
+  /** `eachOf` stages: roles still without an approval. */
+  missingRoles: string[];
+  /** What the stage waits for before it opens (`blocked`). */
+  after: PlannedStage['after'];
 }
 
-/** Where each planned stage stands: decided, current, still waiting, or skipped (never reached). */
+/** Where each planned stage stands, with its decisions and how many approvals it still needs. */
 export function stageProgress(s: ChangeState): StageProgress[] {
+  const approvalsOf = (i: number) => stageApprovals(s, i);
+  const step = s.status === 'pending_approval' ? currentStep(s.stages, approvalsOf) : null;
   return s.stages.map((stage, index) => {
-    const decision = s.decisions.find((d) => d.stageIndex === index) ?? null;
-    const status: StageStatus = decision
-      ? decision.outcome
-      : s.status !== 'pending_approval'
-        ? 'skipped'
-        : s.currentStage === index
-          ? 'current'
-          : 'waiting';
-    return { index, key: stage.key, name: stage.name, status, decision };
+    const decisions = s.decisions.filter((d) => d.stageIndex === index);
+    const rejection = decisions.find((d) => d.outcome === 'rejected') ?? null;
+    const approvals = approvalsOf(index);
+    const satisfied = stageSatisfied(stage, approvals);
+    const status: StageStatus = rejection
+      ? 'rejected'
+      : satisfied
+        ? 'approved'
+        : s.status !== 'pending_approval'
+          ? 'skipped'
+          : s.openStages.some((o) => o.index === index)
+            ? 'current'
+            : stage.step === step
+              ? 'blocked'
+              : 'waiting';
+    return {
+      index,
+      key: stage.key,
+      name: stage.name,
+      step: stage.step,
+      status,
+      decision: rejection ?? decisions.filter((d) => d.outcome === 'approved').at(-1) ?? null,
+      decisions,
+      approvals: approvalsCounted(stage, approvals),
+      needed: approvalsNeeded(stage),
+      missingRoles: stage.approvers.eachOf.length ? missingRoles(stage, approvals) : [],
+      after: stage.after,
+    };
+  });
+}
+
+/** The stages open for decisions now. */
+export function openStageList(s: ChangeState): { index: number; stage: PlannedStage; since: Date }[] {
+  if (s.status !== 'pending_approval') return [];
+  return s.openStages.flatMap((o) => {
+    const stage = s.stages[o.index];
+    return stage ? [{ index: o.index, stage, since: o.since }] : [];
+  });
+}
+
+/** Stages whose step is reached but which wait for a deployment first, with the environment. */
+export function blockedStages(s: ChangeState): { index: number; stage: PlannedStage; environment: string }[] {
+  return stageProgress(s).flatMap((p) => {
+    const stage = s.stages[p.index];
+    return p.status === 'blocked' && stage?.after
+      ? [{ index: p.index, stage, environment: stage.after.deployedTo }]
+      : [];
   });
 }
 
@@ -629,8 +753,12 @@ export function retroState(
 /** A short sentence of what the change waits for, for App Home and lists. */
 export function waitingFor(s: ChangeState, now: Date): string {
   switch (s.status) {
-    case 'pending_approval':
-      return `${currentStage(s)?.name ?? 'approval'}`;
+    case 'pending_approval': {
+      const open = openStageList(s);
+      if (open.length > 0) return open.map((o) => o.stage.name).join(' and ');
+      const blocked = blockedStages(s)[0];
+      return blocked ? `a deployment to ${blocked.environment} (before ${blocked.stage.name})` : 'approval';
+    }
     case 'approved':
       return 'deployment';
     case 'deployed':
@@ -693,36 +821,56 @@ export function refusalSlot(
   return `refused:${stageIndex}:${action}:${actor}:${code}`;
 }
 
-function alreadyDecided(d: Decision): { ok: false; error: DomainError } {
-  return fail('ALREADY_DECIDED_STAGE', `${d.stageName} was already ${d.outcome}.`, {
-    by: d.by,
-    outcome: d.outcome,
-    stage: d.stageName,
-  });
+function alreadyDecided(d: Decision, mine: boolean): { ok: false; error: DomainError } {
+  return fail(
+    'ALREADY_DECIDED_STAGE',
+    mine ? `You already ${d.outcome} ${d.stageName}.` : `${d.stageName} was already ${d.outcome}.`,
+    { by: d.by, outcome: d.outcome, stage: d.stageName },
+  );
 }
 
+/**
+ * Whether `actor` may decide stage `stageIndex` now. Approving also needs the approval to count
+ * (`approving`): for an `eachOf` stage, the actor must hold a role no approval fills yet.
+ */
 function checkApprover(
   s: ChangeState,
   stageIndex: number,
   actor: string,
   ctx: DecideContext,
-): Result<PlannedStage> {
-  const decided = s.decisions.find((d) => d.stageIndex === stageIndex);
-  if (decided) return alreadyDecided(decided);
-  if (s.status !== 'pending_approval' || s.currentStage === null) {
+  approving: boolean,
+): Result<{ stage: PlannedStage; roles: string[] }> {
+  const mine = s.decisions.find((d) => d.stageIndex === stageIndex && d.by === actor);
+  if (mine) return alreadyDecided(mine, true);
+  const stage = s.stages[stageIndex];
+  const approvals = stageApprovals(s, stageIndex);
+  const rejection = s.decisions.find((d) => d.stageIndex === stageIndex && d.outcome === 'rejected');
+  if (rejection) return alreadyDecided(rejection, false);
+  if (stage && stageSatisfied(stage, approvals)) {
+    const last = s.decisions.filter((d) => d.stageIndex === stageIndex).at(-1);
+    if (last) return alreadyDecided(last, false);
+  }
+  if (s.status !== 'pending_approval' || !stage) {
     return fail(
       'NOT_PENDING',
       `This change is ${s.status.replace('_', ' ')}, so it no longer takes decisions.`,
       { status: s.status },
     );
   }
-  if (stageIndex !== s.currentStage) {
+  if (!s.openStages.some((o) => o.index === stageIndex)) {
+    const step = currentStep(s.stages, (i) => stageApprovals(s, i));
+    if (stage.step === step && !prerequisiteMet(stage, reachedEnvironments(s)) && stage.after) {
+      return fail(
+        'PREREQUISITE_PENDING',
+        `${stage.name} opens once a successful deployment to ${stage.after.deployedTo} is recorded.`,
+        { stage: stage.name, environment: stage.after.deployedTo },
+      );
+    }
     return fail(
       'STAGE_NOT_CURRENT',
-      `That stage is not open yet: the change is waiting for ${s.stages[s.currentStage]?.name}.`,
+      `That stage is not open yet: the change is waiting for ${waitingFor(s, ctx.now)}.`,
     );
   }
-  const stage = s.stages[stageIndex]!;
   const own = ownership(s, actor);
   if (own) {
     return fail(
@@ -738,7 +886,7 @@ function checkApprover(
     });
   }
   if (ctx.policy.separationOfDuties.oneStagePerPerson) {
-    const earlier = s.decisions.find((d) => d.by === actor);
+    const earlier = s.decisions.find((d) => d.by === actor && d.stageIndex !== stageIndex);
     if (earlier) {
       return fail(
         'SEPARATION_OF_DUTIES',
@@ -747,7 +895,16 @@ function checkApprover(
       );
     }
   }
-  return ok(stage);
+  const roles = stage.approvers.eachOf.filter((r) => isInRoles(ctx.policy, ctx.membership, actor, [r]));
+  if (approving && roles.length > 0 && !approvalWouldCount(stage, approvals, { by: actor, roles })) {
+    const open = missingRoles(stage, approvals);
+    return fail(
+      'ROLE_ALREADY_SIGNED',
+      `${stage.name} needs one approval from each of ${stage.approvers.eachOf.join(', ')}; your role is already signed for, and it still needs ${open.join(' and ')}.`,
+      { stage: stage.name, missing: open },
+    );
+  }
+  return ok({ stage, roles });
 }
 
 /**
@@ -857,6 +1014,7 @@ function slackDeploymentRefusal(
     ['commit_mismatch', 'COMMIT_MISMATCH'],
     ['commit_required', 'COMMIT_REQUIRED'],
     ['outside_window', 'OUTSIDE_WINDOW'],
+    ['missing_prior_deployment', 'MISSING_PRIOR_DEPLOYMENT'],
   ] as const) {
     const b = has(code);
     if (b) return fail(domain, b.message);
@@ -871,8 +1029,9 @@ export function decide(s: ChangeState, cmd: Command, ctx: DecideContext): Result
   }
   switch (cmd.kind) {
     case 'approve': {
-      const stage = checkApprover(s, cmd.stageIndex, cmd.actor, ctx);
-      if (!stage.ok) return stage;
+      const checked = checkApprover(s, cmd.stageIndex, cmd.actor, ctx, true);
+      if (!checked.ok) return checked;
+      const { stage, roles } = checked.value;
       const names = freezesBlockingApproval(s, ctx.policy, ctx.now);
       if (names.length > 0) {
         return fail(
@@ -883,26 +1042,28 @@ export function decide(s: ChangeState, cmd: Command, ctx: DecideContext): Result
       }
       return ok({
         type: 'stage_approved',
-        slot: `stage:${cmd.stageIndex}`,
+        slot: decisionSlot(stage, cmd.stageIndex, cmd.actor),
         data: {
           stageIndex: cmd.stageIndex,
-          stage: stage.value.key,
-          stageName: stage.value.name,
+          stage: stage.key,
+          stageName: stage.name,
           comment: cmd.comment?.trim() ?? '',
+          ...(stage.approvers.eachOf.length > 0 ? { roles } : {}),
         },
       });
     }
     case 'reject': {
-      const stage = checkApprover(s, cmd.stageIndex, cmd.actor, ctx);
-      if (!stage.ok) return stage;
+      const checked = checkApprover(s, cmd.stageIndex, cmd.actor, ctx, false);
+      if (!checked.ok) return checked;
+      const { stage } = checked.value;
       if (!required(cmd.reason)) return fail('REASON_REQUIRED', 'Please give a reason for the rejection.');
       return ok({
         type: 'rejected',
-        slot: `stage:${cmd.stageIndex}`,
+        slot: decisionSlot(stage, cmd.stageIndex, cmd.actor),
         data: {
           stageIndex: cmd.stageIndex,
-          stage: stage.value.key,
-          stageName: stage.value.name,
+          stage: stage.key,
+          stageName: stage.name,
           reason: cmd.reason.trim(),
         },
       });

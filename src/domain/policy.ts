@@ -6,57 +6,87 @@
 export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
 export type Weekday = (typeof WEEKDAYS)[number];
 
-export const SECURITY_FLAGS = [
-  'auth',
-  'encryption',
-  'data_access',
-  'third_party',
-  'regulated_data',
-  'security_controls',
-] as const;
-export type SecurityFlag = (typeof SECURITY_FLAGS)[number];
+/** A security flag's key: the list is the policy's (`securityFlags`); these are its defaults. */
+export type SecurityFlag = string;
 
-export const SECURITY_FLAG_LABELS: Record<SecurityFlag, string> = {
+/** The security flags a policy has when it names none: what the seed documents list. */
+export const DEFAULT_SECURITY_FLAGS: Readonly<Record<string, string>> = {
   auth: 'Authentication / authorisation',
   encryption: 'Encryption',
+  api_security: 'API security',
   data_access: 'Data access',
   third_party: 'Third-party integration',
-  regulated_data: 'Regulated or personal data',
+  regulated_data: 'Regulated or sensitive data',
   security_controls: 'Security controls',
 };
+
+/** The label of a security flag under a policy (the key itself when the policy no longer has it). */
+export function securityFlagLabel(policy: Policy, flag: string): string {
+  return Object.hasOwn(policy.securityFlags, flag) ? policy.securityFlags[flag]! : flag;
+}
 
 export const RISK_LEVELS = ['low', 'medium', 'high'] as const;
 export type RiskLevel = (typeof RISK_LEVELS)[number];
 
-/** Who may approve a stage. `anyone` means any workspace member other than the requester (peer review). */
+/**
+ * Who may approve a stage. `anyone` means any workspace member other than the requester (peer
+ * review). `eachOf` names roles of which each must give one approval, by distinct people ("the Head
+ * of Engineering and the Security Officer"); its members are eligible too.
+ */
 export interface ApproverSpec {
   anyone: boolean;
   roles: string[];
   users: string[];
   groups: string[];
+  eachOf: string[];
+}
+
+/** What must have happened before a stage opens: a successful deployment to an environment. */
+export interface Prerequisite {
+  deployedTo: string;
 }
 
 export interface StageDef {
   name: string;
   description: string;
   approvers: ApproverSpec;
+  /** Distinct approvers the stage needs (with `eachOf`: one per role instead). */
+  quorum: number;
+  /** The stage opens only once this has happened (e.g. a deployment to staging). */
+  after: Prerequisite | null;
   /** A QA sign-off: approving it records that the change was tested in staging. */
   marksStagingTested: boolean;
 }
 
-export type StageCondition = 'always' | 'security_impact' | 'high_risk';
+/**
+ * When a stage applies to a change; every condition given must hold (none: always).
+ * `securityFlags: any` means at least one flag; a list means at least one of those.
+ */
+export interface StageCondition {
+  risk?: RiskLevel[];
+  securityFlags?: 'any' | string[];
+  field?: { key: string; in: string[] };
+}
 
 export interface TypeStage {
   stage: string;
   when: StageCondition;
 }
 
+/** One step of a type's approval path: a stage, or stages that run in parallel (all must pass). */
+export type TypeStep = TypeStage[];
+
 export interface ChangeTypeDef {
   name: string;
   description: string;
   /** `emergency` asks only what must be known up front; the rest goes into the retrospective. */
   form: 'full' | 'emergency';
-  stages: TypeStage[];
+  /** Steps in order; the stages of one step run in parallel. */
+  stages: TypeStep[];
+  /** No approval stage: changes of this type are approved by policy when raised. */
+  preApproved: boolean;
+  /** Environments a successful deployment must reach before production (e.g. staging). */
+  requireDeployedTo: string[];
   /** Emergency changes: a retrospective is due this many hours after deployment. */
   retrospectiveDueHours: number | null;
   /** Production deployments need the change to name the commit (or artifact digest) it approves. */
@@ -134,6 +164,10 @@ export interface Policy {
   freezes: FreezeDef[];
   /** Environment names that count as production (compared in lower case). */
   productionEnvironments: string[];
+  /** Other environments the policy knows (prerequisites and windows may name them). */
+  environments: string[];
+  /** Security flags a request can raise: key to label, in the form's order. */
+  securityFlags: Record<string, string>;
   workingHours: WorkingHours;
   reminders: ReminderPolicy;
   access: AccessPolicy;
@@ -157,6 +191,11 @@ export function referencedGroups(policy: Policy): string[] {
   for (const role of Object.values(policy.roles)) for (const g of role.groups) groups.add(g);
   for (const stage of Object.values(policy.stages)) for (const g of stage.approvers.groups) groups.add(g);
   return [...groups];
+}
+
+/** Every type's stages in order, flattened (steps of parallel stages included). */
+export function typeStages(type: ChangeTypeDef): TypeStage[] {
+  return type.stages.flat();
 }
 
 export function isInRoles(
@@ -195,7 +234,7 @@ export function matchesApproverSpec(
   if (spec.anyone) return true;
   if (spec.users.includes(userId)) return true;
   if (spec.groups.some((g) => membership.groupMembers(g).has(userId))) return true;
-  return isInRoles(policy, membership, userId, spec.roles);
+  return isInRoles(policy, membership, userId, [...spec.roles, ...(spec.eachOf ?? [])]);
 }
 
 /** The explicit approvers of a stage (empty for `anyone` stages). */
@@ -203,14 +242,15 @@ export function approversOf(policy: Policy, membership: Membership, spec: Approv
   if (spec.anyone) return [];
   const out = new Set<string>(spec.users);
   for (const g of spec.groups) for (const u of membership.groupMembers(g)) out.add(u);
-  for (const u of usersInRoles(policy, membership, spec.roles)) out.add(u);
+  for (const u of usersInRoles(policy, membership, [...spec.roles, ...(spec.eachOf ?? [])])) out.add(u);
   return [...out];
 }
 
 /** User groups to mention when a stage is stuck: the stage's own groups and its roles' groups. */
 export function groupsOf(policy: Policy, spec: ApproverSpec): string[] {
   const out = new Set<string>(spec.groups);
-  for (const r of spec.roles) for (const g of policy.roles[r]?.groups ?? []) out.add(g);
+  for (const r of [...spec.roles, ...(spec.eachOf ?? [])])
+    for (const g of policy.roles[r]?.groups ?? []) out.add(g);
   return [...out];
 }
 
@@ -219,8 +259,10 @@ export function escalationRoles(policy: Policy): string[] {
   const roles = new Set<string>(policy.access.securityAlerts);
   for (const type of Object.values(policy.types)) {
     if (type.form !== 'emergency') continue;
-    for (const ts of type.stages)
-      for (const r of policy.stages[ts.stage]?.approvers.roles ?? []) roles.add(r);
+    for (const ts of typeStages(type)) {
+      const spec = policy.stages[ts.stage]?.approvers;
+      for (const r of [...(spec?.roles ?? []), ...(spec?.eachOf ?? [])]) roles.add(r);
+    }
   }
   return [...roles];
 }

@@ -1,5 +1,5 @@
 import { addBusinessHours, isWithinWorkingHours, nextWorkingInstant } from './business-hours.js';
-import { type ChangeState, currentStage, retroState } from './lifecycle.js';
+import { type ChangeState, retroState } from './lifecycle.js';
 import { isSlackUserId } from './people.js';
 import type { Policy } from './policy.js';
 import { HOUR_MS, MINUTE_MS, minutesOf, zonedParts } from './time.js';
@@ -41,6 +41,8 @@ export interface Reminder {
   deliverAt: Date;
   /** For approval reminders: which reminder this is (1..N). */
   ordinal?: number;
+  /** For approval reminders and escalations: the stage waited on. */
+  stageIndex?: number;
 }
 
 export interface ReminderContext {
@@ -48,8 +50,8 @@ export interface ReminderContext {
   now: Date;
   /** IANA time zone of a user (their Slack profile), falling back to the policy's. */
   tzOf(userId: string): string;
-  /** Named approvers of the current stage who have not acted (see currentApprovers). */
-  approvers: string[];
+  /** Each open stage, when it opened, and its named approvers who have not acted (see approversByStage). */
+  openStages: { index: number; since: Date; approvers: string[] }[];
   /** Members of the roles that approve emergencies (escalations for overdue retrospectives). */
   escalationRecipients: string[];
 }
@@ -95,35 +97,36 @@ function reminder(
   };
 }
 
-/** Pending approval: N reminders to each approver on the cadence, then one escalation. */
+/** Pending approval: per open stage, N reminders to each approver on the cadence, then one escalation. */
 export function approvalReminders(s: ChangeState, ctx: ReminderContext): Reminder[] {
-  const stage = currentStage(s);
-  if (s.status !== 'pending_approval' || !stage || s.currentStage === null || !s.stageStartedAt) return [];
+  if (s.status !== 'pending_approval') return [];
   const cfg = ctx.policy.reminders.pendingApproval;
   const out: Reminder[] = [];
-  for (const approver of ctx.approvers) {
-    const tz = ctx.tzOf(approver);
-    const first = addBusinessHours(
-      s.stageStartedAt,
+  for (const open of ctx.openStages) {
+    const stageIndex = open.index;
+    for (const approver of open.approvers) {
+      const tz = ctx.tzOf(approver);
+      const first = addBusinessHours(open.since, cfg.firstAfterBusinessHours, ctx.policy.workingHours, tz);
+      for (let k = 1; k <= cfg.maxReminders; k++) {
+        const due = new Date(first.getTime() + (k - 1) * cfg.everyHours * HOUR_MS);
+        out.push(
+          reminder('approval', s, approver, `${stageIndex}:${k}`, due, ctx, { ordinal: k, stageIndex }),
+        );
+      }
+    }
+    const requesterTz = ctx.tzOf(s.requester);
+    const firstForRequester = addBusinessHours(
+      open.since,
       cfg.firstAfterBusinessHours,
       ctx.policy.workingHours,
-      tz,
+      requesterTz,
     );
-    for (let k = 1; k <= cfg.maxReminders; k++) {
-      const due = new Date(first.getTime() + (k - 1) * cfg.everyHours * HOUR_MS);
-      out.push(reminder('approval', s, approver, `${s.currentStage}:${k}`, due, ctx, { ordinal: k }));
-    }
+    const escalateAt = new Date(firstForRequester.getTime() + cfg.maxReminders * cfg.everyHours * HOUR_MS);
+    out.push(reminder('approval_escalation', s, 'thread', `${stageIndex}`, escalateAt, ctx, { stageIndex }));
+    out.push(
+      reminder('approval_escalation', s, s.requester, `${stageIndex}`, escalateAt, ctx, { stageIndex }),
+    );
   }
-  const requesterTz = ctx.tzOf(s.requester);
-  const firstForRequester = addBusinessHours(
-    s.stageStartedAt,
-    cfg.firstAfterBusinessHours,
-    ctx.policy.workingHours,
-    requesterTz,
-  );
-  const escalateAt = new Date(firstForRequester.getTime() + cfg.maxReminders * cfg.everyHours * HOUR_MS);
-  out.push(reminder('approval_escalation', s, 'thread', `${s.currentStage}`, escalateAt, ctx));
-  out.push(reminder('approval_escalation', s, s.requester, `${s.currentStage}`, escalateAt, ctx));
   return out;
 }
 

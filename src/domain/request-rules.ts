@@ -78,6 +78,13 @@ export function validateRequest(
       add(`links.${k}`, 'Enter a full http(s) link.');
   }
 
+  const unknownFlags = req.securityFlags.filter((f) => !Object.hasOwn(policy.securityFlags, f));
+  if (unknownFlags.length > 0)
+    add(
+      'securityFlags',
+      `Unknown security flag ${unknownFlags.slice(0, 3).join(', ')}; the policy's flags are ${Object.keys(policy.securityFlags).join(', ') || 'none'}.`,
+    );
+
   if (req.commit !== null && normaliseCommit(req.commit) !== req.commit)
     add('commit', `Enter ${COMMIT_FORMAT_HINT}.`);
 

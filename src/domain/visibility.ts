@@ -52,10 +52,10 @@ export function participantsOf(s: ChangeState): string[] {
   return [...people];
 }
 
-/** Whether the change's current stage may be approved by any member (peer review). */
+/** Whether an open stage of the change may be approved by any member (peer review). */
 export function openToAnyone(s: ChangeState): boolean {
-  if (s.status !== 'pending_approval' || s.currentStage === null) return false;
-  return s.stages[s.currentStage]?.approvers.anyone === true;
+  if (s.status !== 'pending_approval') return false;
+  return s.openStages.some((o) => s.stages[o.index]?.approvers.anyone === true);
 }
 
 /** Whether the scope lets its viewer see this change; `waitingOn` are the people asked to approve now. */

@@ -63,7 +63,7 @@ describe('approval rules through Slack', () => {
     const root = await rootMessage(t, n);
     expect(JSON.stringify(root.blocks)).toContain('Security review');
     expect(JSON.stringify(root.blocks)).toContain(
-      'Security impact: Authentication / authorisation, Regulated or personal data',
+      'Security impact: Authentication / authorisation, Regulated or sensitive data',
     );
     await approve(t, n, 0, BOB);
     expect((await replies(t, n)).at(-1)!.text).toContain(`Next: *Security review* (<@${ERIN}>)`);

@@ -288,7 +288,7 @@ describe('deployment, verification and cancellation', () => {
       ...policy.types,
       normal: {
         ...policy.types.normal!,
-        stages: [...policy.types.normal!.stages, { stage: 'qa_signoff', when: 'always' }],
+        stages: [...policy.types.normal!.stages, [{ stage: 'qa_signoff', when: {} }]],
       },
     };
     const m = new Machine(request({ stagingTested: 'no' }), { policy });

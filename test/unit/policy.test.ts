@@ -72,6 +72,77 @@ freezes:
     });
   });
 
+  it('refuses malformed policy v2 definitions at their line, saying how to fix them', () => {
+    const list = problems(`version: 1
+roles:
+  leads: { users: [U0123CAROL] }
+  sec: { users: [U0123ERIN] }
+stages:
+  both: { name: Both, approvers: { eachOf: [leads, sec], roles: [leads] } }
+  mixed: { name: Mixed, approvers: { eachOf: [leads, sec] }, quorum: 2 }
+types:
+  normal:
+    name: N
+    stages:
+      - both
+      - parallel: [mixed]
+      - { stage: both, when: { risk: [enormous] } }
+`);
+    const at = (path: string) => list.find((p) => p.path === path);
+    expect(at('stages.both.approvers.eachOf')).toMatchObject({
+      line: 6,
+      message: expect.stringContaining('eachOf stands alone'),
+    });
+    expect(at('stages.mixed.quorum')?.message).toContain('either quorum');
+    expect(at('types.normal.stages.1.parallel')).toMatchObject({
+      line: 13,
+      message: expect.stringContaining('at least two stages'),
+    });
+    expect(at('types.normal.stages.2.when.risk.0')?.line).toBe(14);
+  });
+
+  it('refuses policy v2 cross-reference mistakes at their line, saying how to fix them', () => {
+    const list = problems(`version: 1
+roles:
+  leads: { users: [U0123CAROL] }
+environments: [staging, production]
+stages:
+  two: { name: Two, approvers: { roles: [leads] }, quorum: 2 }
+  qa: { name: QA, approvers: { roles: [leads] }, after: { deployedTo: uat } }
+types:
+  normal:
+    name: N
+    stages:
+      - two
+      - parallel: [qa, two]
+      - { stage: qa, when: { securityFlags: [quantum] } }
+  quiet: { name: Q }
+  loud: { name: L, preApproved: true, stages: [qa] }
+  staged: { name: S, stages: [qa], requireDeployedTo: [production] }
+`);
+    const at = (path: string) => list.find((p) => p.path === path);
+    expect(at('environments.1')).toMatchObject({
+      line: 4,
+      message: expect.stringContaining('keep it in one'),
+    });
+    expect(at('stages.two.quorum')).toMatchObject({
+      line: 6,
+      message: expect.stringContaining('quorum 2 is larger than the 1 person who can approve'),
+    });
+    expect(at('stages.qa.after.deployedTo')).toMatchObject({
+      line: 7,
+      message: expect.stringContaining('unknown environment "uat" (add it to environments'),
+    });
+    expect(at('types.normal.stages.1.parallel.1')).toMatchObject({
+      line: 13,
+      message: expect.stringContaining('stage "two" is listed twice'),
+    });
+    expect(at('types.normal.stages.2.when')?.message).toContain('unknown security flag "quantum"');
+    expect(at('types.quiet.stages')?.message).toContain('say preApproved: true');
+    expect(at('types.loud.preApproved')?.message).toContain('remove one of them');
+    expect(at('types.staged.requireDeployedTo.0')?.message).toContain('is a production environment');
+  });
+
   it('names a missing policy file', () => {
     expect(() => loadPolicy('/nonexistent/policy.yml')).toThrow(/file not found/);
   });
@@ -103,7 +174,10 @@ describe('policy evaluation', () => {
         ...POLICY.types,
         normal: {
           ...POLICY.types.normal!,
-          stages: [...POLICY.types.normal!.stages, { stage: 'cto_approval', when: 'high_risk' as const }],
+          stages: [
+            ...POLICY.types.normal!.stages,
+            [{ stage: 'cto_approval', when: { risk: ['high' as const] } }],
+          ],
         },
       },
     };

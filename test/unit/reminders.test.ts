@@ -11,14 +11,17 @@ import {
 import { deployment, Machine, POLICY, request } from '../support/domain-fixtures.js';
 import { ADMIN, ALICE, BOB, CAROL, DAVE, ERIN } from '../support/people.js';
 
-const ctx = (m: Machine, over: Partial<ReminderContext> = {}): ReminderContext => ({
-  policy: m.policy,
-  now: m.now,
-  tzOf: () => 'America/Los_Angeles',
-  approvers: [BOB],
-  escalationRecipients: [DAVE, ERIN],
-  ...over,
-});
+const ctx = (m: Machine, over: Partial<ReminderContext> & { approvers?: string[] } = {}): ReminderContext => {
+  const { approvers = [BOB], ...rest } = over;
+  return {
+    policy: m.policy,
+    now: m.now,
+    tzOf: () => 'America/Los_Angeles',
+    openStages: m.state.openStages.map((o) => ({ ...o, approvers })),
+    escalationRecipients: [DAVE, ERIN],
+    ...rest,
+  };
+};
 const iso = (d: Date) => d.toISOString();
 
 describe('approval reminders', () => {

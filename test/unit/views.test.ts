@@ -98,7 +98,7 @@ describe('Block Kit builders', () => {
       prevHash: '',
       hash: '',
     }));
-    const show = showMessage(m.state, events, m.now, null);
+    const show = showMessage(m.state, events, m.now, null, m.policy);
     expect(show.blocks!.length).toBeLessThanOrEqual(50);
     expect(valid(show.blocks!)).toEqual([]);
     // Every event of the trail is listed, packed several to a block: none is cut to fit.

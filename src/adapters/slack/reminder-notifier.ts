@@ -2,7 +2,6 @@ import { currentApprovers } from '../../application/current-approvers.js';
 import type { ChangeRecord, Deps } from '../../application/ports.js';
 import type { DigestItem, ReminderNotifier } from '../../application/reminder-sweep.js';
 import type { ChangeState } from '../../domain/lifecycle.js';
-import { currentStage } from '../../domain/lifecycle.js';
 import { groupsOf } from '../../domain/policy.js';
 import type { Reminder } from '../../domain/reminders.js';
 import type { SlackSender } from '../../infra/slack/sender.js';
@@ -18,7 +17,7 @@ export class SlackReminderNotifier implements ReminderNotifier {
   async send(r: Reminder, change: { state: ChangeState; record: ChangeRecord }, _now: Date): Promise<void> {
     const { state, record: doc } = change;
     const policy = this.deps.policy.policy;
-    const stage = currentStage(state);
+    const stage = state.stages[r.stageIndex ?? state.currentStage ?? -1];
     const membership = await this.deps.directory.membership();
     const msg = reminderMessage(r, state, {
       permalink: doc.slack?.permalink ?? null,

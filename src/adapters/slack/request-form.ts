@@ -1,13 +1,7 @@
 import { z } from 'zod';
 import type { ChangeRequest, StagingTested } from '../../domain/change.js';
 import { commitOf } from '../../domain/commit.js';
-import {
-  type Policy,
-  RISK_LEVELS,
-  type RiskLevel,
-  SECURITY_FLAGS,
-  type SecurityFlag,
-} from '../../domain/policy.js';
+import { type Policy, RISK_LEVELS, type RiskLevel } from '../../domain/policy.js';
 import type { FieldIssue, RequestField } from '../../domain/request-rules.js';
 import { sanitizeLine, sanitizeMultiline } from '../../domain/text.js';
 import { REQUEST_BLOCKS as B, INPUT } from './ids.js';
@@ -96,7 +90,7 @@ export function parseRequestForm(
     issues.push({ field: 'stagingTested', message: 'Choose yes, no or not applicable.' });
 
   const flags = (readValue(values, B.securityFlags)?.selected_options ?? []).map((o) => o.value);
-  const badFlag = flags.find((f) => !SECURITY_FLAGS.includes(f as SecurityFlag));
+  const badFlag = flags.find((f) => !Object.hasOwn(policy.securityFlags, f));
   if (badFlag) issues.push({ field: 'securityFlags', message: 'Choose only the offered security impacts.' });
 
   const dateOf = (block: string, field: RequestField): Date | null => {
@@ -126,7 +120,7 @@ export function parseRequestForm(
     systems: splitSystems(readValue(values, B.systems)?.value ?? ''),
     risk: RISK_LEVELS.includes(risk as RiskLevel) ? (risk as RiskLevel) : null,
     impact: text(values, B.impact),
-    securityFlags: flags.filter((f): f is SecurityFlag => SECURITY_FLAGS.includes(f as SecurityFlag)),
+    securityFlags: flags.filter((f) => Object.hasOwn(policy.securityFlags, f)),
     testPlan: text(values, B.testPlan),
     stagingTested: ['yes', 'no', 'na'].includes(staging ?? '') ? (staging as StagingTested) : null,
     testResults: text(values, B.testResults),
@@ -189,6 +183,7 @@ export function buildRequestModal(
       form: t.form,
     })),
     selectedType: selected,
+    securityFlags: Object.entries(policy.securityFlags).map(([key, label]) => ({ key, label })),
     metadata: { channelId },
     initial,
   } satisfies RequestFormModel;

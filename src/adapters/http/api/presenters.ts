@@ -32,10 +32,17 @@ export function presentChange(
     stages: stageProgress(s).map((p) => ({
       key: p.key,
       name: p.name,
+      step: p.step,
       status: p.status,
       decidedBy: p.decision?.by ?? null,
       decidedAt: iso(p.decision?.at),
       note: p.decision?.note ?? '',
+      approvals: p.decisions
+        .filter((d) => d.outcome === 'approved')
+        .map((d) => ({ by: d.by, at: d.at.toISOString(), note: d.note })),
+      approvalsNeeded: p.needed,
+      missingRoles: p.missingRoles,
+      opensAfterDeploymentTo: p.after?.deployedTo ?? null,
     })),
     deployments: s.deployments.map((d) => ({
       environment: d.environment,

@@ -3,7 +3,7 @@ import { COMMIT_FORMAT_HINT } from '../../../domain/commit.js';
 import { GATE_REASONS } from '../../../domain/gate.js';
 import { FINDING_KINDS } from '../../../domain/ledger.js';
 import { CHANGE_STATUSES, DEPLOYMENT_STATUSES } from '../../../domain/lifecycle.js';
-import { RISK_LEVELS, SECURITY_FLAGS } from '../../../domain/policy.js';
+import { RISK_LEVELS } from '../../../domain/policy.js';
 import { LIMITS } from '../../../domain/request-rules.js';
 
 /** One zod schema per route input and output; the OpenAPI document is generated from these. */
@@ -64,7 +64,11 @@ export const CreateChangeBody = z
     systems: z.array(text(LIMITS.system)).max(LIMITS.systems).default([]),
     risk: z.enum(RISK_LEVELS).nullable().default(null),
     impact: text(LIMITS.text).default(''),
-    securityImpact: z.array(z.enum(SECURITY_FLAGS)).max(SECURITY_FLAGS.length).default([]),
+    securityImpact: z
+      .array(z.string().regex(/^[a-z][a-z0-9_-]{0,29}$/, 'must be a security flag key of the policy'))
+      .max(30)
+      .default([])
+      .meta({ description: "Keys of the policy's security flags (securityFlags)" }),
     testPlan: text(LIMITS.text).default(''),
     stagingTested: z.enum(['yes', 'no', 'na']).nullable().default(null),
     testResults: text(LIMITS.text).default(''),
@@ -153,10 +157,15 @@ export const ErrorBody = z
 const StageView = z.object({
   key: z.string(),
   name: z.string(),
-  status: z.enum(['approved', 'rejected', 'current', 'waiting', 'skipped']),
+  step: z.number().int().meta({ description: 'Stages of one step run in parallel; steps one after another' }),
+  status: z.enum(['approved', 'rejected', 'current', 'blocked', 'waiting', 'skipped']),
   decidedBy: z.string().nullable(),
   decidedAt: z.string().nullable(),
   note: z.string(),
+  approvals: z.array(z.object({ by: z.string(), at: z.string(), note: z.string() })),
+  approvalsNeeded: z.number().int(),
+  missingRoles: z.array(z.string()),
+  opensAfterDeploymentTo: z.string().nullable(),
 });
 
 const DeploymentView = z.object({

@@ -122,7 +122,13 @@ async function runDatabaseCommand(ctx: SlackContext, cmd: ChangeCommand, user: s
       if (!loaded) return errorMessage(`There is no change ${formatChangeId(cmd.n)}.`);
       if (!(await mayView(deps, { kind: 'user', userId: user }, loaded.state)))
         return errorMessage(notVisibleText(cmd.n));
-      return showMessage(loaded.state, loaded.events, now, loaded.record?.slack?.permalink ?? null);
+      return showMessage(
+        loaded.state,
+        loaded.events,
+        now,
+        loaded.record?.slack?.permalink ?? null,
+        deps.policy.policy,
+      );
     }
     case 'deployed': {
       const env = cmd.environment ?? deps.policy.policy.productionEnvironments[0]!;

@@ -7,11 +7,13 @@ import {
   type ChangeStatus,
   deploysTheChange,
   freezesBlockingApproval,
+  openStageList,
   retroState,
   type StageStatus,
   stageProgress,
+  waitingFor,
 } from '../../../domain/lifecycle.js';
-import { type Policy, SECURITY_FLAG_LABELS } from '../../../domain/policy.js';
+import { type Policy, securityFlagLabel } from '../../../domain/policy.js';
 import { ACTIONS } from '../ids.js';
 import { unauthorisedReasonText } from './reasons.js';
 import { mention, mrkdwn, plain, slackDate, truncate, userText } from './text.js';
@@ -40,6 +42,13 @@ export interface StageLine {
   by: string | null;
   at: Date | null;
   note: string;
+  /** Everyone who approved the stage so far (quorum and `eachOf` stages). */
+  approvedBy: string[];
+  approvals: number;
+  needed: number;
+  missingRoles: string[];
+  /** The environment a blocked stage waits for a deployment to. */
+  after: string | null;
 }
 
 export interface ChangeMessageModel {
@@ -88,6 +97,11 @@ export function toMessageModel(
     by: p.decision?.by ?? null,
     at: p.decision?.at ?? null,
     note: p.decision?.note ?? '',
+    approvedBy: p.decisions.filter((d) => d.outcome === 'approved').map((d) => d.by),
+    approvals: p.approvals,
+    needed: p.needed,
+    missingRoles: p.missingRoles,
+    after: p.after?.deployedTo ?? null,
   }));
   const req = state.request;
   return {
@@ -104,7 +118,7 @@ export function toMessageModel(
     plannedEnd: req.plannedEnd,
     links: req.links,
     commit: req.commit,
-    securityFlags: req.securityFlags.map((f) => SECURITY_FLAG_LABELS[f]),
+    securityFlags: req.securityFlags.map((f) => securityFlagLabel(policy, f)),
     stages,
     autoApproved: state.stages.length === 0,
     waitingOn,
@@ -143,18 +157,6 @@ function button(
 export function changeActions(m: ChangeMessageModel): Button[] {
   const id = formatChangeId(m.number);
   const buttons: Button[] = [];
-  const current = m.stages.find((s) => s.state === 'current');
-  if (m.status === 'pending_approval' && current) {
-    buttons.push(
-      button(
-        `Approve ${truncate(current.name, 40)}`,
-        ACTIONS.approve,
-        `${m.number}:${current.index}`,
-        'primary',
-      ),
-    );
-    buttons.push(button('Reject…', ACTIONS.reject, `${m.number}:${current.index}`, 'danger'));
-  }
   if (m.frozen.length > 0)
     buttons.push(button('Grant freeze exception…', ACTIONS.grantException, String(m.number)));
   if (m.status === 'approved') {
@@ -192,14 +194,56 @@ export function changeActions(m: ChangeMessageModel): Button[] {
   return buttons;
 }
 
+/** Approve and reject buttons for each open stage: one actions block per stage (action ids are per block). */
+export function stageActionBlocks(m: ChangeMessageModel): ActionsBlock[] {
+  if (m.status !== 'pending_approval') return [];
+  return m.stages
+    .filter((s) => s.state === 'current')
+    .map(
+      (s) =>
+        ({
+          type: 'actions',
+          block_id: `stage_actions:${m.number}:${s.index}`,
+          elements: decisionButtons(m.number, s.index, s.name),
+        }) as ActionsBlock,
+    );
+}
+
+/**
+ * Decision buttons for a change's open stages (all, or only `only`), one actions block per stage;
+ * `prefix` keeps block ids unique where several changes share a view.
+ */
+export function openStageActions(s: ChangeState, prefix: string, only?: number): ActionsBlock[] {
+  return openStageList(s)
+    .filter((o) => only === undefined || o.index === only)
+    .map(
+      (o) =>
+        ({
+          type: 'actions',
+          block_id: `${prefix}:${s.number}:${o.index}`,
+          elements: decisionButtons(s.number, o.index, o.stage.name),
+        }) as ActionsBlock,
+    );
+}
+
+/** "2 of 3 approvals" or the roles still to sign, for stages that take more than one approval. */
+function quorumText(s: StageLine): string {
+  if (s.needed <= 1) return '';
+  if (s.missingRoles.length > 0 && s.state === 'current')
+    return ` (${s.approvals} of ${s.needed}; still needs ${userText(s.missingRoles.join(', '), 200)})`;
+  return ` (${s.approvals} of ${s.needed} approvals)`;
+}
+
 function stageLine(s: StageLine, waitingOn: string[]): string {
   switch (s.state) {
     case 'approved':
-      return `✅ *${userText(s.name, 80)}* approved by ${mention(s.by!)} ${slackDate(s.at!)}`;
+      return `✅ *${userText(s.name, 80)}* approved by ${(s.approvedBy.length ? s.approvedBy : [s.by!]).map(mention).join(', ')} ${slackDate(s.at!)}`;
     case 'rejected':
       return `❌ *${userText(s.name, 80)}* rejected by ${mention(s.by!)} ${slackDate(s.at!)}: ${userText(s.note, 300)}`;
     case 'current':
-      return `⏳ *${userText(s.name, 80)}*${waitingOn.length ? ` waiting for ${waitingOn.slice(0, 8).map(mention).join(', ')}` : ' waiting for an approver'}`;
+      return `⏳ *${userText(s.name, 80)}*${quorumText(s)}${s.approvedBy.length ? `, approved by ${s.approvedBy.map(mention).join(', ')};` : ''}${waitingOn.length ? ` waiting for ${waitingOn.slice(0, 8).map(mention).join(', ')}` : ' waiting for an approver'}`;
+    case 'blocked':
+      return `🔒 ${userText(s.name, 80)}${quorumText(s)}: opens once a deployment to ${userText(s.after ?? '', 40)} is recorded`;
     case 'waiting':
       return `▫️ ${userText(s.name, 80)}`;
     case 'skipped':
@@ -278,6 +322,7 @@ export function changeRootMessage(m: ChangeMessageModel): { text: string; blocks
       ),
     });
   }
+  blocks.push(...stageActionBlocks(m));
   const actions = changeActions(m);
   if (actions.length)
     blocks.push({
@@ -295,13 +340,10 @@ export function changeRootMessage(m: ChangeMessageModel): { text: string; blocks
 /** The thread reply for one event. */
 export function eventReply(state: ChangeState, e: ChangeEvent, waitingOn: string[]): { text: string } | null {
   const id = formatChangeId(state.number);
-  const next =
-    state.status === 'pending_approval' && state.currentStage !== null
-      ? state.stages[state.currentStage]
-      : null;
-  const nextLine = next
-    ? `\nNext: *${userText(next.name, 80)}*${waitingOn.length ? ` (${waitingOn.slice(0, 8).map(mention).join(', ')})` : ''}.`
-    : '';
+  const nextLine =
+    state.status === 'pending_approval'
+      ? `\nNext: *${userText(waitingFor(state, new Date()), 160)}*${waitingOn.length ? ` (${waitingOn.slice(0, 8).map(mention).join(', ')})` : ''}.`
+      : '';
   switch (e.type) {
     case 'submitted': {
       const reviewers = state.request.suggestedReviewers.length
@@ -350,7 +392,10 @@ export function eventReply(state: ChangeState, e: ChangeEvent, waitingOn: string
       const after =
         d.production && d.status === 'succeeded' && deploysTheChange(d.reasons)
           ? `\nNext: post-deployment verification by ${mention(state.requester)}.${state.retro.dueAt ? ` Retrospective due ${slackDate(state.retro.dueAt)}.` : ''}`
-          : '';
+          : // A deployment to staging may open a stage that waited for it.
+            !d.production && d.status === 'succeeded'
+            ? nextLine
+            : '';
       return { text: `🚀 ${who} ${verb} ${where}.${warn}${after}` };
     }
     case 'verified':

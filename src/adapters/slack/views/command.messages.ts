@@ -2,7 +2,7 @@ import type { ContextBlock, KnownBlock } from '@slack/types';
 import { formatChangeId } from '../../../domain/change.js';
 import type { StoredChangeEvent } from '../../../domain/lifecycle.js';
 import { type ChangeState, retroState, stagingTested, waitingFor } from '../../../domain/lifecycle.js';
-import { SECURITY_FLAG_LABELS } from '../../../domain/policy.js';
+import { type Policy, securityFlagLabel } from '../../../domain/policy.js';
 import { STATUS_LABEL } from './change.message.js';
 import { chunks, mention, mrkdwn, plain, slackDate, userText } from './text.js';
 
@@ -101,6 +101,7 @@ export function showMessage(
   events: StoredChangeEvent[],
   now: Date,
   permalink: string | null,
+  policy: Policy,
 ): Reply {
   const id = formatChangeId(s.number);
   const r = s.request;
@@ -113,7 +114,7 @@ export function showMessage(
         `*Type:* ${userText(s.typeName, 60)} · *Risk:* ${r.risk ?? '—'} · *Requester:* ${mention(s.requester)}`,
         `*Systems:* ${r.systems.length ? userText(r.systems.join(', '), 800) : '—'}`,
         `*Window:* ${r.plannedStart ? slackDate(r.plannedStart) : '—'}${r.plannedEnd ? ` → ${slackDate(r.plannedEnd)}` : ''}`,
-        `*Staging tested:* ${stagingTested(s) ?? '—'} · *Security impact:* ${r.securityFlags.length ? r.securityFlags.map((f) => SECURITY_FLAG_LABELS[f]).join(', ') : 'none'}`,
+        `*Staging tested:* ${stagingTested(s) ?? '—'} · *Security impact:* ${r.securityFlags.length ? r.securityFlags.map((f) => securityFlagLabel(policy, f)).join(', ') : 'none'}`,
         r.commit ? `*Approves commit:* \`${r.commit}\`` : '',
         `*Links:* ${[r.links.pr ? `<${r.links.pr}|PR>` : '', r.links.ticket ? `<${r.links.ticket}|ticket>` : ''].filter(Boolean).join(' · ') || '—'}${permalink ? ` · <${permalink}|thread>` : ''}`,
         s.retroDueHours !== null

@@ -1,8 +1,8 @@
 import type { ActionsBlock, ContextBlock, HomeView, KnownBlock } from '@slack/types';
 import { formatChangeId } from '../../../domain/change.js';
-import { type ChangeState, currentStage, retroState, waitingFor } from '../../../domain/lifecycle.js';
+import { type ChangeState, retroState, waitingFor } from '../../../domain/lifecycle.js';
 import { ACTIONS, VIEWS } from '../ids.js';
-import { decisionButtons } from './change.message.js';
+import { openStageActions } from './change.message.js';
 import { mention, mrkdwn, plain, slackDate, userText } from './text.js';
 
 export interface HomeRow {
@@ -46,19 +46,13 @@ export function homeView(m: HomeModel): HomeView {
   if (m.pending.length === 0)
     blocks.push({ type: 'context', elements: [mrkdwn('Nothing is waiting for you.')] } as ContextBlock);
   for (const row of m.pending) {
-    const stage = currentStage(row.state);
     blocks.push({
       type: 'section',
       text: mrkdwn(
-        `${title(row)}\n${userText(row.state.typeName, 60)} · from ${mention(row.state.requester)} · *${userText(stage?.name ?? '', 80)}* since ${slackDate(row.state.stageStartedAt ?? row.state.submittedAt)}`,
+        `${title(row)}\n${userText(row.state.typeName, 60)} · from ${mention(row.state.requester)} · *${userText(waitingFor(row.state, row.state.updatedAt), 160)}* since ${slackDate(row.state.stageStartedAt ?? row.state.submittedAt)}`,
       ),
     });
-    if (stage && row.state.currentStage !== null) {
-      blocks.push({
-        type: 'actions',
-        elements: decisionButtons(row.state.number, row.state.currentStage, stage.name),
-      } as ActionsBlock);
-    }
+    blocks.push(...openStageActions(row.state, 'home_decide'));
   }
   if (m.pendingTotal > m.pending.length) {
     blocks.push({

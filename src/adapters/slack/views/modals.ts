@@ -13,7 +13,7 @@ import type {
   UsersSelect,
 } from '@slack/types';
 import { formatChangeId } from '../../../domain/change.js';
-import { RISK_LEVELS, SECURITY_FLAG_LABELS, SECURITY_FLAGS } from '../../../domain/policy.js';
+import { RISK_LEVELS } from '../../../domain/policy.js';
 import { LIMITS } from '../../../domain/request-rules.js';
 import { REQUEST_BLOCKS as B, DECISION_BLOCKS, INPUT, RETRO_BLOCKS as R, VIEWS } from '../ids.js';
 import { mrkdwn, plain, truncate, userText } from './text.js';
@@ -22,6 +22,8 @@ import { mrkdwn, plain, truncate, userText } from './text.js';
 export interface RequestFormModel {
   types: { key: string; name: string; description: string; form: 'full' | 'emergency' }[];
   selectedType: string;
+  /** The policy's security flags, in order. */
+  securityFlags: { key: string; label: string }[];
   metadata: RequestModalMetadata;
   initial: Partial<Record<keyof typeof B, string | string[] | number | null>>;
 }
@@ -161,7 +163,16 @@ export function changeRequestModal(model: RequestFormModel): ModalView {
             v.impact,
             'Affected components, availability, performance, data',
           ),
-          checkboxes(B.securityFlags, 'Security impact (adds a security review)', v.securityFlags),
+          ...(model.securityFlags.length
+            ? [
+                checkboxes(
+                  B.securityFlags,
+                  'Security impact (adds a security review)',
+                  model.securityFlags,
+                  v.securityFlags,
+                ),
+              ]
+            : []),
           prose(B.testPlan, 'Test plan', v.testPlan, 'Scenarios and validation criteria'),
           radio(
             B.stagingTested,
@@ -218,8 +229,13 @@ function radio(block: string, label: string, options: PlainTextOption[], initial
   return { type: 'input', block_id: block, label: plain(label), element };
 }
 
-function checkboxes(block: string, label: string, initial: unknown): InputBlock {
-  const options = SECURITY_FLAGS.map((f) => option(SECURITY_FLAG_LABELS[f], f));
+function checkboxes(
+  block: string,
+  label: string,
+  flags: { key: string; label: string }[],
+  initial: unknown,
+): InputBlock {
+  const options = flags.slice(0, 10).map((f) => option(f.label, f.key));
   const element: Checkboxes = { type: 'checkboxes', action_id: INPUT, options };
   const init = Array.isArray(initial) ? options.filter((o) => initial.includes(o.value)) : [];
   if (init.length) element.initial_options = init;

@@ -21,5 +21,7 @@ export function unauthorisedReasonText(reason: UnauthorisedReason, status: Chang
       return "the change's recorded history does not verify";
     case 'not_a_deployer':
       return 'whoever deployed it is not one of the policy’s deployers';
+    case 'missing_prior_deployment':
+      return 'it did not reach the environments the policy requires before production (e.g. staging)';
   }
 }

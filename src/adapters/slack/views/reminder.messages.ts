@@ -1,9 +1,9 @@
 import type { ActionsBlock, ContextBlock, KnownBlock } from '@slack/types';
 import type { DigestItem } from '../../../application/reminder-sweep.js';
 import { formatChangeId } from '../../../domain/change.js';
-import { type ChangeState, currentStage } from '../../../domain/lifecycle.js';
+import { type ChangeState, openStageList, waitingFor } from '../../../domain/lifecycle.js';
 import type { Reminder } from '../../../domain/reminders.js';
-import { decisionButtons, retroButton, verifyButtons } from './change.message.js';
+import { decisionButtons, openStageActions, retroButton, verifyButtons } from './change.message.js';
 import { groupMention, mention, mrkdwn, plain, slackDate, truncate, userText } from './text.js';
 
 /** One reminder is one message: a DM (`user`) or a reply in the change's thread (`user: null`). */
@@ -32,15 +32,16 @@ export function reminderMessage(
 ): ReminderMessage {
   const t = title(s, ctx.permalink);
   const id = formatChangeId(s.number);
-  const stage = currentStage(s);
-  const stageName = userText(stage?.name ?? 'approval', 80);
-  const since = slackDate(s.stageStartedAt ?? s.submittedAt);
+  const open = openStageList(s);
+  const stage = open.find((o) => o.index === r.stageIndex) ?? open[0];
+  const stageName = userText(stage?.stage.name ?? waitingFor(s, s.updatedAt), 80);
+  const since = slackDate(stage?.since ?? s.stageStartedAt ?? s.submittedAt);
   switch (r.kind) {
     case 'approval':
       return dm(
         r.recipient,
         `⏰ ${t} from ${mention(s.requester)} is waiting for your approval: *${stageName}*, since ${since}.${r.ordinal && r.ordinal > 1 ? ` (reminder ${r.ordinal})` : ''}`,
-        stage && s.currentStage !== null ? decisionButtons(s.number, s.currentStage, stage.name) : [],
+        stage ? decisionButtons(s.number, stage.index, stage.stage.name) : [],
       );
     case 'approval_escalation': {
       if (r.recipient === 'thread') {
@@ -131,15 +132,16 @@ export function digestMessage(items: DigestItem[]): { text: string; blocks: Know
       type: 'section',
       text: mrkdwn(`${title(s, item.permalink)} ${DIGEST_LABEL[item.kind] ?? ''}`),
     });
-    const stage = currentStage(s);
+    if (item.kind === 'approval') {
+      blocks.push(...openStageActions(s, 'digest'));
+      continue;
+    }
     const buttons =
-      item.kind === 'approval' && stage && s.currentStage !== null
-        ? decisionButtons(s.number, s.currentStage, stage.name)
-        : item.kind === 'verification'
-          ? verifyButtons(s.number)
-          : item.kind === 'retro_due'
-            ? [retroButton(s.number)]
-            : [];
+      item.kind === 'verification'
+        ? verifyButtons(s.number)
+        : item.kind === 'retro_due'
+          ? [retroButton(s.number)]
+          : [];
     if (buttons.length) blocks.push({ type: 'actions', elements: buttons } as ActionsBlock);
   }
   if (items.length > shown.length) {

@@ -1,0 +1,150 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { apiClient, createToken } from '../support/api.js';
+import { TestClock } from '../support/clock.js';
+import { approve, ephemeralsFor, rootMessage, settled, submitRequest } from '../support/flows.js';
+import { startTestApp, type TestApp } from '../support/harness.js';
+import { BOB, CAROL, DAVE, ERIN, FRANK, QUINN } from '../support/people.js';
+
+const NOW = '2026-03-10T17:00:00Z';
+
+/** Quorums, one approval per role, parallel steps and a staging prerequisite, as a policy says them. */
+const POLICY_YAML = `version: 1
+organisation: Policy v2 test
+timezone: America/Los_Angeles
+channels: { approvals: C0123CHG01, reports: null, security: null, audit: null }
+roles:
+  head_of_engineering: { users: [U0123CAROL, U0123DAVE] }
+  security_officer: { users: [U0123ERIN, U0123DAVE] }
+  qa: { users: [U0123QUINN] }
+  admins: { users: [U0123ADMIN] }
+environments: [staging]
+stages:
+  two_reviews:
+    name: Two peer reviews
+    approvers: { anyone: true }
+    quorum: 2
+  qa_signoff:
+    name: QA sign-off
+    approvers: { roles: [qa] }
+    after: { deployedTo: staging }
+    marksStagingTested: true
+  security_review:
+    name: Security review
+    approvers: { roles: [security_officer] }
+  heads:
+    name: Head of Engineering and Security Officer
+    approvers: { eachOf: [head_of_engineering, security_officer] }
+types:
+  normal:
+    name: Normal
+    stages:
+      - two_reviews
+      - parallel: [qa_signoff, { stage: security_review, when: { securityFlags: any } }]
+  deviation:
+    name: Policy deviation
+    stages: [heads]
+access: { admins: [admins], seeAllChanges: [admins] }
+`;
+
+describe('policy v2 through Slack and the gate API', () => {
+  let t: TestApp;
+  let token = '';
+  const api = apiClient(
+    () => t,
+    () => token,
+  );
+  const gate = (n: number) => api(`/changes/CR-${n}/gate?environment=production`);
+  const events = (n: number) => t.app.models.ChangeEvent.find({ changeNumber: n }).sort({ seq: 1 }).lean();
+
+  beforeAll(async () => {
+    t = await startTestApp(import.meta.url, { clock: new TestClock(NOW), policyYaml: POLICY_YAML });
+    token = await createToken(t, 'pipeline', 'env=production,staging');
+  });
+  afterAll(() => t.stop());
+  beforeEach(() => {
+    t.fake.clear();
+    t.clock.set(NOW);
+  });
+
+  it('20 simultaneous approvals on a 2-of-N stage record exactly two decisions', async () => {
+    const n = await submitRequest(t);
+    const root = await rootMessage(t, n);
+    const clickers = Array.from({ length: 20 }, (_, i) => `U0123Q${String(i).padStart(3, '0')}`);
+    for (const u of clickers) t.fake.addUser(u);
+    const responses = await Promise.all(
+      clickers.map((u) =>
+        t.slack.click('change_approve', `${n}:0`, {
+          user: u,
+          message: { channel: root.channel, ts: root.ts },
+        }),
+      ),
+    );
+    expect(responses.every((r) => r.status === 200)).toBe(true);
+    await settled(t);
+    const approvals = (await events(n)).filter((e) => e.type === 'stage_approved');
+    expect(approvals).toHaveLength(2);
+    expect(new Set(approvals.map((e) => e.actor)).size).toBe(2);
+    const winners = approvals.map((e) => e.actor);
+    for (const u of clickers.filter((c) => !winners.includes(c)))
+      expect(ephemeralsFor(t, u).at(-1)).toContain('already approved');
+    // The stage is passed; the next step (QA, waiting for staging) is where the change stands.
+    const view = await api(`/changes/CR-${n}`);
+    expect(view.json).toMatchObject({
+      status: 'pending_approval',
+      stages: [
+        { key: 'two_reviews', status: 'approved', approvalsNeeded: 2 },
+        { key: 'qa_signoff', status: 'blocked', opensAfterDeploymentTo: 'staging' },
+      ],
+    });
+  });
+
+  it('parallel stages open together; QA opens only after a pipeline deploys to staging; the gate follows', async () => {
+    const n = await submitRequest(t, { securityFlags: ['auth'] });
+    await approve(t, n, 0, BOB);
+    await approve(t, n, 0, FRANK);
+    // QA cannot sign off before staging; the security review is open at the same time.
+    await approve(t, n, 1, QUINN);
+    expect(ephemeralsFor(t, QUINN).at(-1)).toContain('opens once a successful deployment to staging');
+    const root = JSON.stringify((await rootMessage(t, n)).blocks);
+    expect(root).toContain(`stage_actions:${n}:2`);
+    expect(root).not.toContain(`stage_actions:${n}:1`);
+    expect(root).toContain('opens once a deployment to staging is recorded');
+
+    expect((await gate(n)).json).toMatchObject({
+      allowed: false,
+      reasons: [{ code: 'not_approved' }, { code: 'missing_prior_deployment' }],
+    });
+    await approve(t, n, 2, ERIN);
+    const staged = await api(`/changes/CR-${n}/deployments`, {
+      method: 'POST',
+      body: { environment: 'staging', status: 'succeeded' },
+    });
+    expect(staged.status).toBe(201);
+    await settled(t);
+    expect(JSON.stringify((await rootMessage(t, n)).blocks)).toContain(`stage_actions:${n}:1`);
+    await approve(t, n, 1, QUINN);
+    const after = await gate(n);
+    expect(after.status).toBe(200);
+    expect(after.json).toMatchObject({ allowed: true });
+    const view = await api(`/changes/CR-${n}`);
+    expect(view.json).toMatchObject({ status: 'approved' });
+  });
+
+  it('one approval from each role, by two different people', async () => {
+    const n = await submitRequest(t, { type: 'deviation' });
+    await approve(t, n, 0, CAROL);
+    await approve(t, n, 0, FRANK);
+    expect(ephemeralsFor(t, FRANK).at(-1)).toContain('not an approver');
+    expect((await api(`/changes/CR-${n}`)).json).toMatchObject({
+      status: 'pending_approval',
+      stages: [{ approvals: [{ by: CAROL }], missingRoles: ['security_officer'] }],
+    });
+    // Dave holds both roles: his approval stands for the security officer.
+    await approve(t, n, 0, DAVE);
+    expect((await api(`/changes/CR-${n}`)).json).toMatchObject({ status: 'approved' });
+    expect((await events(n)).filter((e) => e.type === 'stage_approved').map((e) => e.actor)).toEqual([
+      CAROL,
+      DAVE,
+    ]);
+  });
+});
