@@ -134,9 +134,11 @@ export async function sweepReminders(
     async (record) => {
       result.examined++;
       const state = record.state!;
-      const due = dueNow(await remindersFor(rd, state, membership, zones, now, escalation), now).filter((r) =>
-        wanted.has(r.kind),
-      );
+      const due = dueNow(
+        await remindersFor(rd, state, membership, zones, now, escalation),
+        now,
+        rd.policy.policy.workingHours,
+      ).filter((r) => wanted.has(r.kind));
       if (due.length === 0) return;
       // Re-read the change just before sending: if it moved on since the query, decide again.
       const fresh = await rd.changes.record(state.number);
@@ -145,9 +147,11 @@ export async function sweepReminders(
       const stillDue =
         fresh.head.seq === record.head.seq
           ? due
-          : dueNow(await remindersFor(rd, freshState, membership, zones, now, escalation), now).filter(
-              (r) => wanted.has(r.kind) && due.some((d) => reminderKey(d) === reminderKey(r)),
-            );
+          : dueNow(
+              await remindersFor(rd, freshState, membership, zones, now, escalation),
+              now,
+              rd.policy.policy.workingHours,
+            ).filter((r) => wanted.has(r.kind) && due.some((d) => reminderKey(d) === reminderKey(r)));
       if (rd.stopping?.aborted) return; // not claimed yet: the next sweep, here or elsewhere, sends it
       for (const r of stillDue) {
         result.due++;

@@ -1,7 +1,7 @@
 import { addBusinessHours, isWithinWorkingHours, nextWorkingInstant } from './business-hours.js';
 import { type ChangeState, retroState } from './lifecycle.js';
 import { isSlackUserId } from './people.js';
-import type { Policy } from './policy.js';
+import type { Policy, WorkingHours } from './policy.js';
 import { HOUR_MS, MINUTE_MS, minutesOf, zonedParts } from './time.js';
 
 /**
@@ -39,6 +39,8 @@ export interface Reminder {
   dueAt: Date;
   /** `dueAt` moved into the recipient's working hours. */
   deliverAt: Date;
+  /** The recipient's time zone (the policy's for thread posts): their working hours gate delivery. */
+  tz: string;
   /** For approval reminders: which reminder this is (1..N). */
   ordinal?: number;
   /** For approval reminders and escalations: the stage waited on. */
@@ -60,9 +62,12 @@ export function reminderKey(r: Pick<Reminder, 'kind' | 'changeNumber' | 'recipie
   return `reminder:${r.changeNumber}:${r.kind}:${r.recipient}:${r.slot}`;
 }
 
+function recipientZone(ctx: ReminderContext, recipient: string): string {
+  return recipient === 'thread' ? ctx.policy.timezone : ctx.tzOf(recipient);
+}
+
 function deliverAt(at: Date, ctx: ReminderContext, recipient: string): Date {
-  const tz = recipient === 'thread' ? ctx.policy.timezone : ctx.tzOf(recipient);
-  return nextWorkingInstant(at, ctx.policy.workingHours, tz);
+  return nextWorkingInstant(at, ctx.policy.workingHours, recipientZone(ctx, recipient));
 }
 
 /** The latest working-hours instant at or before `at` (for reminders that must precede an event). */
@@ -93,6 +98,7 @@ function reminder(
     slot,
     dueAt,
     deliverAt: deliverAt(dueAt, ctx, recipient),
+    tz: recipientZone(ctx, recipient),
     ...extra,
   };
 }
@@ -146,6 +152,7 @@ export function windowReminders(s: ChangeState, ctx: ReminderContext): Reminder[
         slot: start.toISOString(),
         dueAt: due,
         deliverAt: at,
+        tz: recipientZone(ctx, s.requester),
       });
     }
   }
@@ -225,13 +232,15 @@ export function allReminders(s: ChangeState, ctx: ReminderContext): Reminder[] {
 }
 
 /**
- * The reminders to send now: deliverable (due and inside working hours), and per change, kind and
- * recipient only the latest slot, so reminders missed during downtime are not sent in a burst.
+ * The reminders to send now: due, and inside the recipient's working hours now (a reminder whose time
+ * came while they were off, because the app was down or a send was retried, waits for the start of
+ * their next working period rather than arriving at night); per change, kind and recipient only
+ * the latest slot, so reminders missed during downtime are not sent in a burst.
  */
-export function dueNow(reminders: readonly Reminder[], now: Date): Reminder[] {
+export function dueNow(reminders: readonly Reminder[], now: Date, hours: WorkingHours): Reminder[] {
   const latest = new Map<string, Reminder>();
   for (const r of reminders) {
-    if (r.deliverAt > now) continue;
+    if (r.deliverAt > now || !isWithinWorkingHours(now, hours, r.tz)) continue;
     const k = `${r.changeNumber}:${r.kind}:${r.recipient}`;
     const prev = latest.get(k);
     if (!prev || r.dueAt > prev.dueAt) latest.set(k, r);

@@ -61,8 +61,25 @@ describe('approval reminders', () => {
   it('sends only the latest slot per recipient when several are due (after downtime)', () => {
     const m = new Machine(request(), { now: start });
     const rs = approvalReminders(m.state, ctx(m));
-    const due = dueNow(rs, new Date('2026-03-11T22:00:00Z'));
+    const due = dueNow(rs, new Date('2026-03-11T22:00:00Z'), m.policy.workingHours);
     expect(due.map((r) => `${r.kind}:${r.recipient}:${r.slot}`)).toEqual(['approval:U0123BOB:0:2']);
+  });
+
+  it('a reminder whose time came at night (downtime, a retried send) waits for the next working morning', () => {
+    const m = new Machine(request(), { now: start });
+    const rs = approvalReminders(m.state, ctx(m));
+    const hours = m.policy.workingHours;
+    const keys = (at: string) =>
+      dueNow(rs, new Date(at), hours).map((r) => `${r.kind}:${r.recipient}:${r.slot}`);
+    // The first reminder was due Tuesday 13:00 LA. At 23:30 LA (06:30 UTC Wednesday) nobody is working.
+    expect(keys('2026-03-11T06:30:00Z')).toEqual([]);
+    // At 09:00 LA on Wednesday it goes out (the thread's escalation is not due yet).
+    expect(keys('2026-03-11T16:00:00Z')).toEqual(['approval:U0123BOB:0:1']);
+    // A weekend: due on Friday, the app down until Saturday: Monday morning.
+    const friday = new Machine(request(), { now: '2026-03-13T17:00:00Z' });
+    const late = approvalReminders(friday.state, ctx(friday));
+    expect(dueNow(late, new Date('2026-03-14T18:00:00Z'), hours)).toEqual([]);
+    expect(dueNow(late, new Date('2026-03-16T16:00:00Z'), hours).length).toBeGreaterThan(0);
   });
 
   it('stops once the stage is decided (new stage, new slots) or the change is closed', () => {
