@@ -205,13 +205,7 @@ export async function seedHistory(
           // Frozen: an exception holder lets most through, the rest are cancelled.
           const freeze = policy.freezes.find((f) => f.blocks.includes(type));
           const holders = freeze
-            ? approversOf(policy, membership, {
-                anyone: false,
-                roles: freeze.exceptionRoles,
-                users: [],
-                groups: [],
-                eachOf: [],
-              }).filter((u) => u !== requester)
+            ? approversOf(policy, membership, freeze.exception.approvers).filter((u) => u !== requester)
             : [];
           if (
             freeze &&
@@ -222,6 +216,7 @@ export async function seedHistory(
               actor: pick(holders),
               freeze: freeze.name,
               reason: 'Business-critical fix',
+              risk: 'Small, reversible; rollback rehearsed',
             })
           )
             continue;

@@ -143,6 +143,22 @@ const changeType = z.strictObject({
   redeploy: z.enum(['never', 'within_window']).default('never'),
 });
 
+/** Who may grant an exception: approvers as for a stage, and how many of them (default one). */
+const exceptionSpec = z
+  .strictObject({ approvers, quorum: z.number().int().min(1).max(20).default(1) })
+  .refine((x) => x.quorum === 1 || x.approvers.eachOf.length === 0, {
+    message: 'give either quorum or approvers.eachOf, not both',
+    path: ['quorum'],
+  });
+
+const NOBODY = { anyone: false, roles: [], users: [], groups: [], eachOf: [] };
+
+/** Scope of a freeze or a maintenance window: environments (default: production) and systems (default: all). */
+const scope = {
+  environments: z.array(environmentName).min(1).max(20).nullable().default(null),
+  systems: z.array(z.string().min(1).max(80)).max(50).default([]),
+};
+
 const freeze = z
   .strictObject({
     name: z.string().min(1).max(60),
@@ -150,10 +166,17 @@ const freeze = z
     yearly: z.strictObject({ start: monthDay, end: monthDay }).optional(),
     fixed: z.strictObject({ start: localDateTime, end: localDateTime }).optional(),
     blocks: z.array(key).min(1),
-    exceptionRoles: z.array(key).default([]),
+    ...scope,
+    /** Shorthand for `exception: { approvers: { roles: [...] } }`. */
+    exceptionRoles: z.array(key).optional(),
+    exception: exceptionSpec.optional(),
   })
   .refine((f) => (f.yearly ? 1 : 0) + (f.fixed ? 1 : 0) === 1, {
     message: 'give exactly one of yearly: {start, end} or fixed: {start, end}',
+  })
+  .refine((f) => !(f.exceptionRoles && f.exception), {
+    message: 'give exceptionRoles or exception, not both',
+    path: ['exception'],
   })
   .refine((f) => !f.fixed || f.fixed.start < f.fixed.end, {
     message: 'fixed.end must be after fixed.start',
@@ -163,6 +186,19 @@ const freeze = z
     message: 'yearly start and end must differ',
     path: ['yearly', 'end'],
   });
+
+const maintenanceWindow = z
+  .strictObject({
+    name: z.string().min(1).max(60),
+    timezone: timeZone.optional(),
+    days: z.array(z.enum(WEEKDAYS)).min(1),
+    start: hhmm,
+    end: hhmm,
+    ...scope,
+    exempt: z.array(key).default([]),
+    exception: exceptionSpec.optional(),
+  })
+  .refine((w) => w.start !== w.end, { message: 'start and end must differ', path: ['end'] });
 
 const reminders = z.strictObject({
   pendingApproval: z
@@ -260,6 +296,7 @@ export const policySchema = z
       .strictObject({ oneStagePerPerson: z.boolean().default(true) })
       .default({ oneStagePerPerson: true }),
     freezes: z.array(freeze).default([]),
+    maintenanceWindows: z.array(maintenanceWindow).max(20).default([]),
     productionEnvironments: z.array(environmentName).min(1).default(['production', 'prod']),
     environments: z.array(environmentName).max(20).default(['development', 'staging']),
     securityFlags: z
@@ -385,8 +422,12 @@ export const policySchema = z
             path: ['freezes', i, 'blocks', j],
           });
       });
-      f.exceptionRoles.forEach((r, j) => {
+      f.exceptionRoles?.forEach((r, j) => {
         roleExists(r, ['freezes', i, 'exceptionRoles', j]);
+      });
+      f.environments?.forEach((env, j) => {
+        if (!known.has(env))
+          problem(`unknown environment "${env}" (add it to environments)`, ['freezes', i, 'environments', j]);
       });
       if (p.freezes.findIndex((o) => o.name === f.name) !== i) {
         ctx.addIssue({
@@ -396,6 +437,39 @@ export const policySchema = z
         });
       }
     });
+    p.maintenanceWindows.forEach((w, i) => {
+      w.exempt.forEach((t, j) => {
+        if (!p.types[t]) problem(`unknown change type "${t}"`, ['maintenanceWindows', i, 'exempt', j]);
+      });
+      w.environments?.forEach((env, j) => {
+        if (!known.has(env))
+          problem(`unknown environment "${env}" (add it to environments)`, [
+            'maintenanceWindows',
+            i,
+            'environments',
+            j,
+          ]);
+      });
+      const other = p.maintenanceWindows.findIndex((o) => o.name === w.name);
+      const freezeNamed = p.freezes.some((f) => f.name === w.name);
+      if (other !== i || freezeNamed)
+        problem(`the name "${w.name}" is used twice (freezes and windows are granted exceptions by name)`, [
+          'maintenanceWindows',
+          i,
+          'name',
+        ]);
+    });
+    const exceptionRoles = (
+      spec: { approvers: { roles: string[]; eachOf: string[] } } | undefined,
+      path: (string | number)[],
+    ) => {
+      for (const kind of ['roles', 'eachOf'] as const)
+        for (const [j, r] of (spec?.approvers[kind] ?? []).entries())
+          roleExists(r, [...path, 'approvers', kind, j]);
+    };
+    for (const [i, f] of p.freezes.entries()) exceptionRoles(f.exception, ['freezes', i, 'exception']);
+    for (const [i, w] of p.maintenanceWindows.entries())
+      exceptionRoles(w.exception, ['maintenanceWindows', i, 'exception']);
     for (const [k, roles] of Object.entries(p.access))
       roles.forEach((r, i) => {
         roleExists(r, ['access', k, i]);
@@ -411,7 +485,17 @@ export const policySchema = z
           ? { kind: 'yearly' as const, start: f.yearly.start, end: f.yearly.end }
           : { kind: 'fixed' as const, start: f.fixed!.start, end: f.fixed!.end },
         blocks: f.blocks,
-        exceptionRoles: f.exceptionRoles,
+        environments: f.environments,
+        systems: f.systems,
+        exception: f.exception ?? {
+          approvers: { ...NOBODY, roles: f.exceptionRoles ?? [] },
+          quorum: 1,
+        },
+      })),
+      maintenanceWindows: p.maintenanceWindows.map((w) => ({
+        ...w,
+        timezone: w.timezone ?? p.timezone,
+        exception: w.exception ?? { approvers: NOBODY, quorum: 1 },
       })),
     }),
   );

@@ -1,8 +1,15 @@
 import { readFileSync } from 'node:fs';
-import { isMap, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import { isMap, isSeq, LineCounter, type Node, parseDocument, stringify } from 'yaml';
 import type { z } from 'zod';
 import { canonicalJson, sha256Hex } from '../domain/audit.js';
-import type { Policy } from '../domain/policy.js';
+import {
+  type ApproverSpec,
+  type ExceptionSpec,
+  type Policy,
+  type TypeStage,
+  type TypeStep,
+  typeStages,
+} from '../domain/policy.js';
 import { DEFAULT_POLICY_YAML } from './default-policy.js';
 import { policySchema } from './policy.schema.js';
 
@@ -120,16 +127,76 @@ export function loadPolicy(path: string | undefined): LoadedPolicy {
   return parsePolicy(text, path);
 }
 
-/** Roles with nobody in them that some stage, freeze or access rule relies on: worth a warning at start-up. */
+/**
+ * Warnings worth printing at start-up and in `npm run doctor`: every stage nobody can approve (all its
+ * roles empty, or for `eachOf` any one of them), naming the stage, the types that use it and the
+ * role; exceptions nobody can grant; and access roles with nobody in them.
+ */
 export function emptyRoleWarnings(policy: Policy): string[] {
-  const used = new Set<string>();
-  for (const s of Object.values(policy.stages)) for (const r of s.approvers.roles) used.add(r);
-  for (const f of policy.freezes) for (const r of f.exceptionRoles) used.add(r);
-  for (const rs of Object.values(policy.access)) for (const r of rs) used.add(r);
-  return [...used]
-    .filter((r) => {
-      const role = policy.roles[r];
-      return role && role.users.length === 0 && role.groups.length === 0;
-    })
-    .map((r) => `role "${r}" has no users or groups: nobody can act in it until you add some to the policy`);
+  const empty = (r: string) => {
+    const role = policy.roles[r];
+    return role !== undefined && role.users.length === 0 && role.groups.length === 0;
+  };
+  const out: string[] = [];
+  const stuck = (spec: ApproverSpec): string[] => {
+    if (spec.anyone || spec.users.length > 0 || spec.groups.length > 0) return [];
+    if (spec.eachOf.length > 0) return spec.eachOf.filter(empty);
+    return spec.roles.length > 0 && spec.roles.every(empty) ? spec.roles : [];
+  };
+  const rolesText = (roles: string[]) =>
+    roles.map((r) => `"${r}"`).join(roles.length > 1 ? ' and ' : '') + (roles.length > 1 ? ' have' : ' has');
+  for (const [key, stage] of Object.entries(policy.stages)) {
+    const roles = stuck(stage.approvers);
+    if (roles.length === 0) continue;
+    const types = Object.entries(policy.types)
+      .filter(([, t]) => typeStages(t).some((ts) => ts.stage === key))
+      .map(([k]) => k);
+    out.push(
+      `stage "${key}" (${stage.name}${types.length ? `; used by ${types.join(', ')}` : ''}) cannot be approved: role ${rolesText(roles)} no users or groups; changes will wait there until you add people to the policy`,
+    );
+  }
+  for (const x of [...policy.freezes, ...policy.maintenanceWindows]) {
+    const roles = stuck(x.exception.approvers);
+    if (roles.length > 0)
+      out.push(`nobody can grant an exception to "${x.name}": role ${rolesText(roles)} no users or groups`);
+  }
+  const access = new Set(Object.values(policy.access).flat());
+  for (const r of [...access].filter(empty))
+    out.push(`role "${r}" has no users or groups: nobody holds the access the policy gives it`);
+  return out;
+}
+
+function grantsNobody(x: ExceptionSpec): boolean {
+  const a = x.approvers;
+  return !a.anyone && a.roles.length + a.users.length + a.groups.length + a.eachOf.length === 0;
+}
+
+/**
+ * The effective policy as a policy file: every default filled in, in the file's own spelling, so that
+ * it loads back to the same policy (and hash). `npm run policy:print` prints it.
+ */
+export function policyToYaml(loaded: LoadedPolicy): string {
+  const p = loaded.policy;
+  const step = (s: TypeStep) => {
+    const one = (ts: TypeStage) =>
+      Object.keys(ts.when).length === 0 ? ts.stage : { stage: ts.stage, when: ts.when };
+    return s.length === 1 ? one(s[0]!) : { parallel: s.map(one) };
+  };
+  const input = {
+    ...p,
+    types: Object.fromEntries(
+      Object.entries(p.types).map(([k, t]) => [k, { ...t, stages: t.stages.map(step) }]),
+    ),
+    freezes: p.freezes.map(({ window, exception, ...f }) => ({
+      ...f,
+      [window.kind]: { start: window.start, end: window.end },
+      ...(grantsNobody(exception) ? { exceptionRoles: [] } : { exception }),
+    })),
+    maintenanceWindows: p.maintenanceWindows.map(({ exception, ...w }) => ({
+      ...w,
+      ...(grantsNobody(exception) ? {} : { exception }),
+    })),
+  };
+  const header = `# Effective Changegate policy, from ${loaded.source} (hash ${loaded.hash}).\n# Every default is written out; reference: README.md, "Policy file".\n`;
+  return header + stringify(input, { lineWidth: 0, aliasDuplicateObjects: false });
 }

@@ -1,6 +1,11 @@
 import { formatChangeId } from './change.js';
 import { sameCommit, shortCommit } from './commit.js';
-import { blockingFreezes, type FreezeOccurrence } from './freeze.js';
+import {
+  blockingFreezes,
+  type DeployScope,
+  type FreezeOccurrence,
+  maintenanceWindowsMissed,
+} from './freeze.js';
 import { type ChangeState, reachedEnvironments, waitingFor } from './lifecycle.js';
 import type { Policy } from './policy.js';
 
@@ -23,6 +28,7 @@ export const GATE_REASONS = [
   'commit_mismatch',
   'audit_trail_broken',
   'missing_prior_deployment',
+  'outside_maintenance_window',
 ] as const;
 export type GateReasonCode = (typeof GATE_REASONS)[number];
 
@@ -52,14 +58,18 @@ export function isProductionEnvironment(policy: Policy, environment: string): bo
   return policy.productionEnvironments.includes(environment.toLowerCase());
 }
 
-/** Freezes that block this change over [from, to] and for which no exception was granted. */
+/**
+ * Freezes that block this change over [from, to] and for which no exception was granted, in the
+ * scope given (an environment, the change's systems; no environment: production).
+ */
 export function unexcusedFreezes(
   s: ChangeState,
   policy: Policy,
   from: Date,
   to: Date = from,
+  scope: DeployScope = { systems: s.request.systems },
 ): FreezeOccurrence[] {
-  return blockingFreezes(policy, s.type, from, to).filter(
+  return blockingFreezes(policy, s.type, from, to, scope).filter(
     (f) => !s.exceptions.some((x) => x.freeze === f.name),
   );
 }
@@ -112,6 +122,22 @@ export function deploymentBlockers(s: ChangeState, policy: Policy, now: Date, q:
       'commit_mismatch',
       `${id} was approved for ${shortCommit(bound)}, not ${q.commit.slice(0, 80)}; raise a change for that commit.`,
     );
+  // Freezes and maintenance windows constrain every environment they are scoped to.
+  const scope = { environment: q.environment, systems: s.request.systems };
+  const frozen = unexcusedFreezes(s, policy, now, now, scope);
+  if (frozen.length > 0)
+    add(
+      'frozen',
+      `${[...new Set(frozen.map((f) => f.name))].join(', ')} is in force for ${s.typeName} changes and ${id} has no exception.`,
+    );
+  const missed = maintenanceWindowsMissed(policy, s.type, now, scope);
+  if (missed.length > 0 && !missed.some((w) => s.exceptions.some((x) => x.freeze === w.name)))
+    add(
+      'outside_maintenance_window',
+      `${q.environment} deployments of ${s.typeName} changes happen only in ${missed
+        .map((w) => `${w.name} (${w.days.join(', ')} ${w.start}–${w.end} ${w.timezone})`)
+        .join(' or ')}; ${id} has no exception.`,
+    );
   if (!production) return reasons;
 
   if (bound && !q.commit)
@@ -152,12 +178,6 @@ export function deploymentBlockers(s: ChangeState, policy: Policy, now: Date, q:
       `${id} is planned for ${start.toISOString()}${end ? ` to ${end.toISOString()}` : ' onwards'}; it is ${now.toISOString()} now.`,
     );
   }
-  const frozen = unexcusedFreezes(s, policy, now);
-  if (frozen.length > 0)
-    add(
-      'frozen',
-      `${[...new Set(frozen.map((f) => f.name))].join(', ')} is in force for ${s.typeName} changes and ${id} has no exception.`,
-    );
   return reasons;
 }
 

@@ -1,12 +1,14 @@
 import type { EventSeal } from './audit.js';
 import {
   type ChangeRequest,
+  isSingleSeat,
   normalizePlannedStage,
   type PlannedStage,
   planStages,
   type StagingTested,
 } from './change.js';
 import { type DomainError, type DomainErrorCode, fail, ok, type Result } from './errors.js';
+import { applicableMaintenanceWindows } from './freeze.js';
 import {
   deploymentBlockers,
   type GateReasonCode,
@@ -15,6 +17,8 @@ import {
 } from './gate.js';
 import { type Standing, standingProblem } from './people.js';
 import {
+  type ApproverSpec,
+  type ExceptionSpec,
   isInRoles,
   type Membership,
   matchesApproverSpec,
@@ -90,7 +94,8 @@ export type UnauthorisedReason =
   | 'commit_mismatch'
   | 'audit_trail_broken'
   | 'not_a_deployer'
-  | 'missing_prior_deployment';
+  | 'missing_prior_deployment'
+  | 'outside_maintenance_window';
 
 const RECORDED_AS: Record<GateReasonCode, UnauthorisedReason> = {
   not_approved: 'not_approved',
@@ -105,6 +110,7 @@ const RECORDED_AS: Record<GateReasonCode, UnauthorisedReason> = {
   commit_mismatch: 'commit_mismatch',
   audit_trail_broken: 'audit_trail_broken',
   missing_prior_deployment: 'missing_prior_deployment',
+  outside_maintenance_window: 'outside_maintenance_window',
 };
 
 /**
@@ -173,7 +179,21 @@ export type EventBody =
       type: 'approval_refused';
       data: { stageIndex: number; stage: string; action: 'approve' | 'reject'; code: DomainErrorCode };
     }
-  | { type: 'freeze_exception_granted'; data: { freeze: string; reason: string } }
+  | {
+      /** One approval of an exception (to a freeze or a maintenance window, by name). */
+      type: 'freeze_exception_granted';
+      data: {
+        freeze: string;
+        reason: string;
+        /** The risk note (required since policy v2). */
+        risk?: string;
+        /** `eachOf` exceptions: the roles the approver held. */
+        roles?: string[];
+        /** What the exception takes, as the policy said when this approval was given. */
+        quorum?: number;
+        eachOf?: string[];
+      };
+    }
   | { type: 'cancelled'; data: { reason: string } }
   | {
       type: 'deployment_recorded';
@@ -281,7 +301,10 @@ export interface ChangeState {
   currentStage: number | null;
   stageStartedAt: Date | null;
   approvedAt: Date | null;
-  exceptions: { freeze: string; by: string; at: Date; reason: string }[];
+  /** Exceptions granted (their quorum met): `by` completed it; `approvedBy` lists everyone. */
+  exceptions: { freeze: string; by: string; at: Date; reason: string; risk: string; approvedBy: string[] }[];
+  /** Every approval of an exception, granted or still short of its quorum. */
+  exceptionVotes: { freeze: string; by: string; at: Date; reason: string; risk: string; roles: string[] }[];
   deployments: Deployment[];
   deployedAt: Date | null;
   deployedBy: string | null;
@@ -315,7 +338,7 @@ export interface DecideContext {
 export type Command =
   | { kind: 'approve'; stageIndex: number; actor: string; comment?: string }
   | { kind: 'reject'; stageIndex: number; actor: string; reason: string }
-  | { kind: 'grant_exception'; actor: string; freeze: string; reason: string }
+  | { kind: 'grant_exception'; actor: string; freeze: string; reason: string; risk: string }
   | { kind: 'cancel'; actor: string; reason: string }
   | {
       kind: 'record_deployment';
@@ -371,6 +394,8 @@ export function stateFromJson(text: string): ChangeState {
   // Saved by a version before parallel stages and quorums.
   s.stages = s.stages.map(normalizePlannedStage);
   s.decisions = s.decisions.map((d) => ({ ...d, roles: d.roles ?? [] }));
+  s.exceptionVotes ??= [];
+  s.exceptions = s.exceptions.map((x) => ({ ...x, risk: x.risk ?? '', approvedBy: x.approvedBy ?? [x.by] }));
   s.openStages ??=
     s.currentStage === null ? [] : [{ index: s.currentStage, since: s.stageStartedAt ?? s.submittedAt }];
   return s;
@@ -438,6 +463,7 @@ export function applyEvent(state: ChangeState | null, e: ChangeEvent): ChangeSta
       stageStartedAt: open[0]?.since ?? null,
       approvedAt: d.autoApproved ? e.at : null,
       exceptions: [],
+      exceptionVotes: [],
       deployments: [],
       deployedAt: null,
       deployedBy: null,
@@ -487,12 +513,23 @@ export function applyEvent(state: ChangeState | null, e: ChangeEvent): ChangeSta
     case 'approval_refused':
       s.refusedAttempts += 1;
       return s;
-    case 'freeze_exception_granted':
-      s.exceptions = [
-        ...s.exceptions,
-        { freeze: e.data.freeze, by: e.actor, at: e.at, reason: e.data.reason },
-      ];
+    case 'freeze_exception_granted': {
+      const d = e.data;
+      const vote = {
+        freeze: d.freeze,
+        by: e.actor,
+        at: e.at,
+        reason: d.reason,
+        risk: d.risk ?? '',
+        roles: d.roles ?? [],
+      };
+      s.exceptionVotes = [...s.exceptionVotes, vote];
+      const votes = s.exceptionVotes.filter((v) => v.freeze === d.freeze);
+      if (!s.exceptions.some((x) => x.freeze === d.freeze) && stageSatisfied(exceptionSeat(d), votes)) {
+        s.exceptions = [...s.exceptions, { ...vote, approvedBy: votes.map((v) => v.by) }];
+      }
       return s;
+    }
     case 'cancelled':
       s.status = 'cancelled';
       closeStages(s);
@@ -540,6 +577,20 @@ export function applyEvent(state: ChangeState | null, e: ChangeEvent): ChangeSta
       s.retro = { ...s.retro, overdueFlaggedAt: e.at };
       return s;
   }
+}
+
+/** An exception's approval rule as a stage (for the quorum and per-role rules the stages use). */
+function exceptionSeat(rule: { quorum?: number; eachOf?: string[] }): PlannedStage {
+  return normalizePlannedStage(
+    {
+      key: 'exception',
+      name: 'Exception',
+      approvers: { anyone: false, roles: [], users: [], groups: [], eachOf: rule.eachOf ?? [] },
+      marksStagingTested: false,
+      quorum: rule.quorum ?? 1,
+    },
+    0,
+  );
 }
 
 function closeStages(s: ChangeState): ChangeState {
@@ -609,19 +660,57 @@ export function plannedInterval(s: Pick<ChangeState, 'request'>, now: Date): [Da
 }
 
 /**
- * Freezes that would refuse an approval of this change now: those in force now, and those its
- * planned window falls in, without an exception (names, once each).
+ * Freezes that stand between this change and production: in force now, or over its planned window,
+ * for its type and systems, without an exception (names, once each). Approving is never frozen.
  */
-export function freezesBlockingApproval(s: ChangeState, policy: Policy, now: Date): string[] {
+export function freezesBlockingDeployment(s: ChangeState, policy: Policy, now: Date): string[] {
   const [from, to] = plannedInterval(s, now);
-  const blocking = [...unexcusedFreezes(s, policy, from, to), ...unexcusedFreezes(s, policy, now)];
+  const scope = { systems: s.request.systems };
+  const blocking = [
+    ...unexcusedFreezes(s, policy, from, to, scope),
+    ...unexcusedFreezes(s, policy, now, now, scope),
+  ];
   return [...new Set(blocking.map((f) => f.name))];
 }
 
-/**
- * `current`: open for decisions; `blocked`: its step is reached but its prerequisite has not
- * happened; `waiting`: a later step; `skipped`: never reached (the change was decided otherwise).
- */
+/** What a change may be granted an exception to now: freezes in its way, and maintenance windows that govern it. */
+export function exceptionOptions(s: ChangeState, policy: Policy, now: Date): string[] {
+  if (s.status !== 'pending_approval' && s.status !== 'approved') return [];
+  const windows = applicableMaintenanceWindows(policy, s.type, {
+    environment: policy.productionEnvironments[0]!,
+    systems: s.request.systems,
+  })
+    .map((w) => w.name)
+    .filter((n) => !s.exceptions.some((x) => x.freeze === n));
+  return [...freezesBlockingDeployment(s, policy, now), ...windows];
+}
+
+/** The freeze or maintenance window named, when it restricts this change's type (and systems). */
+function exceptionTarget(
+  policy: Policy,
+  s: ChangeState,
+  name: string,
+): { name: string; spec: ExceptionSpec } | null {
+  const freeze = policy.freezes.find((f) => f.name === name);
+  if (freeze) return freeze.blocks.includes(s.type) ? { name, spec: freeze.exception } : null;
+  const window = applicableMaintenanceWindows(policy, s.type, {
+    environment: policy.productionEnvironments[0]!,
+    systems: s.request.systems,
+  }).find((w) => w.name === name);
+  return window ? { name, spec: window.exception } : null;
+}
+
+/** Who an approver spec names, in words ("cto or security", "each of head and security officer"). */
+export function describeApprovers(spec: ApproverSpec): string {
+  if (spec.eachOf.length) return `each of ${spec.eachOf.join(' and ')}`;
+  const names = [
+    ...spec.roles,
+    ...spec.users.map((u) => `<@${u}>`),
+    ...spec.groups.map((g) => `<!subteam^${g}>`),
+  ];
+  return names.length ? names.join(' or ') : 'nobody (the policy names no one)';
+}
+
 export type StageStatus = 'approved' | 'rejected' | 'current' | 'blocked' | 'waiting' | 'skipped';
 
 export interface StageProgress {
@@ -1002,19 +1091,14 @@ function slackDeploymentRefusal(
           'Only the requester, an approver of this change or a deployer can record its deployment.',
         );
   }
-  if (has('frozen')) {
-    const names = [...new Set(unexcusedFreezes(s, ctx.policy, ctx.now).map((f) => f.name))];
-    return fail(
-      'FROZEN',
-      `Deployments of ${s.typeName} changes are frozen now (${names.join(', ')}); an exception is needed.`,
-      { freezes: names },
-    );
-  }
+  const frozen = has('frozen');
+  if (frozen) return fail('FROZEN', `${frozen.message} An exception is needed.`);
   for (const [code, domain] of [
     ['commit_mismatch', 'COMMIT_MISMATCH'],
     ['commit_required', 'COMMIT_REQUIRED'],
     ['outside_window', 'OUTSIDE_WINDOW'],
     ['missing_prior_deployment', 'MISSING_PRIOR_DEPLOYMENT'],
+    ['outside_maintenance_window', 'OUTSIDE_MAINTENANCE_WINDOW'],
   ] as const) {
     const b = has(code);
     if (b) return fail(domain, b.message);
@@ -1032,14 +1116,6 @@ export function decide(s: ChangeState, cmd: Command, ctx: DecideContext): Result
       const checked = checkApprover(s, cmd.stageIndex, cmd.actor, ctx, true);
       if (!checked.ok) return checked;
       const { stage, roles } = checked.value;
-      const names = freezesBlockingApproval(s, ctx.policy, ctx.now);
-      if (names.length > 0) {
-        return fail(
-          'FROZEN',
-          `${s.typeName} changes are frozen (${names.join(', ')}). Approval needs a freeze exception first.`,
-          { freezes: names },
-        );
-      }
       return ok({
         type: 'stage_approved',
         slot: decisionSlot(stage, cmd.stageIndex, cmd.actor),
@@ -1072,33 +1148,71 @@ export function decide(s: ChangeState, cmd: Command, ctx: DecideContext): Result
       if (s.status !== 'pending_approval' && s.status !== 'approved') {
         return fail(
           'INVALID_STATE',
-          `A freeze exception can only be granted before deployment (the change is ${s.status.replace('_', ' ')}).`,
+          `An exception can only be granted before deployment (the change is ${s.status.replace('_', ' ')}).`,
         );
       }
-      const def = ctx.policy.freezes.find((f) => f.name === cmd.freeze);
-      if (!def?.blocks.includes(s.type)) {
-        return fail('NOT_FROZEN', `The freeze "${cmd.freeze}" does not block ${s.typeName} changes.`);
+      const target = exceptionTarget(ctx.policy, s, cmd.freeze);
+      if (!target) {
+        return fail('NOT_FROZEN', `"${cmd.freeze}" neither freezes nor restricts ${s.typeName} changes.`);
       }
-      if (s.exceptions.some((x) => x.freeze === def.name)) {
-        return fail('EXCEPTION_EXISTS', `An exception for ${def.name} was already granted.`);
+      const { name, spec } = target;
+      if (s.exceptions.some((x) => x.freeze === name)) {
+        return fail('EXCEPTION_EXISTS', `An exception for ${name} was already granted.`);
       }
       if (ownership(s, cmd.actor)) {
         return fail(
           'SELF_APPROVAL_FORBIDDEN',
-          'You raised this change, so you cannot grant it a freeze exception yourself.',
+          'You raised this change, so you cannot grant it an exception yourself.',
         );
       }
-      if (!isInRoles(ctx.policy, ctx.membership, cmd.actor, def.exceptionRoles)) {
+      if (!matchesApproverSpec(ctx.policy, ctx.membership, spec.approvers, cmd.actor)) {
         return fail(
           'NOT_ALLOWED',
-          `Only ${def.exceptionRoles.join(' or ')} may grant an exception to ${def.name}.`,
+          `Only ${describeApprovers(spec.approvers)} may grant an exception to ${name}.`,
         );
       }
-      if (!required(cmd.reason)) return fail('REASON_REQUIRED', 'A freeze exception needs a reason.');
+      const seat = exceptionSeat({ quorum: spec.quorum, eachOf: spec.approvers.eachOf });
+      const votes = s.exceptionVotes.filter((v) => v.freeze === name);
+      if (votes.some((v) => v.by === cmd.actor)) {
+        return fail(
+          'ALREADY_DECIDED',
+          `You already approved the exception to ${name}; it needs another approver.`,
+        );
+      }
+      const roles = spec.approvers.eachOf.filter((r) =>
+        isInRoles(ctx.policy, ctx.membership, cmd.actor, [r]),
+      );
+      if (roles.length > 0 && !approvalWouldCount(seat, votes, { by: cmd.actor, roles })) {
+        return fail(
+          'ROLE_ALREADY_SIGNED',
+          `The exception to ${name} needs one approval from each of ${spec.approvers.eachOf.join(', ')}; your role has signed, it still needs ${missingRoles(seat, votes).join(' and ')}.`,
+        );
+      }
+      if (!required(cmd.reason)) return fail('REASON_REQUIRED', 'An exception needs a reason.');
+      if (!required(cmd.risk))
+        return fail(
+          'REASON_REQUIRED',
+          'An exception needs a risk note: what could go wrong, and how it is contained.',
+          {
+            field: 'risk',
+          },
+        );
+      if (cmd.reason.length > ANSWER_MAX || cmd.risk.length > ANSWER_MAX)
+        return fail(
+          'VALIDATION',
+          `Keep the reason and the risk note under ${ANSWER_MAX + 1} characters each.`,
+        );
       return ok({
         type: 'freeze_exception_granted',
-        slot: `exception:${def.name}`,
-        data: { freeze: def.name, reason: cmd.reason.trim() },
+        slot: isSingleSeat(seat) ? `exception:${name}` : `exception:${name}:${cmd.actor}`,
+        data: {
+          freeze: name,
+          reason: cmd.reason.trim(),
+          risk: cmd.risk.trim(),
+          ...(roles.length > 0 ? { roles } : {}),
+          quorum: spec.quorum,
+          eachOf: spec.approvers.eachOf,
+        },
       });
     }
     case 'cancel': {

@@ -107,14 +107,43 @@ export type FreezeWindow =
   | { kind: 'yearly'; start: string; end: string } // MM-DD, end exclusive; wraps into the next year when end <= start
   | { kind: 'fixed'; start: string; end: string }; // local date-times YYYY-MM-DDTHH:mm in the freeze's time zone
 
+/** Who grants an exception (to a freeze or a maintenance window): the same rules as a stage. */
+export interface ExceptionSpec {
+  approvers: ApproverSpec;
+  quorum: number;
+}
+
 export interface FreezeDef {
   name: string;
   timezone: string;
   window: FreezeWindow;
   /** Change types the freeze blocks. */
   blocks: string[];
-  /** Roles whose members may grant an exception, with a reason. */
-  exceptionRoles: string[];
+  /** Environments it freezes (lower case); null: the production environments. */
+  environments: string[] | null;
+  /** Systems it freezes (a change naming any of them); empty: every system. */
+  systems: string[];
+  /** Who may grant an exception, with a reason and a risk note. */
+  exception: ExceptionSpec;
+}
+
+/**
+ * A recurring window in which deployments to its environments may happen at all, e.g. weeknights
+ * 20:00–23:00 London time. End at or before start: the window runs past midnight.
+ */
+export interface MaintenanceWindowDef {
+  name: string;
+  timezone: string;
+  days: Weekday[];
+  start: string; // HH:mm
+  end: string; // HH:mm
+  /** Environments it governs (lower case); null: the production environments. */
+  environments: string[] | null;
+  /** Systems it governs (a change naming any of them); empty: every system. */
+  systems: string[];
+  /** Change types that may deploy outside it (e.g. emergency). */
+  exempt: string[];
+  exception: ExceptionSpec;
 }
 
 export interface WorkingHours {
@@ -162,6 +191,7 @@ export interface Policy {
   types: Record<string, ChangeTypeDef>;
   separationOfDuties: { oneStagePerPerson: boolean };
   freezes: FreezeDef[];
+  maintenanceWindows: MaintenanceWindowDef[];
   /** Environment names that count as production (compared in lower case). */
   productionEnvironments: string[];
   /** Other environments the policy knows (prerequisites and windows may name them). */
@@ -190,6 +220,8 @@ export function referencedGroups(policy: Policy): string[] {
   const groups = new Set<string>();
   for (const role of Object.values(policy.roles)) for (const g of role.groups) groups.add(g);
   for (const stage of Object.values(policy.stages)) for (const g of stage.approvers.groups) groups.add(g);
+  for (const x of [...policy.freezes, ...policy.maintenanceWindows])
+    for (const g of x.exception.approvers.groups) groups.add(g);
   return [...groups];
 }
 

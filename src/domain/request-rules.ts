@@ -1,6 +1,7 @@
 import type { ChangeRequest } from './change.js';
 import { planStages } from './change.js';
 import { COMMIT_FORMAT_HINT, normaliseCommit } from './commit.js';
+import { blockingFreezes } from './freeze.js';
 import { approversOf, type Membership, matchesApproverSpec, type Policy } from './policy.js';
 import { DAY_MS } from './time.js';
 
@@ -119,6 +120,16 @@ export function validateRequest(
   }
 
   if (req.plannedEnd && !req.plannedStart) add('plannedStart', 'Give a start for the planned window too.');
+  if (req.plannedStart) {
+    // A freeze blocks planning a window in it, as it blocks deploying then.
+    const end = req.plannedEnd ?? req.plannedStart;
+    const frozen = blockingFreezes(policy, req.type, req.plannedStart, end, { systems: req.systems });
+    if (frozen.length > 0)
+      add(
+        'plannedStart',
+        `The window falls in ${[...new Set(frozen.map((f) => f.name))].join(', ')}, a freeze on ${type.name} changes${frozen[0]!.def.systems.length ? ` to ${frozen[0]!.def.systems.join(', ')}` : ''}. Plan it outside the freeze; a change that must deploy during it is raised without a window and needs an exception.`,
+      );
+  }
   if (req.plannedStart) {
     if (req.plannedStart.getTime() < now.getTime() - DAY_MS)
       add('plannedStart', 'The planned start is in the past.');

@@ -177,6 +177,7 @@ describe('deployment gate API', () => {
               },
             },
             reason: { value: { type: 'plain_text_input', value: 'Certificate expiring' } },
+            risk: { value: { type: 'plain_text_input', value: 'Low: certificate swap only' } },
           },
         },
         DAVE,

@@ -74,21 +74,25 @@ describe('approval rules through Slack', () => {
     expect(await status(n)).toBe('approved');
   });
 
-  it('refuses approval inside a freeze until an exception is granted (with a reason) by the CTO', async () => {
+  it('inside a freeze a change is approved, but deploying needs an exception (reason and risk) by the CTO', async () => {
     t.clock.set('2026-11-16T18:00:00Z'); // inside Peak season
     const n = await submitRequest(t);
     const root = await rootMessage(t, n);
     expect(JSON.stringify(root.blocks)).toContain('*Freeze:* Peak season');
     await approve(t, n, 0, BOB);
-    expect(ephemeralsFor(t, BOB).at(-1)).toContain('frozen (Peak season)');
-    expect((await events(n)).at(-1)).toMatchObject({ type: 'approval_refused', data: { code: 'FROZEN' } });
+    await approve(t, n, 1, CAROL);
+    expect(await status(n)).toBe('approved');
+    await clickOnChange(t, n, 'change_record_deployment', String(n), ALICE);
+    await settled(t);
+    expect(ephemeralsFor(t, ALICE).at(-1)).toContain('Peak season is in force');
+    expect(await status(n)).toBe('approved');
 
     // A lead may not grant it; the modal keeps the error inline.
     await clickOnChange(t, n, 'change_grant_exception', String(n), CAROL);
     await settled(t);
     const modal = t.fake.callsOf('views.update').at(-1)!.args.view as { callback_id: string };
     expect(modal.callback_id).toBe('change_exception_modal');
-    const values = (reason: string) => ({
+    const values = (reason: string, risk = 'Low: one checkout service, rollback rehearsed') => ({
       freeze: {
         value: {
           type: 'static_select',
@@ -96,45 +100,37 @@ describe('approval rules through Slack', () => {
         },
       },
       reason: { value: { type: 'plain_text_input', value: reason } },
+      risk: { value: { type: 'plain_text_input', value: risk } },
     });
-    const byLead = await t.slack.submitView(
-      {
-        callbackId: 'change_exception_modal',
-        privateMetadata: JSON.stringify({ n }),
-        values: values('Please'),
-      },
-      CAROL,
-    );
-    expect(byLead.json).toMatchObject({
+    const submit = (v: ReturnType<typeof values>, user: string) =>
+      t.slack.submitView(
+        { callbackId: 'change_exception_modal', privateMetadata: JSON.stringify({ n }), values: v },
+        user,
+      );
+    expect((await submit(values('Please'), CAROL)).json).toMatchObject({
       response_action: 'errors',
       errors: { reason: expect.stringContaining('Only cto may grant') },
     });
-    const noReason = await t.slack.submitView(
-      { callbackId: 'change_exception_modal', privateMetadata: JSON.stringify({ n }), values: values('  ') },
-      DAVE,
-    );
-    expect(noReason.json).toMatchObject({
+    expect((await submit(values('  '), DAVE)).json).toMatchObject({
       response_action: 'errors',
       errors: { reason: expect.stringContaining('needs a reason') },
     });
-    const granted = await t.slack.submitView(
-      {
-        callbackId: 'change_exception_modal',
-        privateMetadata: JSON.stringify({ n }),
-        values: values('Fix for the checkout outage'),
-      },
-      DAVE,
-    );
+    expect((await submit(values('Fix for the checkout outage', ' '), DAVE)).json).toMatchObject({
+      response_action: 'errors',
+      errors: { risk: expect.stringContaining('needs a risk note') },
+    });
+    const granted = await submit(values('Fix for the checkout outage'), DAVE);
     expect(granted.json).toBeNull();
     await settled(t);
-    expect((await replies(t, n)).at(-1)!.text).toContain(
-      'granted a freeze exception for *Peak season*: Fix for the checkout outage',
+    const reply = (await replies(t, n)).at(-1)!.text;
+    expect(reply).toContain('granted an exception for *Peak season*: Fix for the checkout outage');
+    expect(reply).toContain('*Risk:* Low: one checkout service');
+    expect(JSON.stringify((await rootMessage(t, n)).blocks)).toContain(
+      'Exception for *Peak season* granted by',
     );
-
-    await approve(t, n, 0, BOB);
-    await approve(t, n, 1, CAROL);
-    expect(await status(n)).toBe('approved');
-    expect(JSON.stringify(root.blocks)).toContain('Freeze exception for *Peak season* granted by');
+    await clickOnChange(t, n, 'change_record_deployment', String(n), ALICE);
+    await settled(t);
+    expect(await status(n)).toBe('deployed');
   });
 
   it('rejects with a reason from the modal; the requester gets a DM; later clicks are answered', async () => {

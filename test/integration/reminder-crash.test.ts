@@ -68,7 +68,12 @@ describe('a process killed with reminders due', () => {
     const beforeRestart = delivered();
     expect(beforeRestart).toBeLessThan(expected);
     // Every reminder it had claimed was sent and recorded before the database closed.
-    expect(await t.app.models.Delivery.find({ state: 'claimed' }).lean(), first.output()).toEqual([]);
+    // (The test's own app may be running its daily audit verification meanwhile: not a reminder.)
+    const claimed = await t.app.models.Delivery.find({
+      state: 'claimed',
+      _id: { $not: /^audit-verify:/ },
+    }).lean();
+    expect(claimed, first.output()).toEqual([]);
     expect(first.output()).not.toMatch(/job failed|MongoClientClosedError/);
 
     const second = await bed.start(env);

@@ -137,56 +137,39 @@ describe('approvals', () => {
 describe('freeze windows', () => {
   const inFreeze = '2026-11-15T18:00:00Z'; // Peak season: 1 Oct – 1 Jan, America/Los_Angeles
 
-  it('refuses approval of a blocked type inside the freeze', () => {
-    const m = new Machine(request(), { now: inFreeze });
-    const r = m.try({ kind: 'approve', stageIndex: 0, actor: BOB });
-    expect(!r.ok && r.error.code).toBe('FROZEN');
+  const approvedAt = (now: string, over: Parameters<typeof request>[0] = {}) => {
+    const m = new Machine(request(over), { now });
+    approve(m, BOB);
+    approve(m, CAROL);
+    return m;
+  };
+  const deployCode = (m: Machine) => codeOf(m.try(deployment(ALICE)));
+
+  it('constrains deploying, not approving: inside the freeze a change is approved but cannot deploy', () => {
+    const m = approvedAt(inFreeze);
+    expect(m.state.status).toBe('approved');
+    expect(deployCode(m)).toBe('FROZEN');
+    // Staging is not frozen (the freeze covers the production environments only).
+    expect(codeOf(m.try(deployment(ALICE, { environment: 'staging' })))).toBe('accepted');
   });
 
-  it('refuses approval when the planned window falls in the freeze, even before it starts', () => {
-    const m = new Machine(
-      request({
-        plannedStart: new Date('2026-10-05T17:00:00Z'),
-        plannedEnd: new Date('2026-10-05T18:00:00Z'),
-      }),
-      {
-        now: '2026-09-20T18:00:00Z',
-      },
-    );
-    expect(codeOf(m.try({ kind: 'approve', stageIndex: 0, actor: BOB }))).toBe('FROZEN');
+  it('approving a change whose window lies after the freeze is allowed at any time', () => {
+    const m = approvedAt(inFreeze, {
+      plannedStart: new Date('2027-01-05T17:00:00Z'),
+      plannedEnd: new Date('2027-01-05T18:00:00Z'),
+    });
+    expect(m.state.status).toBe('approved');
+    m.now = new Date('2027-01-05T17:30:00Z');
+    expect(deployCode(m)).toBe('accepted');
   });
 
   it('uses the freeze time zone at the boundaries', () => {
     // 1 Oct 00:00 in Los Angeles is 07:00 UTC: 06:59 UTC is still September there.
-    expect(
-      new Machine(request(), { now: '2026-10-01T06:59:00Z' }).try({
-        kind: 'approve',
-        stageIndex: 0,
-        actor: BOB,
-      }).ok,
-    ).toBe(true);
-    expect(
-      new Machine(request(), { now: '2026-10-01T07:00:00Z' }).try({
-        kind: 'approve',
-        stageIndex: 0,
-        actor: BOB,
-      }).ok,
-    ).toBe(false);
+    expect(deployCode(approvedAt('2026-10-01T06:59:00Z'))).toBe('accepted');
+    expect(deployCode(approvedAt('2026-10-01T07:00:00Z'))).toBe('FROZEN');
     // The freeze wraps into January and ends (exclusive) on 1 Jan local time.
-    expect(
-      new Machine(request(), { now: '2027-01-01T07:59:00Z' }).try({
-        kind: 'approve',
-        stageIndex: 0,
-        actor: BOB,
-      }).ok,
-    ).toBe(false);
-    expect(
-      new Machine(request(), { now: '2027-01-01T08:00:00Z' }).try({
-        kind: 'approve',
-        stageIndex: 0,
-        actor: BOB,
-      }).ok,
-    ).toBe(true);
+    expect(deployCode(approvedAt('2027-01-01T07:59:00Z'))).toBe('FROZEN');
+    expect(deployCode(approvedAt('2027-01-01T08:00:00Z'))).toBe('accepted');
   });
 
   it('lets emergency changes through the freeze', () => {
@@ -195,30 +178,76 @@ describe('freeze windows', () => {
     expect(m.state.status).toBe('approved');
   });
 
-  it('lets an exception role grant an exception with a reason, once, and then approvals proceed', () => {
+  it('lets an exception role grant an exception with a reason and a risk note, once; deployment then proceeds', () => {
     const m = new Machine(request(), { now: inFreeze });
-    expect(!m.try({ kind: 'grant_exception', actor: CAROL, freeze: 'Peak season', reason: 'x' }).ok).toBe(
-      true,
-    );
-    expect(codeOf(m.try({ kind: 'grant_exception', actor: DAVE, freeze: 'Peak season', reason: '' }))).toBe(
-      'REASON_REQUIRED',
-    );
-    expect(codeOf(m.try({ kind: 'grant_exception', actor: DAVE, freeze: 'Nope', reason: 'x' }))).toBe(
-      'NOT_FROZEN',
-    );
-    m.do({ kind: 'grant_exception', actor: DAVE, freeze: 'Peak season', reason: 'Checkout outage fix' });
-    const again = m.try({ kind: 'grant_exception', actor: DAVE, freeze: 'Peak season', reason: 'again' });
-    expect(!again.ok && again.error.code).toBe('EXCEPTION_EXISTS');
+    expect(
+      codeOf(m.try({ kind: 'grant_exception', actor: DAVE, freeze: 'Peak season', reason: 'x', risk: ' ' })),
+    ).toBe('REASON_REQUIRED');
+    expect(
+      !m.try({
+        kind: 'grant_exception',
+        actor: CAROL,
+        freeze: 'Peak season',
+        reason: 'x',
+        risk: 'Low: one service',
+      }).ok,
+    ).toBe(true);
+    expect(
+      codeOf(
+        m.try({
+          kind: 'grant_exception',
+          actor: DAVE,
+          freeze: 'Peak season',
+          reason: '',
+          risk: 'Low: one service',
+        }),
+      ),
+    ).toBe('REASON_REQUIRED');
+    expect(
+      codeOf(
+        m.try({
+          kind: 'grant_exception',
+          actor: DAVE,
+          freeze: 'Nope',
+          reason: 'x',
+          risk: 'Low: one service',
+        }),
+      ),
+    ).toBe('NOT_FROZEN');
     approve(m, BOB);
     approve(m, CAROL);
-    expect(m.state.status).toBe('approved');
+    expect(codeOf(m.try(deployment(ALICE)))).toBe('FROZEN');
+    m.do({
+      kind: 'grant_exception',
+      actor: DAVE,
+      freeze: 'Peak season',
+      reason: 'Checkout outage fix',
+      risk: 'Low: one service',
+    });
+    const again = m.try({
+      kind: 'grant_exception',
+      actor: DAVE,
+      freeze: 'Peak season',
+      reason: 'again',
+      risk: 'Low: one service',
+    });
+    expect(!again.ok && again.error.code).toBe('EXCEPTION_EXISTS');
+    expect(m.state.exceptions).toMatchObject([
+      { freeze: 'Peak season', risk: 'Low: one service', approvedBy: [DAVE] },
+    ]);
     m.do(deployment(ALICE));
     expect(m.state.status).toBe('deployed');
   });
 
   it('the requester cannot grant their own change an exception', () => {
     const m = new Machine(request(), { now: inFreeze, requester: DAVE });
-    const r = m.try({ kind: 'grant_exception', actor: DAVE, freeze: 'Peak season', reason: 'mine' });
+    const r = m.try({
+      kind: 'grant_exception',
+      actor: DAVE,
+      freeze: 'Peak season',
+      reason: 'mine',
+      risk: 'Low: one service',
+    });
     expect(!r.ok && r.error.code).toBe('SELF_APPROVAL_FORBIDDEN');
   });
 });

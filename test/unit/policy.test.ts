@@ -1,6 +1,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { loadPolicy, PolicyError, parsePolicy, policyHash } from '../../src/config/policy.js';
+import {
+  emptyRoleWarnings,
+  loadPolicy,
+  PolicyError,
+  parsePolicy,
+  policyHash,
+  policyToYaml,
+} from '../../src/config/policy.js';
 import { planStages } from '../../src/domain/change.js';
 import { activeFreezes, blockingFreezes } from '../../src/domain/freeze.js';
 import { approversOf, isInRoles, matchesApproverSpec } from '../../src/domain/policy.js';
@@ -141,6 +148,64 @@ types:
     expect(at('types.quiet.stages')?.message).toContain('say preApproved: true');
     expect(at('types.loud.preApproved')?.message).toContain('remove one of them');
     expect(at('types.staged.requireDeployedTo.0')?.message).toContain('is a production environment');
+  });
+
+  it('warns about every stage nobody can approve, naming the stage, its types and the role', () => {
+    const { policy } = parsePolicy(
+      `version: 1
+roles:
+  cto: { users: [] }
+  heads: { users: [U0123CAROL] }
+  security: { groups: [] }
+  auditors: {}
+stages:
+  cto: { name: CTO sign-off, approvers: { roles: [cto] } }
+  both: { name: Both, approvers: { eachOf: [heads, security] } }
+  peer: { name: Peer, approvers: { anyone: true } }
+types:
+  normal: { name: N, stages: [peer, cto] }
+  deviation: { name: D, stages: [both] }
+freezes:
+  - { name: Peak, yearly: { start: "10-01", end: "01-01" }, blocks: [normal], exceptionRoles: [cto] }
+access: { seeAllChanges: [auditors] }
+`,
+      'p.yml',
+    );
+    expect(emptyRoleWarnings(policy)).toEqual([
+      'stage "cto" (CTO sign-off; used by normal) cannot be approved: role "cto" has no users or groups; changes will wait there until you add people to the policy',
+      'stage "both" (Both; used by deviation) cannot be approved: role "security" has no users or groups; changes will wait there until you add people to the policy',
+      'nobody can grant an exception to "Peak": role "cto" has no users or groups',
+      'role "auditors" has no users or groups: nobody holds the access the policy gives it',
+    ]);
+  });
+
+  it.each<[string, string | undefined]>([
+    ['built-in default', undefined],
+    ...readdirSync(new URL('../../policies/examples/', import.meta.url))
+      .filter((f) => f.endsWith('.yml'))
+      .map((f): [string, string] => [f, `policies/examples/${f}`]),
+    ['test policy', 'test/fixtures/policies/test-policy.yml'],
+  ])('policy:print writes %s as a file that loads back to the same policy', (_name, path) => {
+    const loaded = loadPolicy(path && new URL(`../../${path}`, import.meta.url).pathname);
+    const printed = policyToYaml(loaded);
+    expect(printed).toMatch(/^# Effective Changegate policy/);
+    expect(parsePolicy(printed, 'printed.yml').hash).toBe(loaded.hash);
+  });
+
+  it("README's policy example is a valid policy (with its roles)", () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const example = /One example per concept:\n\n```yaml\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(example).toBeDefined();
+    const roles = ['head_of_engineering', 'security_officer', 'qa', 'security', 'cab'];
+    const { policy } = parsePolicy(
+      `version: 1\nroles:\n${roles.map((r) => `  ${r}: { users: [] }`).join('\n')}\n${example}`,
+      'README.md',
+    );
+    expect(policy.types.normal?.stages.map((step) => step.map((s) => s.stage))).toEqual([
+      ['two_reviews'],
+      ['qa_signoff', 'security_review'],
+      ['cab'],
+    ]);
   });
 
   it('names a missing policy file', () => {

@@ -47,6 +47,7 @@ export const INPUT = 'value'; // action_id of every input element inside its blo
 
 export const DECISION_BLOCKS = {
   reason: 'reason',
+  risk: 'risk',
   freeze: 'freeze',
   outcome: 'outcome',
   issues: 'issues',

@@ -7,7 +7,7 @@ import { getChange } from '../../../application/get-change.js';
 import type { ChangeRecord } from '../../../application/ports.js';
 import { recordDeployment } from '../../../application/record-deployment.js';
 import { formatChangeId } from '../../../domain/change.js';
-import { freezesBlockingApproval } from '../../../domain/lifecycle.js';
+import { exceptionOptions } from '../../../domain/lifecycle.js';
 import { SET_ASIDE } from '../click-throttle.js';
 import type { SlackContext } from '../context.js';
 import { failureText, refusalText } from '../copy.js';
@@ -175,27 +175,25 @@ export function registerActions(routes: SlackRoutes, ctx: SlackContext): void {
     await ack();
     const n = changeValue.safeParse(action.value);
     if (!n.success) return;
-    const viewId = await openView(ctx.sender, body.trigger_id, loadingModal('Freeze exception')).catch(
-      () => null,
-    );
+    const viewId = await openView(ctx.sender, body.trigger_id, loadingModal('Exception')).catch(() => null);
     if (!viewId) return;
     try {
       const loaded = await getChange(ctx.deps, n.data);
-      const freezes = loaded
-        ? freezesBlockingApproval(loaded.state, ctx.deps.policy.policy, ctx.deps.clock.now())
+      const options = loaded
+        ? exceptionOptions(loaded.state, ctx.deps.policy.policy, ctx.deps.clock.now())
         : [];
       await updateView(
         ctx.sender,
         viewId,
-        freezes.length
-          ? exceptionModal(n.data, freezes)
+        options.length
+          ? exceptionModal(n.data, options)
           : messageModal(
-              'Freeze exception',
-              `${formatChangeId(n.data)} is not blocked by any freeze right now.`,
+              'Exception',
+              `${formatChangeId(n.data)} is not held up by a freeze or a maintenance window.`,
             ),
       );
     } catch (err) {
-      await updateView(ctx.sender, viewId, messageModal('Freeze exception', failureText(err))).catch(
+      await updateView(ctx.sender, viewId, messageModal('Exception', failureText(err))).catch(
         () => undefined,
       );
     }

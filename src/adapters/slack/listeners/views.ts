@@ -154,13 +154,26 @@ export function registerViews(routes: SlackRoutes, ctx: SlackContext): void {
       return inline(ack, DECISION_BLOCKS.reason, 'This form is out of date; open the change again.');
     const freeze = readValue(values.data, DECISION_BLOCKS.freeze)?.selected_option?.value ?? '';
     const reason = textOf(values.data, DECISION_BLOCKS.reason);
-    if (!freeze) return inline(ack, DECISION_BLOCKS.freeze, 'Choose the freeze.');
-    if (!reason) return inline(ack, DECISION_BLOCKS.reason, 'A freeze exception needs a reason.');
+    const risk = textOf(values.data, DECISION_BLOCKS.risk);
+    if (!freeze) return inline(ack, DECISION_BLOCKS.freeze, 'Choose the freeze or window.');
+    if (!reason) return inline(ack, DECISION_BLOCKS.reason, 'An exception needs a reason.');
+    if (!risk)
+      return inline(
+        ack,
+        DECISION_BLOCKS.risk,
+        'An exception needs a risk note: what could go wrong, and how it is contained.',
+      );
     await finish(
       ack,
       DECISION_BLOCKS.reason,
       () =>
-        grantFreezeException(ctx.deps, { changeNumber: meta.data.n, actor: body.user.id, freeze, reason }),
+        grantFreezeException(ctx.deps, {
+          changeNumber: meta.data.n,
+          actor: body.user.id,
+          freeze,
+          reason,
+          risk,
+        }),
       ctx,
     );
   });

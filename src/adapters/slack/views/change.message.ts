@@ -6,7 +6,8 @@ import {
   type ChangeState,
   type ChangeStatus,
   deploysTheChange,
-  freezesBlockingApproval,
+  exceptionOptions,
+  freezesBlockingDeployment,
   openStageList,
   retroState,
   type StageStatus,
@@ -70,7 +71,9 @@ export interface ChangeMessageModel {
   autoApproved: boolean;
   waitingOn: string[];
   frozen: string[];
-  exceptions: { freeze: string; by: string }[];
+  exceptions: { freeze: string; by: string; approvedBy: string[] }[];
+  /** Whether the change can be granted an exception (a freeze or a maintenance window is in its way). */
+  exceptionsAvailable: boolean;
   deployedAt: Date | null;
   deployedBy: string | null;
   unauthorisedDeployment: boolean;
@@ -88,7 +91,7 @@ export function toMessageModel(
 ): ChangeMessageModel {
   const frozenNow =
     state.status === 'pending_approval' || state.status === 'approved'
-      ? freezesBlockingApproval(state, policy, now)
+      ? freezesBlockingDeployment(state, policy, now)
       : [];
   const stages: StageLine[] = stageProgress(state).map((p) => ({
     index: p.index,
@@ -123,7 +126,8 @@ export function toMessageModel(
     autoApproved: state.stages.length === 0,
     waitingOn,
     frozen: frozenNow,
-    exceptions: state.exceptions.map((x) => ({ freeze: x.freeze, by: x.by })),
+    exceptions: state.exceptions.map((x) => ({ freeze: x.freeze, by: x.by, approvedBy: x.approvedBy })),
+    exceptionsAvailable: exceptionOptions(state, policy, now).length > 0,
     deployedAt: state.deployedAt,
     deployedBy: state.deployedBy,
     unauthorisedDeployment: state.deployments.some((d) => d.unauthorised),
@@ -157,8 +161,8 @@ function button(
 export function changeActions(m: ChangeMessageModel): Button[] {
   const id = formatChangeId(m.number);
   const buttons: Button[] = [];
-  if (m.frozen.length > 0)
-    buttons.push(button('Grant freeze exception…', ACTIONS.grantException, String(m.number)));
+  if (m.frozen.length > 0 || m.exceptionsAvailable)
+    buttons.push(button('Grant exception…', ACTIONS.grantException, String(m.number)));
   if (m.status === 'approved') {
     buttons.push(
       button('Record deployment', ACTIONS.recordDeployment, String(m.number), 'primary', {
@@ -284,7 +288,9 @@ export function changeRootMessage(m: ChangeMessageModel): { text: string; blocks
     ? ['✅ Pre-approved standard change: recorded and approved by policy']
     : m.stages.map((s) => stageLine(s, m.waitingOn));
   for (const x of m.exceptions)
-    progress.push(`🧊 Freeze exception for *${userText(x.freeze, 80)}* granted by ${mention(x.by)}`);
+    progress.push(
+      `🧊 Exception for *${userText(x.freeze, 80)}* granted by ${(x.approvedBy.length ? x.approvedBy : [x.by]).map(mention).join(', ')}`,
+    );
   if (m.deployedAt) {
     progress.push(
       `🚀 Deployed ${slackDate(m.deployedAt)}${m.deployedBy && !m.deployedBy.startsWith('pipeline:') ? ` by ${mention(m.deployedBy)}` : m.deployedBy ? ` by ${userText(m.deployedBy, 80)}` : ''}`,
@@ -318,7 +324,7 @@ export function changeRootMessage(m: ChangeMessageModel): { text: string; blocks
     blocks.push({
       type: 'section',
       text: mrkdwn(
-        `🧊 *Freeze:* ${userText(m.frozen.join(', '), 300)} blocks ${userText(m.typeName, 60)} changes. Approval and deployment need an exception.`,
+        `🧊 *Freeze:* ${userText(m.frozen.join(', '), 300)} blocks ${userText(m.typeName, 60)} changes. Deploying it needs an exception; approving does not.`,
       ),
     });
   }
@@ -368,7 +374,7 @@ export function eventReply(state: ChangeState, e: ChangeEvent, waitingOn: string
       };
     case 'freeze_exception_granted':
       return {
-        text: `🧊 ${mention(e.actor)} granted a freeze exception for *${userText(e.data.freeze, 80)}*: ${userText(e.data.reason, 1500)}`,
+        text: `🧊 ${mention(e.actor)} ${state.exceptions.some((x) => x.freeze === e.data.freeze) ? 'granted an exception' : 'approved an exception (more approvals needed)'} for *${userText(e.data.freeze, 80)}*: ${userText(e.data.reason, 1500)}${e.data.risk ? `\n*Risk:* ${userText(e.data.risk, 1000)}` : ''}`,
       };
     case 'cancelled':
       return {

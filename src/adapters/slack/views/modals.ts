@@ -285,27 +285,32 @@ export function rejectModal(changeNumber: number, stageIndex: number): ModalView
   };
 }
 
-/** An executive grants an exception to a freeze, with a reason. */
+/** An approver grants (or adds their approval to) an exception to a freeze or maintenance window. */
 export function exceptionModal(changeNumber: number, freezes: string[]): ModalView {
   const blocks: KnownBlock[] = [
     {
       type: 'section',
       text: mrkdwn(
-        `${formatChangeId(changeNumber)} falls in a freeze. An exception lets it be approved and deployed; it is recorded with your reason.`,
+        `${formatChangeId(changeNumber)} is held up by a freeze or a maintenance window. An exception lets it deploy there; it is recorded in the audit trail with your reason and risk note, and takes as many approvals as the policy asks.`,
       ),
     },
     staticSelect(
       DECISION_BLOCKS.freeze,
-      'Freeze',
+      'Freeze or maintenance window',
       freezes.slice(0, 100).map((f) => option(truncate(f, 75), truncate(f, 150))),
       freezes[0],
     ),
     textInput(DECISION_BLOCKS.reason, 'Reason for the exception', { multiline: true, max: 2000 }),
+    textInput(DECISION_BLOCKS.risk, 'Risk note', {
+      multiline: true,
+      max: 2000,
+      placeholder: 'What could go wrong, and how it is contained',
+    }),
   ];
   return {
     type: 'modal',
     callback_id: VIEWS.exception,
-    title: plain('Freeze exception', 24),
+    title: plain('Exception', 24),
     submit: plain('Grant exception', 24),
     close: plain('Back', 24),
     private_metadata: JSON.stringify({ n: changeNumber } satisfies DecisionMetadata),

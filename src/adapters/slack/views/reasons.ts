@@ -21,6 +21,8 @@ export function unauthorisedReasonText(reason: UnauthorisedReason, status: Chang
       return "the change's recorded history does not verify";
     case 'not_a_deployer':
       return 'whoever deployed it is not one of the policy’s deployers';
+    case 'outside_maintenance_window':
+      return 'it is outside the maintenance windows, without an exception';
     case 'missing_prior_deployment':
       return 'it did not reach the environments the policy requires before production (e.g. staging)';
   }
