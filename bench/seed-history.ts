@@ -122,6 +122,7 @@ export async function seedHistory(
           ? [pick(['auth', 'encryption', 'data_access', 'third_party', 'regulated_data'] as const)]
           : [];
       const request: ChangeRequest = {
+        fields: {},
         type,
         title: `${pick(VERBS)} ${pick(THINGS)} on ${pick(SYSTEMS)}`,
         description: emergency ? '' : 'Routine change generated for the change-log benchmark and tests.',

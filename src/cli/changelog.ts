@@ -1,6 +1,6 @@
 import { createWriteStream } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { writeEvidence } from '../adapters/export/evidence-writer.js';
+import { fieldColumns, writeEvidence } from '../adapters/export/evidence-writer.js';
 import { buildChangeLog } from '../application/build-change-log.js';
 import { exportEvidence } from '../application/export-evidence.js';
 import { parsePeriod } from '../domain/period.js';
@@ -48,7 +48,7 @@ async function main() {
       const evidence = await exportEvidence(ctx.deps, { kind: 'system' }, parsed.period, {
         proofs: values.format === 'json',
       });
-      const count = await writeEvidence(evidence, values.format, out);
+      const count = await writeEvidence(evidence, values.format, out, fieldColumns(ctx.deps.policy.policy));
       process.stderr.write(`${count} change(s) exported for ${parsed.period.label}.\n`);
     }
   } finally {

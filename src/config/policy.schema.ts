@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { BUILTIN_FIELDS, FIELD_KINDS, type FieldDef, isBuiltinField } from '../domain/fields.js';
 import {
+  DEFAULT_REPORT_COUNTS,
   DEFAULT_SECURITY_FLAGS,
   type Policy,
   RISK_LEVELS,
@@ -104,8 +106,44 @@ const condition = byShape(
   z.strictObject({
     risk: z.array(z.enum(RISK_LEVELS)).min(1).optional(),
     securityFlags: z.union([z.literal('any'), z.array(key).min(1)]).optional(),
+    field: z.strictObject({ key, in: z.array(z.string().min(1).max(100)).min(1) }).optional(),
   }),
 );
+
+const requirement = z.enum(['required', 'optional', 'hidden']);
+
+const fieldOption = byShape(
+  isString,
+  z
+    .string()
+    .min(1)
+    .max(75)
+    .transform((v) => ({ value: v, label: v })),
+  z.strictObject({ value: z.string().min(1).max(75), label: z.string().min(1).max(75) }),
+);
+
+/** A field of the request form the policy declares. */
+const fieldDef = z
+  .strictObject({
+    label: z.string().min(1).max(60),
+    kind: z.string().refine((k) => (FIELD_KINDS as readonly string[]).includes(k), {
+      error: (i) => `unknown field kind "${String(i.input)}": use one of ${FIELD_KINDS.join(', ')}`,
+    }),
+    help: z.string().max(150).default(''),
+    options: z.array(fieldOption).max(100).default([]),
+    requirement: requirement.default('optional'),
+  })
+  .superRefine((f, ctx) => {
+    const choice = f.kind === 'select' || f.kind === 'multi_select';
+    if (choice && f.options.length === 0)
+      ctx.addIssue({ code: 'custom', message: `a ${f.kind} field needs options`, path: ['options'] });
+    if (!choice && f.options.length > 0)
+      ctx.addIssue({
+        code: 'custom',
+        message: `only select and multi_select fields take options`,
+        path: ['options'],
+      });
+  });
 
 const typeStage = byShape(
   isString,
@@ -132,6 +170,7 @@ const changeType = z.strictObject({
   form: z.enum(['full', 'emergency']).default('full'),
   stages: z.array(typeStep).max(10).default([]),
   preApproved: z.boolean().default(false),
+  fields: z.record(z.string(), requirement).default({}),
   requireDeployedTo: z.array(environmentName).max(5).default([]),
   retrospectiveDueHours: z
     .number()
@@ -279,6 +318,20 @@ function dictionary<T extends z.ZodType>(value: T) {
     .transform((r) => Object.assign(Object.create(null) as Record<string, z.output<T>>, r));
 }
 
+const reportCount = z.strictObject({
+  label: z.string().min(1).max(60),
+  event: z.enum(['raised', 'deployed', 'verified', 'rolled_back']),
+  when: z
+    .strictObject({
+      types: z.array(key).min(1).optional(),
+      emergency: z.boolean().optional(),
+      risk: z.array(z.enum(RISK_LEVELS)).min(1).optional(),
+      securityFlags: z.union([z.literal('any'), z.array(key).min(1)]).optional(),
+      field: z.strictObject({ key, in: z.array(z.string().min(1).max(100)).min(1) }).optional(),
+    })
+    .default({}),
+});
+
 export const policySchema = z
   .strictObject({
     version: z.literal(1),
@@ -299,6 +352,13 @@ export const policySchema = z
     maintenanceWindows: z.array(maintenanceWindow).max(20).default([]),
     productionEnvironments: z.array(environmentName).min(1).default(['production', 'prod']),
     environments: z.array(environmentName).max(20).default(['development', 'staging']),
+    fields: z
+      .record(key, fieldDef)
+      .refine(
+        (f) => Object.keys(f).length <= 30,
+        'declare at most 30 fields (a Slack modal holds 100 blocks)',
+      )
+      .prefault({}),
     securityFlags: z
       .record(key, z.string().min(1).max(75))
       .refine((f) => Object.keys(f).length <= 10, 'list at most 10 security flags (a Slack form shows 10)')
@@ -312,6 +372,9 @@ export const policySchema = z
       .refine((w) => w.start < w.end, { message: 'end must be after start', path: ['end'] })
       .default({ days: ['mon', 'tue', 'wed', 'thu', 'fri'], start: '09:00', end: '17:00' }),
     reminders: reminders.default(REMINDER_DEFAULTS),
+    reports: z
+      .strictObject({ counts: z.array(reportCount).max(12).default(DEFAULT_REPORT_COUNTS) })
+      .default({ counts: DEFAULT_REPORT_COUNTS }),
     access: z
       .strictObject({
         seeAllChanges: z.array(key).default([]),
@@ -381,6 +444,16 @@ export const policySchema = z
           if (!p.stages[ts.stage]) problem(`unknown stage "${ts.stage}" (define it under stages)`, path);
           if (seen.has(ts.stage)) problem(`stage "${ts.stage}" is listed twice`, path);
           seen.add(ts.stage);
+          const field = ts.when.field;
+          if (field) {
+            const def = p.fields[field.key];
+            if (!def)
+              problem(`unknown field "${field.key}" (declare it under fields)`, [...path, 'when', 'field']);
+            else if (def.options.length > 0)
+              for (const v of field.in)
+                if (!def.options.some((o) => o.value === v))
+                  problem(`"${v}" is not an option of ${field.key}`, [...path, 'when', 'field', 'in']);
+          }
           const flags = ts.when.securityFlags;
           if (Array.isArray(flags))
             for (const f of flags)
@@ -402,6 +475,13 @@ export const policySchema = z
           tk,
           'preApproved',
         ]);
+      for (const f of Object.keys(t.fields)) {
+        if (!isBuiltinField(f) && !Object.hasOwn(p.fields, f))
+          problem(
+            `unknown field "${f}": declare it under fields, or use a built-in one (${BUILTIN_FIELDS.join(', ')})`,
+            ['types', tk, 'fields', f],
+          );
+      }
       t.requireDeployedTo.forEach((env, i) => {
         environmentBeforeProduction(env, ['types', tk, 'requireDeployedTo', i]);
       });
@@ -470,6 +550,18 @@ export const policySchema = z
     for (const [i, f] of p.freezes.entries()) exceptionRoles(f.exception, ['freezes', i, 'exception']);
     for (const [i, w] of p.maintenanceWindows.entries())
       exceptionRoles(w.exception, ['maintenanceWindows', i, 'exception']);
+    p.reports.counts.forEach((c, i) => {
+      for (const t of c.when.types ?? [])
+        if (!p.types[t]) problem(`unknown change type "${t}"`, ['reports', 'counts', i, 'when', 'types']);
+      if (c.when.field && !Object.hasOwn(p.fields, c.when.field.key))
+        problem(`unknown field "${c.when.field.key}" (declare it under fields)`, [
+          'reports',
+          'counts',
+          i,
+          'when',
+          'field',
+        ]);
+    });
     for (const [k, roles] of Object.entries(p.access))
       roles.forEach((r, i) => {
         roleExists(r, ['access', k, i]);
@@ -478,6 +570,12 @@ export const policySchema = z
   .transform(
     (p): Policy => ({
       ...p,
+      fields: Object.assign(
+        Object.create(null) as Record<string, FieldDef>,
+        Object.fromEntries(
+          Object.entries(p.fields).map(([k, f]) => [k, { ...f, key: k, kind: f.kind as FieldDef['kind'] }]),
+        ),
+      ),
       freezes: p.freezes.map((f) => ({
         name: f.name,
         timezone: f.timezone ?? p.timezone,

@@ -184,6 +184,7 @@ export function policyToYaml(loaded: LoadedPolicy): string {
   };
   const input = {
     ...p,
+    fields: Object.fromEntries(Object.entries(p.fields).map(([k, { key: _key, ...f }]) => [k, f])),
     types: Object.fromEntries(
       Object.entries(p.types).map(([k, t]) => [k, { ...t, stages: t.stages.map(step) }]),
     ),

@@ -1,8 +1,14 @@
-import { formatChangeId } from './change.js';
+import { conditionHolds, formatChangeId } from './change.js';
 import { blockingFreezes } from './freeze.js';
-import { type ChangeState, type ChangeStatus, retroState, stagingTested } from './lifecycle.js';
+import {
+  type ChangeState,
+  type ChangeStatus,
+  deploysTheChange,
+  retroState,
+  stagingTested,
+} from './lifecycle.js';
 import type { Period } from './period.js';
-import type { Policy } from './policy.js';
+import type { Policy, ReportCount } from './policy.js';
 import { HOUR_MS } from './time.js';
 
 /**
@@ -59,6 +65,8 @@ export interface ChangeLogSummary {
   neverVerified: TopList;
   unauthorised: TopList;
   securityChanges: number;
+  /** The policy's report counts (reports.counts), in its order. */
+  counts: { label: string; count: number }[];
 }
 
 const TOP = 8;
@@ -132,12 +140,32 @@ export class ChangeLogAccumulator {
   private readonly toApproval = new Samples();
   private readonly toDeploy = new Samples();
   private readonly stageWait = new Map<string, Samples>();
+  private readonly counts: number[];
 
   constructor(
     private readonly period: Period,
     private readonly policy: Policy,
     private readonly now: Date,
-  ) {}
+  ) {
+    this.counts = policy.reports.counts.map(() => 0);
+  }
+
+  /** Whether the count's event happened to the change in the period. */
+  private happened(s: ChangeState, event: ReportCount['event']): boolean {
+    const p = this.period;
+    switch (event) {
+      case 'raised':
+        return within(s.submittedAt, p);
+      case 'deployed':
+        return s.deployments.some(
+          (d) => d.production && d.status === 'succeeded' && deploysTheChange(d.reasons) && within(d.at, p),
+        );
+      case 'verified':
+        return s.verification?.outcome === 'ok' && within(s.verification.at, p);
+      case 'rolled_back':
+        return s.verification?.outcome === 'rolled_back' && within(s.verification.at, p);
+    }
+  }
 
   add(s: ChangeState, permalink: string | null = null): void {
     const p = this.period;
@@ -148,6 +176,14 @@ export class ChangeLogAccumulator {
       detail,
       who,
       permalink,
+    });
+
+    this.policy.reports.counts.forEach((c, i) => {
+      const { types, emergency, ...condition } = c.when;
+      if (types && !types.includes(s.type)) return;
+      if (emergency !== undefined && emergency !== s.emergency) return;
+      if (!conditionHolds(condition, s.request) || !this.happened(s, c.event)) return;
+      this.counts[i]!++;
     });
 
     if (within(s.submittedAt, p)) {
@@ -252,6 +288,7 @@ export class ChangeLogAccumulator {
       neverVerified: this.neverVerified.result(),
       unauthorised: this.unauthorised.result(),
       securityChanges: this.securityChanges,
+      counts: this.policy.reports.counts.map((c, i) => ({ label: c.label, count: this.counts[i]! })),
     };
   }
 }
@@ -279,6 +316,8 @@ export interface EvidenceRow {
   retrospective: string;
   links: string;
   commit: string;
+  /** Values of the policy's declared fields, by key (lists joined with "; "). */
+  fields: Record<string, string>;
   decisions: { stage: string; outcome: string; by: string; at: string; note: string }[];
   event_chain_head: string;
   policy_version: string;
@@ -297,41 +336,58 @@ export function evidenceRow(
   const final = approved.find((d) => d.stageIndex === last);
   const reviews = approved.filter((d) => d.stageIndex !== last);
   const iso = (d: Date | null | undefined) => (d ? d.toISOString() : '');
+  // Every column of the seeds' change log has a value on every row: N/A where it does not apply.
   const verified = s.verification
     ? s.verification.outcome === 'ok'
-      ? 'yes'
-      : 'rolled back'
+      ? 'Yes'
+      : 'Rolled back'
     : s.deployedAt
-      ? 'no'
-      : '';
+      ? 'No'
+      : 'N/A';
   const staging = stagingTested(s);
+  const undecided = s.status === 'pending_approval' ? 'pending' : 'not given';
+  const or = (text: string, none: string) => text || none;
   return {
     change: formatChangeId(s.number),
     date: iso(s.submittedAt),
     type: s.typeName,
     title: s.request.title,
-    description: s.request.description || s.request.justification,
-    systems_affected: s.request.systems.join('; '),
+    description: or(s.request.description || s.request.justification, 'N/A'),
+    systems_affected: or(s.request.systems.join('; '), 'N/A'),
     raised_by: s.requester,
-    reviewed_by: reviews.map((d) => `${d.by} (${d.stageName}, ${iso(d.at)})`).join('; '),
+    reviewed_by: or(
+      reviews.map((d) => `${d.by} (${d.stageName}, ${iso(d.at)})`).join('; '),
+      s.stages.length <= 1 ? 'N/A' : undecided,
+    ),
     final_approval:
       s.stages.length === 0
         ? 'pre-approved by policy'
         : final
           ? `${final.by} (${final.stageName}, ${iso(final.at)})`
-          : '',
-    staging_tested: staging === 'na' ? 'N/A' : staging === 'yes' ? 'Yes' : staging === 'no' ? 'No' : '',
-    deployed_to_production: iso(s.deployedAt),
+          : undecided,
+    staging_tested: staging === 'yes' ? 'Yes' : staging === 'no' ? 'No' : 'N/A',
+    deployed_to_production: or(iso(s.deployedAt), 'No'),
     post_deployment_verified: verified,
-    issues_encountered: s.verification?.issues ?? '',
+    issues_encountered: s.verification ? or(s.verification.issues, 'None') : 'N/A',
     status: s.status,
-    risk: s.request.risk ?? '',
-    security_impact: s.request.securityFlags.join('; '),
-    freeze_exceptions: s.exceptions.map((x) => `${x.freeze}: ${x.by} (${iso(x.at)}): ${x.reason}`).join('; '),
+    risk: s.request.risk ?? 'N/A',
+    security_impact: or(s.request.securityFlags.join('; '), 'None'),
+    freeze_exceptions: or(
+      s.exceptions
+        .map(
+          (x) =>
+            `${x.freeze}: ${x.approvedBy.join(' + ')} (${iso(x.at)}): ${x.reason}${x.risk ? `; risk: ${x.risk}` : ''}`,
+        )
+        .join('; '),
+      'None',
+    ),
     unauthorised_deployments: s.deployments.filter((d) => d.unauthorised).length,
     retrospective: retroState(s, now).replace(/_/g, ' '),
-    links: [s.request.links.pr, s.request.links.ticket].filter(Boolean).join(' '),
-    commit: s.request.commit ?? '',
+    links: or([s.request.links.pr, s.request.links.ticket].filter(Boolean).join(' '), 'None'),
+    commit: s.request.commit ?? 'N/A',
+    fields: Object.fromEntries(
+      Object.entries(s.request.fields).map(([k, v]) => [k, Array.isArray(v) ? v.join('; ') : v]),
+    ),
     decisions: s.decisions.map((d) => ({
       stage: d.stageName,
       outcome: d.outcome,

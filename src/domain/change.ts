@@ -1,3 +1,4 @@
+import type { FieldValue } from './fields.js';
 import type {
   ApproverSpec,
   Policy,
@@ -32,6 +33,8 @@ export interface ChangeRequest {
    */
   commit: string | null;
   suggestedReviewers: string[];
+  /** Values of the fields the policy declares (see domain/fields.ts), by key. */
+  fields: Record<string, FieldValue>;
   /** Emergency form: the CTO or security officer who approved (or is asked to approve) the hotfix. */
   emergencyApprover: string | null;
 }

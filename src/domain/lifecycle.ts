@@ -395,6 +395,7 @@ export function stateFromJson(text: string): ChangeState {
   s.stages = s.stages.map(normalizePlannedStage);
   s.decisions = s.decisions.map((d) => ({ ...d, roles: d.roles ?? [] }));
   s.exceptionVotes ??= [];
+  s.request.fields ??= {};
   s.exceptions = s.exceptions.map((x) => ({ ...x, risk: x.risk ?? '', approvedBy: x.approvedBy ?? [x.by] }));
   s.openStages ??=
     s.currentStage === null ? [] : [{ index: s.currentStage, since: s.stageStartedAt ?? s.submittedAt }];
@@ -405,6 +406,7 @@ export function deserializeRequest(r: SerializedRequest): ChangeRequest {
   return {
     ...r,
     commit: r.commit ?? null, // requests recorded before changes could name a commit
+    fields: r.fields ?? {}, // …or the policy declared fields
     plannedStart: r.plannedStart ? new Date(r.plannedStart) : null,
     plannedEnd: r.plannedEnd ? new Date(r.plannedEnd) : null,
   };

@@ -6,6 +6,8 @@
 export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
 export type Weekday = (typeof WEEKDAYS)[number];
 
+import type { FieldDef, FieldRequirement } from './fields.js';
+
 /** A security flag's key: the list is the policy's (`securityFlags`); these are its defaults. */
 export type SecurityFlag = string;
 
@@ -77,6 +79,8 @@ export interface TypeStage {
 export type TypeStep = TypeStage[];
 
 export interface ChangeTypeDef {
+  /** Per field (declared or built-in): required, optional or hidden for this type. */
+  fields: Record<string, FieldRequirement>;
   name: string;
   description: string;
   /** `emergency` asks only what must be known up front; the rest goes into the retrospective. */
@@ -175,6 +179,23 @@ export interface AccessPolicy {
   deployers: string[];
 }
 
+/**
+ * A number the monthly report and `/change-log` show: changes that match `when` and whose `event`
+ * happened in the period (e.g. "Security patches applied": deployed, category security).
+ */
+export interface ReportCount {
+  label: string;
+  event: 'raised' | 'deployed' | 'verified' | 'rolled_back';
+  when: StageCondition & { types?: string[]; emergency?: boolean };
+}
+
+export const DEFAULT_REPORT_COUNTS: ReportCount[] = [
+  { label: 'Changes deployed', event: 'deployed', when: {} },
+  { label: 'Security patches applied', event: 'deployed', when: { securityFlags: 'any' } },
+  { label: 'Incidents resolved', event: 'deployed', when: { emergency: true } },
+  { label: 'Rollbacks performed', event: 'rolled_back', when: {} },
+];
+
 export interface Policy {
   version: 1;
   organisation: string;
@@ -198,9 +219,13 @@ export interface Policy {
   environments: string[];
   /** Security flags a request can raise: key to label, in the form's order. */
   securityFlags: Record<string, string>;
+  /** Fields of the request form the policy declares, in order. */
+  fields: Record<string, FieldDef>;
   workingHours: WorkingHours;
   reminders: ReminderPolicy;
   access: AccessPolicy;
+  /** What the reports count, by the policy's own categories. */
+  reports: { counts: ReportCount[] };
 }
 
 /** Group memberships resolved ahead of a decision, so that the domain stays synchronous and pure. */

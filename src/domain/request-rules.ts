@@ -1,6 +1,7 @@
 import type { ChangeRequest } from './change.js';
 import { planStages } from './change.js';
 import { COMMIT_FORMAT_HINT, normaliseCommit } from './commit.js';
+import { type BuiltinField, builtinRequirement, fieldIssues } from './fields.js';
 import { blockingFreezes } from './freeze.js';
 import { approversOf, type Membership, matchesApproverSpec, type Policy } from './policy.js';
 import { DAY_MS } from './time.js';
@@ -15,19 +16,26 @@ export const LIMITS = {
   commit: 140,
 } as const;
 
-export type RequestField = keyof ChangeRequest | 'links.pr' | 'links.ticket' | 'requester';
+export type RequestField =
+  | keyof ChangeRequest
+  | 'links.pr'
+  | 'links.ticket'
+  | 'requester'
+  | `fields.${string}`;
 
 export interface FieldIssue {
   field: RequestField;
   message: string;
 }
 
-const FULL_FORM_REQUIRED: { field: keyof ChangeRequest; label: string }[] = [
-  { field: 'description', label: 'a description of the change' },
-  { field: 'justification', label: 'why the change is needed' },
-  { field: 'impact', label: 'the expected impact' },
-  { field: 'testPlan', label: 'the test plan' },
-  { field: 'rollbackPlan', label: 'the rollback plan' },
+/** Built-in text fields a type may require, and how a missing one is asked for. */
+const TEXT_BUILTINS: { field: BuiltinField & keyof ChangeRequest; ask: string }[] = [
+  { field: 'description', ask: 'Give a description of the change.' },
+  { field: 'justification', ask: 'Describe why the change is needed.' },
+  { field: 'impact', ask: 'Describe the expected impact.' },
+  { field: 'testPlan', ask: 'Describe the test plan.' },
+  { field: 'testResults', ask: 'Give the test results.' },
+  { field: 'rollbackPlan', ask: 'Describe the rollback plan.' },
 ];
 
 /**
@@ -111,13 +119,23 @@ export function validateRequest(
       );
     }
   } else {
-    for (const { field, label } of FULL_FORM_REQUIRED) {
-      if (!(req[field] as string).trim()) add(field, `Describe ${label}.`);
-    }
     if (req.systems.length === 0) add('systems', 'Name at least one affected system.');
     if (!req.risk) add('risk', 'Choose a risk level.');
-    if (!req.stagingTested) add('stagingTested', 'Say whether the change was tested in staging.');
   }
+  // Built-in fields as the type asks them (the emergency form asks fewer, a type may ask more).
+  const asked = (f: BuiltinField) => builtinRequirement(policy, req.type, f) === 'required';
+  for (const { field, ask } of TEXT_BUILTINS) {
+    if (asked(field) && !(req[field] as string).trim() && !issues.some((i) => i.field === field))
+      add(field, ask);
+  }
+  if (asked('stagingTested') && !req.stagingTested)
+    add('stagingTested', 'Say whether the change was tested in staging.');
+  if (asked('pr') && !req.links.pr)
+    add('links.pr', 'Link the pull request: this type of change requires it.');
+  if (asked('ticket') && !req.links.ticket)
+    add('links.ticket', 'Link the ticket: this type of change requires it.');
+  if (asked('commit') && !req.commit) add('commit', `Name the commit or artifact: ${COMMIT_FORMAT_HINT}.`);
+  for (const i of fieldIssues(policy, req)) add(`fields.${i.key}`, i.message);
 
   if (req.plannedEnd && !req.plannedStart) add('plannedStart', 'Give a start for the planned window too.');
   if (req.plannedStart) {

@@ -35,7 +35,10 @@ describe('/change-log, evidence export, audit verification and the monthly repor
     const body = JSON.stringify(a.blocks);
     for (const figure of [
       '*Changes raised*\\n8',
-      '*Deployed*\\n7',
+      '*Deployment attempts (changes)*\\n7',
+      '*Changes deployed*\\n6',
+      '*Incidents resolved*\\n3',
+      '*Rollbacks performed*\\n1',
       '*Change failure rate*\\n14.3%',
       '*Rollbacks*\\n1',
       '*Rejected*\\n1',
@@ -107,7 +110,7 @@ describe('/change-log, evidence export, audit verification and the monthly repor
       'CR-109',
     ]);
     expect(rows[1]!.Title).toBe('\'=HYPERLINK("evil"), "quoted", newline\nhere');
-    expect(rows[1]!['Post-deployment verified']).toBe('rolled back');
+    expect(rows[1]!['Post-deployment verified']).toBe('Rolled back');
     expect(rows[0]!['CTO / lead approval']).toContain('U0123CAROL (Engineering lead approval');
     expect(rows[0]!['Event chain head (sha256)']).toMatch(/^[0-9a-f]{64}$/);
     expect(t.fake.dms(AUDITOR).at(-1)!.text).toContain('9 changes');

@@ -36,6 +36,7 @@ export function request(overrides: Partial<ChangeRequest> = {}): ChangeRequest {
     suggestedReviewers: [],
     emergencyApprover: null,
     commit: null,
+    fields: {},
     ...overrides,
   };
 }

@@ -4,7 +4,7 @@ import type { StoredMessage } from './fake-slack/server.js';
 import type { TestApp } from './harness.js';
 import { ALICE, APPROVALS } from './people.js';
 
-type Values = Record<string, Record<string, Record<string, unknown>>>;
+export type Values = Record<string, Record<string, Record<string, unknown>>>;
 
 const text = (value: string | null) => ({ value: { type: 'plain_text_input', value } });
 const select = (value: string | null) => ({
@@ -22,6 +22,8 @@ const radio = (value: string | null) => ({
 
 export interface FormInput {
   type?: string;
+  /** More inputs, exactly as Slack sends them (declared fields: block `field:<key>`). */
+  extra?: Values;
   title?: string;
   description?: string;
   justification?: string;
@@ -44,6 +46,10 @@ export interface FormInput {
 
 /** `view.state.values` of a filled-in request modal, exactly as Slack sends it. */
 export function formValues(f: FormInput = {}): Values {
+  return { ...baseValues(f), ...f.extra };
+}
+
+function baseValues(f: FormInput): Values {
   const type = f.type ?? 'normal';
   if (type === 'emergency') {
     return {

@@ -16,6 +16,7 @@ import {
   bundleSignatureBytes,
   verifyBundle,
 } from '../../src/domain/evidence.js';
+import { deploysTheChange } from '../../src/domain/lifecycle.js';
 import { signerOf } from '../../src/infra/audit-key.js';
 import { NOW, SEPTEMBER, septemberChanges } from '../support/change-log-fixture.js';
 import { POLICY } from '../support/domain-fixtures.js';
@@ -63,6 +64,50 @@ describe('change-log summary over a hand-built month', () => {
     expect(s.rejections).toBe(1);
     expect(s.refusedAttempts).toBe(1);
     expect(s.securityChanges).toBe(0);
+  });
+
+  it("counts what the policy's reports ask for: deployed, security patches, incidents, rollbacks", () => {
+    // Changes that reached production as approved (an unauthorised deployment is reported apart).
+    const succeeded = states.filter((x) =>
+      x.deployments.some(
+        (d) =>
+          d.production &&
+          d.status === 'succeeded' &&
+          deploysTheChange(d.reasons) &&
+          d.at >= SEPTEMBER.from &&
+          d.at < SEPTEMBER.to,
+      ),
+    ).length;
+    expect(succeeded).toBe(6);
+    expect(s.counts).toEqual([
+      { label: 'Changes deployed', count: succeeded },
+      { label: 'Security patches applied', count: 0 },
+      { label: 'Incidents resolved', count: 3 },
+      { label: 'Rollbacks performed', count: s.rollbacks.total },
+    ]);
+    // Counted by the policy's own categories: here by a custom count on the emergency type.
+    const policy = {
+      ...POLICY,
+      reports: {
+        counts: [
+          { label: 'Normal changes raised', event: 'raised' as const, when: { types: ['normal'] } },
+          { label: 'High-risk deployments', event: 'deployed' as const, when: { risk: ['high' as const] } },
+        ],
+      },
+    };
+    const custom = new ChangeLogAccumulator(SEPTEMBER, policy, NOW);
+    for (const x of states) custom.add(x);
+    const expectedHigh = states.filter(
+      (x) =>
+        x.request.risk === 'high' &&
+        x.deployedAt &&
+        x.deployedAt >= SEPTEMBER.from &&
+        x.deployedAt < SEPTEMBER.to,
+    ).length;
+    expect(custom.result().counts).toEqual([
+      { label: 'Normal changes raised', count: 4 },
+      { label: 'High-risk deployments', count: expectedHigh },
+    ]);
   });
 
   it('lists approvals with approver and time, newest first', () => {
@@ -133,12 +178,39 @@ describe('evidence export', () => {
       reviewed_by: expect.stringContaining(`${BOB} (Peer review,`),
       final_approval: expect.stringContaining(`${CAROL} (Engineering lead approval,`),
       staging_tested: 'Yes',
-      post_deployment_verified: 'yes',
+      post_deployment_verified: 'Yes',
       event_chain_head: 'headhash',
     });
     expect(row.decisions).toHaveLength(2);
     expect(evidenceRow(byName.C!, 'h', NOW).final_approval).toBe('pre-approved by policy');
-    expect(evidenceRow(byName.B!, 'h', NOW).post_deployment_verified).toBe('rolled back');
+    expect(evidenceRow(byName.B!, 'h', NOW).post_deployment_verified).toBe('Rolled back');
+  });
+
+  it('gives every seed change-log column a value on every row: N/A where it does not apply, never blank', () => {
+    const seedColumns = [
+      'date',
+      'type',
+      'description',
+      'systems_affected',
+      'raised_by',
+      'reviewed_by',
+      'final_approval',
+      'staging_tested',
+      'deployed_to_production',
+      'post_deployment_verified',
+      'issues_encountered',
+    ] as const;
+    for (const s of Object.values(byName)) {
+      const row = evidenceRow(s, 'h', NOW);
+      for (const c of seedColumns) expect(String(row[c]), `${row.change} ${c}`).not.toBe('');
+    }
+    // An emergency change that was never deployed: nothing to verify, nothing encountered.
+    const pending = Object.values(byName).find((s) => !s.deployedAt)!;
+    expect(evidenceRow(pending, 'h', NOW)).toMatchObject({
+      deployed_to_production: 'No',
+      post_deployment_verified: 'N/A',
+      issues_encountered: 'N/A',
+    });
   });
 
   it('CSV: commas, quotes and newlines survive; = + - @ at the start are neutralised', async () => {

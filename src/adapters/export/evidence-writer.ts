@@ -5,6 +5,7 @@ import { stringify } from 'csv-stringify';
 import type { Evidence } from '../../application/export-evidence.js';
 import { type EvidenceRow, neutraliseFormula } from '../../domain/change-log.js';
 import { SIGNATURE_MARK } from '../../domain/evidence.js';
+import type { Policy } from '../../domain/policy.js';
 
 export type EvidenceFormat = 'csv' | 'json';
 
@@ -37,7 +38,19 @@ export const CSV_COLUMNS: { key: keyof EvidenceRow; header: string }[] = [
   { key: 'integrity', header: 'Integrity' },
 ];
 
-function csvCells(row: EvidenceRow): string[] {
+/** A column per field the policy declares: its label, and N/A where a change has no value. */
+export type FieldColumns = readonly { key: string; label: string }[];
+
+export function fieldColumns(policy: Policy): FieldColumns {
+  return Object.values(policy.fields).map((f) => ({ key: f.key, label: f.label }));
+}
+
+function csvCells(row: EvidenceRow, fields: FieldColumns): string[] {
+  const declared = fields.map(({ key }) => neutraliseFormula(row.fields?.[key] || 'N/A'));
+  return [...baseCells(row), ...declared];
+}
+
+function baseCells(row: EvidenceRow): string[] {
   return CSV_COLUMNS.map(({ key }) => {
     const v = row[key];
     const text =
@@ -60,18 +73,23 @@ export async function writeEvidence(
   evidence: Evidence,
   format: EvidenceFormat,
   out: Writable,
+  fields: FieldColumns = [],
 ): Promise<number> {
   let count = 0;
   if (format === 'csv') {
     async function* records() {
       for await (const change of evidence.changes) {
         count++;
-        yield csvCells(change);
+        yield csvCells(change, fields);
       }
     }
     await pipeline(
       Readable.from(records()),
-      stringify({ header: true, columns: CSV_COLUMNS.map((c) => c.header), bom: true }),
+      stringify({
+        header: true,
+        columns: [...CSV_COLUMNS.map((c) => c.header), ...fields.map((f) => f.label)],
+        bom: true,
+      }),
       out,
     );
     return count;

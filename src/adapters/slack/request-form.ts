@@ -1,11 +1,20 @@
 import { z } from 'zod';
 import type { ChangeRequest, StagingTested } from '../../domain/change.js';
 import { commitOf } from '../../domain/commit.js';
+import {
+  BUILTIN_FIELDS,
+  type BuiltinField,
+  builtinRequirement,
+  cleanFieldValues,
+  type FieldRequirement,
+  type FieldValue,
+  typeFields,
+} from '../../domain/fields.js';
 import { type Policy, RISK_LEVELS, type RiskLevel } from '../../domain/policy.js';
 import type { FieldIssue, RequestField } from '../../domain/request-rules.js';
 import { sanitizeLine, sanitizeMultiline } from '../../domain/text.js';
 import { REQUEST_BLOCKS as B, INPUT } from './ids.js';
-import type { RequestFormModel } from './views/modals.js';
+import { fieldBlock, type RequestFormModel } from './views/modals.js';
 
 /** One input's value as Slack sends it in `view.state.values` (empty inputs may be null or absent). */
 const stateValue = z.looseObject({
@@ -16,6 +25,7 @@ const stateValue = z.looseObject({
   selected_user: z.string().nullish(),
   selected_users: z.array(z.string()).nullish(),
   selected_date_time: z.number().nullish(),
+  selected_date: z.string().nullish(),
 });
 export const stateValuesSchema = z.record(z.string(), z.record(z.string(), stateValue));
 export type StateValues = z.infer<typeof stateValuesSchema>;
@@ -34,7 +44,8 @@ const USER_ID = /^[UW][A-Z0-9]{2,20}$/;
 const MIN_DATE = Date.UTC(2000, 0, 1) / 1000;
 const MAX_DATE = Date.UTC(2100, 0, 1) / 1000;
 
-export const FIELD_BLOCK: Record<RequestField, string> = {
+const FIELD_BLOCK: Record<Exclude<RequestField, `fields.${string}`>, string> = {
+  fields: B.title,
   type: B.type,
   title: B.title,
   description: B.description,
@@ -67,6 +78,53 @@ export function splitSystems(raw: string): string[] {
         .filter(Boolean),
     ),
   ];
+}
+
+/** The modal block that shows a field's problem. */
+export function blockOfField(field: RequestField): string {
+  return field.startsWith('fields.')
+    ? fieldBlock(field.slice(7))
+    : FIELD_BLOCK[field as keyof typeof FIELD_BLOCK];
+}
+
+/** The declared fields' values as typed in the modal, by key (empty inputs left out). */
+function declaredValues(values: StateValues, policy: Policy): Record<string, FieldValue> {
+  const out: Record<string, FieldValue> = {};
+  for (const def of Object.values(policy.fields)) {
+    const v = readValue(values, fieldBlock(def.key));
+    if (!v) continue;
+    let value: FieldValue | null = null;
+    switch (def.kind) {
+      case 'select':
+      case 'yes_no_na':
+        value = v.selected_option?.value ?? null;
+        break;
+      case 'multi_select':
+        value = (v.selected_options ?? []).map((o) => o.value);
+        break;
+      case 'user':
+        value = v.selected_user ?? null;
+        break;
+      case 'users':
+        value = v.selected_users ?? [];
+        break;
+      case 'date':
+        value = v.selected_date ?? null;
+        break;
+      case 'datetime': {
+        const t = v.selected_date_time;
+        value =
+          typeof t === 'number' && Number.isInteger(t) && t >= MIN_DATE && t <= MAX_DATE
+            ? new Date(t * 1000).toISOString()
+            : null;
+        break;
+      }
+      default:
+        value = v.value ?? null;
+    }
+    if (value !== null) out[def.key] = value;
+  }
+  return cleanFieldValues(policy, out);
 }
 
 /**
@@ -131,6 +189,7 @@ export function parseRequestForm(
     commit: commitOf(line(values, B.commit)),
     suggestedReviewers: [...new Set(users)],
     emergencyApprover: approver && USER_ID.test(approver) ? approver : null,
+    fields: declaredValues(values, policy),
   };
   return { request, issues };
 }
@@ -142,7 +201,7 @@ export function toBlockErrors(
 ): Record<string, string> {
   const errors: Record<string, string> = {};
   for (const issue of issues) {
-    let block = FIELD_BLOCK[issue.field];
+    let block = blockOfField(issue.field);
     if (!presentBlocks.has(block)) block = B.title;
     errors[block] = errors[block] ? `${errors[block]} ${issue.message}` : issue.message;
   }
@@ -153,7 +212,12 @@ export function toBlockErrors(
 /** The values currently in the modal, to carry them over when the requester switches type. */
 export function currentFormValues(values: StateValues): RequestFormModel['initial'] {
   const initial: RequestFormModel['initial'] = {};
-  for (const [field, block] of Object.entries(B) as [keyof typeof B, string][]) {
+  const declared = Object.keys(values).filter((b) => b.startsWith('field:'));
+  const blocks: [string, string][] = [
+    ...(Object.entries(B) as [string, string][]),
+    ...declared.map((b): [string, string] => [b, b]),
+  ];
+  for (const [field, block] of blocks) {
     const v = readValue(values, block);
     if (!v) continue;
     if (typeof v.value === 'string') initial[field] = v.value;
@@ -162,6 +226,7 @@ export function currentFormValues(values: StateValues): RequestFormModel['initia
     else if (v.selected_user) initial[field] = v.selected_user;
     else if (v.selected_users) initial[field] = v.selected_users;
     else if (typeof v.selected_date_time === 'number') initial[field] = v.selected_date_time;
+    else if (typeof v.selected_date === 'string') initial[field] = v.selected_date;
   }
   return initial;
 }
@@ -184,6 +249,17 @@ export function buildRequestModal(
     })),
     selectedType: selected,
     securityFlags: Object.entries(policy.securityFlags).map(([key, label]) => ({ key, label })),
+    builtins: Object.fromEntries(
+      BUILTIN_FIELDS.map((f) => [f, builtinRequirement(policy, selected, f)]),
+    ) as Record<BuiltinField, FieldRequirement>,
+    fields: typeFields(policy, selected).map((f) => ({
+      key: f.key,
+      label: f.label,
+      kind: f.kind,
+      help: f.help,
+      options: f.options,
+      required: f.required,
+    })),
     metadata: { channelId },
     initial,
   } satisfies RequestFormModel;

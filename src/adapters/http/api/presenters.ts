@@ -63,6 +63,7 @@ export function presentChange(
     },
     freezeExceptions: s.exceptions.map((x) => ({ ...x, at: x.at.toISOString() })),
     commit: s.request.commit,
+    fields: s.request.fields,
     links: { pr: s.request.links.pr, ticket: s.request.links.ticket, slack: extra.permalink },
     policyVersion: s.policyHash,
     audit: extra.head,

@@ -13,11 +13,12 @@ import { submitPipelineChange } from '../../../application/submit-change.js';
 import { verifyAudit } from '../../../application/verify-audit.js';
 import { formatChangeId, parseChangeId } from '../../../domain/change.js';
 import { commitOf } from '../../../domain/commit.js';
+import { cleanFieldValues } from '../../../domain/fields.js';
 import { checkpointText } from '../../../domain/ledger.js';
 import { parsePeriod } from '../../../domain/period.js';
 import type { FieldIssue } from '../../../domain/request-rules.js';
 import { sanitizeLine, sanitizeMultiline } from '../../../domain/text.js';
-import { writeEvidence } from '../../export/evidence-writer.js';
+import { fieldColumns, writeEvidence } from '../../export/evidence-writer.js';
 import { presentAuditReport, presentChange, presentSummary } from './presenters.js';
 import {
   AcceptHeader,
@@ -256,6 +257,7 @@ export const API_ROUTES: RouteDef[] = [
         commit: body.commit ? commitOf(body.commit) : null,
         suggestedReviewers: body.suggestedReviewers,
         emergencyApprover: body.emergencyApprover,
+        fields: cleanFieldValues(deps.policy.policy, body.fields),
       };
       const res = await submitPipelineChange(deps, {
         request,
@@ -377,7 +379,7 @@ export const API_ROUTES: RouteDef[] = [
         query.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8',
       );
       res.setHeader('content-disposition', `attachment; filename="${name}"`);
-      await writeEvidence(evidence, query.format, res);
+      await writeEvidence(evidence, query.format, res, fieldColumns(deps.policy.policy));
       return null;
     },
   }),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { COMMIT_FORMAT_HINT } from '../../../domain/commit.js';
+import { FIELD_LIMITS } from '../../../domain/fields.js';
 import { GATE_REASONS } from '../../../domain/gate.js';
 import { FINDING_KINDS } from '../../../domain/ledger.js';
 import { CHANGE_STATUSES, DEPLOYMENT_STATUSES } from '../../../domain/lifecycle.js';
@@ -83,6 +84,20 @@ export const CreateChangeBody = z
       .default({ pr: null, ticket: null }),
     suggestedReviewers: z.array(userId).max(LIMITS.reviewers).default([]),
     emergencyApprover: userId.nullable().default(null),
+    fields: z
+      .record(
+        z.string().max(30),
+        z.union([
+          z.string().max(FIELD_LIMITS.long_text),
+          z.array(z.string().max(FIELD_LIMITS.item)).max(FIELD_LIMITS.listItems),
+        ]),
+      )
+      .refine((f) => Object.keys(f).length <= 30, 'at most 30 fields')
+      .default({})
+      .meta({
+        description:
+          "Values of the fields the policy declares (`fields`), by key: text, an option's value, a Slack user id, a date (YYYY-MM-DD) or date-time (ISO 8601), yes/no/na; lists for multi_select and users",
+      }),
     commit: z
       .string()
       .max(LIMITS.commit)
@@ -211,6 +226,9 @@ export const ChangeView = z
       z.object({ freeze: z.string(), by: z.string(), at: z.string(), reason: z.string() }),
     ),
     commit: z.string().nullable().meta({ description: 'The commit or artifact digest the change approves' }),
+    fields: z
+      .record(z.string(), z.union([z.string(), z.array(z.string())]))
+      .meta({ description: "Values of the policy's declared fields, by key" }),
     links: z.object({
       pr: z.string().nullable(),
       ticket: z.string().nullable(),
@@ -301,6 +319,9 @@ export const SummaryResponse = z
     neverVerified: TopList,
     unauthorised: TopList,
     securityChanges: z.number().int(),
+    counts: z.array(z.object({ label: z.string(), count: z.number().int() })).meta({
+      description: "The policy's report counts (reports.counts) for the period",
+    }),
   })
   .meta({ id: 'ChangeLogSummary' });
 

@@ -11,7 +11,7 @@ import { getChange } from '../../../application/get-change.js';
 import { mayView } from '../../../application/visibility.js';
 import { verifyChain } from '../../../domain/audit.js';
 import { formatChangeId } from '../../../domain/change.js';
-import { writeEvidence } from '../../export/evidence-writer.js';
+import { fieldColumns, writeEvidence } from '../../export/evidence-writer.js';
 import { parseChangeLogCommand } from '../change-log-parser.js';
 import type { SlackContext } from '../context.js';
 import { failureText, notVisibleText } from '../copy.js';
@@ -59,6 +59,7 @@ export function registerChangeLog(app: App, ctx: SlackContext): void {
           loaded.events,
           ok,
           loaded.record?.slack?.permalink ?? null,
+          deps.policy.policy,
         );
         await respond({
           response_type: cmd.public ? 'in_channel' : 'ephemeral',
@@ -76,7 +77,12 @@ export function registerChangeLog(app: App, ctx: SlackContext): void {
           const scope = evidence.scope;
           const filename = `changegate-evidence-${cmd.period.label.replace(/[^A-Za-z0-9-]+/g, '_')}.${cmd.format}`;
           const path = join(dir, filename);
-          const count = await writeEvidence(evidence, cmd.format, createWriteStream(path));
+          const count = await writeEvidence(
+            evidence,
+            cmd.format,
+            createWriteStream(path),
+            fieldColumns(deps.policy.policy),
+          );
           await uploadFileToUser(ctx.sender, command.user_id, {
             path,
             filename,

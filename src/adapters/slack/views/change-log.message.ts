@@ -2,10 +2,12 @@ import type { ContextBlock, KnownBlock, SectionBlock } from '@slack/types';
 import type { AuditReport } from '../../../application/verify-audit.js';
 import { formatChangeId } from '../../../domain/change.js';
 import type { ChangeLogSummary, LogItem, Percentiles, TopList } from '../../../domain/change-log.js';
+import { fieldEntries } from '../../../domain/fields.js';
 import type { Finding, FindingKind } from '../../../domain/ledger.js';
 import type { ChangeState, StoredChangeEvent } from '../../../domain/lifecycle.js';
+import type { Policy } from '../../../domain/policy.js';
 import type { VisibilityScope } from '../../../domain/visibility.js';
-import { STATUS_LABEL } from './change.message.js';
+import { SLACK_FULL, STATUS_LABEL } from './change.message.js';
 import { mention, mrkdwn, plain, slackDate, truncate, userText } from './text.js';
 
 const who = (w: string | null) =>
@@ -112,7 +114,7 @@ export function changeLogMessage(
       type: 'section',
       fields: [
         mrkdwn(`*Changes raised*\n${s.raised}`),
-        mrkdwn(`*Deployed*\n${s.deployed}`),
+        mrkdwn(`*Deployment attempts (changes)*\n${s.deployed}`),
         mrkdwn(`*Change failure rate*\n${rate}`),
         mrkdwn(`*Rollbacks*\n${s.rollbacks.total}`),
         mrkdwn(`*Rejected*\n${s.rejections}`),
@@ -121,6 +123,14 @@ export function changeLogMessage(
         mrkdwn(`*Refused approval attempts*\n${s.refusedAttempts}`),
       ],
     },
+    ...(s.counts.length
+      ? [
+          {
+            type: 'section',
+            fields: s.counts.slice(0, 10).map((c) => mrkdwn(`*${userText(c.label, 60)}*\n${c.count}`)),
+          } as SectionBlock,
+        ]
+      : []),
     {
       type: 'section',
       text: mrkdwn(
@@ -180,6 +190,7 @@ export function auditTrailMessage(
   events: StoredChangeEvent[],
   chainOk: boolean,
   permalink: string | null,
+  policy: Policy,
 ): { text: string; blocks: KnownBlock[] } {
   const id = formatChangeId(s.number);
   const blocks: KnownBlock[] = [
@@ -193,6 +204,12 @@ export function auditTrailMessage(
       ),
     },
   ];
+  const declared = fieldEntries(policy, s.request.fields, SLACK_FULL);
+  if (declared.length)
+    blocks.push({
+      type: 'section',
+      text: mrkdwn(truncate(declared.map((f) => `*${f.label}:* ${f.text}`).join('\n'), 3000)),
+    });
   const lines = events.map((e) => {
     const actor = /^[UW][A-Z0-9]+$/.test(e.actor) ? mention(e.actor) : userText(e.actor, 60);
     return `${e.seq}. ${slackDate(e.at)} *${e.type.replace(/_/g, ' ')}* · ${actor} · \`${e.hash.slice(0, 12)}\``;

@@ -1,6 +1,7 @@
 import type { ActionsBlock, Button, ContextBlock, KnownBlock, SectionBlock } from '@slack/types';
 import { formatChangeId } from '../../../domain/change.js';
 import { shortCommit } from '../../../domain/commit.js';
+import { type FieldRender, fieldEntries } from '../../../domain/fields.js';
 import {
   type ChangeEvent,
   type ChangeState,
@@ -67,6 +68,8 @@ export interface ChangeMessageModel {
   links: { pr: string | null; ticket: string | null };
   commit: string | null;
   securityFlags: string[];
+  /** The policy's declared fields with a value, labelled. */
+  fields: { label: string; text: string }[];
   stages: StageLine[];
   autoApproved: boolean;
   waitingOn: string[];
@@ -122,6 +125,7 @@ export function toMessageModel(
     links: req.links,
     commit: req.commit,
     securityFlags: req.securityFlags.map((f) => securityFlagLabel(policy, f)),
+    fields: fieldEntries(policy, req.fields, SLACK_SHORT),
     stages,
     autoApproved: state.stages.length === 0,
     waitingOn,
@@ -283,6 +287,11 @@ export function changeRootMessage(m: ChangeMessageModel): { text: string; blocks
   if (m.securityFlags.length) context.push(`🔐 Security impact: ${m.securityFlags.join(', ')}`);
   if (context.length)
     blocks.push({ type: 'context', elements: [mrkdwn(context.join('  ·  '))] } as ContextBlock);
+  if (m.fields.length)
+    blocks.push({
+      type: 'context',
+      elements: [mrkdwn(truncate(m.fields.map((f) => `*${f.label}:* ${f.text}`).join('  ·  '), 1500))],
+    } as ContextBlock);
 
   const progress: string[] = m.autoApproved
     ? ['✅ Pre-approved standard change: recorded and approved by policy']
@@ -342,6 +351,11 @@ export function changeRootMessage(m: ChangeMessageModel): { text: string; blocks
   } as ContextBlock);
   return { text: `${id}: ${userText(m.title, 150)} (${STATUS_LABEL[m.status]})`, blocks };
 }
+
+/** Declared field values in the channel message: short, escaped, people as mentions. */
+const SLACK_SHORT: FieldRender = { person: mention, text: (s) => userText(s, 80) };
+/** …and in full (`/change show`). */
+export const SLACK_FULL: FieldRender = { person: mention, text: (s) => userText(s, 1500) };
 
 /** The thread reply for one event. */
 export function eventReply(state: ChangeState, e: ChangeEvent, waitingOn: string[]): { text: string } | null {

@@ -1,10 +1,11 @@
 import type { ContextBlock, KnownBlock } from '@slack/types';
 import { formatChangeId } from '../../../domain/change.js';
+import { fieldEntries } from '../../../domain/fields.js';
 import type { StoredChangeEvent } from '../../../domain/lifecycle.js';
 import { type ChangeState, retroState, stagingTested, waitingFor } from '../../../domain/lifecycle.js';
 import { type Policy, securityFlagLabel } from '../../../domain/policy.js';
-import { STATUS_LABEL } from './change.message.js';
-import { chunks, mention, mrkdwn, plain, slackDate, userText } from './text.js';
+import { SLACK_FULL, STATUS_LABEL } from './change.message.js';
+import { chunks, mention, mrkdwn, plain, slackDate, truncate, userText } from './text.js';
 
 export interface Reply {
   text: string;
@@ -133,6 +134,12 @@ export function showMessage(
     ['Test results', r.testResults],
     ['Rollback plan', r.rollbackPlan],
   ];
+  const declared = fieldEntries(policy, r.fields, SLACK_FULL);
+  if (declared.length)
+    blocks.push({
+      type: 'section',
+      text: mrkdwn(truncate(declared.map((f) => `*${f.label}:* ${f.text}`).join('\n'), 3000)),
+    });
   for (const [label, value] of fields) {
     if (!value) continue;
     const parts = chunks(value);

@@ -1,9 +1,11 @@
 import type {
   Checkboxes,
+  Datepicker,
   DateTimepicker,
   InputBlock,
   KnownBlock,
   ModalView,
+  MultiStaticSelect,
   MultiUsersSelect,
   PlainTextInput,
   PlainTextOption,
@@ -13,6 +15,7 @@ import type {
   UsersSelect,
 } from '@slack/types';
 import { formatChangeId } from '../../../domain/change.js';
+import type { BuiltinField, FieldKind, FieldRequirement } from '../../../domain/fields.js';
 import { RISK_LEVELS } from '../../../domain/policy.js';
 import { LIMITS } from '../../../domain/request-rules.js';
 import { REQUEST_BLOCKS as B, DECISION_BLOCKS, INPUT, RETRO_BLOCKS as R, VIEWS } from '../ids.js';
@@ -24,8 +27,105 @@ export interface RequestFormModel {
   selectedType: string;
   /** The policy's security flags, in order. */
   securityFlags: { key: string; label: string }[];
+  /** How the selected type asks each built-in field. */
+  builtins: Record<BuiltinField, FieldRequirement>;
+  /** The fields the policy declares, as the selected type asks them (hidden ones left out). */
+  fields: FormField[];
   metadata: RequestModalMetadata;
-  initial: Partial<Record<keyof typeof B, string | string[] | number | null>>;
+  /** Values already typed: by built-in block, and `field:<key>` for declared fields. */
+  initial: Partial<Record<string, string | string[] | number | null>>;
+}
+
+export interface FormField {
+  key: string;
+  label: string;
+  kind: FieldKind;
+  help: string;
+  options: { value: string; label: string }[];
+  required: boolean;
+}
+
+/** The block of a declared field in the request modal. */
+export const fieldBlock = (key: string) => `field:${key}`;
+
+/** The input for one declared field, by its kind. */
+function declaredFieldInput(f: FormField, initial: unknown): InputBlock {
+  const block = fieldBlock(f.key);
+  const opts = f.options.slice(0, 100).map((o) => option(o.label, o.value));
+  const wrap = (element: InputBlock['element']): InputBlock => {
+    const b: InputBlock = {
+      type: 'input',
+      block_id: block,
+      label: plain(f.label),
+      optional: !f.required,
+      element,
+    };
+    if (f.help) b.hint = plain(f.help, 2000);
+    return b;
+  };
+  switch (f.kind) {
+    case 'text':
+    case 'long_text':
+      return textInput(block, f.label, {
+        multiline: f.kind === 'long_text',
+        optional: !f.required,
+        max: f.kind === 'text' ? 500 : 3000,
+        initial,
+        ...(f.help ? { hint: f.help } : {}),
+      });
+    case 'select': {
+      const element: StaticSelect = { type: 'static_select', action_id: INPUT, options: opts };
+      const init = opts.find((o) => o.value === initial);
+      if (init) element.initial_option = init;
+      return wrap(element);
+    }
+    case 'multi_select': {
+      const element: MultiStaticSelect = { type: 'multi_static_select', action_id: INPUT, options: opts };
+      const init = Array.isArray(initial) ? opts.filter((o) => initial.includes(o.value)) : [];
+      if (init.length) element.initial_options = init;
+      return wrap(element);
+    }
+    case 'user': {
+      const element: UsersSelect = {
+        type: 'users_select',
+        action_id: INPUT,
+        placeholder: plain('Choose a person'),
+      };
+      if (typeof initial === 'string' && initial) element.initial_user = initial;
+      return wrap(element);
+    }
+    case 'users': {
+      const element: MultiUsersSelect = {
+        type: 'multi_users_select',
+        action_id: INPUT,
+        placeholder: plain('Choose people'),
+      };
+      if (Array.isArray(initial) && initial.length) element.initial_users = initial.map(String);
+      return wrap(element);
+    }
+    case 'url': {
+      const element: URLInput = { type: 'url_text_input', action_id: INPUT, placeholder: plain('https://…') };
+      if (typeof initial === 'string' && initial) element.initial_value = initial;
+      return wrap(element);
+    }
+    case 'date': {
+      const element: Datepicker = { type: 'datepicker', action_id: INPUT };
+      if (typeof initial === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(initial)) element.initial_date = initial;
+      return wrap(element);
+    }
+    case 'datetime': {
+      const element: DateTimepicker = { type: 'datetimepicker', action_id: INPUT };
+      if (typeof initial === 'number') element.initial_date_time = initial;
+      return wrap(element);
+    }
+    case 'yes_no_na': {
+      const yn = [option('Yes', 'yes'), option('No', 'no'), option('Not applicable', 'na')];
+      const element: RadioButtons = { type: 'radio_buttons', action_id: INPUT, options: yn };
+      const init = yn.find((o) => o.value === initial);
+      if (init) element.initial_option = init;
+      return wrap(element);
+    }
+  }
 }
 
 export interface RequestModalMetadata {
@@ -70,16 +170,16 @@ function textInput(
   return block_;
 }
 
-function urlInput(block: string, label: string, initial: unknown): InputBlock {
+function urlInput(block: string, label: string, initial: unknown, optional = true): InputBlock {
   const element: URLInput = { type: 'url_text_input', action_id: INPUT, placeholder: plain('https://…') };
   if (typeof initial === 'string' && initial) element.initial_value = initial;
-  return { type: 'input', block_id: block, label: plain(label), optional: true, element };
+  return { type: 'input', block_id: block, label: plain(label), optional, element };
 }
 
 /** The commit or artifact the change approves: deployments of anything else are refused or flagged. */
-function commitInput(initial: unknown): InputBlock {
+function commitInput(initial: unknown, optional = true): InputBlock {
   return textInput(B.commit, 'Commit or artifact digest', {
-    optional: true,
+    optional,
     max: 80,
     initial,
     placeholder: '4f6c2e1… or sha256:…',
@@ -121,6 +221,34 @@ export function changeRequestModal(model: RequestFormModel): ModalView {
       placeholder,
       hint: 'Comma-separated.',
     });
+  // Built-in inputs as the type asks them: left out when hidden, optional unless required.
+  const ask = model.builtins;
+  const shown = (f: BuiltinField) => ask[f] !== 'hidden';
+  const opt = (f: BuiltinField) => ask[f] !== 'required';
+  const when = (f: BuiltinField, block: () => InputBlock): InputBlock[] => (shown(f) ? [block()] : []);
+  const stagingInput = () =>
+    radio(
+      B.stagingTested,
+      'Tested in staging?',
+      [option('Yes', 'yes'), option('No', 'no'), option('Not applicable', 'na')],
+      v.stagingTested,
+      opt('stagingTested'),
+    );
+  const pr = when('pr', () => urlInput(B.pr, 'Pull request link', v.pr, opt('pr')));
+  const ticket = when('ticket', () =>
+    urlInput(
+      B.ticket,
+      type.form === 'emergency' ? 'Incident or ticket link' : 'Ticket link',
+      v.ticket,
+      opt('ticket'),
+    ),
+  );
+  // A hotfix starts from its incident; a planned change from its pull request.
+  const links = [
+    ...(type.form === 'emergency' ? [...ticket, ...pr] : [...pr, ...ticket]),
+    ...when('commit', () => commitInput(v.commit, opt('commit'))),
+  ];
+  const declared = model.fields.map((f) => declaredFieldInput(f, v[fieldBlock(f.key)]));
   const blocks: KnownBlock[] =
     type.form === 'emergency'
       ? [
@@ -132,7 +260,13 @@ export function changeRequestModal(model: RequestFormModel): ModalView {
           },
           typeSelect(model),
           title('What is being changed?', 'Hotfix: restore checkout payments'),
-          prose(B.justification, 'Why can it not wait?', v.justification, 'Incident, impact, vulnerability…'),
+          prose(
+            B.justification,
+            'Why can it not wait?',
+            v.justification,
+            'Incident, impact, vulnerability…',
+            opt('justification'),
+          ),
           systems('payments-api, checkout-web'),
           userSelect(
             B.emergencyApprover,
@@ -140,16 +274,50 @@ export function changeRequestModal(model: RequestFormModel): ModalView {
             v.emergencyApprover,
             'They get a request to confirm in Slack.',
           ),
-          prose(B.description, 'Details (optional)', v.description, undefined, true),
-          urlInput(B.ticket, 'Incident or ticket link', v.ticket),
-          urlInput(B.pr, 'Pull request link', v.pr),
-          commitInput(v.commit),
+          ...when('description', () =>
+            prose(
+              B.description,
+              opt('description') ? 'Details (optional)' : 'Details',
+              v.description,
+              undefined,
+              opt('description'),
+            ),
+          ),
+          ...when('impact', () => prose(B.impact, 'Impact', v.impact, undefined, opt('impact'))),
+          ...when('testPlan', () =>
+            prose(B.testPlan, 'How it was tested', v.testPlan, undefined, opt('testPlan')),
+          ),
+          ...when('testResults', () =>
+            prose(B.testResults, 'Test results', v.testResults, undefined, opt('testResults')),
+          ),
+          ...when('stagingTested', stagingInput),
+          ...when('rollbackPlan', () =>
+            prose(
+              B.rollbackPlan,
+              'Rollback plan',
+              v.rollbackPlan,
+              'Steps to reverse the hotfix',
+              opt('rollbackPlan'),
+            ),
+          ),
+          ...links,
+          ...declared,
         ]
       : [
           typeSelect(model),
           title('Title', 'Upgrade api-gateway to v2.3'),
-          prose(B.description, 'Description', v.description, 'What is being changed'),
-          prose(B.justification, 'Justification', v.justification, 'Why this change is needed'),
+          ...when('description', () =>
+            prose(B.description, 'Description', v.description, 'What is being changed', opt('description')),
+          ),
+          ...when('justification', () =>
+            prose(
+              B.justification,
+              'Justification',
+              v.justification,
+              'Why this change is needed',
+              opt('justification'),
+            ),
+          ),
           systems('api-gateway, billing-db'),
           staticSelect(
             B.risk,
@@ -157,11 +325,14 @@ export function changeRequestModal(model: RequestFormModel): ModalView {
             RISK_LEVELS.map((r) => option(r[0]!.toUpperCase() + r.slice(1), r)),
             v.risk,
           ),
-          prose(
-            B.impact,
-            'Impact analysis',
-            v.impact,
-            'Affected components, availability, performance, data',
+          ...when('impact', () =>
+            prose(
+              B.impact,
+              'Impact analysis',
+              v.impact,
+              'Affected components, availability, performance, data',
+              opt('impact'),
+            ),
           ),
           ...(model.securityFlags.length
             ? [
@@ -173,15 +344,22 @@ export function changeRequestModal(model: RequestFormModel): ModalView {
                 ),
               ]
             : []),
-          prose(B.testPlan, 'Test plan', v.testPlan, 'Scenarios and validation criteria'),
-          radio(
-            B.stagingTested,
-            'Tested in staging?',
-            [option('Yes', 'yes'), option('No', 'no'), option('Not applicable', 'na')],
-            v.stagingTested,
+          ...when('testPlan', () =>
+            prose(B.testPlan, 'Test plan', v.testPlan, 'Scenarios and validation criteria', opt('testPlan')),
           ),
-          prose(B.testResults, 'Test results', v.testResults, undefined, true),
-          prose(B.rollbackPlan, 'Rollback plan', v.rollbackPlan, 'Steps to reverse the change'),
+          ...when('stagingTested', stagingInput),
+          ...when('testResults', () =>
+            prose(B.testResults, 'Test results', v.testResults, undefined, opt('testResults')),
+          ),
+          ...when('rollbackPlan', () =>
+            prose(
+              B.rollbackPlan,
+              'Rollback plan',
+              v.rollbackPlan,
+              'Steps to reverse the change',
+              opt('rollbackPlan'),
+            ),
+          ),
           dateTimeInput(
             B.plannedStart,
             'Planned window start',
@@ -189,10 +367,9 @@ export function changeRequestModal(model: RequestFormModel): ModalView {
             'Shown to each person in their own time zone.',
           ),
           dateTimeInput(B.plannedEnd, 'Planned window end', v.plannedEnd),
-          urlInput(B.pr, 'Pull request link', v.pr),
-          urlInput(B.ticket, 'Ticket link', v.ticket),
-          commitInput(v.commit),
+          ...links,
           multiUserSelect(B.suggestedReviewers, 'Suggested reviewers', v.suggestedReviewers),
+          ...declared,
         ];
   return {
     type: 'modal',
@@ -222,11 +399,17 @@ function staticSelect(
   return { type: 'input', block_id: block, label: plain(label), element };
 }
 
-function radio(block: string, label: string, options: PlainTextOption[], initial: unknown): InputBlock {
+function radio(
+  block: string,
+  label: string,
+  options: PlainTextOption[],
+  initial: unknown,
+  optional = false,
+): InputBlock {
   const element: RadioButtons = { type: 'radio_buttons', action_id: INPUT, options };
   const init = options.find((o) => o.value === initial);
   if (init) element.initial_option = init;
-  return { type: 'input', block_id: block, label: plain(label), element };
+  return { type: 'input', block_id: block, label: plain(label), optional, element };
 }
 
 function checkboxes(
