@@ -249,6 +249,8 @@ describe('Sales Agent (Change Management Policy 1.0)', () => {
     'field:category': field.select('feature'),
     'field:priority': field.select('High'),
     'field:performance_impact': field.text('None expected'),
+    'field:docs_updated': field.select('yes'),
+    'field:breaking_changes': field.select('no'),
   };
 
   it('normal: type and priority, code review and security review in parallel, tech lead, staging, maintenance window', async () => {
@@ -261,6 +263,7 @@ describe('Sales Agent (Change Management Policy 1.0)', () => {
     const n = await submitRequest(t, {
       type: 'normal',
       ticket: 'https://tasks.example/TASK-123',
+      testResults: 'Unit and integration suites green; coverage 84%',
       securityFlags: ['api_security'],
       extra: salesFields,
     });
@@ -327,7 +330,12 @@ describe('CustomHub.io (Change Management Policy)', () => {
       risk: 'high',
       ticket: 'https://jira.example/CH-1',
       pr: 'https://github.com/customhub/app/pull/3',
-      extra: { 'field:developer': field.user(ALICE), 'field:reviewer': field.user(BOB) },
+      testResults: 'Unit and integration tests green',
+      extra: {
+        'field:developer': field.user(ALICE),
+        'field:reviewer': field.user(BOB),
+        'field:security_checks': field.select('yes'),
+      },
     });
     expect(JSON.stringify((await rootMessage(t, n)).blocks)).toContain('*Assigned developer:* <@U0123ALICE>');
     await approve(t, n, 0, BOB);
