@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -9,9 +9,24 @@ import { SIGNING_SECRET } from '../support/harness.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
-/** Runs `npm start` (what the Docker image runs) as a separate process with only the given environment. */
-function npmStart(env: Record<string, string>, cwd = ROOT): ChildProcess & { output: () => string } {
-  const child = spawn('npm', ['start', '--silent'], {
+/**
+ * The command line the Docker image runs (its CMD, under `tini -g`), read from the Dockerfile: Node
+ * directly, so that SIGTERM reaches the app and not npm.
+ */
+function imageCommand(): string[] {
+  const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+  const cmd = /^CMD\s+(\[.*\])\s*$/m.exec(dockerfile)?.[1];
+  if (!cmd) throw new Error('the Dockerfile has no exec-form CMD');
+  return JSON.parse(cmd) as string[];
+}
+
+/** Runs the image's command (or `npm start`) as a separate process with only the given environment. */
+function npmStart(
+  env: Record<string, string>,
+  cwd = ROOT,
+  command: string[] = ['npm', 'start', '--silent'],
+): ChildProcess & { output: () => string } {
+  const child = spawn(command[0]!, command.slice(1), {
     cwd,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -24,6 +39,20 @@ function npmStart(env: Record<string, string>, cwd = ROOT): ChildProcess & { out
 }
 
 const running = (child: ChildProcess) => child.exitCode === null && child.signalCode === null;
+
+/** Processes whose command line mentions `text` (Linux /proc). */
+function processesMentioning(text: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(text)) pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
 /**
  * Resolves when the process has exited and its output pipes have closed. `npm start` exits on
  * SIGTERM at once while the app (its child, sharing the pipes) is still shutting down; 'close' waits
@@ -72,6 +101,7 @@ describe('npm start', () => {
     let fake: FakeSlack;
     let child: (ChildProcess & { output: () => string }) | null = null;
     let dataDir: string;
+    let port = 0;
     beforeAll(async () => {
       fake = await new FakeSlack().start();
       dataDir = mkdtempSync(join(tmpdir(), 'changegate-data-'));
@@ -85,33 +115,52 @@ describe('npm start', () => {
       rmSync(dataDir, { recursive: true, force: true });
     });
 
-    it('starts on the embedded database, answers /healthz, and stops cleanly on SIGTERM', async () => {
-      const port = await freePort();
+    /** The image's command line, run directly, until /healthz answers. */
+    async function startImage() {
+      port = await freePort();
       const useFerret = inject('mongo').flavor === 'ferretdb';
-      child = npmStart({
-        SLACK_BOT_TOKEN: 'xoxb-test-token',
-        SLACK_SIGNING_SECRET: SIGNING_SECRET,
-        SLACK_API_URL: fake.apiUrl,
-        PORT: String(port),
-        CHANGEGATE_DATA_DIR: dataDir,
-        LOG_LEVEL: 'info',
-        ...(useFerret
-          ? {
-              FERRETDB_BIN: process.env.FERRETDB_BIN ?? DEFAULT_FERRETDB_BIN,
-              MONGOMS_RUNTIME_DOWNLOAD: 'false',
-            }
-          : {}),
-      });
+      const started = npmStart(
+        {
+          SLACK_BOT_TOKEN: 'xoxb-test-token',
+          SLACK_SIGNING_SECRET: SIGNING_SECRET,
+          SLACK_API_URL: fake.apiUrl,
+          PORT: String(port),
+          CHANGEGATE_DATA_DIR: dataDir,
+          LOG_LEVEL: 'info',
+          ...(useFerret
+            ? {
+                FERRETDB_BIN: process.env.FERRETDB_BIN ?? DEFAULT_FERRETDB_BIN,
+                MONGOMS_RUNTIME_DOWNLOAD: 'false',
+              }
+            : {}),
+        },
+        ROOT,
+        imageCommand(),
+      );
       const deadline = Date.now() + 90_000;
       let status = 0;
-      while (Date.now() < deadline && running(child)) {
+      while (Date.now() < deadline && running(started)) {
         status = await fetch(`http://127.0.0.1:${port}/healthz`)
           .then((r) => r.status)
           .catch(() => 0);
         if (status === 200) break;
         await new Promise((r) => setTimeout(r, 250));
       }
-      expect(status, child.output()).toBe(200);
+      expect(status, started.output()).toBe(200);
+      return started;
+    }
+
+    it('the image runs Node directly, with the flags npm start uses', () => {
+      const cmd = imageCommand();
+      expect(cmd[0]).toBe('node');
+      const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+        scripts: { start: string };
+      };
+      expect(cmd.join(' ')).toBe(pkg.scripts.start);
+    });
+
+    it('starts on the embedded database, answers /healthz, and stops cleanly on SIGTERM to its group', async () => {
+      child = await startImage();
       const out = child.output();
       expect(out).toMatch(/embedded (FerretDB|MongoDB)/);
       expect(out).toContain(dataDir);
@@ -122,12 +171,43 @@ describe('npm start', () => {
       expect(fake.callsOf('auth.test').length).toBeGreaterThan(0);
       expect(out).not.toContain('xoxb-test-token');
 
-      // The image runs `tini -g -- npm start`: SIGTERM goes to the whole process group.
+      // The image runs `tini -g -- node …`: SIGTERM goes to the whole process group. The embedded
+      // database is in a group of its own, so it serves the app's graceful stop and is stopped last.
       const exited = exitOf(child);
       process.kill(-child.pid!, 'SIGTERM');
-      await exited;
+      expect(await exited).toBe(0);
       expect(child.output()).toContain('SIGTERM received');
       expect(child.output()).toMatch(/info.*stopped/);
+      expect(child.output()).not.toMatch(/database close failed|MongoClientClosedError|MongoNetworkError/);
+      await waitUntilGone(dataDir);
+    });
+
+    it('the embedded database never outlives the app: SIGKILL to Node leaves no database process', async () => {
+      child = await startImage();
+      expect(processesMentioning(dataDir).length).toBeGreaterThan(1); // the app's database is running
+      const exited = exitOf(child);
+      process.kill(child.pid!, 'SIGKILL'); // Node alone, as an OOM kill would
+      await exited;
+      await waitUntilGone(dataDir);
     });
   });
 });
+
+/** Waits (up to 20 s) until no process mentions `text` any more; fails naming what is left. */
+async function waitUntilGone(text: string) {
+  const until = Date.now() + 20_000;
+  let left = processesMentioning(text);
+  while (left.length > 0 && Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 200));
+    left = processesMentioning(text);
+  }
+  expect(
+    left.map((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      } catch {
+        return String(pid);
+      }
+    }),
+  ).toEqual([]);
+}

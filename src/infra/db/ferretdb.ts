@@ -50,6 +50,26 @@ export async function waitForMongo(
   throw new Error(`database at ${uri} did not become ready: ${String(lastError)}`);
 }
 
+/**
+ * Runs its arguments as a child and stops it (SIGTERM, then SIGKILL after 10 s) when the guard's stdin
+ * reaches end of file, i.e. when the process holding the pipe's other end is gone, or when the guard
+ * itself is told to stop. Exits with the child's status.
+ */
+export const PARENT_GUARD = `
+exec 3<&0
+"$@" </dev/null &
+child=$!
+stop() { kill -TERM "$child" 2>/dev/null; }
+trap stop TERM INT HUP
+( while IFS= read -r _ <&3; do :; done; kill -TERM "$child" 2>/dev/null; sleep 10; kill -KILL "$child" 2>/dev/null ) &
+watcher=$!
+exec 3<&-
+status=0
+while kill -0 "$child" 2>/dev/null; do wait "$child"; status=$?; done
+kill "$watcher" 2>/dev/null
+exit "$status"
+`;
+
 export interface RunningFerretDb {
   uri: string;
   port: number;
@@ -75,13 +95,17 @@ export async function startFerretDb(opts: {
     '--log-level',
     opts.logLevel ?? 'error',
   ];
-  const [command, argv] = opts.nice
-    ? ['nice', ['-n', String(opts.nice), opts.bin, ...args]]
-    : [opts.bin, args];
-  const child = spawn(command, argv, {
-    stdio: ['ignore', 'ignore', 'pipe'],
+  const server = opts.nice ? ['nice', '-n', String(opts.nice), opts.bin, ...args] : [opts.bin, ...args];
+  // Through the guard: its stdin is a pipe from this process, which the kernel closes however this
+  // process ends (SIGKILL included); the guard then stops FerretDB. No orphaned database.
+  // Its own process group too: a stop signal sent to the app's group (`tini -g`, Ctrl-C) must not
+  // stop the database under the app's graceful shutdown; the app stops it last.
+  const child = spawn('/bin/sh', ['-c', PARENT_GUARD, 'ferretdb-guard', ...server], {
+    stdio: ['pipe', 'ignore', 'pipe'],
     env: { ...process.env, DO_NOT_TRACK: '1' },
+    detached: true,
   });
+  child.stdin?.on('error', () => undefined); // the guard gone first: nothing to tell it
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4000);
@@ -97,7 +121,8 @@ export async function startFerretDb(opts: {
   try {
     await waitForMongo(uri, 30_000, () => !exited);
   } catch (err) {
-    child.kill('SIGKILL');
+    child.kill('SIGTERM');
+    child.stdin?.end();
     throw new Error(`${(err as Error).message}\nFerretDB said: ${stderr.trim() || '(nothing)'}`);
   }
   return {
@@ -107,9 +132,11 @@ export async function startFerretDb(opts: {
     async stop() {
       if (exited) return;
       child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      // Closing the pipe makes the guard's watcher stop FerretDB even if the guard itself is stuck.
+      const timer = setTimeout(() => child.stdin?.end(), 10_000);
       await exit;
       clearTimeout(timer);
+      child.stdin?.end();
     },
   };
 }
