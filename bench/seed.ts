@@ -35,8 +35,20 @@ const conn = await mongoose.createConnection(values.uri, { autoIndex: false }).a
 const db = /^mongodb(\+srv)?:\/\/[^/]+\/[^?]+/.test(values.uri)
   ? conn
   : conn.useDb('changegate', { useCache: true });
-if (values.drop) await db.dropDatabase();
 const models = createModels(db);
+if (values.drop) await db.dropDatabase();
+else {
+  // Seeding into a history would mix two: say so, and how to replace it, rather than fail midway.
+  const existing = await models.Change.estimatedDocumentCount();
+  if (existing > 0) {
+    process.stderr.write(
+      `The database "${db.name}" already holds ${existing} change records; seeding would mix two histories.\n` +
+        'Run again with --drop to replace them (it deletes everything in that database), or give another --uri.\n',
+    );
+    await conn.close();
+    process.exit(2);
+  }
+}
 await ensureIndexes(Object.values(models));
 const started = Date.now();
 const result = await seedHistory(models, policy, {
