@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import mongoose from 'mongoose';
+import { databaseForTool } from '../src/cli/context.js';
 import { loadPolicy, parsePolicy } from '../src/config/policy.js';
 import { createModels, ensureIndexes } from '../src/infra/db/models.js';
+import { createLogger } from '../src/infra/logger.js';
 import { seedHistory } from './seed-history.js';
 
 /**
@@ -14,25 +16,26 @@ const { values } = parseArgs({
   options: {
     changes: { type: 'string', default: '200000' },
     months: { type: 'string', default: '13' },
-    uri: { type: 'string', default: process.env.MONGODB_URI },
+    uri: { type: 'string' },
     policy: { type: 'string' },
     end: { type: 'string' },
     drop: { type: 'boolean', default: false },
     seed: { type: 'string', default: '42' },
   },
 });
-if (!values.uri) {
-  process.stderr.write('Give --uri or MONGODB_URI.\n');
-  process.exit(2);
-}
+// --uri, MONGODB_URI, or the embedded database of npm start (the running app's, or started for this).
+const target = values.uri
+  ? { uri: values.uri, stopDatabase: async () => undefined }
+  : await databaseForTool(createLogger({ level: 'warn', format: 'pretty' }), true);
+const uri = target.uri;
 const policy = values.policy
   ? loadPolicy(values.policy)
   : parsePolicy(
       readFileSync(new URL('../test/fixtures/policies/test-policy.yml', import.meta.url), 'utf8'),
       'test-policy.yml',
     );
-const conn = await mongoose.createConnection(values.uri, { autoIndex: false }).asPromise();
-const db = /^mongodb(\+srv)?:\/\/[^/]+\/[^?]+/.test(values.uri)
+const conn = await mongoose.createConnection(uri, { autoIndex: false }).asPromise();
+const db = /^mongodb(\+srv)?:\/\/[^/]+\/[^?]+/.test(uri)
   ? conn
   : conn.useDb('changegate', { useCache: true });
 const models = createModels(db);
@@ -46,6 +49,7 @@ else {
         'Run again with --drop to replace them (it deletes everything in that database), or give another --uri.\n',
     );
     await conn.close();
+    await target.stopDatabase();
     process.exit(2);
   }
 }
@@ -63,3 +67,4 @@ process.stderr.write(
   `\nSeeded ${result.changes} changes and ${result.events} events into ${db.name} in ${((Date.now() - started) / 1000).toFixed(1)} s.\n`,
 );
 await conn.close();
+await target.stopDatabase();

@@ -6,6 +6,7 @@ import { loadPolicy } from '../config/policy.js';
 import { EMPTY_MEMBERSHIP } from '../domain/policy.js';
 import { systemClock } from '../domain/time.js';
 import { loadAuditKeys } from '../infra/audit-key.js';
+import { hasEmbeddedData, runningEmbeddedDatabase, startEmbeddedDatabase } from '../infra/db/embedded.js';
 import type { Models } from '../infra/db/models.js';
 import { openDatabase } from '../infra/db/open.js';
 import { createLogger, type Logger } from '../infra/logger.js';
@@ -55,14 +56,8 @@ function auditKeysIfAny(logger: Logger): AuditKeys | null {
  */
 export async function cliContext(): Promise<{ deps: Deps; models: Models; close(): Promise<void> }> {
   if (existsSync('.env')) process.loadEnvFile('.env');
-  const uri = process.env.MONGODB_URI?.trim();
-  if (!uri) {
-    process.stderr.write(
-      'Set MONGODB_URI to the Changegate database (for the embedded one: the URI `npm start` logs).\n',
-    );
-    process.exit(2);
-  }
   const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'warn', format: 'pretty' });
+  const { uri, stopDatabase } = await databaseForTool(logger);
   const policy = loadPolicy(process.env.CHANGEGATE_POLICY?.trim() || undefined);
   const audit = auditKeysIfAny(logger);
   const db = await openDatabase(uri, logger, undefined, audit?.signer ?? null);
@@ -87,7 +82,46 @@ export async function cliContext(): Promise<{ deps: Deps; models: Models; close(
     effects: db.effects,
     background: { track: (work) => work },
   };
-  return { deps, models: db.models, close: db.close };
+  return {
+    deps,
+    models: db.models,
+    close: async () => {
+      await db.close();
+      await stopDatabase();
+    },
+  };
+}
+
+/**
+ * MONGODB_URI, or else the embedded database of `npm start` in CHANGEGATE_DATA_DIR: the running app's
+ * (it says where it listens), or started for this command and stopped after it.
+ */
+export async function databaseForTool(
+  logger: Logger,
+  /** Start an embedded database even where none exists yet (the seed). */
+  create = false,
+): Promise<{ uri: string; stopDatabase(): Promise<void> }> {
+  const uri = process.env.MONGODB_URI?.trim();
+  if (uri) return { uri, stopDatabase: async () => undefined };
+  const dataDir = process.env.CHANGEGATE_DATA_DIR?.trim() || './data';
+  const running = await runningEmbeddedDatabase(dataDir);
+  if (running) {
+    process.stderr.write(`Using the running app's embedded database (${running.uri}).\n`);
+    return { uri: running.uri, stopDatabase: async () => undefined };
+  }
+  if (!create && !hasEmbeddedData(dataDir)) {
+    process.stderr.write(
+      `No database: MONGODB_URI is unset and ${dataDir} holds no embedded database. Set MONGODB_URI, or run this where npm start keeps its data (CHANGEGATE_DATA_DIR).\n`,
+    );
+    process.exit(2);
+  }
+  process.stderr.write(`Starting the embedded database in ${dataDir} for this command…\n`);
+  const embedded = await startEmbeddedDatabase({
+    dataDir,
+    ferretdbBin: process.env.FERRETDB_BIN?.trim() || undefined,
+    logger,
+  });
+  return { uri: embedded.uri, stopDatabase: () => embedded.stop() };
 }
 
 /** The audit channel, read only: the tools never post checkpoints or alerts themselves. */

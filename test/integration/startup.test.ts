@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -188,6 +188,40 @@ describe('npm start', () => {
       const exited = exitOf(child);
       process.kill(child.pid!, 'SIGKILL'); // Node alone, as an OOM kill would
       await exited;
+      await waitUntilGone(dataDir);
+    });
+
+    /** A command-line tool run as a user would, without MONGODB_URI, in the app's data directory. */
+    const tool = (script: string) =>
+      spawnSync(process.execPath, [join(ROOT, script)], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        timeout: 120_000,
+        env: {
+          PATH: process.env.PATH ?? '',
+          HOME: process.env.HOME ?? '',
+          CHANGEGATE_DATA_DIR: dataDir,
+          FERRETDB_BIN: process.env.FERRETDB_BIN ?? DEFAULT_FERRETDB_BIN,
+          MONGOMS_RUNTIME_DOWNLOAD: 'false',
+        },
+      });
+
+    it('the tools find the embedded database without MONGODB_URI: the running app’s, or one they start and stop', async () => {
+      // The app is gone (previous test): the tool starts the database for itself, then stops it.
+      const alone = tool('dist/cli/audit-verify.js');
+      expect(alone.status, alone.stderr + alone.stdout).toBe(0);
+      expect(alone.stderr).toContain(`Starting the embedded database in ${dataDir}`);
+      expect(alone.stdout).toContain('verifies');
+      await waitUntilGone(dataDir);
+
+      // With the app running, the tool uses the app's database rather than starting a second one.
+      child = await startImage();
+      const beside = tool('dist/cli/audit-verify.js');
+      expect(beside.status, beside.stderr + beside.stdout).toBe(0);
+      expect(beside.stderr).toContain("Using the running app's embedded database");
+      const exited = exitOf(child);
+      process.kill(-child.pid!, 'SIGTERM');
+      expect(await exited).toBe(0);
       await waitUntilGone(dataDir);
     });
   });

@@ -1,9 +1,9 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { Logger } from '../logger.js';
-import { findFerretDbBinary, PROJECT_ROOT, startFerretDb } from './ferretdb.js';
+import { findFerretDbBinary, PROJECT_ROOT, startFerretDb, waitForMongo } from './ferretdb.js';
 
 export interface EmbeddedDatabase {
   uri: string;
@@ -13,6 +13,61 @@ export interface EmbeddedDatabase {
 }
 
 const nonEmpty = (dir: string) => existsSync(dir) && readdirSync(dir).length > 0;
+
+/** Where a running embedded database says where it listens, for the command-line tools. */
+const MARKER = 'embedded-db.json';
+
+interface Marker {
+  uri: string;
+  flavor: EmbeddedDatabase['flavor'];
+  pid: number;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The embedded database a running process (the app) serves from `dataDir`, when it answers. */
+export async function runningEmbeddedDatabase(dataDir: string): Promise<Marker | null> {
+  const file = resolve(dataDir, MARKER);
+  if (!existsSync(file)) return null;
+  try {
+    const marker = JSON.parse(readFileSync(file, 'utf8')) as Marker;
+    if (typeof marker.uri !== 'string' || !Number.isInteger(marker.pid) || !alive(marker.pid)) return null;
+    await waitForMongo(marker.uri, 3_000);
+    return marker;
+  } catch {
+    return null;
+  }
+}
+
+/** Whether `dataDir` holds an embedded database's files. */
+export function hasEmbeddedData(dataDir: string): boolean {
+  return nonEmpty(resolve(dataDir, 'ferretdb')) || nonEmpty(resolve(dataDir, 'mongod'));
+}
+
+/** Announces the database in `dataDir` for the tools while it runs, and withdraws it when it stops. */
+function announced(base: string, db: EmbeddedDatabase): EmbeddedDatabase {
+  const file = resolve(base, MARKER);
+  writeFileSync(file, JSON.stringify({ uri: db.uri, flavor: db.flavor, pid: process.pid } satisfies Marker));
+  return {
+    ...db,
+    stop: async () => {
+      try {
+        if ((JSON.parse(readFileSync(file, 'utf8')) as Marker).pid === process.pid)
+          rmSync(file, { force: true });
+      } catch {
+        // gone already
+      }
+      await db.stop();
+    },
+  };
+}
 
 /**
  * The database for `npm start` without MONGODB_URI: mongodb-memory-server's mongod where it can be
@@ -38,7 +93,7 @@ export async function startEmbeddedDatabase(opts: {
       log.warn(
         `embedded MongoDB (mongod from mongodb-memory-server) at ${db.uri}, data in ${mongodDir}. For production set MONGODB_URI.`,
       );
-      return db;
+      return announced(base, db);
     } catch (err) {
       if (nonEmpty(mongodDir)) throw err;
       log.info(`mongod is not available (${(err as Error).message.split('\n')[0]}); using FerretDB instead`);
@@ -60,7 +115,7 @@ export async function startEmbeddedDatabase(opts: {
   log.warn(
     `embedded FerretDB (MongoDB-compatible, SQLite files) at ${ferret.uri}, data in ${ferretDir}. For production set MONGODB_URI.`,
   );
-  return { uri: ferret.uri, flavor: 'ferretdb', dir: ferretDir, stop: () => ferret.stop() };
+  return announced(base, { uri: ferret.uri, flavor: 'ferretdb', dir: ferretDir, stop: () => ferret.stop() });
 }
 
 async function startMongod(dir: string): Promise<EmbeddedDatabase> {
