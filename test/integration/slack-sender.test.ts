@@ -1,5 +1,6 @@
 import { WebClient } from '@slack/web-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../src/infra/db/ferretdb.js';
 import { createLogger } from '../../src/infra/logger.js';
 import { SlackApiError, SlackSender } from '../../src/infra/slack/sender.js';
 import { FakeSlack } from '../support/fake-slack/server.js';
@@ -67,6 +68,35 @@ describe('the Slack sender', () => {
     ).rejects.toBeInstanceOf(SlackApiError);
     // The update went through on the retry; the failed post was not repeated.
     expect(fake.posts('C0123CHG01').map((m) => m.text)).toEqual(['edited']);
+  });
+
+  it('a call that times out is tried once more at most; a refused connection is retried', async () => {
+    fake.clear();
+    fake.hang('users.info');
+    const timing = new WebClient('xoxb-test-token', {
+      slackApiUrl: fake.apiUrl,
+      retryConfig: { retries: 0 },
+      rejectRateLimitedCalls: true,
+      timeout: 200,
+    });
+    const sender = new SlackSender(timing, logger);
+    const started = Date.now();
+    await expect(sender.call('users.info', { user: 'U0123ALICE' })).rejects.toThrow(/timeout/);
+    fake.unhang();
+    expect(fake.heldCalls).toBe(2); // web-api 8's timeout (an AbortSignal TimeoutError) is a timeout
+    expect(Date.now() - started).toBeLessThan(3_000);
+    // Nothing listening: the request never reached Slack, so even a post may be retried.
+    const closed = await freePort(); // a port nothing listens on
+    const nowhere = new SlackSender(
+      new WebClient('xoxb-test-token', {
+        slackApiUrl: `http://127.0.0.1:${closed}/api/`,
+        retryConfig: { retries: 0 },
+      }),
+      logger,
+    );
+    const before = nowhere.stats.retries;
+    await expect(nowhere.call('chat.postMessage', { channel: 'C1', text: 'x' })).rejects.toThrow();
+    expect(nowhere.stats.retries - before).toBe(7);
   });
 
   it('honours Retry-After on 429 and delivers every message once', async () => {

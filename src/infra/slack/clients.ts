@@ -1,5 +1,3 @@
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
 import { WebClient, type WebClientOptions } from '@slack/web-api';
 import type { Logger } from '../logger.js';
 import { toBoltLogger } from '../logger.js';
@@ -25,18 +23,12 @@ export interface SlackApi {
   clientOptions: WebClientOptions;
 }
 
-function keepAliveAgent(apiUrl: string): HttpAgent {
-  const options = { keepAlive: true, maxSockets: 50 };
-  return apiUrl.startsWith('http:') ? new HttpAgent(options) : new HttpsAgent(options);
-}
-
 export function createSlackApi(opts: SlackApiOptions, logger: Logger): SlackApi {
-  const base = opts.apiUrl ?? 'https://slack.com/api/';
   const timeout = opts.timeoutMs ?? 10_000;
   const clientOptions: WebClientOptions = {
     ...(opts.apiUrl ? { slackApiUrl: opts.apiUrl } : {}),
-    // Reuse connections to Slack: without keep-alive every call pays a TCP (and TLS) handshake.
-    agent: keepAliveAgent(base),
+    // web-api 8 calls Slack with Node's fetch, whose connection pool keeps connections alive: no
+    // agent to configure (the option is gone with axios).
     retryConfig: { retries: opts.webApiRetries ?? 0 }, // the sender retries what is safe to retry
     // Every call ends: a hung Slack fails the call after this long instead of holding its caller.
     timeout,
@@ -46,7 +38,6 @@ export function createSlackApi(opts: SlackApiOptions, logger: Logger): SlackApi 
   const sender = new SlackSender(new WebClient(opts.botToken, clientOptions), logger, {
     interactiveClient: new WebClient(opts.botToken, {
       ...clientOptions,
-      agent: keepAliveAgent(base),
       // views.open and friends race a 3-second trigger id: waiting longer is pointless.
       timeout: Math.min(timeout, 5_000),
     }),

@@ -222,7 +222,7 @@ export class SlackSender {
           code?: string;
           retryAfter?: number;
           data?: { error?: string };
-          original?: { code?: string };
+          original?: { code?: unknown; name?: string; cause?: { code?: string } };
         };
         if (e.code === ErrorCode.RateLimitedError) {
           this.stats.rateLimited++;
@@ -248,7 +248,13 @@ export class SlackSender {
           throw new SlackApiError(method, slackError, e.data);
         }
         // Transport failure: retry when the request never reached Slack or the method is idempotent.
-        const cause = String(e.original?.code ?? (err as Error).message);
+        // web-api 8 calls through fetch: the socket's code is the cause of fetch's TypeError, and a
+        // timeout is an AbortSignal's TimeoutError.
+        const o = e.original;
+        const cause =
+          o?.name === 'TimeoutError' // (a DOMException: its numeric `code` is no socket error)
+            ? 'ETIMEDOUT'
+            : String(o?.cause?.code ?? (typeof o?.code === 'string' ? o.code : (err as Error).message));
         const neverSent = /ECONNREFUSED|ENOTFOUND|EAI_AGAIN/.test(cause);
         // A call that timed out is tried once more at most: Slack hanging does not get better by
         // being waited on eight times.
