@@ -12,6 +12,7 @@ import { HomePublisher } from './adapters/slack/home-publisher.js';
 import { mountSlack } from './adapters/slack/register.js';
 import { SlackReminderNotifier } from './adapters/slack/reminder-notifier.js';
 import { SlackReportNotifier } from './adapters/slack/report-notifier.js';
+import { connectSocketMode, type SocketModeLink } from './adapters/slack/socket-mode.js';
 import { catchUpLedger } from './application/audit-ledger.js';
 import { buildHome } from './application/build-home.js';
 import { type EffectsSweep, retryPendingEffects } from './application/effects.js';
@@ -29,7 +30,7 @@ import { type Database, ledgers, openDatabase } from './infra/db/open.js';
 import { InFlight } from './infra/inflight.js';
 import type { Logger } from './infra/logger.js';
 import { Scheduler } from './infra/scheduler.js';
-import { createSlackApi } from './infra/slack/clients.js';
+import { appConnectionOpener, createSlackApi } from './infra/slack/clients.js';
 import { SlackDirectory } from './infra/slack/directory.js';
 import { type BotIdentity, checkBotToken, type SlackIdentity } from './infra/slack/identity.js';
 import type { MethodLimit, SlackSender } from './infra/slack/sender.js';
@@ -115,7 +116,11 @@ function gracefulStop(parts: {
       parts.stopping.abort(); // scheduled sweeps take nothing new from here on
       await server.close();
       if (door.socketMode)
-        await door.bolt.stop().catch((err: unknown) => logger.warn('socket mode stop failed', { err }));
+        // Bounded: a connection still being opened must not hold the stop.
+        await Promise.race([
+          door.bolt.stop().catch((err: unknown) => logger.warn('socket mode stop failed', { err })),
+          new Promise((r) => setTimeout(r, 3_000).unref()),
+        ]);
       if (!(await inflight.drain(15_000)))
         logger.warn('some in-flight work did not finish within 15 s', { remaining: inflight.size });
       await scheduler.stop().catch((err) => logger.warn('scheduler stop failed', { err }));
@@ -173,7 +178,14 @@ export async function startChangegate(opts: StartOptions): Promise<Changegate> {
     name: opts.scheduler?.name ?? `changegate-${process.pid}`,
   });
   const http = createHttpApp();
-  http.use(healthRoutes({ database: db.ping, scheduler: () => scheduler.isRunning() }));
+  let socket: SocketModeLink | null = null;
+  http.use(
+    healthRoutes({
+      database: db.ping,
+      scheduler: () => scheduler.isRunning(),
+      slack: () => (socket ? socket.state() === 'connected' : null),
+    }),
+  );
   const slack = mountSlack({
     config,
     logger,
@@ -213,7 +225,17 @@ export async function startChangegate(opts: StartOptions): Promise<Changegate> {
 
   const bot = await checkBotToken(api.identity, logger);
   const server = await listen(http, config.port, config.host);
-  if (slack.socketReceiver) await slack.bolt.start();
+  if (slack.socketReceiver) {
+    // In the background: the app serves (and stops) whether or not Slack lets it connect.
+    socket = connectSocketMode(
+      slack.bolt,
+      slack.socketReceiver,
+      config.slack.appToken!,
+      appConnectionOpener(config.slack.apiUrl ?? null, config.slack.appToken!),
+      logger,
+      stopping.signal,
+    );
+  }
   if (opts.scheduler?.enabled ?? config.scheduler.enabled) await scheduler.start();
   // In the background, and not waited for at shutdown: on a large history the scan must delay
   // neither start-up nor stop, and the repair job repeats it.

@@ -2,9 +2,11 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { WebClient } from '@slack/web-api';
 import mongoose from 'mongoose';
+import { socketProblem, tokenHint } from '../adapters/slack/socket-mode.js';
 import { formatConfigProblems, loadConfig } from '../config/env.js';
 import { emptyRoleWarnings, loadPolicy, PolicyError } from '../config/policy.js';
 import { signerFrom } from '../infra/audit-key.js';
+import { appConnectionOpener } from '../infra/slack/clients.js';
 
 /**
  * `npm run doctor`: checks configuration, the policy file, database connectivity and Slack
@@ -95,6 +97,21 @@ async function main() {
     } catch (err) {
       const e = err as { data?: { error?: string }; message: string };
       report(false, 'slack', `auth.test failed: ${e.data?.error ?? e.message}`);
+    }
+  }
+  const appToken = process.env.SLACK_APP_TOKEN?.trim();
+  if (appToken) {
+    // Socket Mode: the app-level token must be able to open a connection.
+    const apiUrl = process.env.SLACK_API_URL?.trim();
+    try {
+      await appConnectionOpener(apiUrl ? (apiUrl.endsWith('/') ? apiUrl : `${apiUrl}/`) : null, appToken)();
+      report(
+        true,
+        'socket mode',
+        `apps.connections.open OK with the app-level token (${tokenHint(appToken)})`,
+      );
+    } catch (err) {
+      report(false, 'socket mode', socketProblem(err, appToken).text.replace(/; retrying\.$/, '.'));
     }
   }
   process.exit(lines.some((l) => l.ok === false) ? 1 : 0);

@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DEFAULT_FERRETDB_BIN, freePort } from '../../src/infra/db/ferretdb.js';
 import { FakeSlack } from '../support/fake-slack/server.js';
+import { eventually } from '../support/flows.js';
 import { SIGNING_SECRET } from '../support/harness.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -116,7 +117,7 @@ describe('npm start', () => {
     });
 
     /** The image's command line, run directly, until /healthz answers. */
-    async function startImage() {
+    async function startImage(extra: Record<string, string> = {}) {
       port = await freePort();
       const useFerret = inject('mongo').flavor === 'ferretdb';
       const started = npmStart(
@@ -127,6 +128,7 @@ describe('npm start', () => {
           PORT: String(port),
           CHANGEGATE_DATA_DIR: dataDir,
           LOG_LEVEL: 'info',
+          ...extra,
           ...(useFerret
             ? {
                 FERRETDB_BIN: process.env.FERRETDB_BIN ?? DEFAULT_FERRETDB_BIN,
@@ -223,6 +225,68 @@ describe('npm start', () => {
       process.kill(-child.pid!, 'SIGTERM');
       expect(await exited).toBe(0);
       await waitUntilGone(dataDir);
+    });
+
+    it('Socket Mode: a token Slack refuses is reported (which token, what Slack said), /readyz says so, SIGTERM stops at once', async () => {
+      child = await startImage({ SLACK_APP_TOKEN: 'xapp-1-refused-9z8y' });
+      const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+      expect(ready.status).toBe(503);
+      expect(await ready.json()).toMatchObject({ checks: { slack: 'not_connected' } });
+      await eventually(async () => child!.output().includes('apps.connections.open'));
+      expect(child.output()).toContain(
+        'Slack answered apps.connections.open with "invalid_auth" for the app-level token in SLACK_APP_TOKEN (xapp-…9z8y)',
+      );
+      expect(child.output()).toContain('connections:write');
+      expect(child.output()).not.toContain('xapp-1-refused-9z8y');
+      const exited = exitOf(child);
+      const t0 = Date.now();
+      process.kill(-child.pid!, 'SIGTERM');
+      expect(await exited).toBe(0);
+      expect(Date.now() - t0).toBeLessThan(5_000);
+    });
+
+    it('Socket Mode: while Slack keeps failing the app retries, and SIGTERM ends the retrying at once', async () => {
+      fake.failNext('apps.connections.open', 'internal_error', 1000);
+      child = await startImage({ SLACK_APP_TOKEN: 'xapp-test-token' });
+      await eventually(async () => child!.output().includes('"internal_error"'));
+      expect(child.output()).toContain('retrying');
+      expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(503);
+      const exited = exitOf(child);
+      const t0 = Date.now();
+      process.kill(-child.pid!, 'SIGTERM');
+      expect(await exited).toBe(0);
+      expect(Date.now() - t0).toBeLessThan(5_000);
+      fake.failNext('apps.connections.open', 'internal_error', 0); // Slack is well again
+    });
+
+    it('npm run doctor checks the app-level token with apps.connections.open', async () => {
+      // Asynchronously: the fake Slack answers from this process.
+      const doctor = (appToken: string) =>
+        new Promise<{ status: number | null; stdout: string }>((resolveRun) => {
+          const run = spawn(process.execPath, [join(ROOT, 'dist/cli/doctor.js')], {
+            cwd: ROOT,
+            env: {
+              PATH: process.env.PATH ?? '',
+              HOME: process.env.HOME ?? '',
+              SLACK_BOT_TOKEN: 'xoxb-test-token',
+              SLACK_APP_TOKEN: appToken,
+              SLACK_API_URL: fake.apiUrl,
+              CHANGEGATE_DATA_DIR: dataDir,
+            },
+          });
+          let stdout = '';
+          run.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+          run.on('close', (status) => resolveRun({ status, stdout }));
+        });
+      const good = await doctor('xapp-test-token');
+      expect(good.stdout).toMatch(
+        /socket mode.*apps\.connections\.open OK with the app-level token \(xapp-…oken\)/,
+      );
+      const bad = await doctor('xapp-1-refused-9z8y');
+      expect(bad.status).toBe(1);
+      expect(bad.stdout).toMatch(
+        /socket mode.*"invalid_auth" for the app-level token in SLACK_APP_TOKEN \(xapp-…9z8y\)/,
+      );
     });
   });
 });

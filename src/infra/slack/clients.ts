@@ -23,6 +23,17 @@ export interface SlackApi {
   clientOptions: WebClientOptions;
 }
 
+/** apps.connections.open with the app-level token (Socket Mode), at SLACK_API_URL when set. */
+export function appConnectionOpener(apiUrl: string | null, appToken: string, timeoutMs = 10_000) {
+  const client = new WebClient(appToken, {
+    ...(apiUrl ? { slackApiUrl: apiUrl } : {}),
+    retryConfig: { retries: 0 },
+    timeout: timeoutMs,
+    rejectRateLimitedCalls: true,
+  });
+  return () => client.apps.connections.open({});
+}
+
 export function createSlackApi(opts: SlackApiOptions, logger: Logger): SlackApi {
   const timeout = opts.timeoutMs ?? 10_000;
   const clientOptions: WebClientOptions = {
