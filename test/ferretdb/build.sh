@@ -23,7 +23,9 @@ if [ ! -x "$cached" ]; then
     echo "or set MONGODB_URI to a MongoDB server." >&2
     exit 1
   fi
+  started=$SECONDS
   echo "Building FerretDB v1.24.2 (one time, about a minute)…" >&2
+  echo "[1/3] downloading FerretDB's sources from the Go module proxy…" >&2
   # One-line fix to FerretDB v1.24.2's SQLite backend: it looks documents up by _id with the
   # expression  _ferretdb_sjson->'$._id'  while the unique _id index it creates is on
   #  _ferretdb_sjson->"_id". SQLite only uses an expression index for the identical expression, so
@@ -37,10 +39,13 @@ if [ ! -x "$cached" ]; then
   meta="$work/ferretdb/internal/backends/sqlite/metadata/metadata.go"
   sed -i "s|IDColumn = DefaultColumn + \"->'\$._id'\"|IDColumn = DefaultColumn + \"->\\\\\"_id\\\\\"\"|" "$meta"
   grep -q 'IDColumn = DefaultColumn + "->\\"_id\\""' "$meta" || { echo "could not patch $meta" >&2; exit 1; }
+  echo "[2/3] patched the SQLite backend's _id lookups; downloading the other modules…" >&2
   mkdir "$work/wrapper" && cp "$here/go.mod" "$here/go.sum" "$here/main.go" "$work/wrapper/"
-  (cd "$work/wrapper" && go mod edit -replace github.com/FerretDB/FerretDB=../ferretdb &&
-    CGO_ENABLED=0 go build -mod=mod -trimpath -o "$cached.tmp.$$" .)
+  (cd "$work/wrapper" && go mod edit -replace github.com/FerretDB/FerretDB=../ferretdb && go mod download)
+  echo "[3/3] compiling…" >&2
+  (cd "$work/wrapper" && CGO_ENABLED=0 go build -mod=mod -trimpath -o "$cached.tmp.$$" .)
   mv "$cached.tmp.$$" "$cached"
+  echo "FerretDB built in $((SECONDS - started)) s: $cached" >&2
 fi
 cp "$cached" "$out.tmp.$$"
 mv "$out.tmp.$$" "$out"

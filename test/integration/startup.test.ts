@@ -167,6 +167,9 @@ describe('npm start', () => {
       expect(out).toMatch(/embedded (FerretDB|MongoDB)/);
       expect(out).toContain(dataDir);
       expect(out).toContain('For production set MONGODB_URI');
+      if (inject('mongo').flavor === 'ferretdb')
+        // Here mongod cannot be downloaded: said in one line, with why, before falling back.
+        expect(out).toMatch(/mongod could not be obtained: [^\n]+\. Using FerretDB instead\.\n/);
       // Development without an audit key: one is generated under the data directory, and said so.
       expect(out).toContain(`generated a development audit key at ${join(dataDir, 'audit-key.pem')}`);
       expect(existsSync(join(dataDir, 'audit-key.pem'))).toBe(true);

@@ -1,7 +1,6 @@
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { promisify } from 'node:util';
 import type { Logger } from '../logger.js';
 import { findFerretDbBinary, PROJECT_ROOT, startFerretDb, waitForMongo } from './ferretdb.js';
 
@@ -96,16 +95,14 @@ export async function startEmbeddedDatabase(opts: {
       return announced(base, db);
     } catch (err) {
       if (nonEmpty(mongodDir)) throw err;
-      log.info(`mongod is not available (${(err as Error).message.split('\n')[0]}); using FerretDB instead`);
+      log.warn(`mongod could not be obtained: ${oneLine(err)}. Using FerretDB instead.`);
     }
   }
 
   let bin = findFerretDbBinary(opts.ferretdbBin);
   if (!bin) {
-    log.info('FerretDB is not built yet: building it once with Go (test/ferretdb/build.sh)…');
-    const { stdout } = await promisify(execFile)('bash', [resolve(PROJECT_ROOT, 'test/ferretdb/build.sh')], {
-      cwd: PROJECT_ROOT,
-    });
+    log.warn('FerretDB is not built yet: building it once with Go (test/ferretdb/build.sh)…');
+    const stdout = await buildFerretDb((line) => log.warn(`FerretDB build: ${line}`));
     bin = stdout.trim().split('\n').pop() ?? null;
     if (!bin || !existsSync(bin))
       throw new Error('FerretDB could not be built; set MONGODB_URI to a MongoDB server instead.');
@@ -116,6 +113,40 @@ export async function startEmbeddedDatabase(opts: {
     `embedded FerretDB (MongoDB-compatible, SQLite files) at ${ferret.uri}, data in ${ferretDir}. For production set MONGODB_URI.`,
   );
   return announced(base, { uri: ferret.uri, flavor: 'ferretdb', dir: ferretDir, stop: () => ferret.stop() });
+}
+
+/** Why something failed, in one line: the first line of its message, without a stack. */
+function oneLine(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  return (text.split('\n').find((l) => l.trim()) ?? 'unknown error').trim().slice(0, 300);
+}
+
+/** Runs the FerretDB build, passing each line it reports (progress, errors) on as it comes; resolves with its output. */
+function buildFerretDb(progress: (line: string) => void): Promise<string> {
+  return new Promise((resolveBuild, reject) => {
+    const child = spawn('bash', [resolve(PROJECT_ROOT, 'test/ferretdb/build.sh')], {
+      cwd: PROJECT_ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let pending = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => {
+      pending += d.toString();
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      for (const l of lines) if (l.trim()) progress(l.trim());
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (pending.trim()) progress(pending.trim());
+      if (code === 0) resolveBuild(stdout);
+      else
+        reject(
+          new Error(`the FerretDB build failed (exit ${code}); set MONGODB_URI to a MongoDB server instead`),
+        );
+    });
+  });
 }
 
 async function startMongod(dir: string): Promise<EmbeddedDatabase> {
