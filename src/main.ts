@@ -6,7 +6,7 @@ import {
   loadConfig,
   onlyMissingSlackCredentials,
 } from './config/env.js';
-import { emptyRoleWarnings, loadPolicy, PolicyError } from './config/policy.js';
+import { emptyRoleWarnings, loadPolicy, PolicyError, withAdmins } from './config/policy.js';
 import { type EmbeddedDatabase, startEmbeddedDatabase } from './infra/db/embedded.js';
 import { createLogger } from './infra/logger.js';
 
@@ -26,7 +26,7 @@ async function main(): Promise<void> {
 
   let policy: ReturnType<typeof loadPolicy>;
   try {
-    policy = loadPolicy(config.policyPath);
+    policy = withAdmins(loadPolicy(config.policyPath), config.admins);
   } catch (err) {
     process.stderr.write(`${err instanceof PolicyError ? err.message : String(err)}\n`);
     process.exit(1);

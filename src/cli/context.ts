@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { SlackAuditWitness } from '../adapters/slack/audit-witness.js';
 import type { AuditKeys, AuditWitness, Deps, Directory } from '../application/ports.js';
-import { loadPolicy } from '../config/policy.js';
+import { loadEffectivePolicy } from '../config/policy.js';
 import { EMPTY_MEMBERSHIP } from '../domain/policy.js';
 import { systemClock } from '../domain/time.js';
 import { loadAuditKeys } from '../infra/audit-key.js';
@@ -58,7 +58,7 @@ export async function cliContext(): Promise<{ deps: Deps; models: Models; close(
   if (existsSync('.env')) process.loadEnvFile('.env');
   const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'warn', format: 'pretty' });
   const { uri, stopDatabase } = await databaseForTool(logger);
-  const policy = loadPolicy(process.env.CHANGEGATE_POLICY?.trim() || undefined);
+  const policy = loadEffectivePolicy();
   const audit = auditKeysIfAny(logger);
   const db = await openDatabase(uri, logger, undefined, audit?.signer ?? null);
   const botToken = process.env.SLACK_BOT_TOKEN?.trim();

@@ -4,7 +4,7 @@ import { WebClient } from '@slack/web-api';
 import mongoose from 'mongoose';
 import { socketProblem, tokenHint } from '../adapters/slack/socket-mode.js';
 import { formatConfigProblems, loadConfig } from '../config/env.js';
-import { emptyRoleWarnings, loadPolicy, PolicyError } from '../config/policy.js';
+import { emptyRoleWarnings, loadEffectivePolicy, PolicyError } from '../config/policy.js';
 import { signerFrom } from '../infra/audit-key.js';
 import { appConnectionOpener } from '../infra/slack/clients.js';
 
@@ -36,7 +36,7 @@ async function main() {
   }
 
   try {
-    const policy = loadPolicy(process.env.CHANGEGATE_POLICY?.trim() || undefined);
+    const policy = loadEffectivePolicy();
     const warnings = emptyRoleWarnings(policy.policy);
     report(
       true,

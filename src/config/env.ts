@@ -58,6 +58,21 @@ const envSchema = z
     LOG_FORMAT: optionalString.pipe(z.enum(['json', 'pretty']).optional()),
     NODE_ENV: optionalString.pipe(z.string().default('development')),
     CHANGEGATE_POLICY: optionalString,
+    CHANGEGATE_ADMINS: optionalString.pipe(
+      z
+        .string()
+        .default('')
+        .transform((s) => s.split(/[\s,]+/).filter(Boolean))
+        .pipe(
+          z
+            .array(
+              z
+                .string()
+                .regex(/^[UW][A-Z0-9]{2,}$/, 'must list Slack user ids such as U0123ABCD, comma-separated'),
+            )
+            .max(50),
+        ),
+    ),
     CHANGEGATE_DATA_DIR: optionalString.pipe(z.string().default('./data')),
     CHANGEGATE_SCHEDULER: optionalString.pipe(z.enum(['on', 'off']).default('on')),
     CHANGEGATE_JOB_INTERVAL: optionalString.pipe(z.string().default('30 seconds')),
@@ -106,6 +121,8 @@ export interface AppConfig {
   logFormat: 'json' | 'pretty';
   production: boolean;
   policyPath: string | undefined;
+  /** CHANGEGATE_ADMINS: Slack user ids who administer Changegate besides the policy's admin roles. */
+  admins: string[];
   dataDir: string;
   scheduler: { enabled: boolean; interval: string };
   ferretdbBin: string | undefined;
@@ -159,6 +176,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): ConfigResult {
       logFormat: e.LOG_FORMAT ?? (production ? 'json' : 'pretty'),
       production,
       policyPath: e.CHANGEGATE_POLICY,
+      admins: e.CHANGEGATE_ADMINS,
       dataDir: e.CHANGEGATE_DATA_DIR,
       scheduler: { enabled: e.CHANGEGATE_SCHEDULER === 'on', interval: e.CHANGEGATE_JOB_INTERVAL },
       ferretdbBin: e.FERRETDB_BIN,

@@ -201,3 +201,30 @@ export function policyToYaml(loaded: LoadedPolicy): string {
   const header = `# Effective Changegate policy, from ${loaded.source} (hash ${loaded.hash}).\n# Every default is written out; reference: README.md, "Policy file".\n`;
   return header + stringify(input, { lineWidth: 0, aliasDuplicateObjects: false });
 }
+
+/** The role CHANGEGATE_ADMINS fills: added to the policy's admin roles. */
+export const ENV_ADMIN_ROLE = 'changegate_admins';
+
+/**
+ * The policy with CHANGEGATE_ADMINS's people as administrators (a role of their own, added to
+ * access.admins): the non-interactive way to have a first admin. Its hash is the effective policy's.
+ */
+export function withAdmins(loaded: LoadedPolicy, admins: readonly string[]): LoadedPolicy {
+  if (admins.length === 0) return loaded;
+  const p = loaded.policy;
+  const roles = Object.assign(Object.create(null) as Policy['roles'], p.roles, {
+    [ENV_ADMIN_ROLE]: { users: [...new Set(admins)], groups: [] },
+  });
+  const policy: Policy = {
+    ...p,
+    roles,
+    access: { ...p.access, admins: [...new Set([...p.access.admins, ENV_ADMIN_ROLE])] },
+  };
+  return { ...loaded, policy, hash: policyHash(policy), source: `${loaded.source} + CHANGEGATE_ADMINS` };
+}
+
+/** CHANGEGATE_POLICY (or the built-in policy) as the app runs it: with CHANGEGATE_ADMINS applied. */
+export function loadEffectivePolicy(env: NodeJS.ProcessEnv = process.env): LoadedPolicy {
+  const admins = (env.CHANGEGATE_ADMINS ?? '').split(/[\s,]+/).filter((u) => /^[UW][A-Z0-9]{2,}$/.test(u));
+  return withAdmins(loadPolicy(env.CHANGEGATE_POLICY?.trim() || undefined), admins);
+}

@@ -1,12 +1,15 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
+  ENV_ADMIN_ROLE,
   emptyRoleWarnings,
+  loadEffectivePolicy,
   loadPolicy,
   PolicyError,
   parsePolicy,
   policyHash,
   policyToYaml,
+  withAdmins,
 } from '../../src/config/policy.js';
 import { planStages } from '../../src/domain/change.js';
 import { activeFreezes, blockingFreezes } from '../../src/domain/freeze.js';
@@ -206,6 +209,20 @@ access: { seeAllChanges: [auditors] }
       ['qa_signoff', 'security_review'],
       ['cab'],
     ]);
+  });
+
+  it('CHANGEGATE_ADMINS makes people administrators without editing the policy', () => {
+    const base = loadPolicy(undefined);
+    const withEnv = withAdmins(base, ['U0123ADMIN', 'U0123ADMIN']);
+    expect(withEnv.policy.roles[ENV_ADMIN_ROLE]).toEqual({ users: ['U0123ADMIN'], groups: [] });
+    expect(withEnv.policy.access.admins).toEqual([...base.policy.access.admins, ENV_ADMIN_ROLE]);
+    expect(isInRoles(withEnv.policy, MEMBERSHIP, 'U0123ADMIN', withEnv.policy.access.admins)).toBe(true);
+    expect(isInRoles(base.policy, MEMBERSHIP, 'U0123ADMIN', base.policy.access.admins)).toBe(false);
+    expect(withEnv.hash).not.toBe(base.hash);
+    expect(withAdmins(base, [])).toBe(base);
+    // The effective policy prints and loads back to the same hash.
+    expect(parsePolicy(policyToYaml(withEnv), 'printed.yml').hash).toBe(withEnv.hash);
+    expect(loadEffectivePolicy({ CHANGEGATE_ADMINS: 'U0123ADMIN, not-a-user' }).hash).toBe(withEnv.hash);
   });
 
   it('names a missing policy file', () => {
