@@ -116,6 +116,17 @@ describe('/change-log, evidence export, audit verification and the monthly repor
     expect(t.fake.dms(AUDITOR).at(-1)!.text).toContain('9 changes');
   });
 
+  it('`export` says the file is there only once Slack has shared it; a failed upload says so instead', async () => {
+    t.fake.failNext('files.completeUploadExternal', 'internal_error');
+    await run('export 2026-09 csv', AUDITOR);
+    const dm = await t.fake.waitFor(() => {
+      const last = t.fake.dms(AUDITOR).at(-1);
+      return last && !last.text.startsWith('⏳') ? last : null;
+    });
+    expect(dm.text).toContain('could not be shared');
+    expect(dm.text).not.toContain('9 changes');
+  });
+
   it('the monthly report is posted once, on the 1st after 09:00 in the policy time zone, with the audit verification', async () => {
     t.clock.set('2026-10-01T15:59:00Z'); // 08:59 in Los Angeles
     expect(await t.app.reminders.monthlyReport()).toBe('not_due');

@@ -87,6 +87,7 @@ export function registerChangeLog(app: App, ctx: SlackContext): void {
             path,
             filename,
             title: `Change evidence ${cmd.period.label}`,
+            preparing: `⏳ Preparing the evidence export for ${cmd.period.label}…`,
             message: `📎 Evidence export for ${cmd.period.label}: ${count} change${count === 1 ? '' : 's'}${scope === 'all' ? '' : ` (${SCOPE_TEXT[scope]})`}.`,
           });
         } finally {
