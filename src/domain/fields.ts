@@ -237,7 +237,8 @@ export function cleanFieldValues(
   policy: Policy,
   values: Record<string, FieldValue>,
 ): Record<string, FieldValue> {
-  const out: Record<string, FieldValue> = {};
+  // No prototype: a key such as "__proto__" stays a key (and is refused as unknown), never a prototype.
+  const out = Object.create(null) as Record<string, FieldValue>;
   for (const [key, v] of Object.entries(values)) {
     const multiline = policy.fields[key]?.kind === 'long_text';
     const clean = (x: string) => (multiline ? sanitizeMultiline(x) : sanitizeLine(x));

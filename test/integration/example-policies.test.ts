@@ -4,6 +4,7 @@ import { parseDocument } from 'yaml';
 import { apiClient, createToken } from '../support/api.js';
 import { TestClock } from '../support/clock.js';
 import {
+  apiChangeBody,
   approve,
   clickOnChange,
   ephemeralsFor,
@@ -182,6 +183,46 @@ describe('DevSecOpsBook (Change Management Policy 1.0)', () => {
     expect(view.fields).toEqual({
       scope: 'billing-db schema only',
       timeline: 'Tue 14:00 staging, Thu 14:00 production',
+    });
+  });
+
+  it('the API takes the declared fields, and refuses unknown ones field by field', async () => {
+    const body = {
+      ...apiChangeBody({ type: 'normal', testResults: 'All suites green' }),
+      fields: { scope: 'billing-db only', timeline: 'Tuesday' },
+    };
+    const created = await h.api('/changes', { method: 'POST', body });
+    expect(created.status, created.text).toBe(201);
+    expect(created.json).toMatchObject({
+      change: { fields: { scope: 'billing-db only', timeline: 'Tuesday' } },
+    });
+    const unknown = await h.api('/changes', {
+      method: 'POST',
+      body: { ...body, fields: { ...body.fields, colour: 'blue' } },
+    });
+    expect(unknown.status).toBe(400);
+    expect(unknown.json).toMatchObject({ fields: [{ path: 'body.fields.colour' }] });
+    const missing = await h.api('/changes', { method: 'POST', body: { ...body, fields: { scope: 'x' } } });
+    expect(missing.json).toMatchObject({
+      fields: [
+        {
+          path: 'body.fields.timeline',
+          message: 'Implementation timeline is required for this type of change.',
+        },
+      ],
+    });
+    const sneaky = await h.api('/changes', {
+      method: 'POST',
+      raw: JSON.stringify({
+        ...body,
+        fields: JSON.parse('{"__proto__": ["x"], "scope": "a", "timeline": "b"}'),
+      }),
+    });
+    // The body parser drops a "__proto__" key: the change is raised with the real fields only.
+    expect(sneaky.status).toBe(201);
+    expect((sneaky.json as { change: { fields: object } }).change.fields).toEqual({
+      scope: 'a',
+      timeline: 'b',
     });
   });
 

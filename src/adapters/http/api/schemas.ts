@@ -86,7 +86,7 @@ export const CreateChangeBody = z
     emergencyApprover: userId.nullable().default(null),
     fields: z
       .record(
-        z.string().max(30),
+        z.string().regex(/^[a-z][a-z0-9_-]{0,29}$/, 'must be a field key of the policy'),
         z.union([
           z.string().max(FIELD_LIMITS.long_text),
           z.array(z.string().max(FIELD_LIMITS.item)).max(FIELD_LIMITS.listItems),
