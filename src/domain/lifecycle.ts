@@ -941,7 +941,8 @@ function checkApprover(
     const last = s.decisions.filter((d) => d.stageIndex === stageIndex).at(-1);
     if (last) return alreadyDecided(last, false);
   }
-  if (s.status !== 'pending_approval' || !stage) {
+  if (!stage) return fail('STAGE_NOT_CURRENT', 'That stage is not part of this change.');
+  if (s.status !== 'pending_approval') {
     return fail(
       'NOT_PENDING',
       `This change is ${s.status.replace('_', ' ')}, so it no longer takes decisions.`,

@@ -199,6 +199,7 @@ describe('parallel stages and prerequisites', () => {
 
   it('a later step is not open while an earlier one waits', () => {
     const m = at(POLICY, { risk: 'high' });
+    expect(refusal(m, { kind: 'approve', stageIndex: 9, actor: CAROL })).toBe('STAGE_NOT_CURRENT');
     expect(refusal(m, { kind: 'approve', stageIndex: 2, actor: CAROL })).toBe('STAGE_NOT_CURRENT');
     expect(stageProgress(m.state).map((p) => p.status)).toEqual(['current', 'waiting', 'waiting']);
   });
