@@ -172,6 +172,10 @@ const changeType = z.strictObject({
   preApproved: z.boolean().default(false),
   fields: z.record(z.string(), requirement).default({}),
   requireDeployedTo: z.array(environmentName).max(5).default([]),
+  announce: z
+    .array(z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'must be a Slack channel id such as C0123ABCD'))
+    .max(5)
+    .default([]),
   retrospectiveDueHours: z
     .number()
     .positive()

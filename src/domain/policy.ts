@@ -91,6 +91,11 @@ export interface ChangeTypeDef {
   preApproved: boolean;
   /** Environments a successful deployment must reach before production (e.g. staging). */
   requireDeployedTo: string[];
+  /**
+   * Stakeholder channels: a pre-deployment announcement when the change is approved (with its
+   * window), each production deployment's status, and a post-deployment summary once verified.
+   */
+  announce: string[];
   /** Emergency changes: a retrospective is due this many hours after deployment. */
   retrospectiveDueHours: number | null;
   /** Production deployments need the change to name the commit (or artifact digest) it approves. */

@@ -1,9 +1,16 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { apiClient, createToken } from '../support/api.js';
 import { TestClock } from '../support/clock.js';
-import { approve, ephemeralsFor, rootMessage, settled, submitRequest } from '../support/flows.js';
+import {
+  approve,
+  ephemeralsFor,
+  rootMessage,
+  settled,
+  submitRequest,
+  verifyChange,
+} from '../support/flows.js';
 import { startTestApp, type TestApp } from '../support/harness.js';
-import { BOB, CAROL, DAVE, ERIN, FRANK, QUINN } from '../support/people.js';
+import { ALICE, BOB, CAROL, DAVE, ERIN, FRANK, QUINN } from '../support/people.js';
 
 const NOW = '2026-03-10T17:00:00Z';
 
@@ -43,6 +50,10 @@ types:
   deviation:
     name: Policy deviation
     stages: [heads]
+  release:
+    name: Release
+    announce: [C0123ANN01]
+    stages: [two_reviews]
 access: { admins: [admins], seeAllChanges: [admins] }
 `;
 
@@ -128,6 +139,33 @@ describe('policy v2 through Slack and the gate API', () => {
     expect(after.json).toMatchObject({ allowed: true });
     const view = await api(`/changes/CR-${n}`);
     expect(view.json).toMatchObject({ status: 'approved' });
+  });
+
+  it('stakeholders hear of an approved change, its production deployment and its outcome', async () => {
+    const n = await submitRequest(t, { type: 'release', title: 'Pricing page v2' });
+    await approve(t, n, 0, BOB);
+    expect(t.fake.posts('C0123ANN01')).toEqual([]); // one approval of two: nothing to announce yet
+    await approve(t, n, 0, FRANK);
+    const [upcoming] = t.fake.posts('C0123ANN01');
+    expect(upcoming?.text).toContain('Upcoming deployment:');
+    expect(upcoming?.text).toContain('Pricing page v2');
+    expect(upcoming?.text).toContain('*Window:* not planned');
+    expect(upcoming?.text).toContain(`<@${BOB}>, <@${FRANK}>`);
+    await api(`/changes/CR-${n}/deployments`, {
+      method: 'POST',
+      body: { environment: 'staging', status: 'succeeded' },
+    });
+    await api(`/changes/CR-${n}/deployments`, {
+      method: 'POST',
+      body: { environment: 'production', status: 'succeeded' },
+    });
+    await settled(t);
+    const deployed = t.fake.posts('C0123ANN01').slice(1);
+    expect(deployed.map((m) => m.text.split(':*')[0])).toEqual(['🚀 *Deployment succeeded']); // staging is not announced
+    await verifyChange(t, n, ALICE, 'ok');
+    expect(t.fake.posts('C0123ANN01').at(-1)?.text).toContain('Post-deployment summary:');
+    expect(t.fake.posts('C0123ANN01').at(-1)?.text).toContain('verified by');
+    for (const m of t.fake.posts('C0123ANN01')) expect(m.thread_ts).toBeUndefined();
   });
 
   it('one approval from each role, by two different people', async () => {

@@ -20,6 +20,7 @@ import {
   directMessage,
   eventReply,
   retroButton,
+  stakeholderAnnouncement,
   toMessageModel,
 } from './views/change.message.js';
 import { unauthorisedReasonText } from './views/reasons.js';
@@ -83,8 +84,10 @@ export class SlackChangeNotifier implements ChangeNotifier {
     }
     if (progress.replied) return; // a retry: the DMs went out with the reply's first delivery
     progress.replied = true;
-    // Best effort from here: DMs and App Home never make the effect fail (a retry would repeat DMs).
+    // Best effort from here: DMs, announcements and App Home never make the effect fail (a retry
+    // would repeat them).
     await this.directMessages(state, event, ref, membership);
+    await this.announce(state, event, ref);
     await this.home
       .refresh([
         state.requester,
@@ -160,6 +163,29 @@ export class SlackChangeNotifier implements ChangeNotifier {
       });
     } catch (err) {
       this.log.warn('could not send a DM', { userId, err });
+    }
+  }
+
+  /** The type's stakeholder channels hear what the type says they should (see stakeholderAnnouncement). */
+  private async announce(
+    state: ChangeChange['state'],
+    event: ChangeChange['event'],
+    ref: SlackRef,
+  ): Promise<void> {
+    const channels = this.policy.policy.types[state.type]?.announce ?? [];
+    if (channels.length === 0) return;
+    const msg = stakeholderAnnouncement(state, event, ref.permalink);
+    if (!msg) return;
+    for (const channel of channels) {
+      await this.sender
+        .call('chat.postMessage', { channel, text: msg.text, unfurl_links: false })
+        .catch((err) =>
+          this.log.warn('could not post a stakeholder announcement', {
+            changeId: state.number,
+            channel,
+            err,
+          }),
+        );
     }
   }
 

@@ -472,3 +472,59 @@ export function verifyButtons(changeNumber: number): Button[] {
     button('Rolled back…', ACTIONS.verifyRollback, String(changeNumber), 'danger'),
   ];
 }
+
+/**
+ * What stakeholders hear about a change (the type's `announce` channels): a pre-deployment
+ * announcement once it is approved, each production deployment's status, and a post-deployment
+ * summary once verified. Null: nothing to announce for this event.
+ */
+export function stakeholderAnnouncement(
+  state: ChangeState,
+  e: ChangeEvent,
+  permalink: string | null,
+): { text: string } | null {
+  const id = formatChangeId(state.number);
+  const what = `${permalink ? `<${permalink}|${id}>` : `*${id}*`} “${userText(state.request.title, 150)}” (${userText(state.typeName, 60)})`;
+  const systems = state.request.systems.length ? userText(state.request.systems.join(', '), 300) : '—';
+  const window = windowText(state.request.plannedStart, state.request.plannedEnd);
+  const approvers = [...new Set(state.decisions.filter((d) => d.outcome === 'approved').map((d) => d.by))];
+  const approved =
+    (e.type === 'stage_approved' && state.status === 'approved') ||
+    (e.type === 'submitted' && e.data.autoApproved);
+  if (approved) {
+    return {
+      text: `📣 *Upcoming deployment:* ${what}\n*Window:* ${window} · *Systems:* ${systems}\n*Approved by:* ${
+        approvers.length ? approvers.map(mention).join(', ') : 'policy (pre-approved)'
+      }`,
+    };
+  }
+  if (e.type === 'deployment_recorded' && e.data.production) {
+    const d = e.data;
+    const status =
+      d.status === 'started'
+        ? 'started'
+        : d.status === 'failed'
+          ? '*failed*'
+          : deploysTheChange(d.reasons)
+            ? 'succeeded'
+            : 'recorded';
+    return {
+      text: `🚀 *Deployment ${status}:* ${what} to *${userText(d.environment, 40)}*${d.commit ? ` (commit \`${userText(d.commit, 40)}\`)` : ''}${
+        d.unauthorised
+          ? `\n⚠️ Flagged: ${d.reasons.map((r) => unauthorisedReasonText(r, state.status)).join('; ')}.`
+          : ''
+      }`,
+    };
+  }
+  if (e.type === 'verified') {
+    const ok = e.data.outcome === 'ok';
+    return {
+      text: `${ok ? '✅' : '↩️'} *Post-deployment summary:* ${what}\n*Deployed:* ${
+        state.deployedAt ? slackDate(state.deployedAt) : '—'
+      }${state.deployedBy ? ` by ${mention(state.deployedBy)}` : ''} · *Systems:* ${systems}\n*Outcome:* ${
+        ok ? 'verified' : 'rolled back'
+      } by ${mention(e.actor)}${e.data.issues ? `. *Issues:* ${userText(e.data.issues, 1000)}` : ok ? ', no issues' : ''}`,
+    };
+  }
+  return null;
+}
