@@ -17,5 +17,18 @@ export async function chaseRetrospectives(rd: ReminderDeps): Promise<SweepResult
         rd.logger.warn('retrospective overdue', { changeId: record.number, job: 'chase-retrospectives' });
     }
   }
-  return sweepReminders(rd, ['retro_due', 'retro_escalation'], 'retro_open');
+  const owed = await sweepReminders(rd, ['retro_due', 'retro_escalation'], 'retro_open');
+  // Reviews of submitted retrospectives are chased on the same job.
+  const reviews = await sweepReminders(rd, ['retro_review', 'retro_review_answer'], 'retro_review');
+  return mergeSweeps(owed, reviews);
+}
+
+function mergeSweeps(a: SweepResult, b: SweepResult): SweepResult {
+  return {
+    examined: a.examined + b.examined,
+    due: a.due + b.due,
+    sent: a.sent + b.sent,
+    skipped: a.skipped + b.skipped,
+    failed: a.failed + b.failed,
+  };
 }

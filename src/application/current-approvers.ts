@@ -1,6 +1,6 @@
 import type { PlannedStage } from '../domain/change.js';
 import { type ChangeState, openStageList, stageApprovals } from '../domain/lifecycle.js';
-import { approversOf, isInRoles, type Membership, type Policy } from '../domain/policy.js';
+import { approversOf, isInRoles, type Membership, type Policy, usersInRoles } from '../domain/policy.js';
 import { missingRoles } from '../domain/stages.js';
 
 export interface OpenStageApprovers {
@@ -44,7 +44,16 @@ export function approversByStage(
   });
 }
 
-/** Everyone a pending change waits on now, over all its open stages. */
+/**
+ * Everyone a change waits on now: the approvers of its open stages, or the reviewers of its
+ * retrospective while that review is theirs (so it shows in their App Home and they may see it).
+ */
 export function currentApprovers(state: ChangeState, policy: Policy, membership: Membership): string[] {
-  return [...new Set(approversByStage(state, policy, membership).flatMap((s) => s.approvers))];
+  const reviewers =
+    state.retroReview.status === 'pending'
+      ? usersInRoles(policy, membership, state.retroReview.reviewers).filter((u) => u !== state.requester)
+      : [];
+  return [
+    ...new Set([...approversByStage(state, policy, membership).flatMap((s) => s.approvers), ...reviewers]),
+  ];
 }

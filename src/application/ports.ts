@@ -87,6 +87,7 @@ export type CandidateSet =
   | 'deployed'
   | 'planned_window'
   | 'retro_open'
+  | 'retro_review'
   | 'retro_overdue'
   | 'digest';
 

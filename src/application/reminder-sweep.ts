@@ -81,13 +81,18 @@ export async function remindersFor(
   const policy = deps.policy.policy;
   const openStages = approversByStage(state, policy, membership);
   const approvers = [...new Set(openStages.flatMap((o) => o.approvers))];
-  await zones.load(recipientsOf(state, approvers, escalation));
+  const reviewers =
+    state.retroReview.status === 'pending'
+      ? usersInRoles(policy, membership, state.retroReview.reviewers).filter((u) => u !== state.requester)
+      : [];
+  await zones.load(recipientsOf(state, [...approvers, ...reviewers], escalation));
   const ctx: ReminderContext = {
     policy,
     now,
     tzOf: zones.tzOf,
     openStages: openStages.map((o) => ({ index: o.index, since: o.since, approvers: o.approvers })),
     escalationRecipients: escalation,
+    retroReviewers: reviewers,
   };
   return allReminders(state, ctx);
 }

@@ -182,6 +182,7 @@ const changeType = z.strictObject({
     .max(24 * 30)
     .nullable()
     .default(null),
+  retrospectiveReviewers: z.array(key).max(5).default([]),
   requireCommit: z.boolean().default(false),
   redeploy: z.enum(['never', 'within_window']).default('never'),
 });
@@ -486,6 +487,15 @@ export const policySchema = z
             ['types', tk, 'fields', f],
           );
       }
+      t.retrospectiveReviewers.forEach((r, i) => {
+        roleExists(r, ['types', tk, 'retrospectiveReviewers', i]);
+      });
+      if (t.retrospectiveReviewers.length > 0 && t.retrospectiveDueHours === null)
+        problem('a retrospective review needs a retrospective: set retrospectiveDueHours', [
+          'types',
+          tk,
+          'retrospectiveReviewers',
+        ]);
       t.requireDeployedTo.forEach((env, i) => {
         environmentBeforeProduction(env, ['types', tk, 'requireDeployedTo', i]);
       });

@@ -54,6 +54,8 @@ export interface ChangeLogSummary {
     late: number;
     overdue: number;
     pending: number;
+    /** Retrospectives waiting for their review (or for answers to it). */
+    reviewPending: number;
     items: LogItem[];
   };
   rollbacks: TopList;
@@ -136,7 +138,7 @@ export class ChangeLogAccumulator {
   private readonly neverVerified = new Top();
   private readonly unauthorised = new Top();
   private readonly emergencyItems = new Top();
-  private readonly emergency = { total: 0, onTime: 0, late: 0, overdue: 0, pending: 0 };
+  private readonly emergency = { total: 0, onTime: 0, late: 0, overdue: 0, pending: 0, reviewPending: 0 };
   private readonly toApproval = new Samples();
   private readonly toDeploy = new Samples();
   private readonly stageWait = new Map<string, Samples>();
@@ -203,6 +205,8 @@ export class ChangeLogAccumulator {
         else if (r === 'late') this.emergency.late++;
         else if (r === 'overdue') this.emergency.overdue++;
         else this.emergency.pending++;
+        if (s.retroReview.status === 'pending' || s.retroReview.status === 'questions')
+          this.emergency.reviewPending++;
         if (r === 'late' || r === 'overdue') {
           this.emergencyItems.add(
             item(
@@ -293,6 +297,15 @@ export class ChangeLogAccumulator {
   }
 }
 
+/** How the retrospective's review reads in the export, after the retrospective's own state. */
+const REVIEW_TEXT: Record<ChangeState['retroReview']['status'], string> = {
+  not_required: '',
+  not_yet: '',
+  pending: '; review pending',
+  questions: '; review pending (sent back with questions)',
+  accepted: '; review accepted',
+};
+
 /** One row of the evidence export: the seeds' change-log fields plus everything an auditor samples. */
 export interface EvidenceRow {
   change: string;
@@ -382,7 +395,7 @@ export function evidenceRow(
       'None',
     ),
     unauthorised_deployments: s.deployments.filter((d) => d.unauthorised).length,
-    retrospective: retroState(s, now).replace(/_/g, ' '),
+    retrospective: `${retroState(s, now).replace(/_/g, ' ')}${REVIEW_TEXT[s.retroReview.status]}`,
     links: or([s.request.links.pr, s.request.links.ticket].filter(Boolean).join(' '), 'None'),
     commit: s.request.commit ?? 'N/A',
     fields: Object.fromEntries(

@@ -157,6 +157,8 @@ export type EventBody =
         stages: PlannedStage[];
         emergency: boolean;
         retroDueHours: number | null;
+        /** Roles that review the retrospective (absent: no review). */
+        retroReviewers?: string[];
         source: 'slack' | 'api';
         autoApproved: boolean;
         /** Raised through a pipeline token: its name and the admin who created it (absent from Slack). */
@@ -212,9 +214,24 @@ export type EventBody =
     }
   | { type: 'verified'; data: { outcome: 'ok' | 'rolled_back'; issues: string } }
   | { type: 'retro_submitted'; data: Retrospective }
+  | { type: 'retro_reviewed'; data: { outcome: 'accepted' | 'questions'; note: string } }
+  | { type: 'retro_answered'; data: { answer: string } }
   | { type: 'retro_overdue'; data: { dueAt: string } };
 
 export type EventType = EventBody['type'];
+
+/**
+ * Where the review of a retrospective stands: `not_required` (the type asks none), `not_yet` (no
+ * retrospective yet), `pending` (the reviewers' turn), `questions` (sent back: the requester's turn),
+ * `accepted`.
+ */
+export interface RetroReview {
+  reviewers: string[];
+  status: 'not_required' | 'not_yet' | 'pending' | 'questions' | 'accepted';
+  /** Since when it is in this status. */
+  since: Date | null;
+  history: { kind: 'accepted' | 'questions' | 'answer'; by: string; at: Date; text: string }[];
+}
 
 /** The pipeline token a change was raised through, and who created that token. */
 export interface RaisedVia {
@@ -316,6 +333,8 @@ export interface ChangeState {
     answers: Retrospective | null;
     overdueFlaggedAt: Date | null;
   };
+  /** The review of the retrospective by the type's reviewer roles (emergency changes). */
+  retroReview: RetroReview;
   cancellation: { by: string; at: Date; reason: string } | null;
   refusedAttempts: number;
   seq: number;
@@ -354,6 +373,8 @@ export type Command =
     }
   | { kind: 'verify'; actor: string; outcome: 'ok' | 'rolled_back'; issues: string }
   | { kind: 'submit_retro'; actor: string; answers: Retrospective }
+  | { kind: 'review_retro'; actor: string; outcome: 'accepted' | 'questions'; note: string }
+  | { kind: 'answer_review'; actor: string; answer: string }
   | { kind: 'flag_retro_overdue' };
 
 // ---------------------------------------------------------------------------------------------
@@ -395,6 +416,7 @@ export function stateFromJson(text: string): ChangeState {
   s.stages = s.stages.map(normalizePlannedStage);
   s.decisions = s.decisions.map((d) => ({ ...d, roles: d.roles ?? [] }));
   s.exceptionVotes ??= [];
+  s.retroReview ??= { reviewers: [], status: 'not_required', since: null, history: [] };
   s.request.fields ??= {};
   s.exceptions = s.exceptions.map((x) => ({ ...x, risk: x.risk ?? '', approvedBy: x.approvedBy ?? [x.by] }));
   s.openStages ??=
@@ -430,6 +452,7 @@ export function submissionDraft(
       stages,
       emergency: type?.form === 'emergency',
       retroDueHours: type?.retrospectiveDueHours ?? null,
+      ...(type?.retrospectiveReviewers.length ? { retroReviewers: type.retrospectiveReviewers } : {}),
       source,
       autoApproved: stages.length === 0,
       ...(raisedVia ? { raisedVia } : {}),
@@ -471,6 +494,12 @@ export function applyEvent(state: ChangeState | null, e: ChangeEvent): ChangeSta
       deployedBy: null,
       verification: null,
       retro: { dueAt: null, submittedAt: null, by: null, answers: null, overdueFlaggedAt: null },
+      retroReview: {
+        reviewers: d.retroReviewers ?? [],
+        status: d.retroReviewers?.length ? 'not_yet' : 'not_required',
+        since: null,
+        history: [],
+      },
       cancellation: null,
       refusedAttempts: 0,
       seq: e.seq,
@@ -574,6 +603,27 @@ export function applyEvent(state: ChangeState | null, e: ChangeEvent): ChangeSta
       return s;
     case 'retro_submitted':
       s.retro = { ...s.retro, submittedAt: e.at, by: e.actor, answers: e.data };
+      if (s.retroReview.status === 'not_yet')
+        s.retroReview = { ...s.retroReview, status: 'pending', since: e.at };
+      return s;
+    case 'retro_reviewed':
+      s.retroReview = {
+        ...s.retroReview,
+        status: e.data.outcome === 'accepted' ? 'accepted' : 'questions',
+        since: e.at,
+        history: [
+          ...s.retroReview.history,
+          { kind: e.data.outcome, by: e.actor, at: e.at, text: e.data.note },
+        ],
+      };
+      return s;
+    case 'retro_answered':
+      s.retroReview = {
+        ...s.retroReview,
+        status: 'pending',
+        since: e.at,
+        history: [...s.retroReview.history, { kind: 'answer', by: e.actor, at: e.at, text: e.data.answer }],
+      };
       return s;
     case 'retro_overdue':
       s.retro = { ...s.retro, overdueFlaggedAt: e.at };
@@ -858,6 +908,8 @@ export function waitingFor(s: ChangeState, now: Date): string {
       const r = retroState(s, now);
       if (r === 'pending' || r === 'overdue')
         return r === 'overdue' ? 'retrospective (overdue)' : 'retrospective';
+      if (s.retroReview.status === 'pending') return 'retrospective review';
+      if (s.retroReview.status === 'questions') return 'answers to the retrospective review';
       return 'nothing';
     }
   }
@@ -1040,6 +1092,7 @@ export function isControlDecision(cmd: Command): boolean {
     cmd.kind === 'reject' ||
     cmd.kind === 'grant_exception' ||
     cmd.kind === 'verify' ||
+    cmd.kind === 'review_retro' ||
     (cmd.kind === 'record_deployment' && cmd.source === 'slack')
   );
 }
@@ -1311,6 +1364,44 @@ export function decide(s: ChangeState, cmd: Command, ctx: DecideContext): Result
         );
       }
       return ok({ type: 'retro_submitted', slot: 'retro', data: cmd.answers });
+    }
+    case 'review_retro': {
+      const r = s.retroReview;
+      if (r.status === 'not_required')
+        return fail('RETRO_NOT_REQUIRED', `${s.typeName} retrospectives need no review.`);
+      if (r.status === 'not_yet')
+        return fail('INVALID_STATE', 'The retrospective has not been submitted yet.');
+      if (r.status === 'accepted')
+        return fail('ALREADY_DECIDED', 'The retrospective review was already accepted.');
+      if (r.status === 'questions' && cmd.outcome === 'questions')
+        return fail('INVALID_STATE', 'The questions sent back are not answered yet.');
+      if (ownership(s, cmd.actor))
+        return fail(
+          'SELF_APPROVAL_FORBIDDEN',
+          'You raised this change, so another person reviews its retrospective.',
+        );
+      if (!isInRoles(ctx.policy, ctx.membership, cmd.actor, r.reviewers))
+        return fail('NOT_ALLOWED', `The retrospective is reviewed by ${r.reviewers.join(' or ')}.`);
+      if (cmd.outcome === 'questions' && !required(cmd.note))
+        return fail('REASON_REQUIRED', 'Write the questions the requester should answer.');
+      if (cmd.note.length > ANSWER_MAX)
+        return fail('VALIDATION', `Keep this under ${ANSWER_MAX + 1} characters.`);
+      return ok({
+        type: 'retro_reviewed',
+        slot: null,
+        data: { outcome: cmd.outcome, note: cmd.note.trim() },
+      });
+    }
+    case 'answer_review': {
+      if (s.retroReview.status !== 'questions')
+        return fail('INVALID_STATE', 'No review questions are waiting for an answer.');
+      const admin = isInRoles(ctx.policy, ctx.membership, cmd.actor, ctx.policy.access.admins);
+      if (cmd.actor !== s.requester && !admin)
+        return fail('NOT_ALLOWED', 'The review questions are answered by the requester of the change.');
+      if (!required(cmd.answer)) return fail('REASON_REQUIRED', 'Write your answer to the review questions.');
+      if (cmd.answer.length > ANSWER_MAX)
+        return fail('VALIDATION', `Keep this under ${ANSWER_MAX + 1} characters.`);
+      return ok({ type: 'retro_answered', slot: null, data: { answer: cmd.answer.trim() } });
     }
     case 'flag_retro_overdue': {
       const due = s.retro.dueAt;

@@ -98,6 +98,11 @@ export interface ChangeTypeDef {
   announce: string[];
   /** Emergency changes: a retrospective is due this many hours after deployment. */
   retrospectiveDueHours: number | null;
+  /**
+   * Roles that review a submitted retrospective (a CAB or a designated reviewer): they accept it or
+   * send it back with questions. Empty: the retrospective needs no review.
+   */
+  retrospectiveReviewers: string[];
   /** Production deployments need the change to name the commit (or artifact digest) it approves. */
   requireCommit: boolean;
   /**

@@ -24,6 +24,8 @@ export interface ProjectionSummary {
   plannedStart: Date | null;
   deployedBy: string | null;
   lastEventAt: Date;
+  /** Whose turn the retrospective's review is, while it is open: `pending` (reviewers) or `questions`. */
+  retroReview: 'pending' | 'questions' | null;
 }
 
 export function projectionSummary(state: ChangeState): ProjectionSummary {
@@ -45,6 +47,10 @@ export function projectionSummary(state: ChangeState): ProjectionSummary {
     plannedStart: state.request.plannedStart,
     deployedBy: state.deployedBy,
     lastEventAt: state.updatedAt,
+    retroReview:
+      state.retroReview.status === 'pending' || state.retroReview.status === 'questions'
+        ? state.retroReview.status
+        : null,
   };
 }
 

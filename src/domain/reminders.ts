@@ -19,7 +19,9 @@ export type ReminderKind =
   | 'verification' // DM whoever recorded the deployment
   | 'verification_escalation' // thread post: deployed a day ago and still not verified
   | 'retro_due' // DM the requester before the retrospective is due
-  | 'retro_escalation'; // DM the CTO / security roles daily while the retrospective is overdue
+  | 'retro_escalation' // DM the CTO / security roles daily while the retrospective is overdue
+  | 'retro_review' // DM the reviewers while a submitted retrospective waits for their review
+  | 'retro_review_answer'; // DM the requester while the review's questions wait for an answer
 
 /** Reminders folded into the morning digest when the policy asks for digests. */
 export const DIGESTIBLE: ReadonlySet<ReminderKind> = new Set([
@@ -56,6 +58,8 @@ export interface ReminderContext {
   openStages: { index: number; since: Date; approvers: string[] }[];
   /** Members of the roles that approve emergencies (escalations for overdue retrospectives). */
   escalationRecipients: string[];
+  /** Members of the change's retrospective reviewer roles (not the requester). */
+  retroReviewers?: string[];
 }
 
 export function reminderKey(r: Pick<Reminder, 'kind' | 'changeNumber' | 'recipient' | 'slot'>): string {
@@ -222,12 +226,28 @@ export function retroReminders(s: ChangeState, ctx: ReminderContext): Reminder[]
   return out;
 }
 
+/**
+ * A retrospective's review is chased like the retrospective: the reviewers while it is theirs, the
+ * requester while questions wait for an answer, on the retrospective's escalation cadence.
+ */
+export function retroReviewReminders(s: ChangeState, ctx: ReminderContext): Reminder[] {
+  const review = s.retroReview;
+  if ((review.status !== 'pending' && review.status !== 'questions') || !review.since) return [];
+  const every = ctx.policy.reminders.retrospective.escalateEveryHours * HOUR_MS;
+  const round = Math.max(1, Math.floor((ctx.now.getTime() - review.since.getTime()) / every));
+  const at = new Date(review.since.getTime() + round * every);
+  const slot = `${review.since.toISOString()}:${round}`;
+  if (review.status === 'questions') return [reminder('retro_review_answer', s, s.requester, slot, at, ctx)];
+  return (ctx.retroReviewers ?? []).map((u) => reminder('retro_review', s, u, slot, at, ctx));
+}
+
 export function allReminders(s: ChangeState, ctx: ReminderContext): Reminder[] {
   return [
     ...approvalReminders(s, ctx),
     ...windowReminders(s, ctx),
     ...verificationReminders(s, ctx),
     ...retroReminders(s, ctx),
+    ...retroReviewReminders(s, ctx),
   ].filter((r) => r.recipient === 'thread' || isSlackUserId(r.recipient)); // a pipeline has no inbox
 }
 

@@ -3,7 +3,9 @@ import { apiClient, createToken } from '../support/api.js';
 import { TestClock } from '../support/clock.js';
 import {
   approve,
+  clickOnChange,
   ephemeralsFor,
+  replies,
   rootMessage,
   settled,
   submitRequest,
@@ -24,6 +26,7 @@ roles:
   security_officer: { users: [U0123ERIN, U0123DAVE] }
   qa: { users: [U0123QUINN] }
   admins: { users: [U0123ADMIN] }
+  cab: { users: [U0123ERIN, U0123QUINN] }
 environments: [staging]
 stages:
   two_reviews:
@@ -41,7 +44,16 @@ stages:
   heads:
     name: Head of Engineering and Security Officer
     approvers: { eachOf: [head_of_engineering, security_officer] }
+  hotfix_approval:
+    name: Emergency approval
+    approvers: { roles: [head_of_engineering] }
 types:
+  emergency:
+    name: Emergency
+    form: emergency
+    stages: [hotfix_approval]
+    retrospectiveDueHours: 24
+    retrospectiveReviewers: [cab]
   normal:
     name: Normal
     stages:
@@ -60,6 +72,7 @@ access: { admins: [admins], seeAllChanges: [admins] }
 describe('policy v2 through Slack and the gate API', () => {
   let t: TestApp;
   let token = '';
+  let auditor = '';
   const api = apiClient(
     () => t,
     () => token,
@@ -70,6 +83,7 @@ describe('policy v2 through Slack and the gate API', () => {
   beforeAll(async () => {
     t = await startTestApp(import.meta.url, { clock: new TestClock(NOW), policyYaml: POLICY_YAML });
     token = await createToken(t, 'pipeline', 'env=production,staging');
+    auditor = await createToken(t, 'auditor', 'audit:read changes:read');
   });
   afterAll(() => t.stop());
   beforeEach(() => {
@@ -166,6 +180,78 @@ describe('policy v2 through Slack and the gate API', () => {
     expect(t.fake.posts('C0123ANN01').at(-1)?.text).toContain('Post-deployment summary:');
     expect(t.fake.posts('C0123ANN01').at(-1)?.text).toContain('verified by');
     for (const m of t.fake.posts('C0123ANN01')) expect(m.thread_ts).toBeUndefined();
+  });
+
+  it('an emergency retrospective is reviewed: sent back with questions, answered, accepted; chased meanwhile', async () => {
+    const n = await submitRequest(t, { type: 'emergency', approver: CAROL });
+    await approve(t, n, 0, CAROL);
+    await api(`/changes/CR-${n}/deployments`, {
+      method: 'POST',
+      body: { environment: 'production', status: 'succeeded' },
+    });
+    await settled(t);
+    const answers = {
+      what_changed: 'Raised the provider timeout',
+      why: 'Checkout failed',
+      approval: 'Head of Engineering in Changegate',
+      root_cause: 'A config change',
+      preventable: 'Yes',
+      follow_ups: '',
+    };
+    const submitted = await t.slack.submitView(
+      {
+        callbackId: 'change_retro_modal',
+        privateMetadata: JSON.stringify({ n }),
+        values: Object.fromEntries(
+          Object.entries(answers).map(([k, v]) => [k, { value: { type: 'plain_text_input', value: v } }]),
+        ),
+      },
+      ALICE,
+    );
+    expect(submitted.json).toBeNull();
+    await settled(t);
+    // The reviewers are asked (never the requester); the change shows "review pending".
+    expect(t.fake.dms(ERIN).at(-1)?.text).toContain('Please review the retrospective');
+    expect((await api(`/changes/CR-${n}`)).json).toMatchObject({ retrospective: { status: 'on_time' } });
+    const root = JSON.stringify((await rootMessage(t, n)).blocks);
+    expect(root).toContain('change_review_accept');
+
+    const text = (callbackId: string, value: string, user: string) =>
+      t.slack.submitView(
+        {
+          callbackId,
+          privateMetadata: JSON.stringify({ n }),
+          values: { reason: { value: { type: 'plain_text_input', value } } },
+        },
+        user,
+      );
+    // Not a reviewer, and the requester: refused inline.
+    expect((await text('change_review_questions_modal', 'Why?', FRANK)).json).toMatchObject({
+      errors: { reason: expect.stringContaining('reviewed by cab') },
+    });
+    expect((await text('change_review_questions_modal', 'Why?', ALICE)).json).toMatchObject({
+      errors: { reason: expect.stringContaining('another person reviews') },
+    });
+    expect(
+      (await text('change_review_questions_modal', 'Which config change, and who reviewed it?', ERIN)).json,
+    ).toBeNull();
+    await settled(t);
+    expect(t.fake.dms(ALICE).at(-1)?.text).toContain('sent the retrospective of');
+    // Chased while the questions wait: the requester, on the retrospective's cadence, in working hours.
+    t.clock.advance(25 * 3_600_000);
+    await t.app.reminders.retrospectives();
+    expect(t.fake.dms(ALICE).at(-1)?.text).toContain('wait for your answer');
+    expect(
+      (await text('change_review_answer_modal', 'The timeout flag; nobody reviewed it.', ALICE)).json,
+    ).toBeNull();
+    await settled(t);
+    await clickOnChange(t, n, 'change_review_accept', String(n), QUINN);
+    await settled(t);
+    const log = (await events(n)).map((e) => e.type);
+    expect(log.slice(-3)).toEqual(['retro_reviewed', 'retro_answered', 'retro_reviewed']);
+    expect((await replies(t, n)).at(-1)?.text).toContain('accepted the retrospective');
+    const csv = await api('/audit/export?period=2026-03&format=csv', { token: auditor });
+    expect(csv.text).toContain('review accepted');
   });
 
   it('one approval from each role, by two different people', async () => {

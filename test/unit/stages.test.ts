@@ -225,3 +225,59 @@ describe('parallel stages and prerequisites', () => {
     expect(r.ok ? 'ok' : r.error.code).toBe('SEPARATION_OF_DUTIES');
   });
 });
+
+describe('the review of an emergency retrospective', () => {
+  const policy = parsePolicy(
+    `version: 1
+roles: { cto: { users: [U0123DAVE] }, cab: { users: [U0123ERIN, U0123BOB] } }
+stages: { cto: { name: CTO, approvers: { roles: [cto] } } }
+types:
+  emergency: { name: Emergency, form: emergency, stages: [cto], retrospectiveDueHours: 24, retrospectiveReviewers: [cab] }
+`,
+    'review.yml',
+  ).policy;
+  const answers = {
+    whatChanged: 'w',
+    why: 'y',
+    approval: 'a',
+    rootCause: 'r',
+    preventable: 'p',
+    followUps: '',
+  };
+
+  it('opens with the retrospective, goes back and forth, and ends accepted; each refusal has its code', () => {
+    const m = new Machine(request({ type: 'emergency', emergencyApprover: DAVE }), { policy });
+    const review = (actor: string, outcome: 'accepted' | 'questions', note = 'Why?') =>
+      refusal(m, { kind: 'review_retro', actor, outcome, note });
+    expect(m.state.retroReview.status).toBe('not_yet');
+    expect(review(ERIN, 'accepted')).toBe('INVALID_STATE');
+    m.do({ kind: 'approve', stageIndex: 0, actor: DAVE });
+    m.do(deployment(ALICE));
+    m.do({ kind: 'submit_retro', actor: ALICE, answers });
+    expect(m.state.retroReview.status).toBe('pending');
+    expect(waitingFor(m.state, m.now)).toBe('post-deployment verification');
+    expect(review(DAVE, 'accepted')).toBe('NOT_ALLOWED');
+    expect(review(ERIN, 'questions', ' ')).toBe('REASON_REQUIRED');
+    m.do({ kind: 'review_retro', actor: ERIN, outcome: 'questions', note: 'Which config?' });
+    expect(review(BOB, 'questions')).toBe('INVALID_STATE');
+    expect(refusal(m, { kind: 'answer_review', actor: BOB, answer: 'x' })).toBe('NOT_ALLOWED');
+    m.do({ kind: 'answer_review', actor: ALICE, answer: 'The timeout flag' });
+    expect(m.state.retroReview.status).toBe('pending');
+    m.do({ kind: 'review_retro', actor: BOB, outcome: 'accepted', note: '' });
+    expect(m.state.retroReview.status).toBe('accepted');
+    expect(review(ERIN, 'accepted')).toBe('ALREADY_DECIDED');
+    expect(m.state.retroReview.history.map((h) => `${h.kind}:${h.by}`)).toEqual([
+      `questions:${ERIN}`,
+      `answer:${ALICE}`,
+      `accepted:${BOB}`,
+    ]);
+  });
+
+  it('needs no review where the type names no reviewers', () => {
+    const m = new Machine(request({ type: 'emergency', emergencyApprover: DAVE }));
+    expect(m.state.retroReview.status).toBe('not_required');
+    expect(refusal(m, { kind: 'review_retro', actor: ERIN, outcome: 'accepted', note: '' })).toBe(
+      'RETRO_NOT_REQUIRED',
+    );
+  });
+});

@@ -20,6 +20,7 @@ import {
   directMessage,
   eventReply,
   retroButton,
+  reviewButtons,
   stakeholderAnnouncement,
   toMessageModel,
 } from './views/change.message.js';
@@ -266,6 +267,31 @@ export class SlackChangeNotifier implements ChangeNotifier {
         }
         return;
       }
+      case 'retro_submitted':
+      case 'retro_answered': {
+        // The reviewers' turn: each gets the buttons (never the requester, who cannot review).
+        if (state.retroReview.status !== 'pending') return;
+        const reviewers = usersInRoles(this.policy.policy, membership, state.retroReview.reviewers).filter(
+          (u) => u !== state.requester,
+        );
+        for (const u of reviewers)
+          await this.dm(
+            u,
+            `🔎 ${event.type === 'retro_answered' ? 'The requester answered your questions on' : 'Please review the retrospective of'} emergency change ${title}: accept it, or send it back with questions.`,
+            link,
+            reviewButtons(state.number, 'pending'),
+          );
+        return;
+      }
+      case 'retro_reviewed':
+        if (event.data.outcome === 'questions')
+          await this.dm(
+            state.requester,
+            `❓ ${mention(event.actor)} sent the retrospective of ${title} back with questions: ${userText(event.data.note, 1500)}`,
+            link,
+            reviewButtons(state.number, 'questions'),
+          );
+        return;
       default:
         return;
     }

@@ -7,6 +7,9 @@ export const ACTIONS = {
   verifyOk: 'change_verify_ok',
   verifyRollback: 'change_verify_rollback',
   retro: 'change_retro',
+  reviewAccept: 'change_review_accept',
+  reviewQuestions: 'change_review_questions',
+  reviewAnswer: 'change_review_answer',
   cancel: 'change_cancel',
   openNew: 'change_open_new',
 } as const;
@@ -17,6 +20,8 @@ export const VIEWS = {
   exception: 'change_exception_modal',
   verify: 'change_verify_modal',
   retro: 'change_retro_modal',
+  reviewQuestions: 'change_review_questions_modal',
+  reviewAnswer: 'change_review_answer_modal',
   home: 'changegate_home',
 } as const;
 

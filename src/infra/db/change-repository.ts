@@ -74,6 +74,7 @@ function toStoredProjection(doc: ChangeDoc): StoredProjection {
           plannedStart: doc.plannedStart ?? null,
           deployedBy: doc.deployedBy ?? null,
           lastEventAt: doc.lastEventAt,
+          retroReview: doc.retroReview ?? null,
         } satisfies ProjectionSummary)
       : null,
     released: doc.status === 'released',
@@ -103,7 +104,10 @@ export function projectionFields(
     headHash: head.hash,
     ...projectionSummary(state),
     status: state.status,
-    currentApprovers: state.status === 'pending_approval' ? waitingOn : [],
+    // Whom the change waits on: approvers while pending, the reviewers while its retrospective's
+    // review is theirs (App Home lists both as waiting for them).
+    currentApprovers:
+      state.status === 'pending_approval' || state.retroReview.status === 'pending' ? waitingOn : [],
     stateJson: stateToJson(state),
   };
 }
@@ -148,6 +152,8 @@ function candidateFilter(set: CandidateSet, now: Date): QueryFilter<ChangeDoc> {
       return { status: { $in: ['pending_approval', 'approved'] }, plannedStart: { $ne: null } };
     case 'retro_open':
       return RETRO_OWED;
+    case 'retro_review':
+      return { retroReview: { $in: ['pending', 'questions'] } };
     case 'retro_overdue':
       return { emergency: true, retroSubmittedAt: null, retroDueAt: { $lt: now } };
     case 'digest':
@@ -398,7 +404,10 @@ export class ChangeRepository implements ChangeStore {
 
   pendingFor(userId: string, limit: number, scope: VisibilityScope = { kind: 'all' }) {
     return this.page(
-      both({ status: 'pending_approval', currentApprovers: userId }, visibilityFilter(scope)),
+      both(
+        { $or: [{ status: 'pending_approval' }, { retroReview: 'pending' }], currentApprovers: userId },
+        visibilityFilter(scope),
+      ),
       limit,
       { number: 1 },
     );

@@ -131,6 +131,7 @@ export interface ChangeDoc {
   /** Pending at a stage any member may approve (peer review): visible to every member. */
   openToAnyone: boolean;
   stageStartedAt: Date | null;
+  retroReview?: 'pending' | 'questions' | null;
   plannedStart: Date | null;
   deployedBy: string | null;
   /** Time of the change's latest event (the clock's, not the database write's). */
@@ -295,6 +296,7 @@ const changeSchema = new Schema<ChangeDoc>(
     participants: { type: [String], default: [] },
     openToAnyone: { type: Boolean, default: false },
     stageStartedAt: { type: Date, default: null },
+    retroReview: { type: String, default: null },
     plannedStart: { type: Date, default: null },
     deployedBy: { type: String, default: null },
     lastEventAt: { type: Date, default: null },
@@ -315,6 +317,7 @@ changeSchema.index({ deployedAt: 1 }, { name: 'by_deployed' });
 changeSchema.index({ status: 1, retroDueAt: 1 }, { name: 'by_retro_due' });
 changeSchema.index({ status: 1, plannedStart: 1 }, { name: 'by_window' });
 changeSchema.index({ lastEventAt: 1 }, { name: 'by_activity' });
+changeSchema.index({ retroReview: 1 }, { name: 'by_retro_review', sparse: true });
 
 const idempotencySchema = new Schema<IdempotencyKeyDoc>(
   {

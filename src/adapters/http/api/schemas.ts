@@ -308,6 +308,7 @@ export const SummaryResponse = z
       late: z.number().int(),
       overdue: z.number().int(),
       pending: z.number().int(),
+      reviewPending: z.number().int(),
       items: TopList.shape.items,
     }),
     rollbacks: TopList,

@@ -6,6 +6,7 @@ import type { CommandOutcome } from '../../../application/execute-command.js';
 import { getChange } from '../../../application/get-change.js';
 import type { ChangeRecord } from '../../../application/ports.js';
 import { recordDeployment } from '../../../application/record-deployment.js';
+import { reviewRetrospective } from '../../../application/review-retro.js';
 import { formatChangeId } from '../../../domain/change.js';
 import { exceptionOptions } from '../../../domain/lifecycle.js';
 import { SET_ASIDE } from '../click-throttle.js';
@@ -19,6 +20,7 @@ import {
   exceptionModal,
   messageModal,
   rejectModal,
+  reviewTextModal,
   verifyModal,
 } from '../views/modals.js';
 import { mrkdwn, truncate } from '../views/text.js';
@@ -198,6 +200,47 @@ export function registerActions(routes: SlackRoutes, ctx: SlackContext): void {
       );
     }
   });
+
+  routes.action<ButtonBody>(ACTIONS.reviewAccept, async ({ ack, body, action }) => {
+    await ack();
+    const n = changeValue.safeParse(action.value);
+    if (!n.success) return;
+    const click = clickOf(body);
+    decideLater(ctx, click, () =>
+      reviewRetrospective(ctx.deps, {
+        changeNumber: n.data,
+        actor: click.userId,
+        outcome: 'accepted',
+        note: '',
+      }),
+    );
+  });
+
+  for (const [actionId, kind] of [
+    [ACTIONS.reviewQuestions, 'questions'],
+    [ACTIONS.reviewAnswer, 'answer'],
+  ] as const) {
+    routes.action<ButtonBody>(actionId, async ({ ack, body, action }) => {
+      await ack();
+      const n = changeValue.safeParse(action.value);
+      if (!n.success) return;
+      const viewId = await openView(ctx.sender, body.trigger_id, loadingModal('Retrospective review')).catch(
+        () => null,
+      );
+      if (!viewId) return;
+      try {
+        const loaded = await getChange(ctx.deps, n.data);
+        const last = loaded?.state.retroReview.history.at(-1);
+        const context =
+          kind === 'answer' && last?.kind === 'questions' ? `Questions from the review:\n${last.text}` : '';
+        await updateView(ctx.sender, viewId, reviewTextModal(n.data, kind, context));
+      } catch (err) {
+        await updateView(ctx.sender, viewId, messageModal('Retrospective review', failureText(err))).catch(
+          () => undefined,
+        );
+      }
+    });
+  }
 
   routes.action<ButtonBody>(ACTIONS.recordDeployment, async ({ ack, body, action }) => {
     await ack();

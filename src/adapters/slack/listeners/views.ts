@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { decideApproval } from '../../../application/decide-approval.js';
 import type { CommandOutcome } from '../../../application/execute-command.js';
 import { grantFreezeException } from '../../../application/grant-freeze-exception.js';
+import { answerRetroReview, reviewRetrospective } from '../../../application/review-retro.js';
 import { submitChange } from '../../../application/submit-change.js';
 import { submitRetrospective } from '../../../application/submit-retro.js';
 import { verifyDeployment } from '../../../application/verify-deployment.js';
@@ -195,6 +196,29 @@ export function registerViews(routes: SlackRoutes, ctx: SlackContext): void {
       ctx,
     );
   });
+
+  for (const [callbackId, kind] of [
+    [VIEWS.reviewQuestions, 'questions'],
+    [VIEWS.reviewAnswer, 'answer'],
+  ] as const) {
+    routes.view(callbackId, async ({ ack, body, view }) => {
+      const meta = decisionMeta.safeParse(parseJson(view.private_metadata));
+      const values = stateValuesSchema.safeParse(view.state?.values ?? {});
+      if (!meta.success || !values.success)
+        return inline(ack, DECISION_BLOCKS.reason, 'This form is out of date; open the change again.');
+      const text = textOf(values.data, DECISION_BLOCKS.reason);
+      const input = { changeNumber: meta.data.n, actor: body.user.id };
+      await finish(
+        ack,
+        DECISION_BLOCKS.reason,
+        () =>
+          kind === 'questions'
+            ? reviewRetrospective(ctx.deps, { ...input, outcome: 'questions', note: text })
+            : answerRetroReview(ctx.deps, { ...input, answer: text }),
+        ctx,
+      );
+    });
+  }
 
   routes.view(VIEWS.retro, async ({ ack, body, view }) => {
     const meta = decisionMeta.safeParse(parseJson(view.private_metadata));

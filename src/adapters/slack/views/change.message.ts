@@ -10,6 +10,7 @@ import {
   exceptionOptions,
   freezesBlockingDeployment,
   openStageList,
+  type RetroReview,
   retroState,
   type StageStatus,
   stageProgress,
@@ -82,6 +83,7 @@ export interface ChangeMessageModel {
   unauthorisedDeployment: boolean;
   verification: { outcome: 'ok' | 'rolled_back'; by: string; issues: string } | null;
   retro: { state: ReturnType<typeof retroState>; dueAt: Date | null };
+  retroReview: RetroReview['status'];
   cancellation: { by: string; reason: string } | null;
   policyHash: string;
 }
@@ -137,6 +139,7 @@ export function toMessageModel(
     unauthorisedDeployment: state.deployments.some((d) => d.unauthorised),
     verification: state.verification,
     retro: { state: retroState(state, now), dueAt: state.retro.dueAt },
+    retroReview: state.retroReview.status,
     cancellation: state.cancellation,
     policyHash: state.policyHash,
   };
@@ -190,6 +193,7 @@ export function changeActions(m: ChangeMessageModel): Button[] {
       ),
     );
   }
+  buttons.push(...reviewButtons(m.number, m.retroReview));
   if (m.status === 'pending_approval' || m.status === 'approved') {
     buttons.push(
       button('Cancel', ACTIONS.cancel, String(m.number), undefined, {
@@ -427,7 +431,22 @@ export function eventReply(state: ChangeState, e: ChangeEvent, waitingOn: string
       };
     case 'retro_submitted':
       return {
-        text: `📝 ${mention(e.actor)} submitted the retrospective.\n*Root cause:* ${userText(e.data.rootCause, 800)}\n*Could it have been prevented?* ${userText(e.data.preventable || '—', 500)}\n*Follow-ups:* ${userText(e.data.followUps || '—', 800)}`,
+        text: `📝 ${mention(e.actor)} submitted the retrospective.\n*Root cause:* ${userText(e.data.rootCause, 800)}\n*Could it have been prevented?* ${userText(e.data.preventable || '—', 500)}\n*Follow-ups:* ${userText(e.data.followUps || '—', 800)}${
+          state.retroReview.status === 'pending'
+            ? `\nNext: review by ${userText(state.retroReview.reviewers.join(' or '), 200)}.`
+            : ''
+        }`,
+      };
+    case 'retro_reviewed':
+      return {
+        text:
+          e.data.outcome === 'accepted'
+            ? `✅ ${mention(e.actor)} accepted the retrospective${e.data.note ? `: ${userText(e.data.note, 1000)}` : '.'}`
+            : `❓ ${mention(e.actor)} sent the retrospective back with questions: ${userText(e.data.note, 1500)}\n${mention(state.requester)}, please answer.`,
+      };
+    case 'retro_answered':
+      return {
+        text: `💬 ${mention(e.actor)} answered the review questions: ${userText(e.data.answer, 1500)}\nNext: review by ${userText(state.retroReview.reviewers.join(' or '), 200)}.`,
       };
     case 'retro_overdue':
       return {
@@ -436,6 +455,22 @@ export function eventReply(state: ChangeState, e: ChangeEvent, waitingOn: string
     case 'approval_refused':
       return null;
   }
+}
+
+/** The retrospective review's buttons: the reviewers' while it is pending, the requester's when sent back. */
+export function reviewButtons(changeNumber: number, status: RetroReview['status']): Button[] {
+  const n = String(changeNumber);
+  if (status === 'pending')
+    return [
+      button('Accept retrospective', ACTIONS.reviewAccept, n, 'primary', {
+        title: 'Accept the retrospective?',
+        text: 'It is recorded as reviewed and accepted, with your name.',
+        yes: 'Accept',
+      }),
+      button('Send back with questions…', ACTIONS.reviewQuestions, n),
+    ];
+  if (status === 'questions') return [button('Answer review questions…', ACTIONS.reviewAnswer, n, 'primary')];
+  return [];
 }
 
 /** A DM with a link to the change's thread. */

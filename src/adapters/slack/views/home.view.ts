@@ -2,7 +2,7 @@ import type { ActionsBlock, ContextBlock, HomeView, KnownBlock } from '@slack/ty
 import { formatChangeId } from '../../../domain/change.js';
 import { type ChangeState, retroState, waitingFor } from '../../../domain/lifecycle.js';
 import { ACTIONS, VIEWS } from '../ids.js';
-import { openStageActions } from './change.message.js';
+import { openStageActions, reviewButtons } from './change.message.js';
 import { mention, mrkdwn, plain, slackDate, userText } from './text.js';
 
 export interface HomeRow {
@@ -53,6 +53,16 @@ export function homeView(m: HomeModel): HomeView {
       ),
     });
     blocks.push(...openStageActions(row.state, 'home_decide'));
+    const review = reviewButtons(
+      row.state.number,
+      row.state.retroReview.status === 'pending' ? 'pending' : 'not_required',
+    );
+    if (review.length)
+      blocks.push({
+        type: 'actions',
+        block_id: `home_review:${row.state.number}`,
+        elements: review,
+      } as ActionsBlock);
   }
   if (m.pendingTotal > m.pending.length) {
     blocks.push({

@@ -527,6 +527,30 @@ export function verifyModal(changeNumber: number, outcome: 'ok' | 'rolled_back')
   };
 }
 
+/** A reviewer sends the retrospective back with questions, or the requester answers them. */
+export function reviewTextModal(
+  changeNumber: number,
+  kind: 'questions' | 'answer',
+  context: string,
+): ModalView {
+  const questions = kind === 'questions';
+  return {
+    type: 'modal',
+    callback_id: questions ? VIEWS.reviewQuestions : VIEWS.reviewAnswer,
+    title: plain(questions ? 'Review questions' : 'Answer the review', 24),
+    submit: plain(questions ? 'Send back' : 'Send answer', 24),
+    close: plain('Back', 24),
+    private_metadata: JSON.stringify({ n: changeNumber } satisfies DecisionMetadata),
+    blocks: [
+      ...(context ? [{ type: 'section', text: mrkdwn(userText(context, 2900)) } as KnownBlock] : []),
+      textInput(DECISION_BLOCKS.reason, questions ? 'What should the requester answer?' : 'Your answer', {
+        multiline: true,
+        max: 2000,
+      }),
+    ],
+  };
+}
+
 export interface RetroPrefill {
   whatChanged: string;
   why: string;

@@ -3,7 +3,13 @@ import type { DigestItem } from '../../../application/reminder-sweep.js';
 import { formatChangeId } from '../../../domain/change.js';
 import { type ChangeState, openStageList, waitingFor } from '../../../domain/lifecycle.js';
 import type { Reminder } from '../../../domain/reminders.js';
-import { decisionButtons, openStageActions, retroButton, verifyButtons } from './change.message.js';
+import {
+  decisionButtons,
+  openStageActions,
+  retroButton,
+  reviewButtons,
+  verifyButtons,
+} from './change.message.js';
 import { groupMention, mention, mrkdwn, plain, slackDate, truncate, userText } from './text.js';
 
 /** One reminder is one message: a DM (`user`) or a reply in the change's thread (`user: null`). */
@@ -106,6 +112,18 @@ export function reminderMessage(
       return dm(
         r.recipient,
         `⚠️ The retrospective for emergency change ${t} by ${mention(s.requester)} is overdue since ${slackDate(s.retro.dueAt!)}.`,
+      );
+    case 'retro_review':
+      return dm(
+        r.recipient,
+        `⏰ The retrospective of emergency change ${t} by ${mention(s.requester)} waits for your review since ${slackDate(s.retroReview.since ?? s.updatedAt)}.`,
+        reviewButtons(s.number, 'pending'),
+      );
+    case 'retro_review_answer':
+      return dm(
+        r.recipient,
+        `⏰ The review of your retrospective for ${t} sent back questions on ${slackDate(s.retroReview.since ?? s.updatedAt)}; they wait for your answer.`,
+        reviewButtons(s.number, 'questions'),
       );
   }
 }
