@@ -20,7 +20,9 @@ export async function chaseRetrospectives(rd: ReminderDeps): Promise<SweepResult
   const owed = await sweepReminders(rd, ['retro_due', 'retro_escalation'], 'retro_open');
   // Reviews of submitted retrospectives are chased on the same job.
   const reviews = await sweepReminders(rd, ['retro_review', 'retro_review_answer'], 'retro_review');
-  return mergeSweeps(owed, reviews);
+  // …and post-implementation reviews that are due.
+  const pirs = await sweepReminders(rd, ['pir'], 'pir_due');
+  return mergeSweeps(mergeSweeps(owed, reviews), pirs);
 }
 
 function mergeSweeps(a: SweepResult, b: SweepResult): SweepResult {

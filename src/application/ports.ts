@@ -88,6 +88,7 @@ export type CandidateSet =
   | 'planned_window'
   | 'retro_open'
   | 'retro_review'
+  | 'pir_due'
   | 'retro_overdue'
   | 'digest';
 

@@ -8,3 +8,7 @@ export const reviewRetrospective = (deps: Deps, input: CommandInput<'review_retr
 /** The requester answers the questions a reviewer sent back. */
 export const answerRetroReview = (deps: Deps, input: CommandInput<'answer_review'>) =>
   runCommand(deps, 'answer_review', input);
+
+/** The requester answers a post-implementation review checkpoint (health check, 24 h, 1 week…). */
+export const answerPostImplementationReview = (deps: Deps, input: CommandInput<'answer_pir'>) =>
+  runCommand(deps, 'answer_pir', input);

@@ -183,6 +183,19 @@ const changeType = z.strictObject({
     .nullable()
     .default(null),
   retrospectiveReviewers: z.array(key).max(5).default([]),
+  postImplementationReviews: z
+    .array(
+      z.strictObject({
+        name: z.string().min(1).max(60),
+        afterHours: z
+          .number()
+          .min(0)
+          .max(24 * 90),
+        questions: z.array(z.string().min(1).max(150)).min(1).max(8),
+      }),
+    )
+    .max(5)
+    .default([]),
   requireCommit: z.boolean().default(false),
   redeploy: z.enum(['never', 'within_window']).default('never'),
 });

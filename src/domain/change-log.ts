@@ -4,6 +4,8 @@ import {
   type ChangeState,
   type ChangeStatus,
   deploysTheChange,
+  nextPir,
+  pirDueAt,
   retroState,
   stagingTested,
 } from './lifecycle.js';
@@ -69,6 +71,8 @@ export interface ChangeLogSummary {
   securityChanges: number;
   /** The policy's report counts (reports.counts), in its order. */
   counts: { label: string; count: number }[];
+  /** Post-implementation reviews answered in the period, and those overdue now (of changes verified in it). */
+  postImplementation: { answered: number; overdue: number };
 }
 
 const TOP = 8;
@@ -143,6 +147,7 @@ export class ChangeLogAccumulator {
   private readonly toDeploy = new Samples();
   private readonly stageWait = new Map<string, Samples>();
   private readonly counts: number[];
+  private readonly pir = { answered: 0, overdue: 0 };
 
   constructor(
     private readonly period: Period,
@@ -180,6 +185,11 @@ export class ChangeLogAccumulator {
       permalink,
     });
 
+    for (const a of s.pir.answers) if (a && within(a.at, p)) this.pir.answered++;
+    if (s.verification && within(s.verification.at, p)) {
+      const next = nextPir(s);
+      if (next && next.dueAt < this.now) this.pir.overdue++;
+    }
     this.policy.reports.counts.forEach((c, i) => {
       const { types, emergency, ...condition } = c.when;
       if (types && !types.includes(s.type)) return;
@@ -293,6 +303,7 @@ export class ChangeLogAccumulator {
       unauthorised: this.unauthorised.result(),
       securityChanges: this.securityChanges,
       counts: this.policy.reports.counts.map((c, i) => ({ label: c.label, count: this.counts[i]! })),
+      postImplementation: { ...this.pir },
     };
   }
 }
@@ -329,6 +340,8 @@ export interface EvidenceRow {
   retrospective: string;
   links: string;
   commit: string;
+  /** Each post-implementation review: answered (when, by whom), overdue or due (N/A: none planned). */
+  post_implementation_reviews: string;
   /** Values of the policy's declared fields, by key (lists joined with "; "). */
   fields: Record<string, string>;
   decisions: { stage: string; outcome: string; by: string; at: string; note: string }[];
@@ -398,6 +411,17 @@ export function evidenceRow(
     retrospective: `${retroState(s, now).replace(/_/g, ' ')}${REVIEW_TEXT[s.retroReview.status]}`,
     links: or([s.request.links.pr, s.request.links.ticket].filter(Boolean).join(' '), 'None'),
     commit: s.request.commit ?? 'N/A',
+    post_implementation_reviews: or(
+      s.pir.checkpoints
+        .map((cp, i) => {
+          const a = s.pir.answers[i];
+          if (a) return `${cp.name}: answered by ${a.by} (${iso(a.at)})`;
+          const due = pirDueAt(s, i);
+          return `${cp.name}: ${due ? (due < now ? 'overdue' : `due ${iso(due)}`) : 'after verification'}`;
+        })
+        .join('; '),
+      'N/A',
+    ),
     fields: Object.fromEntries(
       Object.entries(s.request.fields).map(([k, v]) => [k, Array.isArray(v) ? v.join('; ') : v]),
     ),

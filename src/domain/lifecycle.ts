@@ -22,6 +22,7 @@ import {
   isInRoles,
   type Membership,
   matchesApproverSpec,
+  type PirCheckpoint,
   type Policy,
   type RiskLevel,
   type SecurityFlag,
@@ -159,6 +160,8 @@ export type EventBody =
         retroDueHours: number | null;
         /** Roles that review the retrospective (absent: no review). */
         retroReviewers?: string[];
+        /** Post-implementation review checkpoints (absent: none). */
+        pir?: PirCheckpoint[];
         source: 'slack' | 'api';
         autoApproved: boolean;
         /** Raised through a pipeline token: its name and the admin who created it (absent from Slack). */
@@ -216,6 +219,10 @@ export type EventBody =
   | { type: 'retro_submitted'; data: Retrospective }
   | { type: 'retro_reviewed'; data: { outcome: 'accepted' | 'questions'; note: string } }
   | { type: 'retro_answered'; data: { answer: string } }
+  | {
+      type: 'pir_answered';
+      data: { checkpoint: number; name: string; answers: { question: string; answer: string }[] };
+    }
   | { type: 'retro_overdue'; data: { dueAt: string } };
 
 export type EventType = EventBody['type'];
@@ -335,6 +342,11 @@ export interface ChangeState {
   };
   /** The review of the retrospective by the type's reviewer roles (emergency changes). */
   retroReview: RetroReview;
+  /** Post-implementation reviews: the checkpoints planned at submission and their answers. */
+  pir: {
+    checkpoints: PirCheckpoint[];
+    answers: ({ by: string; at: Date; answers: { question: string; answer: string }[] } | null)[];
+  };
   cancellation: { by: string; at: Date; reason: string } | null;
   refusedAttempts: number;
   seq: number;
@@ -375,6 +387,7 @@ export type Command =
   | { kind: 'submit_retro'; actor: string; answers: Retrospective }
   | { kind: 'review_retro'; actor: string; outcome: 'accepted' | 'questions'; note: string }
   | { kind: 'answer_review'; actor: string; answer: string }
+  | { kind: 'answer_pir'; actor: string; checkpoint: number; answers: string[] }
   | { kind: 'flag_retro_overdue' };
 
 // ---------------------------------------------------------------------------------------------
@@ -417,6 +430,7 @@ export function stateFromJson(text: string): ChangeState {
   s.decisions = s.decisions.map((d) => ({ ...d, roles: d.roles ?? [] }));
   s.exceptionVotes ??= [];
   s.retroReview ??= { reviewers: [], status: 'not_required', since: null, history: [] };
+  s.pir ??= { checkpoints: [], answers: [] };
   s.request.fields ??= {};
   s.exceptions = s.exceptions.map((x) => ({ ...x, risk: x.risk ?? '', approvedBy: x.approvedBy ?? [x.by] }));
   s.openStages ??=
@@ -453,6 +467,7 @@ export function submissionDraft(
       emergency: type?.form === 'emergency',
       retroDueHours: type?.retrospectiveDueHours ?? null,
       ...(type?.retrospectiveReviewers.length ? { retroReviewers: type.retrospectiveReviewers } : {}),
+      ...(type?.postImplementationReviews.length ? { pir: type.postImplementationReviews } : {}),
       source,
       autoApproved: stages.length === 0,
       ...(raisedVia ? { raisedVia } : {}),
@@ -494,6 +509,7 @@ export function applyEvent(state: ChangeState | null, e: ChangeEvent): ChangeSta
       deployedBy: null,
       verification: null,
       retro: { dueAt: null, submittedAt: null, by: null, answers: null, overdueFlaggedAt: null },
+      pir: { checkpoints: d.pir ?? [], answers: (d.pir ?? []).map(() => null) },
       retroReview: {
         reviewers: d.retroReviewers ?? [],
         status: d.retroReviewers?.length ? 'not_yet' : 'not_required',
@@ -617,6 +633,12 @@ export function applyEvent(state: ChangeState | null, e: ChangeEvent): ChangeSta
         ],
       };
       return s;
+    case 'pir_answered': {
+      const answers = [...s.pir.answers];
+      answers[e.data.checkpoint] = { by: e.actor, at: e.at, answers: e.data.answers };
+      s.pir = { ...s.pir, answers };
+      return s;
+    }
     case 'retro_answered':
       s.retroReview = {
         ...s.retroReview,
@@ -891,6 +913,23 @@ export function retroState(
   return now > due ? 'overdue' : 'pending';
 }
 
+/** When post-implementation review `i` is due: its hours after a successful verification (null: not yet). */
+export function pirDueAt(s: Pick<ChangeState, 'pir' | 'verification'>, i: number): Date | null {
+  const cp = s.pir.checkpoints[i];
+  if (!cp || s.verification?.outcome !== 'ok') return null;
+  return new Date(s.verification.at.getTime() + cp.afterHours * HOUR_MS);
+}
+
+/** The earliest unanswered post-implementation review and when it is due (null: none owed). */
+export function nextPir(s: Pick<ChangeState, 'pir' | 'verification'>): { index: number; dueAt: Date } | null {
+  for (let i = 0; i < s.pir.checkpoints.length; i++) {
+    if (s.pir.answers[i]) continue;
+    const dueAt = pirDueAt(s, i);
+    if (dueAt) return { index: i, dueAt };
+  }
+  return null;
+}
+
 /** A short sentence of what the change waits for, for App Home and lists. */
 export function waitingFor(s: ChangeState, now: Date): string {
   switch (s.status) {
@@ -910,6 +949,9 @@ export function waitingFor(s: ChangeState, now: Date): string {
         return r === 'overdue' ? 'retrospective (overdue)' : 'retrospective';
       if (s.retroReview.status === 'pending') return 'retrospective review';
       if (s.retroReview.status === 'questions') return 'answers to the retrospective review';
+      const pir = nextPir(s);
+      if (pir)
+        return `the ${s.pir.checkpoints[pir.index]!.name} review${now >= pir.dueAt ? '' : ` (due ${pir.dueAt.toISOString().slice(0, 16).replace('T', ' ')} UTC)`}`;
       return 'nothing';
     }
   }
@@ -1402,6 +1444,38 @@ export function decide(s: ChangeState, cmd: Command, ctx: DecideContext): Result
       if (cmd.answer.length > ANSWER_MAX)
         return fail('VALIDATION', `Keep this under ${ANSWER_MAX + 1} characters.`);
       return ok({ type: 'retro_answered', slot: null, data: { answer: cmd.answer.trim() } });
+    }
+    case 'answer_pir': {
+      const cp = s.pir.checkpoints[cmd.checkpoint];
+      if (!cp) return fail('INVALID_STATE', 'This change has no such post-implementation review.');
+      const due = pirDueAt(s, cmd.checkpoint);
+      if (!due) return fail('INVALID_STATE', 'Post-implementation reviews follow a successful verification.');
+      if (s.pir.answers[cmd.checkpoint])
+        return fail('ALREADY_DECIDED', `The ${cp.name} review was already answered.`);
+      if (ctx.now < due)
+        return fail('INVALID_STATE', `The ${cp.name} review is due ${due.toISOString()}; answer it then.`);
+      const admin = isInRoles(ctx.policy, ctx.membership, cmd.actor, ctx.policy.access.admins);
+      if (cmd.actor !== s.requester && !admin)
+        return fail(
+          'NOT_ALLOWED',
+          'Post-implementation reviews are answered by the requester of the change.',
+        );
+      if (cmd.answers.length !== cp.questions.length || cmd.answers.some((a) => !required(a)))
+        return fail(
+          'VALIDATION',
+          `Answer each of the ${cp.questions.length} questions of the ${cp.name} review.`,
+        );
+      if (cmd.answers.some((a) => a.length > ANSWER_MAX))
+        return fail('VALIDATION', `Keep each answer under ${ANSWER_MAX + 1} characters.`);
+      return ok({
+        type: 'pir_answered',
+        slot: `pir:${cmd.checkpoint}`,
+        data: {
+          checkpoint: cmd.checkpoint,
+          name: cp.name,
+          answers: cp.questions.map((question, i) => ({ question, answer: cmd.answers[i]!.trim() })),
+        },
+      });
     }
     case 'flag_retro_overdue': {
       const due = s.retro.dueAt;

@@ -103,6 +103,11 @@ export interface ChangeTypeDef {
    * send it back with questions. Empty: the retrospective needs no review.
    */
   retrospectiveReviewers: string[];
+  /**
+   * Post-implementation review checkpoints after a successful verification (e.g. a health check at
+   * once, an initial assessment at 24 h, a full review at 7 days), each with its questions.
+   */
+  postImplementationReviews: PirCheckpoint[];
   /** Production deployments need the change to name the commit (or artifact digest) it approves. */
   requireCommit: boolean;
   /**
@@ -120,6 +125,12 @@ export interface RoleDef {
 export type FreezeWindow =
   | { kind: 'yearly'; start: string; end: string } // MM-DD, end exclusive; wraps into the next year when end <= start
   | { kind: 'fixed'; start: string; end: string }; // local date-times YYYY-MM-DDTHH:mm in the freeze's time zone
+
+export interface PirCheckpoint {
+  name: string;
+  afterHours: number;
+  questions: string[];
+}
 
 /** Who grants an exception (to a freeze or a maintenance window): the same rules as a stage. */
 export interface ExceptionSpec {

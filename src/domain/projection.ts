@@ -1,5 +1,5 @@
 import { canonicalJson } from './audit.js';
-import { type ChangeState, isTerminal } from './lifecycle.js';
+import { type ChangeState, isTerminal, nextPir } from './lifecycle.js';
 import { openToAnyone, participantsOf } from './visibility.js';
 
 /**
@@ -26,6 +26,8 @@ export interface ProjectionSummary {
   lastEventAt: Date;
   /** Whose turn the retrospective's review is, while it is open: `pending` (reviewers) or `questions`. */
   retroReview: 'pending' | 'questions' | null;
+  /** When the next unanswered post-implementation review is due (null: none owed). */
+  pirDueAt: Date | null;
 }
 
 export function projectionSummary(state: ChangeState): ProjectionSummary {
@@ -51,6 +53,7 @@ export function projectionSummary(state: ChangeState): ProjectionSummary {
       state.retroReview.status === 'pending' || state.retroReview.status === 'questions'
         ? state.retroReview.status
         : null,
+    pirDueAt: nextPir(state)?.dueAt ?? null,
   };
 }
 

@@ -1,5 +1,5 @@
 import { addBusinessHours, isWithinWorkingHours, nextWorkingInstant } from './business-hours.js';
-import { type ChangeState, retroState } from './lifecycle.js';
+import { type ChangeState, nextPir, retroState } from './lifecycle.js';
 import { isSlackUserId } from './people.js';
 import type { Policy, WorkingHours } from './policy.js';
 import { HOUR_MS, MINUTE_MS, minutesOf, zonedParts } from './time.js';
@@ -21,7 +21,8 @@ export type ReminderKind =
   | 'retro_due' // DM the requester before the retrospective is due
   | 'retro_escalation' // DM the CTO / security roles daily while the retrospective is overdue
   | 'retro_review' // DM the reviewers while a submitted retrospective waits for their review
-  | 'retro_review_answer'; // DM the requester while the review's questions wait for an answer
+  | 'retro_review_answer' // DM the requester while the review's questions wait for an answer
+  | 'pir'; // DM the requester when a post-implementation review is due, then chase it
 
 /** Reminders folded into the morning digest when the policy asks for digests. */
 export const DIGESTIBLE: ReadonlySet<ReminderKind> = new Set([
@@ -241,6 +242,24 @@ export function retroReviewReminders(s: ChangeState, ctx: ReminderContext): Remi
   return (ctx.retroReviewers ?? []).map((u) => reminder('retro_review', s, u, slot, at, ctx));
 }
 
+/**
+ * A post-implementation review is asked for when due, then chased on the retrospective's escalation
+ * cadence until answered (one slot per round, so a retried sweep never asks twice).
+ */
+export function pirReminders(s: ChangeState, ctx: ReminderContext): Reminder[] {
+  const next = nextPir(s);
+  if (!next || ctx.now < next.dueAt) return [];
+  const every = ctx.policy.reminders.retrospective.escalateEveryHours * HOUR_MS;
+  const round = Math.floor((ctx.now.getTime() - next.dueAt.getTime()) / every);
+  const at = new Date(next.dueAt.getTime() + round * every);
+  return [
+    reminder('pir', s, s.requester, `${next.index}:${round}`, at, ctx, {
+      ordinal: round + 1,
+      stageIndex: next.index,
+    }),
+  ];
+}
+
 export function allReminders(s: ChangeState, ctx: ReminderContext): Reminder[] {
   return [
     ...approvalReminders(s, ctx),
@@ -248,6 +267,7 @@ export function allReminders(s: ChangeState, ctx: ReminderContext): Reminder[] {
     ...verificationReminders(s, ctx),
     ...retroReminders(s, ctx),
     ...retroReviewReminders(s, ctx),
+    ...pirReminders(s, ctx),
   ].filter((r) => r.recipient === 'thread' || isSlackUserId(r.recipient)); // a pipeline has no inbox
 }
 

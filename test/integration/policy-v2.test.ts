@@ -66,6 +66,9 @@ types:
     name: Release
     announce: [C0123ANN01]
     stages: [two_reviews]
+    postImplementationReviews:
+      - { name: Health check, afterHours: 0, questions: [Objectives achieved?, No unexpected impact?] }
+      - { name: Initial assessment, afterHours: 24, questions: [Performance acceptable?] }
 access: { admins: [admins], seeAllChanges: [admins] }
 `;
 
@@ -240,7 +243,9 @@ describe('policy v2 through Slack and the gate API', () => {
     // Chased while the questions wait: the requester, on the retrospective's cadence, in working hours.
     t.clock.advance(25 * 3_600_000);
     await t.app.reminders.retrospectives();
-    expect(t.fake.dms(ALICE).at(-1)?.text).toContain('wait for your answer');
+    expect(
+      t.fake.dms(ALICE).some((m) => m.text.includes('wait for your answer') && m.text.includes(`|CR-${n}>`)),
+    ).toBe(true);
     expect(
       (await text('change_review_answer_modal', 'The timeout flag; nobody reviewed it.', ALICE)).json,
     ).toBeNull();
@@ -252,6 +257,54 @@ describe('policy v2 through Slack and the gate API', () => {
     expect((await replies(t, n)).at(-1)?.text).toContain('accepted the retrospective');
     const csv = await api('/audit/export?period=2026-03&format=csv', { token: auditor });
     expect(csv.text).toContain('review accepted');
+  });
+
+  it('post-implementation reviews are asked at each checkpoint after verification, answered in a modal, chased when overdue', async () => {
+    const n = await submitRequest(t, { type: 'release', title: 'Checkout v3' });
+    await approve(t, n, 0, BOB);
+    await approve(t, n, 0, FRANK);
+    await api(`/changes/CR-${n}/deployments`, {
+      method: 'POST',
+      body: { environment: 'production', status: 'succeeded' },
+    });
+    await settled(t);
+    await verifyChange(t, n, ALICE, 'ok');
+    // The health check is due at once: one DM with its questions and a button.
+    await t.app.reminders.retrospectives();
+    await t.app.reminders.retrospectives(); // a second sweep asks nothing twice
+    const mine = () => t.fake.dms(ALICE).filter((m) => m.text.includes(`|CR-${n}>`));
+    const asked = mine().filter((m) => m.text.includes('*Health check* post-implementation review'));
+    expect(asked).toHaveLength(1);
+    expect(JSON.stringify(asked[0]!.blocks)).toContain(`"value":"${n}:0"`);
+    const answer = (checkpoint: number, values: string[]) =>
+      t.slack.submitView(
+        {
+          callbackId: 'change_pir_modal',
+          privateMetadata: JSON.stringify({ n, stage: checkpoint }),
+          values: Object.fromEntries(
+            values.map((v, k) => [`pir_q_${k}`, { value: { type: 'plain_text_input', value: v } }]),
+          ),
+        },
+        ALICE,
+      );
+    expect((await answer(0, ['Yes', ''])).json).toMatchObject({ errors: { pir_q_1: 'Required.' } });
+    expect((await answer(1, ['Too early'])).json).toMatchObject({
+      errors: { pir_q_0: expect.stringContaining('answer it then') },
+    });
+    expect((await answer(0, ['Yes', 'None seen'])).json).toBeNull();
+    await settled(t);
+    expect((await replies(t, n)).at(-1)?.text).toContain(
+      'completed the *Health check* post-implementation review',
+    );
+    // 24 h later the initial assessment is asked for; a day after that, chased as overdue.
+    t.clock.advance(25 * 3_600_000);
+    await t.app.reminders.retrospectives();
+    expect(mine().at(-1)?.text).toContain('📋 The *Initial assessment*');
+    t.clock.advance(24 * 3_600_000);
+    await t.app.reminders.retrospectives();
+    expect(mine().at(-1)?.text).toContain('⏰ Overdue: the *Initial assessment*');
+    const csv = await api('/audit/export?period=2026-03&format=csv', { token: auditor });
+    expect(csv.text).toMatch(/Health check: answered by U0123ALICE \([^)]+\); Initial assessment: overdue/);
   });
 
   it('one approval from each role, by two different people', async () => {

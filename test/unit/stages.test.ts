@@ -281,3 +281,50 @@ types:
     );
   });
 });
+
+describe('post-implementation reviews', () => {
+  const policy = parsePolicy(
+    `version: 1
+stages: { peer: { name: Peer, approvers: { anyone: true } } }
+types:
+  normal:
+    name: Normal
+    stages: [peer]
+    postImplementationReviews:
+      - { name: Health check, afterHours: 0, questions: [Objectives achieved?] }
+      - { name: Full review, afterHours: 168, questions: [Lessons learned?, Documentation complete?] }
+`,
+    'pir.yml',
+  ).policy;
+
+  it('are due after a successful verification, answered once each by the requester, in full', () => {
+    const m = new Machine(request({ type: 'normal' }), { policy });
+    const answer = (actor: string, checkpoint: number, answers: string[]) =>
+      refusal(m, { kind: 'answer_pir', actor, checkpoint, answers });
+    expect(answer(ALICE, 0, ['Yes'])).toBe('INVALID_STATE'); // not verified yet
+    m.do({ kind: 'approve', stageIndex: 0, actor: BOB });
+    m.do(deployment(ALICE));
+    m.do({ kind: 'verify', actor: ALICE, outcome: 'ok', issues: '' });
+    expect(waitingFor(m.state, m.now)).toBe('the Health check review');
+    expect(answer(BOB, 0, ['Yes'])).toBe('NOT_ALLOWED');
+    expect(answer(ALICE, 0, [' '])).toBe('VALIDATION');
+    expect(answer(ALICE, 1, ['x', 'y'])).toBe('INVALID_STATE'); // due in a week
+    expect(answer(ALICE, 5, ['x'])).toBe('INVALID_STATE');
+    m.do({ kind: 'answer_pir', actor: ALICE, checkpoint: 0, answers: ['Yes'] });
+    expect(answer(ALICE, 0, ['Again'])).toBe('ALREADY_DECIDED');
+    m.now = new Date(m.now.getTime() + 169 * 3_600_000);
+    expect(answer(ALICE, 1, ['Fewer manual steps'])).toBe('VALIDATION'); // both questions
+    m.do({ kind: 'answer_pir', actor: ALICE, checkpoint: 1, answers: ['Fewer manual steps', 'Yes'] });
+    expect(waitingFor(m.state, m.now)).toBe('nothing');
+  });
+
+  it('are not owed by a change that was rolled back', () => {
+    const m = new Machine(request({ type: 'normal' }), { policy });
+    m.do({ kind: 'approve', stageIndex: 0, actor: BOB });
+    m.do(deployment(ALICE));
+    m.do({ kind: 'verify', actor: ALICE, outcome: 'rolled_back', issues: 'Errors at 5%' });
+    expect(refusal(m, { kind: 'answer_pir', actor: ALICE, checkpoint: 0, answers: ['x'] })).toBe(
+      'INVALID_STATE',
+    );
+  });
+});

@@ -32,6 +32,7 @@ export const CSV_COLUMNS: { key: keyof EvidenceRow; header: string }[] = [
   { key: 'retrospective', header: 'Retrospective' },
   { key: 'links', header: 'Links' },
   { key: 'commit', header: 'Approved commit' },
+  { key: 'post_implementation_reviews', header: 'Post-implementation reviews' },
   { key: 'decisions', header: 'Decisions' },
   { key: 'event_chain_head', header: 'Event chain head (sha256)' },
   { key: 'policy_version', header: 'Policy version' },

@@ -10,6 +10,7 @@ export const ACTIONS = {
   reviewAccept: 'change_review_accept',
   reviewQuestions: 'change_review_questions',
   reviewAnswer: 'change_review_answer',
+  pir: 'change_pir',
   cancel: 'change_cancel',
   openNew: 'change_open_new',
 } as const;
@@ -22,6 +23,7 @@ export const VIEWS = {
   retro: 'change_retro_modal',
   reviewQuestions: 'change_review_questions_modal',
   reviewAnswer: 'change_review_answer_modal',
+  pir: 'change_pir_modal',
   home: 'changegate_home',
 } as const;
 

@@ -75,6 +75,7 @@ function toStoredProjection(doc: ChangeDoc): StoredProjection {
           deployedBy: doc.deployedBy ?? null,
           lastEventAt: doc.lastEventAt,
           retroReview: doc.retroReview ?? null,
+          pirDueAt: doc.pirDueAt ?? null,
         } satisfies ProjectionSummary)
       : null,
     released: doc.status === 'released',
@@ -154,6 +155,8 @@ function candidateFilter(set: CandidateSet, now: Date): QueryFilter<ChangeDoc> {
       return RETRO_OWED;
     case 'retro_review':
       return { retroReview: { $in: ['pending', 'questions'] } };
+    case 'pir_due':
+      return { pirDueAt: { $ne: null, $lte: now } };
     case 'retro_overdue':
       return { emergency: true, retroSubmittedAt: null, retroDueAt: { $lt: now } };
     case 'digest':

@@ -132,6 +132,7 @@ export interface ChangeDoc {
   openToAnyone: boolean;
   stageStartedAt: Date | null;
   retroReview?: 'pending' | 'questions' | null;
+  pirDueAt?: Date | null;
   plannedStart: Date | null;
   deployedBy: string | null;
   /** Time of the change's latest event (the clock's, not the database write's). */
@@ -297,6 +298,7 @@ const changeSchema = new Schema<ChangeDoc>(
     openToAnyone: { type: Boolean, default: false },
     stageStartedAt: { type: Date, default: null },
     retroReview: { type: String, default: null },
+    pirDueAt: { type: Date, default: null },
     plannedStart: { type: Date, default: null },
     deployedBy: { type: String, default: null },
     lastEventAt: { type: Date, default: null },
@@ -318,6 +320,7 @@ changeSchema.index({ status: 1, retroDueAt: 1 }, { name: 'by_retro_due' });
 changeSchema.index({ status: 1, plannedStart: 1 }, { name: 'by_window' });
 changeSchema.index({ lastEventAt: 1 }, { name: 'by_activity' });
 changeSchema.index({ retroReview: 1 }, { name: 'by_retro_review', sparse: true });
+changeSchema.index({ pirDueAt: 1 }, { name: 'by_pir_due', sparse: true });
 
 const idempotencySchema = new Schema<IdempotencyKeyDoc>(
   {

@@ -320,6 +320,7 @@ export const SummaryResponse = z
     neverVerified: TopList,
     unauthorised: TopList,
     securityChanges: z.number().int(),
+    postImplementation: z.object({ answered: z.number().int(), overdue: z.number().int() }),
     counts: z.array(z.object({ label: z.string(), count: z.number().int() })).meta({
       description: "The policy's report counts (reports.counts) for the period",
     }),

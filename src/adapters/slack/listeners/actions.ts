@@ -19,6 +19,7 @@ import {
   changeRequestModal,
   exceptionModal,
   messageModal,
+  pirModal,
   rejectModal,
   reviewTextModal,
   verifyModal,
@@ -241,6 +242,31 @@ export function registerActions(routes: SlackRoutes, ctx: SlackContext): void {
       }
     });
   }
+
+  routes.action<ButtonBody>(ACTIONS.pir, async ({ ack, body, action }) => {
+    await ack();
+    const v = stageValue.safeParse(action.value);
+    if (!v.success) return;
+    const viewId = await openView(ctx.sender, body.trigger_id, loadingModal('Post-implementation')).catch(
+      () => null,
+    );
+    if (!viewId) return;
+    try {
+      const loaded = await getChange(ctx.deps, v.data.n);
+      const cp = loaded?.state.pir.checkpoints[v.data.stage];
+      await updateView(
+        ctx.sender,
+        viewId,
+        cp
+          ? pirModal(v.data.n, v.data.stage, cp.name, cp.questions)
+          : messageModal('Post-implementation', `${formatChangeId(v.data.n)} has no such review.`),
+      );
+    } catch (err) {
+      await updateView(ctx.sender, viewId, messageModal('Post-implementation', failureText(err))).catch(
+        () => undefined,
+      );
+    }
+  });
 
   routes.action<ButtonBody>(ACTIONS.recordDeployment, async ({ ack, body, action }) => {
     await ack();

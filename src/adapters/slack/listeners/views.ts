@@ -3,7 +3,11 @@ import { z } from 'zod';
 import { decideApproval } from '../../../application/decide-approval.js';
 import type { CommandOutcome } from '../../../application/execute-command.js';
 import { grantFreezeException } from '../../../application/grant-freeze-exception.js';
-import { answerRetroReview, reviewRetrospective } from '../../../application/review-retro.js';
+import {
+  answerPostImplementationReview,
+  answerRetroReview,
+  reviewRetrospective,
+} from '../../../application/review-retro.js';
 import { submitChange } from '../../../application/submit-change.js';
 import { submitRetrospective } from '../../../application/submit-retro.js';
 import { verifyDeployment } from '../../../application/verify-deployment.js';
@@ -219,6 +223,35 @@ export function registerViews(routes: SlackRoutes, ctx: SlackContext): void {
       );
     });
   }
+
+  routes.view(VIEWS.pir, async ({ ack, body, view }) => {
+    const meta = decisionMeta.safeParse(parseJson(view.private_metadata));
+    const values = stateValuesSchema.safeParse(view.state?.values ?? {});
+    if (!meta.success || !values.success || meta.data.stage === undefined)
+      return inline(ack, 'pir_q_0', 'This form is out of date; open the change again.');
+    const blocks = Object.keys(values.data)
+      .filter((b) => /^pir_q_\d$/.test(b))
+      .sort();
+    const answers = blocks.map((b) => textOf(values.data, b));
+    const empty = blocks.filter((_, k) => !answers[k]);
+    if (empty.length)
+      return ack({
+        response_action: 'errors',
+        errors: Object.fromEntries(empty.map((b) => [b, 'Required.'])),
+      });
+    await finish(
+      ack,
+      'pir_q_0',
+      () =>
+        answerPostImplementationReview(ctx.deps, {
+          changeNumber: meta.data.n,
+          actor: body.user.id,
+          checkpoint: meta.data.stage!,
+          answers,
+        }),
+      ctx,
+    );
+  });
 
   routes.view(VIEWS.retro, async ({ ack, body, view }) => {
     const meta = decisionMeta.safeParse(parseJson(view.private_metadata));

@@ -159,7 +159,7 @@ export function changeLogMessage(
       type: 'section',
       text: mrkdwn(
         truncate(
-          `*Emergency changes* (${e.total}): retrospective on time ${e.onTime} · late ${e.late} · overdue ${e.overdue} · pending ${e.pending} · review pending ${e.reviewPending}${
+          `*Emergency changes* (${e.total}): retrospective on time ${e.onTime} · late ${e.late} · overdue ${e.overdue} · pending ${e.pending} · review pending ${e.reviewPending}${s.postImplementation.answered + s.postImplementation.overdue ? `\n*Post-implementation reviews:* answered ${s.postImplementation.answered} · overdue ${s.postImplementation.overdue}` : ''}${
             e.items.length ? `\n${e.items.map(item).join('\n')}` : ''
           }`,
           3000,

@@ -444,6 +444,12 @@ export function eventReply(state: ChangeState, e: ChangeEvent, waitingOn: string
             ? `✅ ${mention(e.actor)} accepted the retrospective${e.data.note ? `: ${userText(e.data.note, 1000)}` : '.'}`
             : `❓ ${mention(e.actor)} sent the retrospective back with questions: ${userText(e.data.note, 1500)}\n${mention(state.requester)}, please answer.`,
       };
+    case 'pir_answered':
+      return {
+        text: `📋 ${mention(e.actor)} completed the *${userText(e.data.name, 60)}* post-implementation review:\n${e.data.answers
+          .map((a) => `• ${userText(a.question, 150)} ${userText(a.answer, 300)}`)
+          .join('\n')}`.slice(0, 3500),
+      };
     case 'retro_answered':
       return {
         text: `💬 ${mention(e.actor)} answered the review questions: ${userText(e.data.answer, 1500)}\nNext: review by ${userText(state.retroReview.reviewers.join(' or '), 200)}.`,
@@ -471,6 +477,11 @@ export function reviewButtons(changeNumber: number, status: RetroReview['status'
     ];
   if (status === 'questions') return [button('Answer review questions…', ACTIONS.reviewAnswer, n, 'primary')];
   return [];
+}
+
+/** The button that opens post-implementation review `index` of a change. */
+export function pirButton(changeNumber: number, index: number, name: string): Button {
+  return button(`Answer ${truncate(name, 40)}…`, ACTIONS.pir, `${changeNumber}:${index}`, 'primary');
 }
 
 /** A DM with a link to the change's thread. */

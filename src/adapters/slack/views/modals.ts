@@ -551,6 +551,19 @@ export function reviewTextModal(
   };
 }
 
+/** A post-implementation review: each of the checkpoint's questions, answered in full. */
+export function pirModal(changeNumber: number, index: number, name: string, questions: string[]): ModalView {
+  return {
+    type: 'modal',
+    callback_id: VIEWS.pir,
+    title: plain(truncate(name, 24), 24),
+    submit: plain('Submit review', 24),
+    close: plain('Back', 24),
+    private_metadata: JSON.stringify({ n: changeNumber, stage: index } satisfies DecisionMetadata),
+    blocks: questions.slice(0, 8).map((q, k) => textInput(`pir_q_${k}`, q, { multiline: true, max: 2000 })),
+  };
+}
+
 export interface RetroPrefill {
   whatChanged: string;
   why: string;

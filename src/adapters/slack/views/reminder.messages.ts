@@ -6,6 +6,7 @@ import type { Reminder } from '../../../domain/reminders.js';
 import {
   decisionButtons,
   openStageActions,
+  pirButton,
   retroButton,
   reviewButtons,
   verifyButtons,
@@ -119,6 +120,18 @@ export function reminderMessage(
         `⏰ The retrospective of emergency change ${t} by ${mention(s.requester)} waits for your review since ${slackDate(s.retroReview.since ?? s.updatedAt)}.`,
         reviewButtons(s.number, 'pending'),
       );
+    case 'pir': {
+      const i = r.stageIndex ?? 0;
+      const name = s.pir.checkpoints[i]?.name ?? 'post-implementation';
+      return dm(
+        r.recipient,
+        `${r.ordinal && r.ordinal > 1 ? '⏰ Overdue: the' : '📋 The'} *${userText(name, 60)}* post-implementation review of ${t} is due: ${userText(
+          (s.pir.checkpoints[i]?.questions ?? []).join(' · '),
+          800,
+        )}`,
+        [pirButton(s.number, i, name)],
+      );
+    }
     case 'retro_review_answer':
       return dm(
         r.recipient,
