@@ -7,8 +7,10 @@ import { homeView } from '../../src/adapters/slack/views/home.view.js';
 import {
   changeRequestModal,
   exceptionModal,
+  pirModal,
   rejectModal,
   retroModal,
+  reviewTextModal,
   verifyModal,
 } from '../../src/adapters/slack/views/modals.js';
 import { deployment, Machine, POLICY, request } from '../support/domain-fixtures.js';
@@ -66,6 +68,33 @@ describe('Block Kit builders', () => {
       exceptionModal(42, ['Peak season']),
       verifyModal(42, 'rolled_back'),
       retroModal(42, { whatChanged: 'w', why: 'y', approval: 'a' }, 'Due soon'),
+      reviewTextModal(42, 'questions', ''),
+      reviewTextModal(42, 'answer', 'Questions from the review:\nWhich config <b>?'),
+      pirModal(42, 2, 'Full review', ['Objectives achieved?', 'Security maintained?', 'Lessons learned?']),
+      changeRequestModal({
+        ...buildRequestModal(POLICY, 'normal', null, {}),
+        fields: (
+          [
+            'text',
+            'long_text',
+            'select',
+            'multi_select',
+            'user',
+            'users',
+            'url',
+            'date',
+            'datetime',
+            'yes_no_na',
+          ] as const
+        ).map((kind, i) => ({
+          key: `f${i}`,
+          label: `Field ${kind}`,
+          kind,
+          help: 'help',
+          options: kind.includes('select') ? [{ value: 'a', label: 'A' }] : [],
+          required: i % 2 === 0,
+        })),
+      }),
       home,
     ]) {
       expect(validateView(view).messages).toEqual([]);
