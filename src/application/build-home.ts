@@ -9,6 +9,8 @@ export interface HomeData {
   myOpen: ChangeRecord[];
   myOpenTotal: number;
   overdue: ChangeRecord[];
+  /** Reviews that are the person's to answer (post-implementation reviews due, review questions). */
+  reviewsOwed: ChangeRecord[];
   now: Date;
 }
 
@@ -23,10 +25,11 @@ export async function buildHome(deps: ReadDeps, userId: string): Promise<HomeDat
   const policy = deps.policy.policy;
   const staleDeploy = new Date(now.getTime() - policy.reminders.verification.escalateAfterHours * HOUR_MS);
   const scope = await visibility(deps, { kind: 'user', userId });
-  const [pending, mine, overdue] = await Promise.all([
+  const [pending, mine, overdue, reviewsOwed] = await Promise.all([
     deps.changes.pendingFor(userId, LIST),
     deps.changes.raisedBy(userId, LIST, true),
     deps.changes.overdue(scope, now, staleDeploy, LIST),
+    deps.changes.reviewsOwedBy(userId, now, LIST),
   ]);
   return {
     userId,
@@ -35,6 +38,7 @@ export async function buildHome(deps: ReadDeps, userId: string): Promise<HomeDat
     myOpen: mine.items,
     myOpenTotal: mine.total,
     overdue,
+    reviewsOwed,
     now,
   };
 }

@@ -136,6 +136,8 @@ export interface ChangeStore {
   open(scope: VisibilityScope, limit: number): Promise<Page<ChangeRecord>>;
   /** Overdue retrospectives, and deployments unverified since before `staleDeployBefore`. */
   overdue(scope: VisibilityScope, now: Date, staleDeployBefore: Date, limit: number): Promise<ChangeRecord[]>;
+  /** A requester's reviews that are theirs to answer now: post-implementation reviews due, review questions. */
+  reviewsOwedBy(userId: string, now: Date, limit: number): Promise<ChangeRecord[]>;
   /** A page, newest first; `nextBefore` continues it. */
   search(q: ChangeSearch): Promise<{ items: ChangeRecord[]; nextBefore: number | null }>;
   /** Streamed: the changes a sweep looks at. */

@@ -287,6 +287,17 @@ describe('policy v2 through Slack and the gate API', () => {
         },
         ALICE,
       );
+    // App Home lists it among the reviews the requester owes, with its button.
+    await t.slack.homeOpened(ALICE);
+    await settled(t);
+    const home = JSON.stringify(
+      t.fake
+        .callsOf('views.publish')
+        .filter((c) => c.args.user_id === ALICE)
+        .at(-1)?.args.view,
+    );
+    expect(home).toContain('Reviews you owe');
+    expect(home).toContain(`"value":"${n}:0"`);
     expect((await answer(0, ['Yes', ''])).json).toMatchObject({ errors: { pir_q_1: 'Required.' } });
     expect((await answer(1, ['Too early'])).json).toMatchObject({
       errors: { pir_q_0: expect.stringContaining('answer it then') },

@@ -31,6 +31,7 @@ export class HomePublisher {
       mine: rows(data.myOpen),
       mineTotal: data.myOpenTotal,
       overdue: rows(data.overdue),
+      reviewsOwed: rows(data.reviewsOwed),
       now: data.now,
     });
     await this.sender.call('views.publish', { user_id: userId, view });

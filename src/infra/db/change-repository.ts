@@ -429,6 +429,14 @@ export class ChangeRepository implements ChangeStore {
     return this.page(both({ status: { $in: [...OPEN_STATUSES] } }, visibilityFilter(scope)), limit);
   }
 
+  reviewsOwedBy(userId: string, now: Date, limit: number) {
+    return this.find(
+      { requester: userId, $or: [{ pirDueAt: { $lte: now } }, { retroReview: 'questions' }] },
+      limit,
+      { number: 1 },
+    );
+  }
+
   overdue(scope: VisibilityScope, now: Date, staleDeployBefore: Date, limit: number) {
     return this.find(
       both(

@@ -1,8 +1,8 @@
 import type { ActionsBlock, ContextBlock, HomeView, KnownBlock } from '@slack/types';
 import { formatChangeId } from '../../../domain/change.js';
-import { type ChangeState, retroState, waitingFor } from '../../../domain/lifecycle.js';
+import { type ChangeState, nextPir, retroState, waitingFor } from '../../../domain/lifecycle.js';
 import { ACTIONS, VIEWS } from '../ids.js';
-import { openStageActions, reviewButtons } from './change.message.js';
+import { openStageActions, pirButton, reviewButtons } from './change.message.js';
 import { mention, mrkdwn, plain, slackDate, userText } from './text.js';
 
 export interface HomeRow {
@@ -16,6 +16,8 @@ export interface HomeModel {
   mine: HomeRow[];
   mineTotal: number;
   overdue: HomeRow[];
+  /** Reviews that are the viewer's to answer (post-implementation reviews due, review questions). */
+  reviewsOwed?: HomeRow[];
   now: Date;
 }
 
@@ -88,6 +90,33 @@ export function homeView(m: HomeModel): HomeView {
       type: 'context',
       elements: [mrkdwn(`…and ${m.mineTotal - m.mine.length} more: \`/change list mine\``)],
     } as ContextBlock);
+  }
+
+  const owed = m.reviewsOwed ?? [];
+  if (owed.length > 0) {
+    blocks.push({ type: 'divider' }, { type: 'header', text: plain(`Reviews you owe (${owed.length})`) });
+    for (const row of owed) {
+      const s = row.state;
+      const next = nextPir(s);
+      const questions = s.retroReview.status === 'questions';
+      blocks.push({
+        type: 'section',
+        text: mrkdwn(
+          `${title(row)}\n${questions ? 'The retrospective review sent back questions' : `*${userText(s.pir.checkpoints[next?.index ?? 0]?.name ?? '', 60)}* post-implementation review due ${slackDate(next?.dueAt ?? s.updatedAt)}`}`,
+        ),
+      });
+      const buttons = questions
+        ? reviewButtons(s.number, 'questions')
+        : next
+          ? [pirButton(s.number, next.index, s.pir.checkpoints[next.index]!.name)]
+          : [];
+      if (buttons.length)
+        blocks.push({
+          type: 'actions',
+          block_id: `home_owed:${s.number}`,
+          elements: buttons,
+        } as ActionsBlock);
+    }
   }
 
   blocks.push({ type: 'divider' }, { type: 'header', text: plain(`Overdue (${m.overdue.length})`) });
