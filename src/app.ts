@@ -21,6 +21,8 @@ import type { ReportDeps } from './application/post-monthly-report.js';
 import { repairInterruptedSubmissions } from './application/repair-changes.js';
 import type { AppConfig } from './config/env.js';
 import type { LoadedPolicy } from './config/policy.js';
+import { approversOf } from './domain/policy.js';
+import { quorumShortfalls } from './domain/stages.js';
 import { type Clock, systemClock } from './domain/time.js';
 import { loadAuditKeys } from './infra/audit-key.js';
 import type { DbInfo } from './infra/db/connection.js';
@@ -224,6 +226,18 @@ export async function startChangegate(opts: StartOptions): Promise<Changegate> {
   });
 
   const bot = await checkBotToken(api.identity, logger);
+  // With user groups resolved, a quorum the eligible people cannot reach is a stage that never passes.
+  void deps.directory
+    .membership()
+    .then((membership) => {
+      for (const q of quorumShortfalls(policy.policy.stages, (a) =>
+        approversOf(policy.policy, membership, a),
+      ))
+        logger.warn(
+          `policy: stage "${q.stage}" (${q.name}) needs ${q.needed} approvers but only ${q.available} people can approve it; it can never pass until more are added`,
+        );
+    })
+    .catch(() => undefined);
   const server = await listen(http, config.port, config.host);
   if (slack.socketReceiver) {
     // In the background: the app serves (and stops) whether or not Slack lets it connect.

@@ -5,6 +5,8 @@ import mongoose from 'mongoose';
 import { socketProblem, tokenHint } from '../adapters/slack/socket-mode.js';
 import { formatConfigProblems, loadConfig } from '../config/env.js';
 import { emptyRoleWarnings, loadEffectivePolicy, PolicyError } from '../config/policy.js';
+import { approversOf, membershipFrom, referencedGroups } from '../domain/policy.js';
+import { quorumShortfalls } from '../domain/stages.js';
 import { signerFrom } from '../infra/audit-key.js';
 import { appConnectionOpener } from '../infra/slack/clients.js';
 
@@ -94,6 +96,7 @@ async function main() {
         'slack',
         `auth.test OK: bot ${me.user ?? '?'} (${me.user_id ?? '?'}) in ${me.team ?? '?'} (${me.team_id ?? '?'})`,
       );
+      await quorumCheck(client);
     } catch (err) {
       const e = err as { data?: { error?: string }; message: string };
       report(false, 'slack', `auth.test failed: ${e.data?.error ?? e.message}`);
@@ -115,6 +118,30 @@ async function main() {
     }
   }
   process.exit(lines.some((l) => l.ok === false) ? 1 : 0);
+}
+
+/** With the policy's user groups resolved in Slack: stages whose quorum the eligible people cannot reach. */
+async function quorumCheck(client: WebClient): Promise<void> {
+  let policy: ReturnType<typeof loadEffectivePolicy>['policy'];
+  try {
+    policy = loadEffectivePolicy().policy;
+  } catch {
+    return; // reported above
+  }
+  const groups: Record<string, string[]> = {};
+  for (const g of referencedGroups(policy)) {
+    try {
+      const res = (await client.apiCall('usergroups.users.list', { usergroup: g })) as { users?: string[] };
+      groups[g] = res.users ?? [];
+    } catch {
+      groups[g] = [];
+    }
+  }
+  const membership = membershipFrom(groups);
+  for (const q of quorumShortfalls(policy.stages, (a) => approversOf(policy, membership, a)))
+    process.stdout.write(
+      `    warning: stage "${q.stage}" (${q.name}) needs ${q.needed} approvers but only ${q.available} people can approve it\n`,
+    );
 }
 
 /** The audit key: its id and public key (what an auditor checks exports with), or why it is missing. */

@@ -119,3 +119,22 @@ export function openStages(
 export function decisionSlot(stage: PlannedStage, index: number, actor: string): string {
   return isSingleSeat(stage) ? `stage:${index}` : `stage:${index}:${actor}`;
 }
+
+/**
+ * Stages (and exceptions) whose quorum the people who can give it do not reach, once user groups are
+ * resolved: such a stage can never be approved. Anyone-stages are not counted.
+ */
+export function quorumShortfalls(
+  stages: Record<string, { name: string; quorum: number; approvers: PlannedStage['approvers'] }>,
+  eligible: (approvers: PlannedStage['approvers']) => string[],
+): { stage: string; name: string; needed: number; available: number }[] {
+  const out: { stage: string; name: string; needed: number; available: number }[] = [];
+  for (const [key, st] of Object.entries(stages)) {
+    if (st.approvers.anyone) continue;
+    const needed = st.approvers.eachOf.length > 0 ? st.approvers.eachOf.length : st.quorum;
+    if (needed <= 1) continue;
+    const available = new Set(eligible(st.approvers)).size;
+    if (available > 0 && available < needed) out.push({ stage: key, name: st.name, needed, available });
+  }
+  return out;
+}

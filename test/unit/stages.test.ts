@@ -3,7 +3,8 @@ import { parsePolicy } from '../../src/config/policy.js';
 import { planStages } from '../../src/domain/change.js';
 import { evaluateGate } from '../../src/domain/gate.js';
 import { decide, stageProgress, waitingFor } from '../../src/domain/lifecycle.js';
-import { assignRoles } from '../../src/domain/stages.js';
+import { approversOf, membershipFrom } from '../../src/domain/policy.js';
+import { assignRoles, quorumShortfalls } from '../../src/domain/stages.js';
 import { deployment, Machine, request } from '../support/domain-fixtures.js';
 import { ALICE, BOB, CAROL, DAVE, ERIN, FRANK, QUINN } from '../support/people.js';
 
@@ -326,5 +327,25 @@ types:
     expect(refusal(m, { kind: 'answer_pir', actor: ALICE, checkpoint: 0, answers: ['x'] })).toBe(
       'INVALID_STATE',
     );
+  });
+});
+
+describe('quorums the eligible people cannot reach', () => {
+  it('are found once user groups are resolved (anyone-stages and single approvals are not counted)', () => {
+    const policy = parsePolicy(
+      `version: 1
+roles: { leads: { groups: [S0LEADS] }, sec: { users: [U0123ERIN] }, heads: { users: [U0123CAROL] } }
+stages:
+  three: { name: Three leads, approvers: { roles: [leads] }, quorum: 3 }
+  peers: { name: Peers, approvers: { anyone: true }, quorum: 2 }
+  both: { name: Both, approvers: { eachOf: [sec, heads] } }
+  one: { name: One lead, approvers: { roles: [leads] } }
+types: { normal: { name: N, stages: [three, peers, both, one] } }
+`,
+      'q.yml',
+    ).policy;
+    const membership = membershipFrom({ S0LEADS: [BOB, FRANK] });
+    const short = quorumShortfalls(policy.stages, (a) => approversOf(policy, membership, a));
+    expect(short).toEqual([{ stage: 'three', name: 'Three leads', needed: 3, available: 2 }]);
   });
 });
