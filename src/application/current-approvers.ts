@@ -44,15 +44,18 @@ export function approversByStage(
   });
 }
 
+/** Who reviews the change's retrospective while that review is theirs (never the requester). */
+export function pendingRetroReviewers(state: ChangeState, policy: Policy, membership: Membership): string[] {
+  if (state.retroReview.status !== 'pending') return [];
+  return usersInRoles(policy, membership, state.retroReview.reviewers).filter((u) => u !== state.requester);
+}
+
 /**
  * Everyone a change waits on now: the approvers of its open stages, or the reviewers of its
  * retrospective while that review is theirs (so it shows in their App Home and they may see it).
  */
 export function currentApprovers(state: ChangeState, policy: Policy, membership: Membership): string[] {
-  const reviewers =
-    state.retroReview.status === 'pending'
-      ? usersInRoles(policy, membership, state.retroReview.reviewers).filter((u) => u !== state.requester)
-      : [];
+  const reviewers = pendingRetroReviewers(state, policy, membership);
   return [
     ...new Set([...approversByStage(state, policy, membership).flatMap((s) => s.approvers), ...reviewers]),
   ];

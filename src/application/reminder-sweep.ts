@@ -9,7 +9,7 @@ import {
   type ReminderKind,
   reminderKey,
 } from '../domain/reminders.js';
-import { approversByStage } from './current-approvers.js';
+import { approversByStage, pendingRetroReviewers } from './current-approvers.js';
 import type { CandidateSet, ChangeRecord, DeliveryLedger, Deps } from './ports.js';
 
 /** Sends one reminder (or digest) to Slack; implemented by the Slack adapter. */
@@ -81,10 +81,7 @@ export async function remindersFor(
   const policy = deps.policy.policy;
   const openStages = approversByStage(state, policy, membership);
   const approvers = [...new Set(openStages.flatMap((o) => o.approvers))];
-  const reviewers =
-    state.retroReview.status === 'pending'
-      ? usersInRoles(policy, membership, state.retroReview.reviewers).filter((u) => u !== state.requester)
-      : [];
+  const reviewers = pendingRetroReviewers(state, policy, membership);
   await zones.load(recipientsOf(state, [...approvers, ...reviewers], escalation));
   const ctx: ReminderContext = {
     policy,

@@ -5,7 +5,7 @@ import mongoose from 'mongoose';
 import { socketProblem, tokenHint } from '../adapters/slack/socket-mode.js';
 import { formatConfigProblems, loadConfig } from '../config/env.js';
 import { emptyRoleWarnings, loadEffectivePolicy, PolicyError } from '../config/policy.js';
-import { approversOf, membershipFrom, referencedGroups } from '../domain/policy.js';
+import { approversOf, membershipFrom, type Policy, referencedGroups } from '../domain/policy.js';
 import { quorumShortfalls } from '../domain/stages.js';
 import { signerFrom } from '../infra/audit-key.js';
 import { appConnectionOpener } from '../infra/slack/clients.js';
@@ -37,13 +37,15 @@ async function main() {
     );
   }
 
+  let policy: Policy | null = null;
   try {
-    const policy = loadEffectivePolicy();
-    const warnings = emptyRoleWarnings(policy.policy);
+    const loaded = loadEffectivePolicy();
+    policy = loaded.policy;
+    const warnings = emptyRoleWarnings(loaded.policy);
     report(
       true,
       'policy',
-      `${policy.source} (version ${policy.hash}), ${Object.keys(policy.policy.types).length} change types`,
+      `${loaded.source} (version ${loaded.hash}), ${Object.keys(loaded.policy.types).length} change types`,
     );
     for (const w of warnings) process.stdout.write(`    warning: ${w}\n`);
   } catch (err) {
@@ -96,7 +98,7 @@ async function main() {
         'slack',
         `auth.test OK: bot ${me.user ?? '?'} (${me.user_id ?? '?'}) in ${me.team ?? '?'} (${me.team_id ?? '?'})`,
       );
-      await quorumCheck(client);
+      if (policy) await quorumCheck(client, policy);
     } catch (err) {
       const e = err as { data?: { error?: string }; message: string };
       report(false, 'slack', `auth.test failed: ${e.data?.error ?? e.message}`);
@@ -121,13 +123,7 @@ async function main() {
 }
 
 /** With the policy's user groups resolved in Slack: stages whose quorum the eligible people cannot reach. */
-async function quorumCheck(client: WebClient): Promise<void> {
-  let policy: ReturnType<typeof loadEffectivePolicy>['policy'];
-  try {
-    policy = loadEffectivePolicy().policy;
-  } catch {
-    return; // reported above
-  }
+async function quorumCheck(client: WebClient, policy: Policy): Promise<void> {
   const groups: Record<string, string[]> = {};
   for (const g of referencedGroups(policy)) {
     try {

@@ -118,12 +118,12 @@ export function planStages(
   const plan: PlannedStage[] = [];
   let step = 0;
   for (const group of type.stages) {
-    let any = false;
+    let stepApplies = false;
     for (const ts of group) {
       if (!conditionHolds(ts.when, request)) continue;
       const def = policy.stages[ts.stage];
       if (!def) continue;
-      any = true;
+      stepApplies = true;
       plan.push({
         key: ts.stage,
         name: def.name,
@@ -134,7 +134,7 @@ export function planStages(
         after: def.after,
       });
     }
-    if (any) step += 1;
+    if (stepApplies) step += 1;
   }
   return plan;
 }

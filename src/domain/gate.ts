@@ -152,7 +152,8 @@ export function deploymentBlockers(s: ChangeState, policy: Policy, now: Date, q:
     );
   if (s.status === 'pending_approval')
     add('not_approved', `${id} is not approved yet: it waits for ${waitingFor(s, now)}.`);
-  const missing = priorEnvironments(s, policy).filter((env) => !reachedEnvironments(s).has(env));
+  const reached = reachedEnvironments(s);
+  const missing = priorEnvironments(s, policy).filter((env) => !reached.has(env));
   if (missing.length > 0)
     add(
       'missing_prior_deployment',

@@ -64,15 +64,7 @@ export function validateRequest(
   else if (req.title.length > LIMITS.title)
     add('title', `Keep the title under ${LIMITS.title + 1} characters (it has ${req.title.length}).`);
 
-  const texts: (keyof ChangeRequest)[] = [
-    'description',
-    'justification',
-    'impact',
-    'testPlan',
-    'testResults',
-    'rollbackPlan',
-  ];
-  for (const f of texts) {
+  for (const { field: f } of TEXT_BUILTINS) {
     const v = req[f] as string;
     if (v.length > LIMITS.text) add(f, `Keep this under ${LIMITS.text + 1} characters (it has ${v.length}).`);
   }

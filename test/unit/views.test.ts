@@ -13,6 +13,7 @@ import {
   reviewTextModal,
   verifyModal,
 } from '../../src/adapters/slack/views/modals.js';
+import { FIELD_KINDS } from '../../src/domain/fields.js';
 import { deployment, Machine, POLICY, request } from '../support/domain-fixtures.js';
 import { BlockKitErrors, validateBlocks, validateView } from '../support/fake-slack/block-kit.js';
 import { ALICE, BOB, CAROL, DAVE } from '../support/people.js';
@@ -73,20 +74,7 @@ describe('Block Kit builders', () => {
       pirModal(42, 2, 'Full review', ['Objectives achieved?', 'Security maintained?', 'Lessons learned?']),
       changeRequestModal({
         ...buildRequestModal(POLICY, 'normal', null, {}),
-        fields: (
-          [
-            'text',
-            'long_text',
-            'select',
-            'multi_select',
-            'user',
-            'users',
-            'url',
-            'date',
-            'datetime',
-            'yes_no_na',
-          ] as const
-        ).map((kind, i) => ({
+        fields: FIELD_KINDS.map((kind, i) => ({
           key: `f${i}`,
           label: `Field ${kind}`,
           kind,

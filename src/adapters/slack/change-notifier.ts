@@ -1,3 +1,4 @@
+import { pendingRetroReviewers } from '../../application/current-approvers.js';
 import type {
   ChangeChange,
   ChangeNotifier,
@@ -270,10 +271,7 @@ export class SlackChangeNotifier implements ChangeNotifier {
       case 'retro_submitted':
       case 'retro_answered': {
         // The reviewers' turn: each gets the buttons (never the requester, who cannot review).
-        if (state.retroReview.status !== 'pending') return;
-        const reviewers = usersInRoles(this.policy.policy, membership, state.retroReview.reviewers).filter(
-          (u) => u !== state.requester,
-        );
+        const reviewers = pendingRetroReviewers(state, this.policy.policy, membership);
         for (const u of reviewers)
           await this.dm(
             u,

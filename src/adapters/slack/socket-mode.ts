@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { App, SocketModeReceiver } from '@slack/bolt';
 import type { Logger } from '../../infra/logger.js';
 
@@ -111,13 +112,8 @@ export function connectSocketMode(
         }
         state = 'connecting';
         const waitMs = Math.min(60_000, 2_000 * 2 ** Math.min(attempt - 1, 5));
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, waitMs);
-          stopping.addEventListener('abort', () => {
-            clearTimeout(timer);
-            resolve();
-          });
-        });
+        // Ends at once when the app stops (the abort rejects the wait).
+        await sleep(waitMs, undefined, { signal: stopping }).catch(() => undefined);
       }
     }
   })();

@@ -211,31 +211,24 @@ export function stageActionBlocks(m: ChangeMessageModel): ActionsBlock[] {
   if (m.status !== 'pending_approval') return [];
   return m.stages
     .filter((s) => s.state === 'current')
-    .map(
-      (s) =>
-        ({
-          type: 'actions',
-          block_id: `stage_actions:${m.number}:${s.index}`,
-          elements: decisionButtons(m.number, s.index, s.name),
-        }) as ActionsBlock,
-    );
+    .map((s) => stageActions('stage_actions', m.number, s.index, s.name));
 }
 
 /**
- * Decision buttons for a change's open stages (all, or only `only`), one actions block per stage;
- * `prefix` keeps block ids unique where several changes share a view.
+ * Decision buttons for a change's open stages, one actions block per stage; `prefix` keeps block
+ * ids unique where several changes share a view.
  */
-export function openStageActions(s: ChangeState, prefix: string, only?: number): ActionsBlock[] {
-  return openStageList(s)
-    .filter((o) => only === undefined || o.index === only)
-    .map(
-      (o) =>
-        ({
-          type: 'actions',
-          block_id: `${prefix}:${s.number}:${o.index}`,
-          elements: decisionButtons(s.number, o.index, o.stage.name),
-        }) as ActionsBlock,
-    );
+export function openStageActions(s: ChangeState, prefix: string): ActionsBlock[] {
+  return openStageList(s).map((o) => stageActions(prefix, s.number, o.index, o.stage.name));
+}
+
+/** One stage's Approve / Reject buttons in their own actions block (action ids are unique per block). */
+function stageActions(prefix: string, changeNumber: number, index: number, name: string): ActionsBlock {
+  return {
+    type: 'actions',
+    block_id: `${prefix}:${changeNumber}:${index}`,
+    elements: decisionButtons(changeNumber, index, name),
+  } as ActionsBlock;
 }
 
 /** "2 of 3 approvals" or the roles still to sign, for stages that take more than one approval. */
