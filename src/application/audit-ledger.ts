@@ -246,33 +246,38 @@ async function migrate(deps: AuditDeps, signal?: AbortSignal): Promise<CatchUp> 
     await deps.ledger.ledger(pending);
     pending = [];
   };
-  for await (const e of deps.changes.allEvents()) {
-    if (e.seq === 1) signal?.throwIfAborted();
-    top = Math.max(top, e.changeNumber);
-    while (
-      !entry.done &&
-      (entry.value.changeNumber < e.changeNumber ||
-        (entry.value.changeNumber === e.changeNumber && entry.value.seq < e.seq))
-    )
-      entry = await entries.next();
-    if (!entry.done && entry.value.changeNumber === e.changeNumber && entry.value.seq === e.seq) continue;
-    if (sealValid(ring, e)) {
-      if (e.at.getTime() > youngest) {
-        out.young++;
-        continue;
+  try {
+    for await (const e of deps.changes.allEvents()) {
+      if (e.seq === 1) signal?.throwIfAborted();
+      top = Math.max(top, e.changeNumber);
+      while (
+        !entry.done &&
+        (entry.value.changeNumber < e.changeNumber ||
+          (entry.value.changeNumber === e.changeNumber && entry.value.seq < e.seq))
+      )
+        entry = await entries.next();
+      if (!entry.done && entry.value.changeNumber === e.changeNumber && entry.value.seq === e.seq) continue;
+      if (sealValid(ring, e)) {
+        if (e.at.getTime() > youngest) {
+          out.young++;
+          continue;
+        }
+        pending.push(e);
+        out.ledgered++;
+      } else if (!e.seal) {
+        const seal = { keyId: signer.keyId, sig: signer.sign(eventSealBytes(e)) };
+        if (await deps.changes.sealLegacyEvent(e.changeNumber, e.seq, seal)) {
+          pending.push({ ...e, seal });
+          out.migrated++;
+        }
+      } else {
+        out.rejected++;
       }
-      pending.push(e);
-      out.ledgered++;
-    } else if (!e.seal) {
-      const seal = { keyId: signer.keyId, sig: signer.sign(eventSealBytes(e)) };
-      if (await deps.changes.sealLegacyEvent(e.changeNumber, e.seq, seal)) {
-        pending.push({ ...e, seal });
-        out.migrated++;
-      }
-    } else {
-      out.rejected++;
+      if (pending.length >= 200) await drain();
     }
-    if (pending.length >= 200) await drain();
+  } finally {
+    // Stopped early (a stop, an error): the entries' cursor is closed too, not left to the connection.
+    await Promise.resolve(entries.return?.(undefined)).catch(() => undefined);
   }
   await drain();
   await deps.ledger.flush();

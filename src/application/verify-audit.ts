@@ -196,33 +196,40 @@ async function* changesOf(deps: AuditDeps): AsyncGenerator<ChangeEvidence> {
   const events = deps.changes.allEvents()[Symbol.asyncIterator]();
   const entries = deps.ledger.entriesByChange()[Symbol.asyncIterator]();
   const records = deps.changes.projections()[Symbol.asyncIterator]();
-  let e = await events.next();
-  let l = await entries.next();
-  let r = await records.next();
-  for (;;) {
-    const heads = [
-      e.done ? null : e.value.changeNumber,
-      l.done ? null : l.value.changeNumber,
-      r.done ? null : r.value.number,
-    ].filter((n): n is number => n !== null);
-    if (heads.length === 0) return;
-    const number = Math.min(...heads);
-    const mine: StoredChangeEvent[] = [];
-    while (!e.done && e.value.changeNumber === number) {
-      mine.push(e.value);
-      e = await events.next();
+  try {
+    let e = await events.next();
+    let l = await entries.next();
+    let r = await records.next();
+    for (;;) {
+      const heads = [
+        e.done ? null : e.value.changeNumber,
+        l.done ? null : l.value.changeNumber,
+        r.done ? null : r.value.number,
+      ].filter((n): n is number => n !== null);
+      if (heads.length === 0) return;
+      const number = Math.min(...heads);
+      const mine: StoredChangeEvent[] = [];
+      while (!e.done && e.value.changeNumber === number) {
+        mine.push(e.value);
+        e = await events.next();
+      }
+      const ledgered: ChangeEvidence['entries'][number][] = [];
+      while (!l.done && l.value.changeNumber === number) {
+        ledgered.push(l.value);
+        l = await entries.next();
+      }
+      let record: StoredProjection | null = null;
+      while (!r.done && r.value.number === number) {
+        record = r.value;
+        r = await records.next();
+      }
+      yield { number, events: mine, entries: ledgered, record };
     }
-    const ledgered: ChangeEvidence['entries'][number][] = [];
-    while (!l.done && l.value.changeNumber === number) {
-      ledgered.push(l.value);
-      l = await entries.next();
-    }
-    let record: StoredProjection | null = null;
-    while (!r.done && r.value.number === number) {
-      record = r.value;
-      r = await records.next();
-    }
-    yield { number, events: mine, entries: ledgered, record };
+  } finally {
+    // The consumer stopped early (a stop, an error): every cursor is closed, not left to the connection.
+    await Promise.all(
+      [events, entries, records].map((it) => Promise.resolve(it.return?.(undefined)).catch(() => undefined)),
+    );
   }
 }
 
