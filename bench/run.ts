@@ -34,9 +34,11 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import mongoose from 'mongoose';
 import { buildChangeLog } from '../src/application/build-change-log.js';
+import { PolicyBook } from '../src/application/policy-book.js';
 import type { Deps } from '../src/application/ports.js';
 import { verifyAudit } from '../src/application/verify-audit.js';
 import { NO_WITNESS, OFFLINE_DIRECTORY } from '../src/cli/context.js';
+import type { LoadedPolicy } from '../src/config/policy.js';
 import { eventContentHash, eventSealBytes, GENESIS_HASH, hashEvent } from '../src/domain/audit.js';
 import { formatChangeId } from '../src/domain/change.js';
 import { type CheckpointBody, checkpointBytes, entryBytes, type LedgerLeaf } from '../src/domain/ledger.js';
@@ -48,6 +50,7 @@ import { ChangeRepository, projectionFields } from '../src/infra/db/change-repos
 import { MongoEffectsOutbox } from '../src/infra/db/effects-outbox.js';
 import { MongoLedgerStore } from '../src/infra/db/ledger-store.js';
 import { createModels, ensureIndexes, eventId, ledgerId, type Models } from '../src/infra/db/models.js';
+import { MongoPolicyStore } from '../src/infra/db/policy-store.js';
 import { MongoTokenStore } from '../src/infra/db/token-store.js';
 import { createLogger } from '../src/infra/logger.js';
 import { type ChildApp, startChildApp } from '../test/support/child.js';
@@ -624,10 +627,12 @@ async function benchChangeLog(db: { uri: string; flavor: string }, fake: FakeSla
     });
   }
   const events = await models.ChangeEvent.estimatedDocumentCount();
+  const policies = await fixedPolicies(models, policy);
   const deps: Deps = {
     clock: new TestClock(end),
     logger: createLogger({ level: 'error', format: 'pretty' }),
-    policy,
+    policy: policies.live,
+    policies,
     changes: new ChangeRepository(models, db.flavor === 'ferretdb' ? 'ferretdb' : 'mongodb'),
     ledger: new MongoLedgerStore(models, null, createLogger({ level: 'error', format: 'pretty' })),
     audit: null,
@@ -767,10 +772,12 @@ async function benchAudit(db: { uri: string; flavor: string }, dbPid: number | n
       marker = { yaml: key };
     }
     const signer = signerFrom(marker.yaml);
+    const policies = await fixedPolicies(models, policy);
     const deps = {
       clock: new TestClock(end),
       logger,
-      policy,
+      policy: policies.live,
+      policies,
       changes: new ChangeRepository(models, flavor),
       ledger,
       audit: { signer, previous: null },
@@ -999,3 +1006,18 @@ main().catch((err: unknown) => {
   process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);
 });
+
+/** The benchmark's policy as the one in force (a file: nothing is published). */
+async function fixedPolicies(models: Models, policy: LoadedPolicy): Promise<PolicyBook> {
+  const book = new PolicyBook({
+    store: new MongoPolicyStore(models),
+    clock: new TestClock(),
+    logger: createLogger({ level: 'error', format: 'pretty' }),
+    signer: null,
+    file: policy,
+    initial: policy,
+    envAdmins: [],
+  });
+  await book.init();
+  return book;
+}

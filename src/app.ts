@@ -13,15 +13,18 @@ import { mountSlack } from './adapters/slack/register.js';
 import { SlackReminderNotifier } from './adapters/slack/reminder-notifier.js';
 import { SlackReportNotifier } from './adapters/slack/report-notifier.js';
 import { connectSocketMode, type SocketModeLink } from './adapters/slack/socket-mode.js';
+import { issueSetupCode } from './application/administer-policy.js';
 import { catchUpLedger } from './application/audit-ledger.js';
 import { buildHome } from './application/build-home.js';
 import { type EffectsSweep, retryPendingEffects } from './application/effects.js';
+import { PolicyBook } from './application/policy-book.js';
 import type { Deps, ReadDeps } from './application/ports.js';
 import type { ReportDeps } from './application/post-monthly-report.js';
 import { repairInterruptedSubmissions } from './application/repair-changes.js';
 import type { AppConfig } from './config/env.js';
-import type { LoadedPolicy } from './config/policy.js';
+import { emptyRoleWarnings, type LoadedPolicy } from './config/policy.js';
 import { approversOf } from './domain/policy.js';
+import { hasAdmin } from './domain/policy-admin.js';
 import { quorumShortfalls } from './domain/stages.js';
 import { type Clock, systemClock } from './domain/time.js';
 import { loadAuditKeys } from './infra/audit-key.js';
@@ -44,6 +47,12 @@ export interface StartOptions {
   config: AppConfig;
   logger: Logger;
   policy: LoadedPolicy;
+  /**
+   * `file` (default): `policy` is CHANGEGATE_POLICY's and wins; setup in Slack is read-only.
+   * `database`: the latest version published in the database is in force (`policy` is where a new
+   * database starts) and admins edit it from App Home.
+   */
+  policySource?: 'file' | 'database';
   mongoUri: string;
   /** Database name (tests use one per worker and file); default: the one in the URI, or "changegate". */
   dbName?: string;
@@ -83,18 +92,11 @@ export interface Changegate {
   reminders: ReminderRunner;
   /** The retry of Slack effects that failed, callable directly (the scheduled job calls it too). */
   retryEffects(): Promise<EffectsSweep>;
+  /** The one-time setup code printed at start-up (null: an admin exists, or the file is in force). */
+  setupCode: string | null;
   /** The one-time ledger migration started at start-up (resolved at once when it was done before). */
   ledgerCaughtUp: Promise<unknown>;
   stop(): Promise<void>;
-}
-
-/** Every change remembers the policy it was decided under; the policy's text is kept by its hash. */
-async function recordPolicyVersion(db: Database, policy: LoadedPolicy, clock: Clock): Promise<void> {
-  await db.models.PolicyVersion.updateOne(
-    { _id: policy.hash },
-    { $setOnInsert: { source: policy.source, yaml: policy.yaml, firstSeenAt: clock.now() } },
-    { upsert: true },
-  );
 }
 
 /**
@@ -140,7 +142,7 @@ function gracefulStop(parts: {
  * integration tests call it to run the real app in-process.
  */
 export async function startChangegate(opts: StartOptions): Promise<Changegate> {
-  const { config, logger, policy } = opts;
+  const { config, logger } = opts;
   const clock = opts.clock ?? systemClock;
 
   const audit = loadAuditKeys(config.audit, {
@@ -155,7 +157,36 @@ export async function startChangegate(opts: StartOptions): Promise<Changegate> {
     version: db.info.version,
     database: db.conn.name,
   });
-  await recordPolicyVersion(db, policy, clock);
+  const policies = new PolicyBook({
+    store: db.policies,
+    clock,
+    logger,
+    signer: audit.signer,
+    file: (opts.policySource ?? 'file') === 'file' ? opts.policy : null,
+    initial: opts.policy,
+    envAdmins: config.admins,
+  });
+  await policies.init();
+  const policy = policies.live;
+  logger.info('policy in force', {
+    component: 'policy',
+    source: policy.source,
+    hash: policy.hash,
+    version: policies.number,
+    readOnly: policies.readOnly,
+  });
+  for (const w of emptyRoleWarnings(policy.policy)) logger.warn(`policy: ${w}`);
+  const setupCode = await issueSetupCode(policies, db.policies, clock);
+  if (setupCode)
+    logger.warn(
+      `No Changegate admin yet. Open Changegate's Home tab in Slack and enter this one-time setup code: ${setupCode} (or set CHANGEGATE_ADMINS).`,
+      { component: 'setup' },
+    );
+  else if (!hasAdmin(policy.policy))
+    logger.warn(
+      `No Changegate admin: the policy file names nobody in an admin role. Add someone to it or set CHANGEGATE_ADMINS.`,
+      { component: 'setup' },
+    );
   const { idempotency, deliveries } = ledgers(db, clock, opts.reminders?.leaseMs ?? 5 * 60_000);
 
   const api = createSlackApi(
@@ -163,8 +194,17 @@ export async function startChangegate(opts: StartOptions): Promise<Changegate> {
     logger,
   );
   const inflight = new InFlight();
-  const directory = new SlackDirectory(api.sender, policy.policy, logger, api.identity);
-  const reads: ReadDeps = { clock, logger, policy, changes: db.changes, directory, ledger: db.ledger, audit };
+  const directory = new SlackDirectory(api.sender, policy, logger, api.identity);
+  const reads: ReadDeps = {
+    clock,
+    logger,
+    policy,
+    policies,
+    changes: db.changes,
+    directory,
+    ledger: db.ledger,
+    audit,
+  };
   const home = new HomePublisher((userId) => buildHome(reads, userId), api.sender, db.models, logger);
   const deps: Deps = {
     ...reads,
@@ -238,6 +278,12 @@ export async function startChangegate(opts: StartOptions): Promise<Changegate> {
         );
     })
     .catch(() => undefined);
+  // A version another replica published is taken up within seconds.
+  const policyRefresh = setInterval(() => {
+    void policies.refresh().catch((err) => logger.warn('could not read the policy history', { err }));
+  }, 5_000);
+  policyRefresh.unref();
+  stopping.signal.addEventListener('abort', () => clearInterval(policyRefresh));
   const server = await listen(http, config.port, config.host);
   if (slack.socketReceiver) {
     // In the background: the app serves (and stops) whether or not Slack lets it connect.
@@ -290,6 +336,7 @@ export async function startChangegate(opts: StartOptions): Promise<Changegate> {
     reminders,
     retryEffects: () => retryPendingEffects(deps),
     ledgerCaughtUp,
+    setupCode,
     stop: gracefulStop({
       logger,
       stopping,

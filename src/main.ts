@@ -6,7 +6,7 @@ import {
   loadConfig,
   onlyMissingSlackCredentials,
 } from './config/env.js';
-import { emptyRoleWarnings, loadPolicy, PolicyError, withAdmins } from './config/policy.js';
+import { loadPolicy, PolicyError } from './config/policy.js';
 import { type EmbeddedDatabase, startEmbeddedDatabase } from './infra/db/embedded.js';
 import { createLogger } from './infra/logger.js';
 
@@ -26,13 +26,11 @@ async function main(): Promise<void> {
 
   let policy: ReturnType<typeof loadPolicy>;
   try {
-    policy = withAdmins(loadPolicy(config.policyPath), config.admins);
+    policy = loadPolicy(config.policyPath);
   } catch (err) {
     process.stderr.write(`${err instanceof PolicyError ? err.message : String(err)}\n`);
     process.exit(1);
   }
-  logger.info('policy loaded', { source: policy.source, hash: policy.hash });
-  for (const w of emptyRoleWarnings(policy.policy)) logger.warn(`policy: ${w}`);
 
   // Signals are handled from here on, so a SIGTERM that lands while the database or the app is
   // still starting stops whatever has started instead of killing the process mid-write.
@@ -73,7 +71,9 @@ async function main(): Promise<void> {
   if (stopping) return;
 
   try {
-    starting = startChangegate({ config, logger, policy, mongoUri });
+    // Without CHANGEGATE_POLICY the policy lives in the database and admins edit it from App Home.
+    const policySource = config.policyPath ? 'file' : 'database';
+    starting = startChangegate({ config, logger, policy, policySource, mongoUri });
     app = await starting;
   } catch (err) {
     if (stopping) return;

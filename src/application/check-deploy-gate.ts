@@ -20,11 +20,16 @@ export async function checkDeployGate(
     verifyChain(change.events, headOf(change)) === null && (await changeIntegrity(deps, change)).ok;
   return {
     change,
-    decision: evaluateGate(change.state, deps.policy.policy, deps.clock.now(), {
-      environment,
-      commit,
-      chainIntact,
-    }),
+    decision: evaluateGate(
+      change.state,
+      await deps.policies.forChange(change.state.policyHash),
+      deps.clock.now(),
+      {
+        environment,
+        commit,
+        chainIntact,
+      },
+    ),
   };
 }
 

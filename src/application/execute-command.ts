@@ -71,7 +71,6 @@ export async function executeCommand(
   // Control decisions are taken by active, full members of the workspace only (looked up once).
   const actorStanding =
     isControlDecision(cmd) && 'actor' in cmd ? await standingOfUser(deps, cmd.actor) : undefined;
-  const policy = deps.policy.policy;
 
   // Approvals and rejections are decided on the change's record first: a refusal no later event can
   // undo is answered from it, so refused clicks (however many) never read the event log.
@@ -81,6 +80,7 @@ export async function executeCommand(
     const state = known?.state ?? null;
     if (state) {
       const membership = await deps.directory.membership();
+      const policy = await deps.policies.forChange(state.policyHash);
       const quick = decide(state, cmd, { now: deps.clock.now(), policy, membership, actorStanding });
       if (!quick.ok && isFinalRefusal(quick.error.code)) {
         await recordRefusalOnce(deps, changeNumber, cmd, quick.error, log);
@@ -103,6 +103,7 @@ export async function executeCommand(
     // authorises nothing (the check hashes the log, so it is done only where it decides).
     const chainIntact =
       cmd.kind === 'record_deployment' ? verifyChain(loaded.events, headOf(loaded)) === null : true;
+    const policy = await deps.policies.forChange(loaded.state.policyHash);
     const decided = decide(loaded.state, cmd, { now, policy, membership, chainIntact, actorStanding });
     if (!decided.ok) {
       if (cmd.kind === 'approve' || cmd.kind === 'reject')

@@ -6,8 +6,10 @@ import type { ChangeState, EventDraft, StoredChangeEvent } from '../domain/lifec
 import type { Person, Workspace } from '../domain/people.js';
 import type { Period } from '../domain/period.js';
 import type { Membership } from '../domain/policy.js';
+import type { PolicyVersionRecord } from '../domain/policy-admin.js';
 import type { Clock } from '../domain/time.js';
 import type { VisibilityScope } from '../domain/visibility.js';
+import type { PolicyBook } from './policy-book.js';
 import type { AuditReport } from './verify-audit.js';
 
 /**
@@ -359,12 +361,40 @@ export interface BackgroundWork {
   track<T>(work: Promise<T>): Promise<T>;
 }
 
+// ---- the policy's versions ---------------------------------------------------------------------
+
+/** The policy's texts by hash and its history of published versions (see domain/policy-admin.ts). */
+export interface PolicyStore {
+  /** Keeps a policy's text under its hash (idempotent). */
+  keepText(hash: string, source: string, yaml: string, at: Date): Promise<void>;
+  text(hash: string): Promise<{ yaml: string; source: string } | null>;
+  /** The latest published version (null: none yet). */
+  head(): Promise<PolicyVersionRecord | null>;
+  /** Appends the next version; false when its number was taken meanwhile (another replica). */
+  append(record: PolicyVersionRecord): Promise<boolean>;
+  /** The latest versions, newest first. */
+  recent(limit: number): Promise<PolicyVersionRecord[]>;
+  version(number: number): Promise<PolicyVersionRecord | null>;
+  /** The whole history in number order (audit verification). */
+  all(): AsyncIterable<PolicyVersionRecord>;
+  /** One-time setup codes, kept as their SHA-256. */
+  addSetupCode(codeHash: string, at: Date): Promise<void>;
+  hasSetupCode(codeHash: string): Promise<boolean>;
+  clearSetupCodes(): Promise<void>;
+  /** The first admin, claimed once for the installation (a unique insert). */
+  claimFirstAdmin(userId: string, at: Date): Promise<boolean>;
+  firstAdmin(): Promise<string | null>;
+}
+
 // ---- everything a use case may use -------------------------------------------------------------
 
 export interface Deps {
   clock: Clock;
   logger: Logger;
+  /** The policy in force (a live view: a version published from App Home takes over at once). */
   policy: LoadedPolicy;
+  /** The policy's versions: the one a change was raised under, publishing, setup. */
+  policies: PolicyBook;
   changes: ChangeStore;
   ledger: LedgerStore;
   /** Null in a process without the audit key (command-line tools): it cannot write events. */
@@ -380,11 +410,11 @@ export interface Deps {
 /** What reading changes needs (App Home, lists): no notifier, so its builders can feed one. */
 export type ReadDeps = Pick<
   Deps,
-  'clock' | 'logger' | 'policy' | 'changes' | 'directory' | 'ledger' | 'audit'
+  'clock' | 'logger' | 'policy' | 'policies' | 'changes' | 'directory' | 'ledger' | 'audit'
 >;
 
 /** What the audit use cases need. */
 export type AuditDeps = Pick<
   Deps,
-  'clock' | 'logger' | 'policy' | 'changes' | 'ledger' | 'audit' | 'witness'
+  'clock' | 'logger' | 'policy' | 'policies' | 'changes' | 'ledger' | 'audit' | 'witness'
 >;

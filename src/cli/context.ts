@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { SlackAuditWitness } from '../adapters/slack/audit-witness.js';
+import { PolicyBook } from '../application/policy-book.js';
 import type { AuditKeys, AuditWitness, Deps, Directory } from '../application/ports.js';
-import { loadEffectivePolicy } from '../config/policy.js';
+import { envAdmins, loadPolicy } from '../config/policy.js';
 import { EMPTY_MEMBERSHIP } from '../domain/policy.js';
 import { systemClock } from '../domain/time.js';
 import { loadAuditKeys } from '../infra/audit-key.js';
@@ -58,9 +59,22 @@ export async function cliContext(): Promise<{ deps: Deps; models: Models; close(
   if (existsSync('.env')) process.loadEnvFile('.env');
   const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'warn', format: 'pretty' });
   const { uri, stopDatabase } = await databaseForTool(logger);
-  const policy = loadEffectivePolicy();
   const audit = auditKeysIfAny(logger);
   const db = await openDatabase(uri, logger, undefined, audit?.signer ?? null);
+  // The policy in force: CHANGEGATE_POLICY, or else the version published in the database. Tools
+  // never publish one (no signer for the book).
+  const file = process.env.CHANGEGATE_POLICY?.trim();
+  const policies = new PolicyBook({
+    store: db.policies,
+    clock: systemClock,
+    logger,
+    signer: null,
+    file: file ? loadPolicy(file) : null,
+    initial: loadPolicy(undefined),
+    envAdmins: envAdmins(),
+  });
+  await policies.init();
+  const policy = policies.live;
   const botToken = process.env.SLACK_BOT_TOKEN?.trim();
   const slack = botToken
     ? createSlackApi({ apiUrl: process.env.SLACK_API_URL?.trim() || null, botToken }, logger)
@@ -72,6 +86,7 @@ export async function cliContext(): Promise<{ deps: Deps; models: Models; close(
     clock: systemClock,
     logger,
     policy,
+    policies,
     changes: db.changes,
     ledger: db.ledger,
     audit,

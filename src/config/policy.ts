@@ -225,6 +225,10 @@ export function withAdmins(loaded: LoadedPolicy, admins: readonly string[]): Loa
 
 /** CHANGEGATE_POLICY (or the built-in policy) as the app runs it: with CHANGEGATE_ADMINS applied. */
 export function loadEffectivePolicy(env: NodeJS.ProcessEnv = process.env): LoadedPolicy {
-  const admins = (env.CHANGEGATE_ADMINS ?? '').split(/[\s,]+/).filter((u) => /^[UW][A-Z0-9]{2,}$/.test(u));
-  return withAdmins(loadPolicy(env.CHANGEGATE_POLICY?.trim() || undefined), admins);
+  return withAdmins(loadPolicy(env.CHANGEGATE_POLICY?.trim() || undefined), envAdmins(env));
+}
+
+/** CHANGEGATE_ADMINS's user ids (the app's configuration validates them; tools take the valid ones). */
+export function envAdmins(env: NodeJS.ProcessEnv = process.env): string[] {
+  return (env.CHANGEGATE_ADMINS ?? '').split(/[\s,]+/).filter((u) => /^[UW][A-Z0-9]{2,}$/.test(u));
 }

@@ -342,6 +342,62 @@ const policyVersionSchema = new Schema<PolicyVersionDoc>(
   { collection: 'policy_versions', versionKey: false },
 );
 
+/** A published policy version (domain/policy-admin.ts), under its zero-padded number: unique on insert. */
+export interface PolicyHistoryDoc {
+  _id: string;
+  number: number;
+  hash: string;
+  previousHash: string | null;
+  by: string;
+  at: Date;
+  origin: string;
+  note: string;
+  diff: string;
+  added: number;
+  removed: number;
+  prevRecordHash: string;
+  recordHash: string;
+  seal: { keyId: string; sig: string } | null;
+}
+
+const policyHistorySchema = new Schema<PolicyHistoryDoc>(
+  {
+    _id: { type: String, required: true },
+    number: { type: Number, required: true },
+    hash: { type: String, required: true },
+    previousHash: { type: String, default: null },
+    by: { type: String, required: true },
+    at: { type: Date, required: true },
+    origin: { type: String, required: true },
+    note: { type: String, default: '' },
+    diff: { type: String, default: '' },
+    added: { type: Number, required: true },
+    removed: { type: Number, required: true },
+    prevRecordHash: { type: String, required: true },
+    recordHash: { type: String, required: true },
+    seal: { type: Schema.Types.Mixed, default: null },
+  },
+  { collection: 'policy_history', versionKey: false },
+);
+
+export const policyHistoryId = (n: number) => String(n).padStart(9, '0');
+
+/** Installation settings claimed once (the first admin) and one-time setup codes (by their hash). */
+export interface SettingDoc {
+  _id: string;
+  value: string;
+  at: Date;
+}
+
+const settingSchema = new Schema<SettingDoc>(
+  {
+    _id: { type: String, required: true },
+    value: { type: String, required: true },
+    at: { type: Date, required: true },
+  },
+  { collection: 'settings', versionKey: false },
+);
+
 const homeUserSchema = new Schema<HomeUserDoc>(
   { _id: { type: String, required: true }, openedAt: { type: Date, required: true } },
   { collection: 'home_users', versionKey: false },
@@ -352,6 +408,8 @@ export interface Models {
   ChangeEvent: Model<ChangeEventDoc>;
   IdempotencyKey: Model<IdempotencyKeyDoc>;
   PolicyVersion: Model<PolicyVersionDoc>;
+  PolicyHistory: Model<PolicyHistoryDoc>;
+  Setting: Model<SettingDoc>;
   HomeUser: Model<HomeUserDoc>;
   Delivery: Model<DeliveryDoc>;
   ApiToken: Model<ApiTokenDoc>;
@@ -369,6 +427,8 @@ export function createModels(conn: Connection): Models {
     ChangeEvent: conn.model<ChangeEventDoc>('ChangeEvent', changeEventSchema),
     IdempotencyKey: conn.model<IdempotencyKeyDoc>('IdempotencyKey', idempotencySchema),
     PolicyVersion: conn.model<PolicyVersionDoc>('PolicyVersion', policyVersionSchema),
+    PolicyHistory: conn.model<PolicyHistoryDoc>('PolicyHistory', policyHistorySchema),
+    Setting: conn.model<SettingDoc>('Setting', settingSchema),
     HomeUser: conn.model<HomeUserDoc>('HomeUser', homeUserSchema),
     Delivery: conn.model<DeliveryDoc>('Delivery', deliverySchema),
     ApiToken: conn.model<ApiTokenDoc>('ApiToken', apiTokenSchema),

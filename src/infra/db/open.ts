@@ -8,6 +8,7 @@ import { MongoEffectsOutbox } from './effects-outbox.js';
 import { IdempotencyStore } from './idempotency.js';
 import { MongoLedgerStore } from './ledger-store.js';
 import { createModels, ensureIndexes, type Models } from './models.js';
+import { MongoPolicyStore } from './policy-store.js';
 import { MongoTokenStore } from './token-store.js';
 
 /** An open database: its models and the stores the application's ports are implemented by. */
@@ -19,6 +20,7 @@ export interface Database {
   ledger: MongoLedgerStore;
   tokens: MongoTokenStore;
   effects: MongoEffectsOutbox;
+  policies: MongoPolicyStore;
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }
@@ -55,6 +57,7 @@ export async function openDatabase(
     ledger,
     tokens: new MongoTokenStore(models),
     effects: new MongoEffectsOutbox(models),
+    policies: new MongoPolicyStore(models),
     ping: () => pingDatabase(conn),
     close: () => closeDatabase(root),
   };

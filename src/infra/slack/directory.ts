@@ -57,7 +57,8 @@ export class SlackDirectory {
 
   constructor(
     private readonly sender: SlackSender,
-    private readonly policy: Policy,
+    /** The policy in force, read at each use (a new version may name other groups). */
+    private readonly policy: { readonly policy: Policy },
     logger: Logger,
     private readonly identity: SlackIdentity,
     ttl: Partial<DirectoryTtl> = {},
@@ -97,7 +98,7 @@ export class SlackDirectory {
 
   /** A snapshot of every group the policy mentions. */
   async membership(): Promise<Membership> {
-    const ids = referencedGroups(this.policy);
+    const ids = referencedGroups(this.policy.policy);
     const entries = await Promise.all(ids.map(async (g) => [g, await this.groupMembers(g)] as const));
     return membershipFrom(Object.fromEntries(entries));
   }

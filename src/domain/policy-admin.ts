@@ -1,0 +1,245 @@
+import { canonicalJson, type EventSeal, sha256Hex } from './audit.js';
+import { type Finding, finding, type KeyRing } from './ledger.js';
+import type { Policy, RoleDef } from './policy.js';
+
+/**
+ * Administration of the policy from Slack: versions published by admins (a template, role mappings,
+ * channels), each a record in a hash-chained, signed history, and the rule for which version a
+ * change is held to.
+ */
+
+/**
+ * The policy a change is decided under. The rules it was raised under stay with it (its types and
+ * stages, conditions, quorums, fields, separation of duties, production environments): a later
+ * version can neither weaken nor tighten them for a change already raised. Who holds a role, who
+ * administers, the channels, the freeze and maintenance calendar, working hours and reminders come
+ * from the policy in force, so that removing someone from a role takes effect at once, a new
+ * approver can pick up waiting work, and a freeze declared today applies to changes raised before.
+ */
+export function policyForChange(raisedUnder: Policy, current: Policy): Policy {
+  if (raisedUnder === current) return current;
+  return {
+    ...raisedUnder,
+    organisation: current.organisation,
+    timezone: current.timezone,
+    channels: current.channels,
+    roles: current.roles,
+    access: current.access,
+    freezes: current.freezes,
+    maintenanceWindows: current.maintenanceWindows,
+    workingHours: current.workingHours,
+    reminders: current.reminders,
+    reports: current.reports,
+  };
+}
+
+/** Whether anybody (a user or a user group) holds one of the policy's admin roles. */
+export function hasAdmin(policy: Policy): boolean {
+  return policy.access.admins.some((r) => {
+    const role = policy.roles[r];
+    return !!role && (role.users.length > 0 || role.groups.length > 0);
+  });
+}
+
+/** The role a first admin (setup code) is added to when the policy names no admin role of its own. */
+export const FIRST_ADMIN_ROLE = 'admins';
+
+/** The policy with `userId` among its admins: added to its first admin role (or a new `admins` role). */
+export function withAdmin(policy: Policy, userId: string): Policy {
+  const roleName = policy.access.admins.find((r) => policy.roles[r]) ?? FIRST_ADMIN_ROLE;
+  const role = policy.roles[roleName] ?? { users: [], groups: [] };
+  if (role.users.includes(userId) && policy.access.admins.includes(roleName)) return policy;
+  return {
+    ...withRoleMembers(policy, roleName, {
+      users: [...new Set([...role.users, userId])],
+      groups: role.groups,
+    }),
+    access: { ...policy.access, admins: [...new Set([...policy.access.admins, roleName])] },
+  };
+}
+
+/** The policy with a role's members replaced (users and user groups, each listed once, in order). */
+export function withRoleMembers(policy: Policy, role: string, members: RoleDef): Policy {
+  const roles: Record<string, RoleDef> = Object.assign(Object.create(null), policy.roles, {
+    [role]: { users: [...new Set(members.users)], groups: [...new Set(members.groups)] },
+  });
+  return { ...policy, roles };
+}
+
+export const CHANNEL_PURPOSES = ['approvals', 'reports', 'security', 'audit'] as const;
+export type ChannelPurpose = (typeof CHANNEL_PURPOSES)[number];
+
+export function withChannels(policy: Policy, channels: Partial<Policy['channels']>): Policy {
+  return { ...policy, channels: { ...policy.channels, ...channels } };
+}
+
+/**
+ * A template adopted over the policy in force: what the admins already set up carries over (the
+ * members of every role the template also has, the channels the template leaves unset, and the
+ * admins, so that choosing a template never locks its chooser out).
+ */
+export function adoptTemplate(template: Policy, previous: Policy, admins: readonly string[]): Policy {
+  const roles: Record<string, RoleDef> = Object.assign(Object.create(null), template.roles);
+  for (const [name, role] of Object.entries(previous.roles)) {
+    const mapped = role.users.length > 0 || role.groups.length > 0;
+    if (mapped && Object.hasOwn(roles, name))
+      roles[name] = { users: [...role.users], groups: [...role.groups] };
+  }
+  const channels = { ...template.channels };
+  for (const k of CHANNEL_PURPOSES) channels[k] ??= previous.channels[k];
+  let next: Policy = { ...template, roles, channels };
+  for (const a of admins) next = withAdmin(next, a);
+  return next;
+}
+
+/** A role and what uses it, for role mapping: the stages it approves and the access it gives. */
+export interface RoleUse {
+  role: string;
+  members: RoleDef;
+  stages: string[];
+  access: string[];
+}
+
+export function roleUses(policy: Policy): RoleUse[] {
+  return Object.entries(policy.roles).map(([role, members]) => ({
+    role,
+    members,
+    stages: Object.entries(policy.stages)
+      .filter(([, s]) => s.approvers.roles.includes(role) || s.approvers.eachOf.includes(role))
+      .map(([, s]) => s.name),
+    access: Object.entries(policy.access)
+      .filter(([, roles]) => (roles as string[]).includes(role))
+      .map(([k]) => k),
+  }));
+}
+
+// ---- the version history --------------------------------------------------------------------------
+
+/** Where a version came from. */
+export type PolicyOrigin = 'initial' | 'file' | 'first_admin' | 'template' | 'roles' | 'channels';
+
+/** One published version of the policy: who, when, its hash, and what changed since the one before. */
+export interface PolicyVersionBody {
+  number: number;
+  hash: string;
+  /** The hash of the version before (null for the first). */
+  previousHash: string | null;
+  by: string;
+  at: Date;
+  origin: PolicyOrigin;
+  note: string;
+  /** A unified diff of the policy file against the version before. */
+  diff: string;
+  added: number;
+  removed: number;
+}
+
+export interface PolicyVersionRecord extends PolicyVersionBody {
+  /** The chain: this record's hash covers its body and the record before. */
+  prevRecordHash: string;
+  recordHash: string;
+  seal: EventSeal | null;
+}
+
+export const POLICY_GENESIS = '0'.repeat(64);
+
+export function policyRecordHash(prevRecordHash: string, b: PolicyVersionBody): string {
+  return sha256Hex(
+    `${prevRecordHash}\n${canonicalJson({
+      number: b.number,
+      hash: b.hash,
+      previousHash: b.previousHash,
+      by: b.by,
+      at: b.at,
+      origin: b.origin,
+      note: b.note,
+      diff: b.diff,
+      added: b.added,
+      removed: b.removed,
+    })}`,
+  );
+}
+
+export function policySealBytes(r: { number: number; recordHash: string }): string {
+  return canonicalJson({ v: 1, kind: 'changegate.policy.version', number: r.number, hash: r.recordHash });
+}
+
+/** The next record of the history, chained to `previous`. */
+export function chainPolicyVersion(
+  previous: PolicyVersionRecord | null,
+  body: Omit<PolicyVersionBody, 'number' | 'previousHash'>,
+  sign: (bytes: string) => EventSeal,
+): PolicyVersionRecord {
+  const full: PolicyVersionBody = {
+    ...body,
+    number: (previous?.number ?? 0) + 1,
+    previousHash: previous?.hash ?? null,
+  };
+  const prevRecordHash = previous?.recordHash ?? POLICY_GENESIS;
+  const recordHash = policyRecordHash(prevRecordHash, full);
+  return {
+    ...full,
+    prevRecordHash,
+    recordHash,
+    seal: sign(policySealBytes({ number: full.number, recordHash })),
+  };
+}
+
+/**
+ * Verifies the policy history (in number order): numbers without a gap, each record chained to the
+ * one before, its content as hashed, and sealed by a trusted audit key.
+ */
+export function checkPolicyHistory(ring: KeyRing, records: readonly PolicyVersionRecord[]): Finding[] {
+  const out: Finding[] = [];
+  let prev = POLICY_GENESIS;
+  let expected = 1;
+  for (const r of [...records].sort((a, b) => a.number - b.number)) {
+    const name = `policy version ${r.number}`;
+    if (r.number !== expected)
+      out.push(finding('deleted', `policy versions ${expected}–${r.number - 1} are missing`, {}));
+    else if (r.prevRecordHash !== prev)
+      out.push(finding('edited', `${name} does not chain to the version before it`, {}));
+    if (policyRecordHash(r.prevRecordHash, r) !== r.recordHash)
+      out.push(finding('edited', `${name} (${r.hash}, by ${r.by}) differs from what was recorded`, {}));
+    else if (!r.seal || !ring.verify(r.seal.keyId, policySealBytes(r), r.seal.sig))
+      out.push(finding('inserted', `${name} (${r.hash}, by ${r.by}) was never signed by Changegate`, {}));
+    prev = r.recordHash;
+    expected = r.number + 1;
+  }
+  return out;
+}
+
+// ---- setup ----------------------------------------------------------------------------------------
+
+export interface SetupItem {
+  key: string;
+  done: boolean;
+  text: string;
+}
+
+const CHANNEL_USE: Record<ChannelPurpose, string> = {
+  approvals: 'approval threads (unset: the channel /change is typed in)',
+  reports: 'the monthly compliance report',
+  security: 'unauthorised-deployment alerts',
+  audit: 'signed audit checkpoints, a record the database administrator cannot edit',
+};
+
+export const channelUse = (p: ChannelPurpose): string => CHANNEL_USE[p];
+
+/** What setup still lacks: an admin, people in every role the policy uses, and its channels. */
+export function setupChecklist(policy: Policy): SetupItem[] {
+  const items: SetupItem[] = [{ key: 'admin', done: hasAdmin(policy), text: 'An admin of Changegate' }];
+  for (const use of roleUses(policy)) {
+    if (use.stages.length === 0 && use.access.length === 0) continue;
+    const mapped = use.members.users.length > 0 || use.members.groups.length > 0;
+    const what = [...use.stages, ...use.access.map((a) => `access: ${a}`)].join(', ');
+    items.push({ key: `role:${use.role}`, done: mapped, text: `People in role "${use.role}" (${what})` });
+  }
+  for (const p of CHANNEL_PURPOSES)
+    items.push({
+      key: `channel:${p}`,
+      done: policy.channels[p] !== null,
+      text: `A ${p} channel: ${CHANNEL_USE[p]}`,
+    });
+  return items;
+}
