@@ -1,4 +1,5 @@
 import { HOUR_MS } from '../domain/time.js';
+import { type SetupOverview, setupOverview } from './administer-policy.js';
 import type { ChangeRecord, ReadDeps } from './ports.js';
 import { visibility } from './visibility.js';
 
@@ -11,6 +12,8 @@ export interface HomeData {
   overdue: ChangeRecord[];
   /** Reviews that are the person's to answer (post-implementation reviews due, review questions). */
   reviewsOwed: ChangeRecord[];
+  /** Setup: for admins, and for everyone while the first admin may still be claimed. */
+  setup: SetupOverview | null;
   now: Date;
 }
 
@@ -25,11 +28,12 @@ export async function buildHome(deps: ReadDeps, userId: string): Promise<HomeDat
   const policy = deps.policy.policy;
   const staleDeploy = new Date(now.getTime() - policy.reminders.verification.escalateAfterHours * HOUR_MS);
   const scope = await visibility(deps, { kind: 'user', userId });
-  const [pending, mine, overdue, reviewsOwed] = await Promise.all([
+  const [pending, mine, overdue, reviewsOwed, setup] = await Promise.all([
     deps.changes.pendingFor(userId, LIST),
     deps.changes.raisedBy(userId, LIST, true),
     deps.changes.overdue(scope, now, staleDeploy, LIST),
     deps.changes.reviewsOwedBy(userId, now, LIST),
+    setupOverview(deps, userId),
   ]);
   return {
     userId,
@@ -39,6 +43,7 @@ export async function buildHome(deps: ReadDeps, userId: string): Promise<HomeDat
     myOpenTotal: mine.total,
     overdue,
     reviewsOwed,
+    setup: setup.admin || setup.claimable ? setup : null,
     now,
   };
 }

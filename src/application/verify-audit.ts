@@ -9,6 +9,7 @@ import {
   type StoredProjection,
 } from '../domain/ledger-verify.js';
 import type { StoredChangeEvent } from '../domain/lifecycle.js';
+import { checkPolicyHistory, type PolicyVersionRecord } from '../domain/policy-admin.js';
 import { checkpointNow, keyRing } from './audit-ledger.js';
 import type { AuditDeps, CheckpointRecord } from './ports.js';
 import { deliverOnce, type ReminderDeps } from './reminder-sweep.js';
@@ -104,6 +105,33 @@ export async function verifyAudit(deps: AuditDeps, opts: VerifyOptions = {}): Pr
     add(r.findings);
   }
   add(trail.findings);
+
+  // 4. The policy's version history: chained, sealed, and its latest version the one in force.
+  const versions: PolicyVersionRecord[] = [];
+  for await (const v of deps.policies.store.all()) versions.push(v);
+  add(checkPolicyHistory(ring, versions));
+  await deps.policies.refresh();
+  const head = versions.at(-1);
+  const inForce = deps.policies.number;
+  if (inForce > (head?.number ?? 0))
+    add([
+      finding(
+        'truncated',
+        `policy version ${inForce} is in force but the history ends at version ${head?.number ?? 0}`,
+      ),
+    ]);
+  else if (
+    head &&
+    head.number === inForce &&
+    head.hash !== deps.policies.published().hash &&
+    !deps.policies.readOnly
+  )
+    add([
+      finding(
+        'edited',
+        `the policy in force (${deps.policies.published().hash}) is not what version ${head.number} recorded (${head.hash})`,
+      ),
+    ]);
 
   const latest = chain.at(-1)?.body ?? null;
   return {

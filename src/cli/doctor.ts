@@ -4,10 +4,19 @@ import { WebClient } from '@slack/web-api';
 import mongoose from 'mongoose';
 import { socketProblem, tokenHint } from '../adapters/slack/socket-mode.js';
 import { formatConfigProblems, loadConfig } from '../config/env.js';
-import { emptyRoleWarnings, loadEffectivePolicy, PolicyError } from '../config/policy.js';
+import {
+  emptyRoleWarnings,
+  envAdmins,
+  type LoadedPolicy,
+  loadEffectivePolicy,
+  PolicyError,
+  parsePolicy,
+  withAdmins,
+} from '../config/policy.js';
 import { approversOf, membershipFrom, type Policy, referencedGroups } from '../domain/policy.js';
 import { quorumShortfalls } from '../domain/stages.js';
 import { signerFrom } from '../infra/audit-key.js';
+import { databaseInUri } from '../infra/db/open.js';
 import { appConnectionOpener } from '../infra/slack/clients.js';
 
 /**
@@ -37,25 +46,35 @@ async function main() {
     );
   }
 
+  // With CHANGEGATE_POLICY the file is the policy; without, the latest version published in the
+  // database (set up from App Home), checked once the database is reached below.
   let policy: Policy | null = null;
-  try {
-    const loaded = loadEffectivePolicy();
+  const fromFile = !!process.env.CHANGEGATE_POLICY?.trim();
+  const checkPolicy = (loaded: LoadedPolicy, where: string) => {
     policy = loaded.policy;
-    const warnings = emptyRoleWarnings(loaded.policy);
     report(
       true,
       'policy',
-      `${loaded.source} (version ${loaded.hash}), ${Object.keys(loaded.policy.types).length} change types`,
+      `${where} (version ${loaded.hash}), ${Object.keys(loaded.policy.types).length} change types`,
     );
-    for (const w of warnings) process.stdout.write(`    warning: ${w}\n`);
-  } catch (err) {
-    report(false, 'policy', err instanceof PolicyError ? 'invalid' : String(err));
-    if (err instanceof PolicyError) process.stdout.write(`${err.message.split('\n').slice(1).join('\n')}\n`);
+    for (const w of emptyRoleWarnings(loaded.policy)) process.stdout.write(`    warning: ${w}\n`);
+  };
+  if (fromFile) {
+    try {
+      const loaded = loadEffectivePolicy();
+      checkPolicy(loaded, loaded.source);
+    } catch (err) {
+      report(false, 'policy', err instanceof PolicyError ? 'invalid' : String(err));
+      if (err instanceof PolicyError)
+        process.stdout.write(`${err.message.split('\n').slice(1).join('\n')}\n`);
+    }
   }
 
   auditKey();
 
   const uri = process.env.MONGODB_URI?.trim();
+  if (!uri && !fromFile)
+    checkPolicy(loadEffectivePolicy(), "built-in policy or the embedded database's (set it up in App Home)");
   if (!uri) {
     report(
       null,
@@ -75,6 +94,28 @@ async function main() {
         'database',
         `${'ferretdbVersion' in info ? 'FerretDB' : 'MongoDB'} ${info.version ?? ''} reachable`,
       );
+      if (!fromFile) {
+        const db = conn.useDb(databaseInUri(uri) ? conn.name : 'changegate').db!;
+        const head = await db
+          .collection<{ number: number; hash: string; by: string }>('policy_history')
+          .find()
+          .sort({ _id: -1 })
+          .limit(1)
+          .next();
+        const text = head
+          ? await db.collection<{ _id: string; yaml: string }>('policy_versions').findOne({ _id: head.hash })
+          : null;
+        if (head && text)
+          checkPolicy(
+            withAdmins(parsePolicy(text.yaml, `version ${head.number}`), envAdmins()),
+            `the database's version ${head.number} (published by ${head.by}; edit it in App Home)`,
+          );
+        else
+          checkPolicy(
+            loadEffectivePolicy(),
+            'built-in policy (no version published yet; set it up in App Home)',
+          );
+      }
     } catch (err) {
       report(false, 'database', `cannot connect: ${(err as Error).message.split('\n')[0]}`);
     } finally {

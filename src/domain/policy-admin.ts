@@ -41,18 +41,49 @@ export function hasAdmin(policy: Policy): boolean {
   });
 }
 
-/** The role a first admin (setup code) is added to when the policy names no admin role of its own. */
+/** The role a first admin (setup code) is added to when the policy has no admin-only role. */
 export const FIRST_ADMIN_ROLE = 'admins';
 
-/** The policy with `userId` among its admins: added to its first admin role (or a new `admins` role). */
+/** Roles that approve something (a stage or an exception): holding one is more than administering. */
+function approvingRoles(policy: Policy): Set<string> {
+  const out = new Set<string>();
+  const add = (spec: { roles: string[]; eachOf: string[] }) => {
+    for (const r of [...spec.roles, ...spec.eachOf]) out.add(r);
+  };
+  for (const s of Object.values(policy.stages)) add(s.approvers);
+  for (const x of [...policy.freezes, ...policy.maintenanceWindows]) add(x.exception.approvers);
+  return out;
+}
+
+/**
+ * The policy with `userId` among its admins. They join an admin role that approves nothing (never,
+ * say, the CTO role a template also makes its admins), creating `admins` (or `changegate_admins`)
+ * when there is none: administering Changegate must not quietly make someone an approver.
+ */
 export function withAdmin(policy: Policy, userId: string): Policy {
-  const roleName = policy.access.admins.find((r) => policy.roles[r]) ?? FIRST_ADMIN_ROLE;
+  return withAdminMembers(policy, { users: [userId], groups: [] });
+}
+
+/** The policy with these users and user groups among its admins (see withAdmin). */
+export function withAdminMembers(policy: Policy, add: RoleDef): Policy {
+  const approving = approvingRoles(policy);
+  const roleName =
+    policy.access.admins.find((r) => policy.roles[r] && !approving.has(r)) ??
+    [FIRST_ADMIN_ROLE, 'changegate_admins', 'changegate_admin'].find(
+      (r) => !approving.has(r) && (!policy.roles[r] || policy.access.admins.includes(r)),
+    ) ??
+    'changegate_admin';
   const role = policy.roles[roleName] ?? { users: [], groups: [] };
-  if (role.users.includes(userId) && policy.access.admins.includes(roleName)) return policy;
+  const isAdmin = (p: Policy) => (u: string) => p.access.admins.some((r) => p.roles[r]?.users.includes(u));
+  const isAdminGroup = (p: Policy) => (g: string) =>
+    p.access.admins.some((r) => p.roles[r]?.groups.includes(g));
+  const users = add.users.filter((u) => !isAdmin(policy)(u));
+  const groups = add.groups.filter((g) => !isAdminGroup(policy)(g));
+  if (users.length === 0 && groups.length === 0) return policy;
   return {
     ...withRoleMembers(policy, roleName, {
-      users: [...new Set([...role.users, userId])],
-      groups: role.groups,
+      users: [...role.users, ...users],
+      groups: [...role.groups, ...groups],
     }),
     access: { ...policy.access, admins: [...new Set([...policy.access.admins, roleName])] },
   };
@@ -87,9 +118,13 @@ export function adoptTemplate(template: Policy, previous: Policy, admins: readon
   }
   const channels = { ...template.channels };
   for (const k of CHANNEL_PURPOSES) channels[k] ??= previous.channels[k];
-  let next: Policy = { ...template, roles, channels };
-  for (const a of admins) next = withAdmin(next, a);
-  return next;
+  // Whoever administered before still does, and so does the chooser.
+  const before: RoleDef = { users: [...admins], groups: [] };
+  for (const r of previous.access.admins) {
+    before.users.push(...(previous.roles[r]?.users ?? []));
+    before.groups.push(...(previous.roles[r]?.groups ?? []));
+  }
+  return withAdminMembers({ ...template, roles, channels }, before);
 }
 
 /** A role and what uses it, for role mapping: the stages it approves and the access it gives. */
@@ -218,7 +253,7 @@ export interface SetupItem {
 }
 
 const CHANNEL_USE: Record<ChannelPurpose, string> = {
-  approvals: 'approval threads (unset: the channel /change is typed in)',
+  approvals: 'approval threads',
   reports: 'the monthly compliance report',
   security: 'unauthorised-deployment alerts',
   audit: 'signed audit checkpoints, a record the database administrator cannot edit',
@@ -239,7 +274,7 @@ export function setupChecklist(policy: Policy): SetupItem[] {
     items.push({
       key: `channel:${p}`,
       done: policy.channels[p] !== null,
-      text: `A ${p} channel: ${CHANNEL_USE[p]}`,
+      text: `The ${p} channel: ${CHANNEL_USE[p]}${p === 'approvals' ? ' (unset: the channel /change is typed in)' : ''}`,
     });
   return items;
 }

@@ -1,7 +1,7 @@
 import { inject } from 'vitest';
 import { type Changegate, type StartOptions, startChangegate } from '../../src/app.js';
 import { loadConfig } from '../../src/config/env.js';
-import type { LoadedPolicy } from '../../src/config/policy.js';
+import { type LoadedPolicy, loadPolicy } from '../../src/config/policy.js';
 import { createLogger } from '../../src/infra/logger.js';
 import { TestClock } from './clock.js';
 import { FakeSlack } from './fake-slack/server.js';
@@ -42,6 +42,8 @@ export interface TestAppOptions {
   slack?: StartOptions['slack'];
   reminders?: StartOptions['reminders'];
   env?: Record<string, string>;
+  /** `database`: no policy file; the built-in policy starts a new database and setup edits it. */
+  policySource?: StartOptions['policySource'];
 }
 
 /** A fake Slack workspace with the test people and the security user group. */
@@ -71,13 +73,14 @@ export async function startTestApp(fileUrl: string, opts: TestAppOptions = {}): 
   if (!result.ok) throw new Error(JSON.stringify(result.problems));
   const logger = createLogger({ level: result.config.logLevel, format: 'pretty' });
   const clock = opts.clock ?? new TestClock();
-  const policy = testPolicy(opts.policyYaml);
+  const policy = opts.policySource === 'database' ? loadPolicy(undefined) : testPolicy(opts.policyYaml);
   const dbName = opts.dbName ?? testDbName(fileUrl);
   const mongoUri = opts.mongoUri ?? mongo.uri;
   const app = await startChangegate({
     config: result.config,
     logger,
     policy,
+    policySource: opts.policySource,
     mongoUri,
     dbName,
     clock,

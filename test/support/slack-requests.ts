@@ -190,6 +190,22 @@ export class SlackRequests {
     return base;
   }
 
+  /** An option chosen in a static select of an actions block (App Home or a message). */
+  choose(actionId: string, value: string, opts: Parameters<SlackRequests['clickPayload']>[2] = {}) {
+    const payload = this.clickPayload(actionId, value, opts);
+    const [action] = payload.actions as Record<string, unknown>[];
+    payload.actions = [
+      {
+        type: 'static_select',
+        action_id: actionId,
+        block_id: action!.block_id,
+        selected_option: { text: { type: 'plain_text', text: value }, value },
+        action_ts: action!.action_ts,
+      },
+    ];
+    return this.interactive(payload);
+  }
+
   /** A select (e.g. the change type) changed inside a modal with dispatch_action. */
   selectInView(
     actionId: string,

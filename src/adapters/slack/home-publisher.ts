@@ -32,6 +32,7 @@ export class HomePublisher {
       mineTotal: data.myOpenTotal,
       overdue: rows(data.overdue),
       reviewsOwed: rows(data.reviewsOwed),
+      setup: data.setup,
       now: data.now,
     });
     await this.sender.call('views.publish', { user_id: userId, view });

@@ -13,6 +13,12 @@ export const ACTIONS = {
   pir: 'change_pir',
   cancel: 'change_cancel',
   openNew: 'change_open_new',
+  setupClaim: 'setup_claim',
+  setupTemplate: 'setup_template',
+  setupRoles: 'setup_roles',
+  setupChannels: 'setup_channels',
+  setupDownload: 'setup_download',
+  setupDiff: 'setup_diff',
 } as const;
 
 export const VIEWS = {
@@ -25,6 +31,20 @@ export const VIEWS = {
   reviewAnswer: 'change_review_answer_modal',
   pir: 'change_pir_modal',
   home: 'changegate_home',
+  setupClaim: 'setup_claim_modal',
+  setupTemplate: 'setup_template_modal',
+  setupRoles: 'setup_roles_modal',
+  setupChannels: 'setup_channels_modal',
+} as const;
+
+/** block_ids of the setup modals. */
+export const SETUP_BLOCKS = {
+  code: 'code',
+  template: 'template',
+  /** `role:<name>` (users) and `role_groups:<name>` (user groups). */
+  role: (name: string) => `role:${name}`,
+  roleGroups: (name: string) => `role_groups:${name}`,
+  channel: (purpose: string) => `channel:${purpose}`,
 } as const;
 
 /** block_id of each change-request input; also the keys of inline errors. */

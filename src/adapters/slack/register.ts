@@ -17,6 +17,7 @@ import { registerChangeLog } from './listeners/change-log.js';
 import { registerCommands } from './listeners/commands.js';
 import { registerEvents } from './listeners/events.js';
 import { SlackRoutes } from './listeners/routes.js';
+import { registerSetup } from './listeners/setup.js';
 import { registerViews } from './listeners/views.js';
 
 /** Every Slack listener, grouped by surface. */
@@ -25,6 +26,7 @@ export function registerSlackListeners(app: App, ctx: SlackContext): void {
   const routes = new SlackRoutes();
   registerActions(routes, ctx);
   registerViews(routes, ctx);
+  registerSetup(routes, ctx);
   routes.register(app);
   registerEvents(app, ctx);
   registerChangeLog(app, ctx);

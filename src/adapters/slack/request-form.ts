@@ -24,6 +24,7 @@ const stateValue = z.looseObject({
   selected_options: z.array(z.looseObject({ value: z.string() })).nullish(),
   selected_user: z.string().nullish(),
   selected_users: z.array(z.string()).nullish(),
+  selected_conversation: z.string().nullish(),
   selected_date_time: z.number().nullish(),
   selected_date: z.string().nullish(),
 });

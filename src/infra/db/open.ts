@@ -25,7 +25,7 @@ export interface Database {
   close(): Promise<void>;
 }
 
-function databaseInUri(uri: string): boolean {
+export function databaseInUri(uri: string): boolean {
   const path = uri.replace(/^mongodb(\+srv)?:\/\/[^/]*/, '').split('?')[0] ?? '';
   return path.replace(/^\//, '').length > 0;
 }

@@ -730,6 +730,18 @@ export class FakeSlack {
       if (!users) return { ok: false, error: 'no_such_subteam' };
       return { ok: true, users };
     },
+    // Like Slack: every group of the workspace, without members unless include_users is true.
+    'usergroups.list': (a) => ({
+      ok: true,
+      usergroups: [...this.groups.entries()].map(([id, users]) => ({
+        id,
+        team_id: FAKE_TEAM.id,
+        name: id,
+        handle: id.toLowerCase(),
+        date_delete: 0,
+        ...(a.include_users === true || a.include_users === 'true' ? { users } : {}),
+      })),
+    }),
     'files.getUploadURLExternal': (a) => {
       if (typeof a.filename !== 'string' || !a.filename) return { ok: false, error: 'invalid_arguments' };
       if (!(Number(a.length) > 0)) return { ok: false, error: 'invalid_arguments' };

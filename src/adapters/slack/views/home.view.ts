@@ -1,8 +1,10 @@
 import type { ActionsBlock, ContextBlock, HomeView, KnownBlock } from '@slack/types';
+import type { SetupOverview } from '../../../application/administer-policy.js';
 import { formatChangeId } from '../../../domain/change.js';
 import { type ChangeState, nextPir, retroState, waitingFor } from '../../../domain/lifecycle.js';
 import { ACTIONS, VIEWS } from '../ids.js';
 import { openStageActions, pirButton, reviewButtons } from './change.message.js';
+import { setupBlocks } from './setup.view.js';
 import { mention, mrkdwn, plain, slackDate, userText } from './text.js';
 
 export interface HomeRow {
@@ -18,6 +20,8 @@ export interface HomeModel {
   overdue: HomeRow[];
   /** Reviews that are the viewer's to answer (post-implementation reviews due, review questions). */
   reviewsOwed?: HomeRow[];
+  /** The setup section (admins; everyone while the first admin may be claimed). */
+  setup?: SetupOverview | null;
   now: Date;
 }
 
@@ -43,6 +47,7 @@ export function homeView(m: HomeModel): HomeView {
         },
       ],
     } as ActionsBlock,
+    ...(m.setup ? setupBlocks(m.setup) : []),
     { type: 'header', text: plain(`Waiting for your approval (${m.pendingTotal})`) },
   ];
   if (m.pending.length === 0)
