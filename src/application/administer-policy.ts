@@ -7,6 +7,7 @@ import {
   adoptTemplate,
   CHANNEL_PURPOSES,
   type ChannelPurpose,
+  checkPolicyHistory,
   hasAdmin,
   type PolicyVersionRecord,
   type RoleUse,
@@ -18,6 +19,7 @@ import {
   withRoleMembers,
 } from '../domain/policy-admin.js';
 import type { Clock } from '../domain/time.js';
+import { keyRing } from './audit-ledger.js';
 import { standingOfUser } from './people.js';
 import type { PolicyBook, PublishRefusal } from './policy-book.js';
 import type { Deps, PolicyStore, ReadDeps } from './ports.js';
@@ -283,6 +285,37 @@ export async function setupOverview(deps: ReadDeps, userId: string): Promise<Set
   };
 }
 
+/** Admins and the roles that see every change (auditors): who may read the policy's history. */
+async function mayReadPolicy(deps: ReadDeps, userId: string): Promise<boolean> {
+  const p = deps.policy.policy;
+  return isInRoles(p, await deps.directory.membership(), userId, [
+    ...p.access.admins,
+    ...p.access.seeAllChanges,
+  ]);
+}
+
+/** The policy's versions for an auditor: the latest ones, and whether the whole history verifies. */
+export async function policyHistory(
+  deps: ReadDeps,
+  userId: string,
+  limit = 10,
+): Promise<
+  | { ok: true; latest: PolicyVersionRecord[]; total: number; findings: string[] }
+  | { ok: false; message: string }
+> {
+  if (!(await mayReadPolicy(deps, userId)))
+    return { ok: false, message: 'Only admins and auditors can read the policy history.' };
+  const all: PolicyVersionRecord[] = [];
+  for await (const r of deps.policies.store.all()) all.push(r);
+  const ring = await keyRing(deps);
+  return {
+    ok: true,
+    latest: all.slice(-limit).reverse(),
+    total: all.length,
+    findings: checkPolicyHistory(ring, all).map((f) => f.detail),
+  };
+}
+
 /** A version's text and record, for "Download as YAML" and diffs: admins and see-all roles only. */
 export async function readPolicyVersion(
   deps: ReadDeps,
@@ -292,9 +325,7 @@ export async function readPolicyVersion(
   | { ok: true; record: PolicyVersionRecord | null; yaml: string; hash: string }
   | { ok: false; message: string }
 > {
-  const p = deps.policy.policy;
-  const membership = await deps.directory.membership();
-  if (!isInRoles(p, membership, userId, [...p.access.admins, ...p.access.seeAllChanges]))
+  if (!(await mayReadPolicy(deps, userId)))
     return { ok: false, message: 'Only admins and auditors can download the policy.' };
   const book = deps.policies;
   const n = number ?? book.number;

@@ -167,7 +167,9 @@ export class PolicyBook {
       const text = await this.o.store.text(hash);
       try {
         const parsed = text ? parsePolicy(text.yaml, text.source) : null;
-        if (parsed?.hash === hash) raised = parsed.policy;
+        // Kept before versions were rendered: the file's text, under the hash with CHANGEGATE_ADMINS.
+        const withEnv = parsed && parsed.hash !== hash ? withAdmins(parsed, this.o.envAdmins) : parsed;
+        if (withEnv?.hash === hash) raised = withEnv.policy;
       } catch (err) {
         if (!(err instanceof PolicyError)) throw err;
       }

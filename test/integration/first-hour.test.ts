@@ -233,6 +233,16 @@ describe('the first hour: from a fresh install to a first approved change, set u
     expect(text(diff)).toContain('U0123DAVE');
     expect(t.fake.posts(AUDIT_CHANNEL).some((m) => m.text.includes('Policy version 5'))).toBe(true);
 
+    // Auditors read the history from /change-log; others may not.
+    const posts = t.fake.responsePosts.length;
+    await t.slack.command('/change-log', 'policy', { user: AUDITOR });
+    const answer = await t.fake.waitFor(() => t.fake.responsePosts[posts]);
+    expect(JSON.stringify(answer.body)).toContain('All 5 versions verify');
+    expect(JSON.stringify(answer.body)).toContain(`*v4* \`${versions[3]!.hash}\``);
+    await t.slack.command('/change-log', 'policy', { user: BOB });
+    const refusedAnswer = await t.fake.waitFor(() => t.fake.responsePosts[posts + 1]);
+    expect(String(refusedAnswer.body.text)).toMatch(/Only admins and auditors/);
+
     // The history verifies; an edit of a recorded version does not.
     const report = await verifyAudit(t.app.deps);
     expect(report.findings.filter((f: Finding) => f.detail.includes('policy'))).toEqual([]);

@@ -120,6 +120,8 @@ describe('npm start', () => {
       expect(existsSync(join(dataDir, 'audit-key.pem'))).toBe(true);
       expect(fake.callsOf('auth.test').length).toBeGreaterThan(0);
       expect(out).not.toContain('xoxb-test-token');
+      // A fresh install with nobody an admin: the one-time setup code for App Home.
+      expect(out).toMatch(/enter this one-time setup code: [A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}/);
 
       // The image runs `tini -g -- node …`: SIGTERM goes to the whole process group. The embedded
       // database is in a group of its own, so it serves the app's graceful stop and is stopped last.

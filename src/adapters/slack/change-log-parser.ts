@@ -6,10 +6,11 @@ export type ChangeLogCommand =
   | { kind: 'summary'; period: Period; public: boolean }
   | { kind: 'trail'; n: number; public: boolean }
   | { kind: 'export'; period: Period; format: 'csv' | 'json' }
+  | { kind: 'policy' }
   | { kind: 'help' }
   | { kind: 'invalid'; message: string };
 
-/** `/change-log [period | CR-42 | export <period> [csv|json]] [public]`. */
+/** `/change-log [period | CR-42 | policy | export <period> [csv|json]] [public]`. */
 export function parseChangeLogCommand(raw: string, now: Date, tz: string): ChangeLogCommand {
   let words = sanitizeLine(raw ?? '')
     .slice(0, 200)
@@ -17,6 +18,7 @@ export function parseChangeLogCommand(raw: string, now: Date, tz: string): Chang
     .split(' ')
     .filter(Boolean);
   if (words[0] === 'help') return { kind: 'help' };
+  if (words.length === 1 && words[0] === 'policy') return { kind: 'policy' };
   const isPublic = words.includes('public');
   words = words.filter((w) => w !== 'public');
   if (words[0] === 'export') {

@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { App } from '@slack/bolt';
+import { policyHistory } from '../../../application/administer-policy.js';
 import { changeIntegrity } from '../../../application/audit-ledger.js';
 import { buildChangeLog } from '../../../application/build-change-log.js';
 import { headOf } from '../../../application/check-deploy-gate.js';
@@ -18,9 +19,10 @@ import { failureText, notVisibleText } from '../copy.js';
 import { uploadFileToUser } from '../file-upload.js';
 import { auditTrailMessage, changeLogMessage, SCOPE_TEXT } from '../views/change-log.message.js';
 import { errorMessage, infoMessage } from '../views/command.messages.js';
+import { policyHistoryMessage } from '../views/setup.view.js';
 
 const HELP =
-  '`/change-log` last 30 days · `/change-log 7d` · `90d` · `2026-10` · `2026-Q3` · `from 2026-09-01 to 2026-09-30` · `CR-42` (its audit trail) · add `public` to post in the channel · `/change-log export 2026-Q3 csv` (or `json`) sends you the evidence file.';
+  '`/change-log` last 30 days · `/change-log 7d` · `90d` · `2026-10` · `2026-Q3` · `from 2026-09-01 to 2026-09-30` · `CR-42` (its audit trail) · `policy` (its versions) · add `public` to post in the channel · `/change-log export 2026-Q3 csv` (or `json`) sends you the evidence file.';
 
 /** `/change-log`: summaries, one change's audit trail, and evidence exports. Acks at once, answers via response_url. */
 export function registerChangeLog(app: App, ctx: SlackContext): void {
@@ -35,7 +37,11 @@ export function registerChangeLog(app: App, ctx: SlackContext): void {
     await ack();
     const viewer = { kind: 'user' as const, userId: command.user_id };
     try {
-      if (cmd.kind === 'summary') {
+      if (cmd.kind === 'policy') {
+        const h = await policyHistory(deps, command.user_id);
+        const msg = h.ok ? policyHistoryMessage(h) : errorMessage(h.message);
+        await respond({ response_type: 'ephemeral', text: msg.text, blocks: msg.blocks });
+      } else if (cmd.kind === 'summary') {
         const { summary, scope } = await buildChangeLog(deps, viewer, cmd.period);
         const msg = changeLogMessage(summary, scope);
         await respond({

@@ -268,3 +268,35 @@ export function diffModal(r: PolicyVersionRecord): ModalView {
     ],
   };
 }
+
+/** `/change-log policy`: the latest versions of the policy and whether the history verifies. */
+export function policyHistoryMessage(h: {
+  latest: PolicyVersionRecord[];
+  total: number;
+  findings: string[];
+}): { text: string; blocks: KnownBlock[] } {
+  const status =
+    h.findings.length === 0
+      ? `✅ All ${h.total} versions verify (chained and sealed with the audit key).`
+      : `🚨 The policy history does not verify: ${userText(h.findings.slice(0, 5).join('; '), 1500)}`;
+  const text = `Policy history: ${h.total} versions`;
+  return {
+    text,
+    blocks: [
+      { type: 'header', text: plain('Policy history') },
+      { type: 'section', text: mrkdwn(status) },
+      {
+        type: 'section',
+        text: mrkdwn(truncate(h.latest.map(versionLine).join('\n') || 'No version recorded yet.', 2900)),
+      },
+      {
+        type: 'context',
+        elements: [
+          mrkdwn(
+            'Each change shows the version it was raised under (`policy <hash>`). Admins see the diffs in App Home.',
+          ),
+        ],
+      } as ContextBlock,
+    ],
+  };
+}
