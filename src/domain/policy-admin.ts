@@ -1,6 +1,7 @@
-import { canonicalJson, type EventSeal, sha256Hex } from './audit.js';
-import { type Finding, finding, type KeyRing } from './ledger.js';
+import type { EventSeal } from './audit.js';
+import type { Finding, KeyRing } from './ledger.js';
 import type { Policy, RoleDef } from './policy.js';
+import { appendRecord, checkLog, type Link } from './sealed-log.js';
 
 /**
  * Administration of the policy from Slack: versions published by admins (a template, role mappings,
@@ -169,79 +170,27 @@ export interface PolicyVersionBody {
   removed: number;
 }
 
-export interface PolicyVersionRecord extends PolicyVersionBody {
-  /** The chain: this record's hash covers its body and the record before. */
-  prevRecordHash: string;
-  recordHash: string;
-  seal: EventSeal | null;
-}
+export interface PolicyVersionRecord extends PolicyVersionBody, Link {}
 
-export const POLICY_GENESIS = '0'.repeat(64);
+const POLICY_LOG = 'policy_history';
 
-export function policyRecordHash(prevRecordHash: string, b: PolicyVersionBody): string {
-  return sha256Hex(
-    `${prevRecordHash}\n${canonicalJson({
-      number: b.number,
-      hash: b.hash,
-      previousHash: b.previousHash,
-      by: b.by,
-      at: b.at,
-      origin: b.origin,
-      note: b.note,
-      diff: b.diff,
-      added: b.added,
-      removed: b.removed,
-    })}`,
-  );
-}
-
-export function policySealBytes(r: { number: number; recordHash: string }): string {
-  return canonicalJson({ v: 1, kind: 'changegate.policy.version', number: r.number, hash: r.recordHash });
-}
-
-/** The next record of the history, chained to `previous`. */
+/** The next version of the history, chained to `previous` and sealed. */
 export function chainPolicyVersion(
   previous: PolicyVersionRecord | null,
   body: Omit<PolicyVersionBody, 'number' | 'previousHash'>,
   sign: (bytes: string) => EventSeal,
 ): PolicyVersionRecord {
-  const full: PolicyVersionBody = {
-    ...body,
-    number: (previous?.number ?? 0) + 1,
-    previousHash: previous?.hash ?? null,
-  };
-  const prevRecordHash = previous?.recordHash ?? POLICY_GENESIS;
-  const recordHash = policyRecordHash(prevRecordHash, full);
-  return {
-    ...full,
-    prevRecordHash,
-    recordHash,
-    seal: sign(policySealBytes({ number: full.number, recordHash })),
-  };
+  return appendRecord<PolicyVersionRecord>(
+    POLICY_LOG,
+    previous,
+    { ...body, previousHash: previous?.hash ?? null },
+    sign,
+  );
 }
 
-/**
- * Verifies the policy history (in number order): numbers without a gap, each record chained to the
- * one before, its content as hashed, and sealed by a trusted audit key.
- */
+/** Verifies the policy history: numbers without a gap, chained, as recorded, sealed by a trusted key. */
 export function checkPolicyHistory(ring: KeyRing, records: readonly PolicyVersionRecord[]): Finding[] {
-  const out: Finding[] = [];
-  let prev = POLICY_GENESIS;
-  let expected = 1;
-  for (const r of [...records].sort((a, b) => a.number - b.number)) {
-    const name = `policy version ${r.number}`;
-    if (r.number !== expected)
-      out.push(finding('deleted', `policy versions ${expected}–${r.number - 1} are missing`, {}));
-    else if (r.prevRecordHash !== prev)
-      out.push(finding('edited', `${name} does not chain to the version before it`, {}));
-    if (policyRecordHash(r.prevRecordHash, r) !== r.recordHash)
-      out.push(finding('edited', `${name} (${r.hash}, by ${r.by}) differs from what was recorded`, {}));
-    else if (!r.seal || !ring.verify(r.seal.keyId, policySealBytes(r), r.seal.sig))
-      out.push(finding('inserted', `${name} (${r.hash}, by ${r.by}) was never signed by Changegate`, {}));
-    prev = r.recordHash;
-    expected = r.number + 1;
-  }
-  return out;
+  return checkLog(POLICY_LOG, ring, records, (r) => `policy version ${r.number} (${r.hash}, by ${r.by})`);
 }
 
 // ---- setup ----------------------------------------------------------------------------------------
