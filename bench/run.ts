@@ -34,6 +34,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import mongoose from 'mongoose';
 import { buildChangeLog } from '../src/application/build-change-log.js';
+import { DelegationBook } from '../src/application/delegations.js';
 import { PolicyBook } from '../src/application/policy-book.js';
 import type { Deps } from '../src/application/ports.js';
 import { verifyAudit } from '../src/application/verify-audit.js';
@@ -47,6 +48,7 @@ import { MerkleFrontier } from '../src/domain/merkle.js';
 import { DAY_MS } from '../src/domain/time.js';
 import { signerFrom } from '../src/infra/audit-key.js';
 import { ChangeRepository, projectionFields } from '../src/infra/db/change-repository.js';
+import { MongoDelegationStore } from '../src/infra/db/delegation-store.js';
 import { MongoEffectsOutbox } from '../src/infra/db/effects-outbox.js';
 import { MongoLedgerStore } from '../src/infra/db/ledger-store.js';
 import { createModels, ensureIndexes, eventId, ledgerId, type Models } from '../src/infra/db/models.js';
@@ -633,6 +635,7 @@ async function benchChangeLog(db: { uri: string; flavor: string }, fake: FakeSla
     logger: createLogger({ level: 'error', format: 'pretty' }),
     policy: policies.live,
     policies,
+    delegations: new DelegationBook(new MongoDelegationStore(models), null),
     changes: new ChangeRepository(models, db.flavor === 'ferretdb' ? 'ferretdb' : 'mongodb'),
     ledger: new MongoLedgerStore(models, null, createLogger({ level: 'error', format: 'pretty' })),
     audit: null,
@@ -778,6 +781,7 @@ async function benchAudit(db: { uri: string; flavor: string }, dbPid: number | n
       logger,
       policy: policies.live,
       policies,
+      delegations: new DelegationBook(new MongoDelegationStore(models), null),
       changes: new ChangeRepository(models, flavor),
       ledger,
       audit: { signer, previous: null },

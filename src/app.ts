@@ -16,6 +16,7 @@ import { connectSocketMode, type SocketModeLink } from './adapters/slack/socket-
 import { issueSetupCode } from './application/administer-policy.js';
 import { catchUpLedger } from './application/audit-ledger.js';
 import { buildHome } from './application/build-home.js';
+import { DelegationBook } from './application/delegations.js';
 import { type EffectsSweep, retryPendingEffects } from './application/effects.js';
 import { PolicyBook } from './application/policy-book.js';
 import type { Deps, ReadDeps } from './application/ports.js';
@@ -200,6 +201,7 @@ export async function startChangegate(opts: StartOptions): Promise<Changegate> {
     logger,
     policy,
     policies,
+    delegations: new DelegationBook(db.delegations, audit.signer),
     changes: db.changes,
     directory,
     ledger: db.ledger,

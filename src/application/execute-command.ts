@@ -75,13 +75,22 @@ export async function executeCommand(
   // Approvals and rejections are decided on the change's record first: a refusal no later event can
   // undo is answered from it, so refused clicks (however many) never read the event log.
   let known: ChangeRecord | null | undefined;
+  // Whom the person decides for while they are away (read fresh: a delegation just ended counts no more).
+  const delegations =
+    cmd.kind === 'approve' || cmd.kind === 'reject' ? await deps.delegations.to(cmd.actor) : undefined;
   if (cmd.kind === 'approve' || cmd.kind === 'reject') {
     known = await deps.changes.record(changeNumber);
     const state = known?.state ?? null;
     if (state) {
       const membership = await deps.directory.membership();
       const policy = await deps.policies.forChange(state.policyHash);
-      const quick = decide(state, cmd, { now: deps.clock.now(), policy, membership, actorStanding });
+      const quick = decide(state, cmd, {
+        now: deps.clock.now(),
+        policy,
+        membership,
+        actorStanding,
+        delegations,
+      });
       if (!quick.ok && isFinalRefusal(quick.error.code)) {
         await recordRefusalOnce(deps, changeNumber, cmd, quick.error, log);
         return { ok: false, error: quick.error, state };
@@ -104,7 +113,14 @@ export async function executeCommand(
     const chainIntact =
       cmd.kind === 'record_deployment' ? verifyChain(loaded.events, headOf(loaded)) === null : true;
     const policy = await deps.policies.forChange(loaded.state.policyHash);
-    const decided = decide(loaded.state, cmd, { now, policy, membership, chainIntact, actorStanding });
+    const decided = decide(loaded.state, cmd, {
+      now,
+      policy,
+      membership,
+      chainIntact,
+      actorStanding,
+      delegations,
+    });
     if (!decided.ok) {
       if (cmd.kind === 'approve' || cmd.kind === 'reject')
         await recordRefusalOnce(deps, changeNumber, cmd, decided.error, log);

@@ -1,5 +1,6 @@
 import type { LoadedPolicy } from '../config/policy.js';
 import type { EventSeal } from '../domain/audit.js';
+import type { DelegationRecord } from '../domain/delegation.js';
 import type { LedgerLeaf, SignedCheckpoint, StoredLedgerEntry } from '../domain/ledger.js';
 import type { StoredProjection } from '../domain/ledger-verify.js';
 import type { ChangeState, EventDraft, StoredChangeEvent } from '../domain/lifecycle.js';
@@ -9,6 +10,7 @@ import type { Membership } from '../domain/policy.js';
 import type { PolicyVersionRecord } from '../domain/policy-admin.js';
 import type { Clock } from '../domain/time.js';
 import type { VisibilityScope } from '../domain/visibility.js';
+import type { DelegationBook } from './delegations.js';
 import type { PolicyBook } from './policy-book.js';
 import type { AuditReport } from './verify-audit.js';
 
@@ -386,6 +388,14 @@ export interface PolicyStore {
   firstAdmin(): Promise<string | null>;
 }
 
+/** The delegation log (domain/delegation.ts): sealed records, numbered without a gap. */
+export interface DelegationStore {
+  /** False when the number was taken meanwhile (another writer). */
+  append(record: DelegationRecord): Promise<boolean>;
+  /** The records after `number`, in order (0: all). */
+  after(number: number): Promise<DelegationRecord[]>;
+}
+
 // ---- everything a use case may use -------------------------------------------------------------
 
 export interface Deps {
@@ -395,6 +405,8 @@ export interface Deps {
   policy: LoadedPolicy;
   /** The policy's versions: the one a change was raised under, publishing, setup. */
   policies: PolicyBook;
+  /** Who decides for whom while an approver is away. */
+  delegations: DelegationBook;
   changes: ChangeStore;
   ledger: LedgerStore;
   /** Null in a process without the audit key (command-line tools): it cannot write events. */
@@ -410,11 +422,11 @@ export interface Deps {
 /** What reading changes needs (App Home, lists): no notifier, so its builders can feed one. */
 export type ReadDeps = Pick<
   Deps,
-  'clock' | 'logger' | 'policy' | 'policies' | 'changes' | 'directory' | 'ledger' | 'audit'
+  'clock' | 'logger' | 'policy' | 'policies' | 'delegations' | 'changes' | 'directory' | 'ledger' | 'audit'
 >;
 
 /** What the audit use cases need. */
 export type AuditDeps = Pick<
   Deps,
-  'clock' | 'logger' | 'policy' | 'policies' | 'changes' | 'ledger' | 'audit' | 'witness'
+  'clock' | 'logger' | 'policy' | 'policies' | 'delegations' | 'changes' | 'ledger' | 'audit' | 'witness'
 >;

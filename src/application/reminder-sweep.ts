@@ -1,3 +1,4 @@
+import { isActive } from '../domain/delegation.js';
 import type { ChangeState } from '../domain/lifecycle.js';
 import { escalationRoles, type Membership, usersInRoles } from '../domain/policy.js';
 import {
@@ -79,7 +80,14 @@ export async function remindersFor(
   escalation: string[],
 ): Promise<Reminder[]> {
   const policy = deps.policy.policy;
-  const openStages = approversByStage(state, policy, membership);
+  // An approver away is represented by their delegate, who is reminded too.
+  const running = (await deps.delegations.all()).filter((d) => isActive(d, now) && d.to !== state.requester);
+  const openStages = approversByStage(state, policy, membership).map((o) => ({
+    ...o,
+    approvers: [
+      ...new Set([...o.approvers, ...running.filter((d) => o.approvers.includes(d.from)).map((d) => d.to)]),
+    ],
+  }));
   const approvers = [...new Set(openStages.flatMap((o) => o.approvers))];
   const reviewers = pendingRetroReviewers(state, policy, membership);
   await zones.load(recipientsOf(state, [...approvers, ...reviewers], escalation));

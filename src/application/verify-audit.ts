@@ -1,4 +1,5 @@
 import { canonicalJson } from '../domain/audit.js';
+import { checkDelegationLog } from '../domain/delegation.js';
 import { type Finding, finding, type SignedCheckpoint } from '../domain/ledger.js';
 import {
   type ChangeEvidence,
@@ -110,6 +111,9 @@ export async function verifyAudit(deps: AuditDeps, opts: VerifyOptions = {}): Pr
   const versions: PolicyVersionRecord[] = [];
   for await (const v of deps.policies.store.all()) versions.push(v);
   add(checkPolicyHistory(ring, versions));
+  // 5. The delegation log: chained and sealed.
+  add(checkDelegationLog(ring, await deps.delegations.log()));
+
   await deps.policies.refresh();
   const head = versions.at(-1);
   const inForce = deps.policies.number;

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { SlackAuditWitness } from '../adapters/slack/audit-witness.js';
+import { DelegationBook } from '../application/delegations.js';
 import { PolicyBook } from '../application/policy-book.js';
 import type { AuditKeys, AuditWitness, Deps, Directory } from '../application/ports.js';
 import { envAdmins, loadPolicy } from '../config/policy.js';
@@ -87,6 +88,7 @@ export async function cliContext(): Promise<{ deps: Deps; models: Models; close(
     logger,
     policy,
     policies,
+    delegations: new DelegationBook(db.delegations, null),
     changes: db.changes,
     ledger: db.ledger,
     audit,

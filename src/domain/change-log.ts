@@ -344,7 +344,14 @@ export interface EvidenceRow {
   post_implementation_reviews: string;
   /** Values of the policy's declared fields, by key (lists joined with "; "). */
   fields: Record<string, string>;
-  decisions: { stage: string; outcome: string; by: string; at: string; note: string }[];
+  decisions: {
+    stage: string;
+    outcome: string;
+    by: string;
+    on_behalf_of?: string;
+    at: string;
+    note: string;
+  }[];
   event_chain_head: string;
   policy_version: string;
   /** `verified`, or why the change's events do not verify (the row then cannot be relied on). */
@@ -382,7 +389,9 @@ export function evidenceRow(
     systems_affected: or(s.request.systems.join('; '), 'N/A'),
     raised_by: s.requester,
     reviewed_by: or(
-      reviews.map((d) => `${d.by} (${d.stageName}, ${iso(d.at)})`).join('; '),
+      reviews
+        .map((d) => `${d.by}${d.onBehalfOf ? ` for ${d.onBehalfOf}` : ''} (${d.stageName}, ${iso(d.at)})`)
+        .join('; '),
       s.stages.length <= 1 ? 'N/A' : undecided,
     ),
     final_approval:
@@ -429,6 +438,7 @@ export function evidenceRow(
       stage: d.stageName,
       outcome: d.outcome,
       by: d.by,
+      ...(d.onBehalfOf ? { on_behalf_of: d.onBehalfOf } : {}),
       at: iso(d.at),
       note: d.note,
     })),

@@ -7,6 +7,7 @@ import {
   planStages,
   type StagingTested,
 } from './change.js';
+import { type Delegation, isActive } from './delegation.js';
 import { type DomainError, type DomainErrorCode, fail, ok, type Result } from './errors.js';
 import { applicableMaintenanceWindows } from './freeze.js';
 import {
@@ -177,9 +178,22 @@ export type EventBody =
         comment: string;
         /** `eachOf` stages: the stage's roles the approver held when deciding. */
         roles?: string[];
+        /** Decided as this approver's delegate (see domain/delegation.ts), under delegation `delegation`. */
+        onBehalfOf?: string;
+        delegation?: string;
       };
     }
-  | { type: 'rejected'; data: { stageIndex: number; stage: string; stageName: string; reason: string } }
+  | {
+      type: 'rejected';
+      data: {
+        stageIndex: number;
+        stage: string;
+        stageName: string;
+        reason: string;
+        onBehalfOf?: string;
+        delegation?: string;
+      };
+    }
   | {
       type: 'approval_refused';
       data: { stageIndex: number; stage: string; action: 'approve' | 'reject'; code: DomainErrorCode };
@@ -287,6 +301,8 @@ export interface Decision {
   note: string;
   /** `eachOf` stages: the stage's roles the approver held when deciding. */
   roles: string[];
+  /** Set when `by` decided as this approver's delegate. */
+  onBehalfOf?: string;
 }
 
 export interface Deployment {
@@ -364,6 +380,8 @@ export interface DecideContext {
    * resolves it; left out (pure tests), the actor counts as a member.
    */
   actorStanding?: Standing;
+  /** Delegations to the acting person (those not running now are ignored). */
+  delegations?: readonly Delegation[];
 }
 
 export type Command =
@@ -537,6 +555,7 @@ export function applyEvent(state: ChangeState | null, e: ChangeEvent): ChangeSta
           at: e.at,
           note: e.data.comment,
           roles: e.data.roles ?? [],
+          ...(e.data.onBehalfOf ? { onBehalfOf: e.data.onBehalfOf } : {}),
         },
       ];
       return withOpenStages(s, e.at);
@@ -553,6 +572,7 @@ export function applyEvent(state: ChangeState | null, e: ChangeEvent): ChangeSta
           at: e.at,
           note: e.data.reason,
           roles: [],
+          ...(e.data.onBehalfOf ? { onBehalfOf: e.data.onBehalfOf } : {}),
         },
       ];
       s.status = 'rejected';
@@ -1024,10 +1044,26 @@ function checkApprover(
   actor: string,
   ctx: DecideContext,
   approving: boolean,
-): Result<{ stage: PlannedStage; roles: string[] }> {
-  const mine = s.decisions.find((d) => d.stageIndex === stageIndex && d.by === actor);
-  if (mine) return alreadyDecided(mine, true);
+): Result<{ stage: PlannedStage; roles: string[]; via: Delegation | null }> {
   const stage = s.stages[stageIndex];
+  // Deciding in one's own right, or as the delegate of an approver of this stage (their own
+  // authority only: delegation does not chain; and never for the change's requester).
+  const direct = !!stage && matchesApproverSpec(ctx.policy, ctx.membership, stage.approvers, actor);
+  const via =
+    stage && !direct
+      ? ((ctx.delegations ?? []).find(
+          (d) =>
+            d.to === actor &&
+            isActive(d, ctx.now) &&
+            !ownership(s, d.from) &&
+            matchesApproverSpec(ctx.policy, ctx.membership, stage.approvers, d.from),
+        ) ?? null)
+      : null;
+  // Separation of duties counts people: a delegate's decision uses up both of them.
+  const people = via ? [actor, via.from] : [actor];
+  const involves = (d: Decision) => people.some((p) => p === d.by || p === d.onBehalfOf);
+  const mine = s.decisions.find((d) => d.stageIndex === stageIndex && involves(d));
+  if (mine) return alreadyDecided(mine, mine.by === actor);
   const approvals = stageApprovals(s, stageIndex);
   const rejection = s.decisions.find((d) => d.stageIndex === stageIndex && d.outcome === 'rejected');
   if (rejection) return alreadyDecided(rejection, false);
@@ -1066,23 +1102,32 @@ function checkApprover(
         : 'You created the pipeline token that raised this change, so you cannot approve or reject it (separation of duties).',
     );
   }
-  if (!matchesApproverSpec(ctx.policy, ctx.membership, stage.approvers, actor)) {
-    return fail('NOT_AN_APPROVER', `You are not an approver for the ${stage.name} stage.`, {
-      stage: stage.name,
-    });
+  if (!direct && !via) {
+    const forRequester = (ctx.delegations ?? []).some(
+      (d) => d.to === actor && isActive(d, ctx.now) && ownership(s, d.from),
+    );
+    return fail(
+      'NOT_AN_APPROVER',
+      forRequester
+        ? `You decide for the requester while they are away, and nobody decides on their own change (separation of duties); you are not an approver for the ${stage.name} stage yourself.`
+        : `You are not an approver for the ${stage.name} stage.`,
+      { stage: stage.name },
+    );
   }
   if (ctx.policy.separationOfDuties.oneStagePerPerson) {
-    const earlier = s.decisions.find((d) => d.by === actor && d.stageIndex !== stageIndex);
+    const earlier = s.decisions.find((d) => involves(d) && d.stageIndex !== stageIndex);
     if (earlier) {
+      const who = earlier.by === actor || earlier.onBehalfOf === actor ? 'You' : `<@${via!.from}>`;
       return fail(
         'SEPARATION_OF_DUTIES',
-        `You already signed off ${earlier.stageName} on this change; another person must decide ${stage.name}.`,
+        `${who} already signed off ${earlier.stageName} on this change; another person must decide ${stage.name}.`,
         { stage: stage.name, earlier: earlier.stageName },
       );
     }
   }
-  const roles = stage.approvers.eachOf.filter((r) => isInRoles(ctx.policy, ctx.membership, actor, [r]));
-  if (approving && roles.length > 0 && !approvalWouldCount(stage, approvals, { by: actor, roles })) {
+  const authority = via ? via.from : actor;
+  const roles = stage.approvers.eachOf.filter((r) => isInRoles(ctx.policy, ctx.membership, authority, [r]));
+  if (approving && roles.length > 0 && !approvalWouldCount(stage, approvals, { by: authority, roles })) {
     const open = missingRoles(stage, approvals);
     return fail(
       'ROLE_ALREADY_SIGNED',
@@ -1090,7 +1135,7 @@ function checkApprover(
       { stage: stage.name, missing: open },
     );
   }
-  return ok({ stage, roles });
+  return ok({ stage, roles, via });
 }
 
 /**
@@ -1213,32 +1258,35 @@ export function decide(s: ChangeState, cmd: Command, ctx: DecideContext): Result
     case 'approve': {
       const checked = checkApprover(s, cmd.stageIndex, cmd.actor, ctx, true);
       if (!checked.ok) return checked;
-      const { stage, roles } = checked.value;
+      const { stage, roles, via } = checked.value;
       return ok({
         type: 'stage_approved',
-        slot: decisionSlot(stage, cmd.stageIndex, cmd.actor),
+        // A delegate's decision takes the seat of the approver they stand in for.
+        slot: decisionSlot(stage, cmd.stageIndex, via ? via.from : cmd.actor),
         data: {
           stageIndex: cmd.stageIndex,
           stage: stage.key,
           stageName: stage.name,
           comment: cmd.comment?.trim() ?? '',
           ...(stage.approvers.eachOf.length > 0 ? { roles } : {}),
+          ...(via ? { onBehalfOf: via.from, delegation: via.id } : {}),
         },
       });
     }
     case 'reject': {
       const checked = checkApprover(s, cmd.stageIndex, cmd.actor, ctx, false);
       if (!checked.ok) return checked;
-      const { stage } = checked.value;
+      const { stage, via } = checked.value;
       if (!required(cmd.reason)) return fail('REASON_REQUIRED', 'Please give a reason for the rejection.');
       return ok({
         type: 'rejected',
-        slot: decisionSlot(stage, cmd.stageIndex, cmd.actor),
+        slot: decisionSlot(stage, cmd.stageIndex, via ? via.from : cmd.actor),
         data: {
           stageIndex: cmd.stageIndex,
           stage: stage.key,
           stageName: stage.name,
           reason: cmd.reason.trim(),
+          ...(via ? { onBehalfOf: via.from, delegation: via.id } : {}),
         },
       });
     }

@@ -14,14 +14,70 @@ export type ChangeCommand =
   | { kind: 'token'; action: 'create'; name: string; scopes: string[]; environments: string[] }
   | { kind: 'token'; action: 'list' }
   | { kind: 'token'; action: 'revoke'; name: string }
+  | { kind: 'delegate'; action: 'set'; to: string; until: string; from: string | null }
+  | { kind: 'delegate'; action: 'show' }
+  | { kind: 'delegate'; action: 'cancel' }
   | { kind: 'invalid'; message: string };
+
+/**
+ * `/change` has `should_escape: true` (so a mention arrives as `<@U…|name>`): free text is turned
+ * back into what the person typed (`@name`, `#channel`, the link).
+ */
+export function unescapeSlack(text: string): string {
+  return text
+    .replace(/<@([UW][A-Z0-9]+)(?:\|([^>]*))?>/g, (_, id: string, name?: string) => `@${name || id}`)
+    .replace(/<#([CG][A-Z0-9]+)(?:\|([^>]*))?>/g, (_, id: string, name?: string) => `#${name || id}`)
+    .replace(
+      /<!([a-z]+)(?:\^[^|>]*)?(?:\|([^>]*))?>/g,
+      (_, what: string, label?: string) => label || `@${what}`,
+    )
+    .replace(/<((?:https?|mailto):[^|>]+)(?:\|[^>]*)?>/g, '$1')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
+}
+
+const DELEGATE_USAGE =
+  'Usage: `/change delegate @someone until 2026-12-24 [from 2026-12-20]`, `/change delegate` (yours), `/change delegate cancel`';
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+function parseDelegate(words: string[]): ChangeCommand {
+  if (words.length === 0) return { kind: 'delegate', action: 'show' };
+  if (words.length === 1 && ['cancel', 'stop', 'end'].includes(words[0]!.toLowerCase()))
+    return { kind: 'delegate', action: 'cancel' };
+  const mention = /^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$/.exec(words[0]!);
+  const to =
+    mention?.[1] ??
+    (/^[UW][A-Z0-9]{2,}$/.test(words[0]!)
+      ? words[0]!
+      : /^[^\s@<>]+@[^\s@<>]+$/.test(words[0]!)
+        ? words[0]!.toLowerCase()
+        : null);
+  if (!to) return { kind: 'invalid', message: `Whom? Mention them. ${DELEGATE_USAGE}` };
+  let until: string | null = null;
+  let from: string | null = null;
+  for (let i = 1; i < words.length; i += 2) {
+    const key = words[i]!.toLowerCase();
+    const value = words[i + 1] ?? '';
+    if (!DATE.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`)))
+      return { kind: 'invalid', message: `Dates are written 2026-12-24. ${DELEGATE_USAGE}` };
+    if (key === 'until' || key === 'to') until = value;
+    else if (key === 'from' || key === 'since') from = value;
+    else return { kind: 'invalid', message: DELEGATE_USAGE };
+  }
+  if (!until) return { kind: 'invalid', message: `Until when? ${DELEGATE_USAGE}` };
+  return { kind: 'delegate', action: 'set', to, until, from };
+}
 
 const MAX_TEXT = 2000;
 
 /** Parses the text after `/change`. Unknown input yields `invalid`, which shows the help. */
 export function parseChangeCommand(raw: string, typeKeys: readonly string[]): ChangeCommand {
-  const text = sanitizeLine(raw ?? '').slice(0, MAX_TEXT);
-  if (!text) return { kind: 'new', type: null };
+  const escaped = sanitizeLine(raw ?? '').slice(0, MAX_TEXT);
+  if (!escaped) return { kind: 'new', type: null };
+  const [escapedHead = '', ...escapedRest] = escaped.split(' ');
+  if (escapedHead.toLowerCase() === 'delegate') return parseDelegate(escapedRest);
+  const text = unescapeSlack(escaped);
   const [head = '', ...rest] = text.split(' ');
   const verb = head.toLowerCase();
   const needId = (usage: string): number | { kind: 'invalid'; message: string } => {

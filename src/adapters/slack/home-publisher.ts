@@ -32,6 +32,7 @@ export class HomePublisher {
       mineTotal: data.myOpenTotal,
       overdue: rows(data.overdue),
       reviewsOwed: rows(data.reviewsOwed),
+      delegation: data.delegation,
       setup: data.setup,
       now: data.now,
     });

@@ -13,6 +13,8 @@ export const ACTIONS = {
   pir: 'change_pir',
   cancel: 'change_cancel',
   openNew: 'change_open_new',
+  delegate: 'delegate_open',
+  delegateCancel: 'delegate_cancel',
   setupClaim: 'setup_claim',
   setupTemplate: 'setup_template',
   setupRoles: 'setup_roles',
@@ -31,11 +33,15 @@ export const VIEWS = {
   reviewAnswer: 'change_review_answer_modal',
   pir: 'change_pir_modal',
   home: 'changegate_home',
+  delegate: 'delegate_modal',
   setupClaim: 'setup_claim_modal',
   setupTemplate: 'setup_template_modal',
   setupRoles: 'setup_roles_modal',
   setupChannels: 'setup_channels_modal',
 } as const;
+
+/** block_ids of the delegation modal. */
+export const DELEGATE_BLOCKS = { to: 'delegate_to', from: 'delegate_from', until: 'delegate_until' } as const;
 
 /** block_ids of the setup modals. */
 export const SETUP_BLOCKS = {

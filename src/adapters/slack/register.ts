@@ -15,6 +15,7 @@ import type { HomePublisher } from './home-publisher.js';
 import { registerActions } from './listeners/actions.js';
 import { registerChangeLog } from './listeners/change-log.js';
 import { registerCommands } from './listeners/commands.js';
+import { registerDelegation } from './listeners/delegation.js';
 import { registerEvents } from './listeners/events.js';
 import { SlackRoutes } from './listeners/routes.js';
 import { registerSetup } from './listeners/setup.js';
@@ -27,6 +28,7 @@ export function registerSlackListeners(app: App, ctx: SlackContext): void {
   registerActions(routes, ctx);
   registerViews(routes, ctx);
   registerSetup(routes, ctx);
+  registerDelegation(routes, ctx);
   routes.register(app);
   registerEvents(app, ctx);
   registerChangeLog(app, ctx);

@@ -380,7 +380,36 @@ const policyHistorySchema = new Schema<PolicyHistoryDoc>(
   { collection: 'policy_history', versionKey: false },
 );
 
-export const policyHistoryId = (n: number) => String(n).padStart(9, '0');
+/** The `_id` of a numbered log record (policy history, delegations): sorts as the number does. */
+export const logRecordId = (n: number) => String(n).padStart(9, '0');
+
+/** A record of the delegation log (domain/delegation.ts), under its zero-padded number. */
+export interface DelegationLogDoc {
+  _id: string;
+  number: number;
+  kind: string;
+  delegation: { id: string; from: string; to: string; start: Date; until: Date };
+  by: string;
+  at: Date;
+  prevRecordHash: string;
+  recordHash: string;
+  seal: { keyId: string; sig: string } | null;
+}
+
+const delegationLogSchema = new Schema<DelegationLogDoc>(
+  {
+    _id: { type: String, required: true },
+    number: { type: Number, required: true },
+    kind: { type: String, required: true },
+    delegation: { type: Schema.Types.Mixed, required: true },
+    by: { type: String, required: true },
+    at: { type: Date, required: true },
+    prevRecordHash: { type: String, required: true },
+    recordHash: { type: String, required: true },
+    seal: { type: Schema.Types.Mixed, default: null },
+  },
+  { collection: 'delegation_log', versionKey: false },
+);
 
 /** Installation settings claimed once (the first admin) and one-time setup codes (by their hash). */
 export interface SettingDoc {
@@ -410,6 +439,7 @@ export interface Models {
   PolicyVersion: Model<PolicyVersionDoc>;
   PolicyHistory: Model<PolicyHistoryDoc>;
   Setting: Model<SettingDoc>;
+  DelegationLog: Model<DelegationLogDoc>;
   HomeUser: Model<HomeUserDoc>;
   Delivery: Model<DeliveryDoc>;
   ApiToken: Model<ApiTokenDoc>;
@@ -429,6 +459,7 @@ export function createModels(conn: Connection): Models {
     PolicyVersion: conn.model<PolicyVersionDoc>('PolicyVersion', policyVersionSchema),
     PolicyHistory: conn.model<PolicyHistoryDoc>('PolicyHistory', policyHistorySchema),
     Setting: conn.model<SettingDoc>('Setting', settingSchema),
+    DelegationLog: conn.model<DelegationLogDoc>('DelegationLog', delegationLogSchema),
     HomeUser: conn.model<HomeUserDoc>('HomeUser', homeUserSchema),
     Delivery: conn.model<DeliveryDoc>('Delivery', deliverySchema),
     ApiToken: conn.model<ApiTokenDoc>('ApiToken', apiTokenSchema),

@@ -3,6 +3,7 @@ import type { AuditSigner } from '../../application/ports.js';
 import type { Logger } from '../logger.js';
 import { ChangeRepository } from './change-repository.js';
 import { closeDatabase, connectDatabase, type DbInfo, databaseInfo, pingDatabase } from './connection.js';
+import { MongoDelegationStore } from './delegation-store.js';
 import { DeliveryLedger } from './delivery-ledger.js';
 import { MongoEffectsOutbox } from './effects-outbox.js';
 import { IdempotencyStore } from './idempotency.js';
@@ -21,6 +22,7 @@ export interface Database {
   tokens: MongoTokenStore;
   effects: MongoEffectsOutbox;
   policies: MongoPolicyStore;
+  delegations: MongoDelegationStore;
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }
@@ -58,6 +60,7 @@ export async function openDatabase(
     tokens: new MongoTokenStore(models),
     effects: new MongoEffectsOutbox(models),
     policies: new MongoPolicyStore(models),
+    delegations: new MongoDelegationStore(models),
     ping: () => pingDatabase(conn),
     close: () => closeDatabase(root),
   };

@@ -1,7 +1,7 @@
 import type { PolicyStore } from '../../application/ports.js';
 import type { PolicyOrigin, PolicyVersionRecord } from '../../domain/policy-admin.js';
 import { isDuplicateKey, retryTransient } from './connection.js';
-import { type Models, type PolicyHistoryDoc, policyHistoryId } from './models.js';
+import { logRecordId, type Models, type PolicyHistoryDoc } from './models.js';
 
 const FIRST_ADMIN = 'first_admin';
 const SETUP_CODE = 'setup_code:';
@@ -58,7 +58,7 @@ export class MongoPolicyStore implements PolicyStore {
 
   async append(r: PolicyVersionRecord): Promise<boolean> {
     try {
-      await retryTransient(() => this.m.PolicyHistory.create({ _id: policyHistoryId(r.number), ...r }));
+      await retryTransient(() => this.m.PolicyHistory.create({ _id: logRecordId(r.number), ...r }));
       return true;
     } catch (err) {
       if (isDuplicateKey(err)) return false;
@@ -76,7 +76,7 @@ export class MongoPolicyStore implements PolicyStore {
   async version(number: number): Promise<PolicyVersionRecord | null> {
     if (!Number.isSafeInteger(number) || number < 1) return null;
     const d = await retryTransient(() =>
-      this.m.PolicyHistory.findById(policyHistoryId(number)).lean<PolicyHistoryDoc>(),
+      this.m.PolicyHistory.findById(logRecordId(number)).lean<PolicyHistoryDoc>(),
     );
     return d ? toRecord(d) : null;
   }

@@ -39,7 +39,7 @@ export function presentChange(
       note: p.decision?.note ?? '',
       approvals: p.decisions
         .filter((d) => d.outcome === 'approved')
-        .map((d) => ({ by: d.by, at: d.at.toISOString(), note: d.note })),
+        .map((d) => ({ by: d.by, onBehalfOf: d.onBehalfOf ?? null, at: d.at.toISOString(), note: d.note })),
       approvalsNeeded: p.needed,
       missingRoles: p.missingRoles,
       opensAfterDeploymentTo: p.after?.deployedTo ?? null,

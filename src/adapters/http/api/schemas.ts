@@ -177,7 +177,9 @@ const StageView = z.object({
   decidedBy: z.string().nullable(),
   decidedAt: z.string().nullable(),
   note: z.string(),
-  approvals: z.array(z.object({ by: z.string(), at: z.string(), note: z.string() })),
+  approvals: z.array(
+    z.object({ by: z.string(), onBehalfOf: z.string().nullable(), at: z.string(), note: z.string() }),
+  ),
   approvalsNeeded: z.number().int(),
   missingRoles: z.array(z.string()),
   opensAfterDeploymentTo: z.string().nullable(),

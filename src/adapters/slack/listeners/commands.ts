@@ -9,6 +9,7 @@ import { SET_ASIDE } from '../click-throttle.js';
 import { type ChangeCommand, parseChangeCommand } from '../command-parser.js';
 import type { SlackContext } from '../context.js';
 import { failureText, notVisibleText, refusalText } from '../copy.js';
+import { delegateCommand } from '../delegate-command.js';
 import { loadingModal, openView } from '../modal-helpers.js';
 import { buildRequestModal } from '../request-form.js';
 import { tokenCommand } from '../token-commands.js';
@@ -156,6 +157,8 @@ async function runDatabaseCommand(ctx: SlackContext, cmd: ChangeCommand, user: s
     }
     case 'token':
       return infoMessage((await tokenCommand(deps, user, cmd)).text);
+    case 'delegate':
+      return (await delegateCommand(deps, ctx.sender, user, cmd)).reply;
     default:
       return helpMessage();
   }

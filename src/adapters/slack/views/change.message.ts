@@ -21,6 +21,10 @@ import { ACTIONS } from '../ids.js';
 import { unauthorisedReasonText } from './reasons.js';
 import { mention, mrkdwn, plain, slackDate, truncate, userText } from './text.js';
 
+/** " (for @approver, as their delegate)" when a delegate decided. */
+const forWhom = (onBehalfOf: string | undefined) =>
+  onBehalfOf ? ` (for ${mention(onBehalfOf)}, as their delegate)` : '';
+
 /**
  * The message that represents a change in the approvals channel (updated in place at every step),
  * the replies in its thread, and the DMs around it. Pure functions of a view model.
@@ -375,13 +379,13 @@ export function eventReply(state: ChangeState, e: ChangeEvent, waitingOn: string
     }
     case 'stage_approved':
       return {
-        text: `✅ ${mention(e.actor)} approved *${userText(e.data.stageName, 80)}*${e.data.comment ? `: ${userText(e.data.comment, 500)}` : '.'}${
+        text: `✅ ${mention(e.actor)}${forWhom(e.data.onBehalfOf)} approved *${userText(e.data.stageName, 80)}*${e.data.comment ? `: ${userText(e.data.comment, 500)}` : '.'}${
           state.status === 'approved' ? `\n🎉 ${id} is fully approved and ready to deploy.` : nextLine
         }`,
       };
     case 'rejected':
       return {
-        text: `❌ ${mention(e.actor)} rejected ${id} at *${userText(e.data.stageName, 80)}*: ${userText(e.data.reason, 1500)}`,
+        text: `❌ ${mention(e.actor)}${forWhom(e.data.onBehalfOf)} rejected ${id} at *${userText(e.data.stageName, 80)}*: ${userText(e.data.reason, 1500)}`,
       };
     case 'freeze_exception_granted':
       return {

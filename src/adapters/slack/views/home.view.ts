@@ -1,6 +1,7 @@
 import type { ActionsBlock, ContextBlock, HomeView, KnownBlock } from '@slack/types';
 import type { SetupOverview } from '../../../application/administer-policy.js';
 import { formatChangeId } from '../../../domain/change.js';
+import type { Delegation } from '../../../domain/delegation.js';
 import { type ChangeState, nextPir, retroState, waitingFor } from '../../../domain/lifecycle.js';
 import { ACTIONS, VIEWS } from '../ids.js';
 import { openStageActions, pirButton, reviewButtons } from './change.message.js';
@@ -20,6 +21,8 @@ export interface HomeModel {
   overdue: HomeRow[];
   /** Reviews that are the viewer's to answer (post-implementation reviews due, review questions). */
   reviewsOwed?: HomeRow[];
+  /** The delegation the viewer gave, and those they hold. */
+  delegation?: { given: Delegation | null; held: Delegation[] };
   /** The setup section (admins; everyone while the first admin may be claimed). */
   setup?: SetupOverview | null;
   now: Date;
@@ -29,6 +32,29 @@ function title(row: HomeRow): string {
   const id = formatChangeId(row.state.number);
   const label = `*${id}* ${userText(row.state.request.title, 120)}`;
   return row.permalink ? `<${row.permalink}|${id}> ${userText(row.state.request.title, 120)}` : label;
+}
+
+/** Who decides for the viewer while away, and for whom the viewer decides. */
+function delegationBlocks(d: HomeModel['delegation']): KnownBlock[] {
+  if (!d) return [];
+  const lines = [
+    ...d.held.map((x) => `🤝 You decide for ${mention(x.from)} until ${slackDate(x.until)}.`),
+    d.given
+      ? `🌴 ${mention(d.given.to)} decides for you from ${slackDate(d.given.start)} until ${slackDate(d.given.until)}.`
+      : null,
+  ].filter((l): l is string => l !== null);
+  const button = d.given
+    ? {
+        type: 'button',
+        text: plain('End my delegation'),
+        action_id: ACTIONS.delegateCancel,
+        value: d.given.id,
+      }
+    : { type: 'button', text: plain('Delegate while away'), action_id: ACTIONS.delegate, value: 'delegate' };
+  return [
+    ...(lines.length ? [{ type: 'context', elements: [mrkdwn(lines.join('\n'))] } as ContextBlock] : []),
+    { type: 'actions', block_id: 'delegation', elements: [button] } as ActionsBlock,
+  ];
 }
 
 /** App Home: what waits on me, my open changes and what each waits for, and overdue items. */
@@ -47,6 +73,7 @@ export function homeView(m: HomeModel): HomeView {
         },
       ],
     } as ActionsBlock,
+    ...delegationBlocks(m.delegation),
     ...(m.setup ? setupBlocks(m.setup) : []),
     { type: 'header', text: plain(`Waiting for your approval (${m.pendingTotal})`) },
   ];

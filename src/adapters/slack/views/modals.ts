@@ -18,7 +18,14 @@ import { formatChangeId } from '../../../domain/change.js';
 import type { BuiltinField, FieldKind, FieldRequirement } from '../../../domain/fields.js';
 import { RISK_LEVELS } from '../../../domain/policy.js';
 import { LIMITS } from '../../../domain/request-rules.js';
-import { REQUEST_BLOCKS as B, DECISION_BLOCKS, INPUT, RETRO_BLOCKS as R, VIEWS } from '../ids.js';
+import {
+  REQUEST_BLOCKS as B,
+  DECISION_BLOCKS,
+  DELEGATE_BLOCKS,
+  INPUT,
+  RETRO_BLOCKS as R,
+  VIEWS,
+} from '../ids.js';
 import { mrkdwn, plain, truncate, userText } from './text.js';
 
 /** The request modal is built from this; values are carried over when the type changes. */
@@ -609,5 +616,44 @@ export function messageModal(title: string, text: string): ModalView {
     title: plain(title, 24),
     close: plain('Close', 24),
     blocks: [{ type: 'section', text: mrkdwn(text) }],
+  };
+}
+
+/** Delegation while away: who, and the days (the person's own calendar, both inclusive). */
+export function delegateModal(today: string): ModalView {
+  return {
+    type: 'modal',
+    callback_id: VIEWS.delegate,
+    title: plain('Delegate while away', 24),
+    submit: plain('Delegate', 24),
+    close: plain('Cancel', 24),
+    blocks: [
+      {
+        type: 'section',
+        text: mrkdwn(
+          'Your delegate may decide the stages you can approve, while the delegation runs. Every decision records both names; it ends by itself.',
+        ),
+      },
+      {
+        type: 'input',
+        block_id: DELEGATE_BLOCKS.to,
+        label: plain('Delegate'),
+        element: { type: 'users_select', action_id: INPUT },
+      },
+      {
+        type: 'input',
+        block_id: DELEGATE_BLOCKS.from,
+        label: plain('From'),
+        optional: true,
+        hint: plain('Leave empty to start now.'),
+        element: { type: 'datepicker', action_id: INPUT, initial_date: today },
+      },
+      {
+        type: 'input',
+        block_id: DELEGATE_BLOCKS.until,
+        label: plain('Until (inclusive)'),
+        element: { type: 'datepicker', action_id: INPUT },
+      },
+    ],
   };
 }
