@@ -310,8 +310,13 @@ describe('controls', () => {
         const reply = JSON.stringify(res.json ?? {});
         expect(reply, text).not.toMatch(/<!channel>|<!here>|<@U0123BOB>/);
       }
+      // `/change` has should_escape: true, so Slack sends an @channel the person typed as <!channel>:
+      // it is read back as "@channel" (what they typed), which pings nobody; typed text stays escaped.
       const res = await t.slack.command('/change', '<!channel>', { user: ALICE });
-      expect(String(res.json?.text)).toContain('&lt;!channel&gt;');
+      expect(String(res.json?.text)).toContain('"@channel"');
+      const typed = await t.slack.command('/change', '&lt;!channel&gt;', { user: ALICE });
+      expect(JSON.stringify(typed.json ?? {})).not.toMatch(/<!channel>/);
+      expect(String(typed.json?.text)).toContain('&lt;!channel&gt;');
     });
   });
 
