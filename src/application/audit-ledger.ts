@@ -1,4 +1,4 @@
-import { eventSealBytes } from '../domain/audit.js';
+import { canonicalJson, eventSealBytes } from '../domain/audit.js';
 import {
   type CheckpointBody,
   checkpointBytes,
@@ -8,6 +8,7 @@ import {
   type Finding,
   fillerLeaf,
   KeyRing,
+  type LogHead,
   type SignedCheckpoint,
   type StoredLedgerEntry,
 } from '../domain/ledger.js';
@@ -113,9 +114,12 @@ export async function checkpointNow(deps: AuditDeps): Promise<CheckpointOutcome>
 
   async function finish(): Promise<CheckpointOutcome> {
     const before = latest?.checkpoint ?? null;
-    if (before && frontier!.size === before.body.treeSize && kind === 'checkpoint')
+    const logs = await logHeads(deps);
+    const sameLogs = canonicalJson(logs) === canonicalJson(before?.body.logs ?? {});
+    if (before && frontier!.size === before.body.treeSize && kind === 'checkpoint' && sameLogs)
       return { kind: 'unchanged', checkpoint: before };
-    if (!before && frontier!.size === 0) return { kind: 'unchanged', checkpoint: null };
+    if (!before && frontier!.size === 0 && Object.keys(logs).length === 0)
+      return { kind: 'unchanged', checkpoint: null };
     await deps.ledger.mapEntries(covered);
     const body: CheckpointBody = {
       kind,
@@ -128,6 +132,7 @@ export async function checkpointNow(deps: AuditDeps): Promise<CheckpointOutcome>
       ...(kind === 'key_rotation'
         ? { previousKeyId: previous!.keyId, previousPublicKey: previous!.publicKey }
         : {}),
+      ...(Object.keys(logs).length > 0 ? { logs } : {}),
     };
     const checkpoint: SignedCheckpoint = {
       body,
@@ -143,6 +148,16 @@ export async function checkpointNow(deps: AuditDeps): Promise<CheckpointOutcome>
     log.info('audit checkpoint signed', { number: body.number, treeSize: body.treeSize, kind });
     return { kind: 'signed', checkpoint, witnessed: await witness(deps, checkpoint) };
   }
+}
+
+/** The heads of the sealed logs outside changes, for the next checkpoint to commit to. */
+export async function logHeads(deps: AuditDeps): Promise<Record<string, LogHead>> {
+  const out: Record<string, LogHead> = {};
+  const policy = await deps.policies.store.head();
+  if (policy) out.policy_history = { number: policy.number, hash: policy.recordHash };
+  const delegation = (await deps.delegations.log()).at(-1);
+  if (delegation) out.delegations = { number: delegation.number, hash: delegation.recordHash };
+  return out;
 }
 
 /**

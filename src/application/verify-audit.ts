@@ -11,6 +11,7 @@ import {
 } from '../domain/ledger-verify.js';
 import type { StoredChangeEvent } from '../domain/lifecycle.js';
 import { checkPolicyHistory, type PolicyVersionRecord } from '../domain/policy-admin.js';
+import { checkLogHead } from '../domain/sealed-log.js';
 import { checkpointNow, keyRing } from './audit-ledger.js';
 import type { AuditDeps, CheckpointRecord } from './ports.js';
 import { deliverOnce, type ReminderDeps } from './reminder-sweep.js';
@@ -112,7 +113,14 @@ export async function verifyAudit(deps: AuditDeps, opts: VerifyOptions = {}): Pr
   for await (const v of deps.policies.store.all()) versions.push(v);
   add(checkPolicyHistory(ring, versions));
   // 5. The delegation log: chained and sealed.
-  add(checkDelegationLog(ring, await deps.delegations.log()));
+  const delegations = await deps.delegations.log();
+  add(checkDelegationLog(ring, delegations));
+  // Both logs still hold the heads the latest signed checkpoint committed to.
+  const committed = checked.valid.at(-1);
+  if (committed) {
+    add(checkLogHead('policy_history', versions, committed.body.logs?.policy_history, committed.body.number));
+    add(checkLogHead('delegations', delegations, committed.body.logs?.delegations, committed.body.number));
+  }
 
   await deps.policies.refresh();
   const head = versions.at(-1);

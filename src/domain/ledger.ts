@@ -80,6 +80,16 @@ export interface CheckpointBody {
   previousKeyId?: string;
   /** For key_rotation: the outgoing public key (PEM), trusted from here back. */
   previousPublicKey?: string;
+  /**
+   * The heads of the sealed logs outside changes (policy_history, delegations): their last record's
+   * number and hash, so that a record removed from the end of a log is found like a truncated ledger.
+   */
+  logs?: Record<string, LogHead>;
+}
+
+export interface LogHead {
+  number: number;
+  hash: string;
 }
 
 export interface SignedCheckpoint {

@@ -77,3 +77,33 @@ export function checkLog<T extends Link>(
   }
   return out;
 }
+
+/**
+ * A log against the head a signed checkpoint committed to: the record must still be there, as it
+ * was. (Records after it are newer than the checkpoint; a removed newest record is found once a
+ * checkpoint covers it.)
+ */
+export function checkLogHead(
+  log: string,
+  records: readonly Link[],
+  head: { number: number; hash: string } | undefined,
+  checkpoint: number,
+): Finding[] {
+  if (!head) return [];
+  const r = records.find((x) => x.number === head.number);
+  if (!r)
+    return [
+      finding(
+        'truncated',
+        `${log}: checkpoint #${checkpoint} signed record ${head.number}, which is gone (the log has ${records.length})`,
+        { checkpoint },
+      ),
+    ];
+  if (r.recordHash !== head.hash)
+    return [
+      finding('edited', `${log}: record ${head.number} is not the one checkpoint #${checkpoint} signed`, {
+        checkpoint,
+      }),
+    ];
+  return [];
+}

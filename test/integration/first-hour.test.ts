@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkpointNow } from '../../src/application/audit-ledger.js';
 import { verifyAudit } from '../../src/application/verify-audit.js';
 import { parsePolicy } from '../../src/config/policy.js';
 import { type Finding, KeyRing } from '../../src/domain/ledger.js';
@@ -246,6 +247,21 @@ describe('the first hour: from a fresh install to a first approved change, set u
     // The history verifies; an edit of a recorded version does not.
     const report = await verifyAudit(t.app.deps);
     expect(report.findings.filter((f: Finding) => f.detail.includes('policy'))).toEqual([]);
+    // A signed checkpoint commits to the history's head: removing the newest version is then found.
+    const signed = await checkpointNow(t.app.deps);
+    expect(signed.kind).toBe('signed');
+    expect(signed.kind === 'signed' && signed.checkpoint.body.logs?.policy_history).toEqual({
+      number: 5,
+      hash: versions[4]!.recordHash,
+    });
+    expect((await checkpointNow(t.app.deps)).kind).toBe('unchanged');
+    const removed = await t.app.models.PolicyHistory.findByIdAndDelete('000000005').lean();
+    const truncated = await verifyAudit(t.app.deps);
+    expect(truncated.findings.map((f) => [f.kind, f.detail])).toContainEqual([
+      'truncated',
+      'policy_history: checkpoint #1 signed record 5, which is gone (the log has 4)',
+    ]);
+    await t.app.models.PolicyHistory.create(removed!);
     const ring = new KeyRing([t.app.deps.audit!.signer.publicKey]);
     const edited = versions.map((r) => (r.number === 4 ? { ...r, by: BOB } : r));
     expect(checkPolicyHistory(ring, edited).map((f) => f.kind)).toEqual(['edited']);
