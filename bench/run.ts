@@ -47,6 +47,7 @@ import { applyEvent, submissionDraft } from '../src/domain/lifecycle.js';
 import { MerkleFrontier } from '../src/domain/merkle.js';
 import { DAY_MS } from '../src/domain/time.js';
 import { signerFrom } from '../src/infra/audit-key.js';
+import { MongoBoardStore } from '../src/infra/db/board-store.js';
 import { ChangeRepository, projectionFields } from '../src/infra/db/change-repository.js';
 import { MongoDelegationStore } from '../src/infra/db/delegation-store.js';
 import { MongoEffectsOutbox } from '../src/infra/db/effects-outbox.js';
@@ -636,6 +637,7 @@ async function benchChangeLog(db: { uri: string; flavor: string }, fake: FakeSla
     policy: policies.live,
     policies,
     delegations: new DelegationBook(new MongoDelegationStore(models), null),
+    boards: new MongoBoardStore(models),
     changes: new ChangeRepository(models, db.flavor === 'ferretdb' ? 'ferretdb' : 'mongodb'),
     ledger: new MongoLedgerStore(models, null, createLogger({ level: 'error', format: 'pretty' })),
     audit: null,
@@ -782,6 +784,7 @@ async function benchAudit(db: { uri: string; flavor: string }, dbPid: number | n
       policy: policies.live,
       policies,
       delegations: new DelegationBook(new MongoDelegationStore(models), null),
+      boards: new MongoBoardStore(models),
       changes: new ChangeRepository(models, flavor),
       ledger,
       audit: { signer, previous: null },

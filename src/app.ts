@@ -5,6 +5,7 @@ import { healthRoutes } from './adapters/http/health.routes.js';
 import { createHttpApp, finishHttpApp, listen, type RunningHttpServer } from './adapters/http/server.js';
 import { type ReminderRunner, registerJobs } from './adapters/jobs/register.js';
 import { SlackAuditWitness } from './adapters/slack/audit-witness.js';
+import { SlackBoardNotifier } from './adapters/slack/board-notifier.js';
 import { SlackChangeNotifier } from './adapters/slack/change-notifier.js';
 import type { ThrottleOptions } from './adapters/slack/click-throttle.js';
 import type { SlackContext } from './adapters/slack/context.js';
@@ -202,6 +203,7 @@ export async function startChangegate(opts: StartOptions): Promise<Changegate> {
     policy,
     policies,
     delegations: new DelegationBook(db.delegations, audit.signer),
+    boards: db.boards,
     changes: db.changes,
     directory,
     ledger: db.ledger,
@@ -230,6 +232,7 @@ export async function startChangegate(opts: StartOptions): Promise<Changegate> {
       slack: () => (socket ? socket.state() === 'connected' : null),
     }),
   );
+  const boards = new SlackBoardNotifier(api.sender, policy, logger);
   const slack = mountSlack({
     config,
     logger,
@@ -239,6 +242,7 @@ export async function startChangegate(opts: StartOptions): Promise<Changegate> {
     api,
     directory,
     home,
+    boards,
     idempotency,
     workConcurrency: opts.slack?.workConcurrency,
     throttle: opts.slack?.throttle,
@@ -265,6 +269,7 @@ export async function startChangegate(opts: StartOptions): Promise<Changegate> {
     reminderInterval: opts.reminders?.interval ?? '1 minute',
     repair: { afterMs: opts.repair?.afterMs ?? 60_000, interval: opts.repair?.interval ?? '5 minutes' },
     checkpointInterval: config.audit.checkpointInterval,
+    boards,
   });
 
   const bot = await checkBotToken(api.identity, logger);

@@ -12,6 +12,7 @@ import {
   type StoredChangeEvent,
   sameDeploymentReport,
 } from '../domain/lifecycle.js';
+import { meetingsFor } from './board-agenda.js';
 import { headOf } from './check-deploy-gate.js';
 import { currentApprovers } from './current-approvers.js';
 import { scheduleEffects } from './effects.js';
@@ -77,7 +78,9 @@ export async function executeCommand(
   let known: ChangeRecord | null | undefined;
   // Whom the person decides for while they are away (read fresh: a delegation just ended counts no more).
   const delegations =
-    cmd.kind === 'approve' || cmd.kind === 'reject' ? await deps.delegations.to(cmd.actor) : undefined;
+    cmd.kind === 'approve' || cmd.kind === 'reject' || cmd.kind === 'defer_board'
+      ? await deps.delegations.to(cmd.actor)
+      : undefined;
   if (cmd.kind === 'approve' || cmd.kind === 'reject') {
     known = await deps.changes.record(changeNumber);
     const state = known?.state ?? null;
@@ -113,6 +116,10 @@ export async function executeCommand(
     const chainIntact =
       cmd.kind === 'record_deployment' ? verifyChain(loaded.events, headOf(loaded)) === null : true;
     const policy = await deps.policies.forChange(loaded.state.policyHash);
+    const meetings =
+      cmd.kind === 'approve' || cmd.kind === 'reject' || cmd.kind === 'defer_board'
+        ? await meetingsFor(deps, loaded.state)
+        : undefined;
     const decided = decide(loaded.state, cmd, {
       now,
       policy,
@@ -120,6 +127,7 @@ export async function executeCommand(
       chainIntact,
       actorStanding,
       delegations,
+      meetings,
     });
     if (!decided.ok) {
       if (cmd.kind === 'approve' || cmd.kind === 'reject')

@@ -1,12 +1,13 @@
 import type { LoadedPolicy } from '../config/policy.js';
 import type { EventSeal } from '../domain/audit.js';
+import type { Meeting, MinutesRecord } from '../domain/board.js';
 import type { DelegationRecord } from '../domain/delegation.js';
 import type { LedgerLeaf, SignedCheckpoint, StoredLedgerEntry } from '../domain/ledger.js';
 import type { StoredProjection } from '../domain/ledger-verify.js';
 import type { ChangeState, EventDraft, StoredChangeEvent } from '../domain/lifecycle.js';
 import type { Person, Workspace } from '../domain/people.js';
 import type { Period } from '../domain/period.js';
-import type { Membership } from '../domain/policy.js';
+import type { BoardDef, Membership } from '../domain/policy.js';
 import type { PolicyVersionRecord } from '../domain/policy-admin.js';
 import type { Clock } from '../domain/time.js';
 import type { VisibilityScope } from '../domain/visibility.js';
@@ -396,6 +397,43 @@ export interface DelegationStore {
   after(number: number): Promise<DelegationRecord[]>;
 }
 
+/** A board meeting as stored: the meeting, its published agenda, and whether it was closed. */
+export interface MeetingRecord extends Meeting {
+  agendaItems: number[];
+  agenda: { channel: string; ts: string } | null;
+  agendaDigest: string | null;
+  closedAt: Date | null;
+  closedBy: string | null;
+}
+
+/** Board meetings and their minutes (domain/board.ts). */
+export interface BoardStore {
+  /** Creates the meeting once (a second call, or another replica's, changes nothing). */
+  ensure(m: Meeting): Promise<MeetingRecord>;
+  get(id: string): Promise<MeetingRecord | null>;
+  /** Ad hoc meetings of the board not closed and not over at `now`. */
+  openAdhoc(board: string, now: Date): Promise<MeetingRecord[]>;
+  /** Meetings over (or closed early) whose minutes are not recorded yet. */
+  toClose(now: Date): Promise<MeetingRecord[]>;
+  setAgenda(id: string, ref: { channel: string; ts: string }, digest: string, items: number[]): Promise<void>;
+  /** Once per key across replicas and restarts (a unique insert). */
+  claim(key: string, at: Date): Promise<boolean>;
+  markClosed(id: string, at: Date, by: string): Promise<void>;
+  appendMinutes(r: MinutesRecord): Promise<boolean>;
+  minutesAfter(number: number): Promise<MinutesRecord[]>;
+}
+
+/** Posts a board's agenda (updated in place) and minutes; the Slack adapter implements it. */
+export interface BoardNotifier {
+  agenda(
+    m: MeetingRecord,
+    board: BoardDef,
+    items: ChangeState[],
+    open: boolean,
+  ): Promise<{ channel: string; ts: string } | null>;
+  minutes(m: MeetingRecord, board: BoardDef, minutes: MinutesRecord): Promise<void>;
+}
+
 // ---- everything a use case may use -------------------------------------------------------------
 
 export interface Deps {
@@ -407,6 +445,8 @@ export interface Deps {
   policies: PolicyBook;
   /** Who decides for whom while an approver is away. */
   delegations: DelegationBook;
+  /** Change advisory board meetings and their minutes. */
+  boards: BoardStore;
   changes: ChangeStore;
   ledger: LedgerStore;
   /** Null in a process without the audit key (command-line tools): it cannot write events. */
@@ -422,11 +462,29 @@ export interface Deps {
 /** What reading changes needs (App Home, lists): no notifier, so its builders can feed one. */
 export type ReadDeps = Pick<
   Deps,
-  'clock' | 'logger' | 'policy' | 'policies' | 'delegations' | 'changes' | 'directory' | 'ledger' | 'audit'
+  | 'clock'
+  | 'logger'
+  | 'policy'
+  | 'policies'
+  | 'delegations'
+  | 'boards'
+  | 'changes'
+  | 'directory'
+  | 'ledger'
+  | 'audit'
 >;
 
 /** What the audit use cases need. */
 export type AuditDeps = Pick<
   Deps,
-  'clock' | 'logger' | 'policy' | 'policies' | 'delegations' | 'changes' | 'ledger' | 'audit' | 'witness'
+  | 'clock'
+  | 'logger'
+  | 'policy'
+  | 'policies'
+  | 'delegations'
+  | 'boards'
+  | 'changes'
+  | 'ledger'
+  | 'audit'
+  | 'witness'
 >;

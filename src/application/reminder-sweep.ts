@@ -82,12 +82,15 @@ export async function remindersFor(
   const policy = deps.policy.policy;
   // An approver away is represented by their delegate, who is reminded too.
   const running = (await deps.delegations.all()).filter((d) => isActive(d, now) && d.to !== state.requester);
-  const openStages = approversByStage(state, policy, membership).map((o) => ({
-    ...o,
-    approvers: [
-      ...new Set([...o.approvers, ...running.filter((d) => o.approvers.includes(d.from)).map((d) => d.to)]),
-    ],
-  }));
+  // A board stage waits for the board's meeting (its agenda is the reminder), not for a chase.
+  const openStages = approversByStage(state, policy, membership)
+    .filter((o) => !state.stages[o.index]?.board)
+    .map((o) => ({
+      ...o,
+      approvers: [
+        ...new Set([...o.approvers, ...running.filter((d) => o.approvers.includes(d.from)).map((d) => d.to)]),
+      ],
+    }));
   const approvers = [...new Set(openStages.flatMap((o) => o.approvers))];
   const reviewers = pendingRetroReviewers(state, policy, membership);
   await zones.load(recipientsOf(state, [...approvers, ...reviewers], escalation));

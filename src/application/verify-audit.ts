@@ -1,4 +1,5 @@
 import { canonicalJson } from '../domain/audit.js';
+import { checkMinutesLog } from '../domain/board.js';
 import { checkDelegationLog } from '../domain/delegation.js';
 import { type Finding, finding, type SignedCheckpoint } from '../domain/ledger.js';
 import {
@@ -115,9 +116,13 @@ export async function verifyAudit(deps: AuditDeps, opts: VerifyOptions = {}): Pr
   // 5. The delegation log: chained and sealed.
   const delegations = await deps.delegations.log();
   add(checkDelegationLog(ring, delegations));
-  // Both logs still hold the heads the latest signed checkpoint committed to.
+  // 6. Board minutes: chained and sealed.
+  const minutes = await deps.boards.minutesAfter(0);
+  add(checkMinutesLog(ring, minutes));
+  // The logs still hold the heads the latest signed checkpoint committed to.
   const committed = checked.valid.at(-1);
   if (committed) {
+    add(checkLogHead('board_minutes', minutes, committed.body.logs?.board_minutes, committed.body.number));
     add(checkLogHead('policy_history', versions, committed.body.logs?.policy_history, committed.body.number));
     add(checkLogHead('delegations', delegations, committed.body.logs?.delegations, committed.body.number));
   }

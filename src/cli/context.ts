@@ -89,6 +89,7 @@ export async function cliContext(): Promise<{ deps: Deps; models: Models; close(
     policy,
     policies,
     delegations: new DelegationBook(db.delegations, null),
+    boards: db.boards,
     changes: db.changes,
     ledger: db.ledger,
     audit,

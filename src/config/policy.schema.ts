@@ -67,6 +67,7 @@ const stage = z
     quorum: z.number().int().min(1).max(20).default(1),
     after: z.strictObject({ deployedTo: environmentName }).nullable().default(null),
     marksStagingTested: z.boolean().default(false),
+    board: key.optional(),
   })
   .refine((st) => st.quorum === 1 || st.approvers.eachOf.length === 0, {
     message: 'give either quorum (N distinct approvers) or approvers.eachOf (one per role), not both',
@@ -350,6 +351,22 @@ const reportCount = z.strictObject({
     .default({}),
 });
 
+const board = z.strictObject({
+  name: z.string().min(1).max(60),
+  channel: channelId,
+  meets: z.strictObject({
+    days: z.array(z.enum(WEEKDAYS)).min(1),
+    at: hhmm,
+    timezone: timeZone.optional(),
+    minutes: z.number().int().min(15).max(480).default(60),
+  }),
+  agendaCutoffHours: z
+    .number()
+    .min(0)
+    .max(24 * 14)
+    .default(24),
+});
+
 export const policySchema = z
   .strictObject({
     version: z.literal(1),
@@ -362,6 +379,7 @@ export const policySchema = z
       z.strictObject({ users: z.array(userId).default([]), groups: z.array(groupId).default([]) }),
     ).prefault({}),
     stages: dictionary(stage),
+    boards: dictionary(board).optional(),
     types: dictionary(changeType).refine((t) => Object.keys(t).length > 0, 'define at least one change type'),
     separationOfDuties: z
       .strictObject({ oneStagePerPerson: z.boolean().default(true) })
@@ -439,6 +457,8 @@ export const policySchema = z
           problem(`role "${r}" is listed twice under eachOf`, ['stages', sk, 'approvers', 'eachOf', i]);
       });
       if (s.after) environmentBeforeProduction(s.after.deployedTo, ['stages', sk, 'after', 'deployedTo']);
+      if (s.board && !p.boards?.[s.board])
+        problem(`unknown board "${s.board}" (define it under boards)`, ['stages', sk, 'board']);
       // A quorum larger than the people who can give it can never be met. With groups in play the
       // number is known only in Slack (start-up and doctor warn); an empty set is a start-up warning.
       if (s.quorum > 1 && !s.approvers.anyone) {
@@ -462,6 +482,11 @@ export const policySchema = z
           if (!p.stages[ts.stage]) problem(`unknown stage "${ts.stage}" (define it under stages)`, path);
           if (seen.has(ts.stage)) problem(`stage "${ts.stage}" is listed twice`, path);
           seen.add(ts.stage);
+          if (t.form === 'emergency' && p.stages[ts.stage]?.board)
+            problem(
+              `stage "${ts.stage}" is decided at a board meeting, and emergency changes never wait for one: use a stage decided by people directly, and review the change afterwards (retrospectiveReviewers)`,
+              path,
+            );
           const field = ts.when.field;
           if (field) {
             const def = p.fields[field.key];
@@ -597,6 +622,23 @@ export const policySchema = z
   .transform(
     (p): Policy => ({
       ...p,
+      // Absent when there are none, so that a policy without boards keeps the hash it had before boards.
+      boards: p.boards
+        ? Object.fromEntries(
+            Object.entries(p.boards).map(([k, b]) => [
+              k,
+              {
+                name: b.name,
+                channel: b.channel,
+                days: b.meets.days,
+                at: b.meets.at,
+                timezone: b.meets.timezone ?? p.timezone,
+                minutes: b.meets.minutes,
+                agendaCutoffHours: b.agendaCutoffHours,
+              },
+            ]),
+          )
+        : undefined,
       fields: Object.assign(
         Object.create(null) as Record<string, FieldDef>,
         Object.fromEntries(

@@ -197,6 +197,16 @@ export function policyToYaml(loaded: LoadedPolicy): string {
       ...w,
       ...(grantsNobody(exception) ? {} : { exception }),
     })),
+    ...(p.boards
+      ? {
+          boards: Object.fromEntries(
+            Object.entries(p.boards).map(([k, { days, at, timezone, minutes, ...b }]) => [
+              k,
+              { ...b, meets: { days, at, timezone, minutes } },
+            ]),
+          ),
+        }
+      : {}),
   };
   const header = `# Effective Changegate policy, from ${loaded.source} (hash ${loaded.hash}).\n# Every default is written out; reference: README.md, "Policy file".\n`;
   return header + stringify(input, { lineWidth: 0, aliasDuplicateObjects: false });

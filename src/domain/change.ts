@@ -50,6 +50,8 @@ export interface PlannedStage {
   quorum: number;
   /** What must happen before the stage opens. */
   after: Prerequisite | null;
+  /** Decided only at a meeting of this board. */
+  board?: string;
 }
 
 /** A planned stage as recorded by any version (older records name no step, quorum or prerequisite). */
@@ -132,6 +134,7 @@ export function planStages(
         step,
         quorum: def.quorum,
         after: def.after,
+        ...(def.board ? { board: def.board } : {}),
       });
     }
     if (stepApplies) step += 1;

@@ -34,6 +34,7 @@ export const DOMAIN_ERROR_CODES = [
   'ACTOR_NOT_ELIGIBLE',
   'IDEMPOTENCY_CONFLICT',
   'UNAVAILABLE',
+  'BOARD_MEETING_REQUIRED',
 ] as const;
 export type DomainErrorCode = (typeof DOMAIN_ERROR_CODES)[number];
 

@@ -181,7 +181,14 @@ export type EventBody =
         /** Decided as this approver's delegate (see domain/delegation.ts), under delegation `delegation`. */
         onBehalfOf?: string;
         delegation?: string;
+        /** A board stage: the meeting it was decided at. */
+        meeting?: string;
       };
+    }
+  | {
+      /** A board stage's item put off to the board's next meeting (by a member, or unreached at the close). */
+      type: 'board_deferred';
+      data: { stageIndex: number; stage: string; stageName: string; meeting: string; reason: string };
     }
   | {
       type: 'rejected';
@@ -192,6 +199,7 @@ export type EventBody =
         reason: string;
         onBehalfOf?: string;
         delegation?: string;
+        meeting?: string;
       };
     }
   | {
@@ -303,6 +311,8 @@ export interface Decision {
   roles: string[];
   /** Set when `by` decided as this approver's delegate. */
   onBehalfOf?: string;
+  /** A board stage: the meeting it was decided at. */
+  meeting?: string;
 }
 
 export interface Deployment {
@@ -364,6 +374,8 @@ export interface ChangeState {
     answers: ({ by: string; at: Date; answers: { question: string; answer: string }[] } | null)[];
   };
   cancellation: { by: string; at: Date; reason: string } | null;
+  /** Board stages put off at a meeting (absent until the first). */
+  boardDeferrals?: { stageIndex: number; meeting: string; by: string; at: Date; reason: string }[];
   refusedAttempts: number;
   seq: number;
   updatedAt: Date;
@@ -382,6 +394,8 @@ export interface DecideContext {
   actorStanding?: Standing;
   /** Delegations to the acting person (those not running now are ignored). */
   delegations?: readonly Delegation[];
+  /** Board meetings open now with this change on their agenda (a board stage is decided only there). */
+  meetings?: readonly { id: string; board: string }[];
 }
 
 export type Command =
@@ -406,7 +420,10 @@ export type Command =
   | { kind: 'review_retro'; actor: string; outcome: 'accepted' | 'questions'; note: string }
   | { kind: 'answer_review'; actor: string; answer: string }
   | { kind: 'answer_pir'; actor: string; checkpoint: number; answers: string[] }
-  | { kind: 'flag_retro_overdue' };
+  | { kind: 'flag_retro_overdue' }
+  | { kind: 'defer_board'; actor: string; stageIndex: number; reason: string }
+  /** At a meeting's close: what it did not reach rolls over (recorded by Changegate). */
+  | { kind: 'roll_over_board'; stageIndex: number; meeting: string };
 
 // ---------------------------------------------------------------------------------------------
 // Serialisation of the request inside the hashed event
@@ -556,9 +573,18 @@ export function applyEvent(state: ChangeState | null, e: ChangeEvent): ChangeSta
           note: e.data.comment,
           roles: e.data.roles ?? [],
           ...(e.data.onBehalfOf ? { onBehalfOf: e.data.onBehalfOf } : {}),
+          ...(e.data.meeting ? { meeting: e.data.meeting } : {}),
         },
       ];
       return withOpenStages(s, e.at);
+    }
+    case 'board_deferred': {
+      const { stageIndex, meeting, reason } = e.data;
+      s.boardDeferrals = [
+        ...(s.boardDeferrals ?? []),
+        { stageIndex, meeting, by: e.actor, at: e.at, reason },
+      ];
+      return s;
     }
     case 'rejected':
       s.decisions = [
@@ -573,6 +599,7 @@ export function applyEvent(state: ChangeState | null, e: ChangeEvent): ChangeSta
           note: e.data.reason,
           roles: [],
           ...(e.data.onBehalfOf ? { onBehalfOf: e.data.onBehalfOf } : {}),
+          ...(e.data.meeting ? { meeting: e.data.meeting } : {}),
         },
       ];
       s.status = 'rejected';
@@ -986,6 +1013,7 @@ const REFUSALS_TO_RECORD: ReadonlySet<DomainErrorCode> = new Set([
   'SEPARATION_OF_DUTIES',
   'FROZEN',
   'ACTOR_NOT_ELIGIBLE',
+  'BOARD_MEETING_REQUIRED',
 ]);
 
 /**
@@ -1044,7 +1072,7 @@ function checkApprover(
   actor: string,
   ctx: DecideContext,
   approving: boolean,
-): Result<{ stage: PlannedStage; roles: string[]; via: Delegation | null }> {
+): Result<{ stage: PlannedStage; roles: string[]; via: Delegation | null; meeting: string | null }> {
   const stage = s.stages[stageIndex];
   // Deciding in one's own right, or as the delegate of an approver of this stage (their own
   // authority only: delegation does not chain; and never for the change's requester).
@@ -1135,7 +1163,18 @@ function checkApprover(
       { stage: stage.name, missing: open },
     );
   }
-  return ok({ stage, roles, via });
+  // A board stage is decided at a meeting of its board that has the change on its agenda.
+  let meeting: string | null = null;
+  if (stage.board) {
+    meeting = (ctx.meetings ?? []).find((m) => m.board === stage.board)?.id ?? null;
+    if (!meeting)
+      return fail(
+        'BOARD_MEETING_REQUIRED',
+        `${stage.name} is decided at a meeting of the board, where this change is on the agenda; not before.`,
+        { stage: stage.name, board: stage.board },
+      );
+  }
+  return ok({ stage, roles, via, meeting });
 }
 
 /**
@@ -1177,6 +1216,7 @@ export function isControlDecision(cmd: Command): boolean {
   return (
     cmd.kind === 'approve' ||
     cmd.kind === 'reject' ||
+    cmd.kind === 'defer_board' ||
     cmd.kind === 'grant_exception' ||
     cmd.kind === 'verify' ||
     cmd.kind === 'review_retro' ||
@@ -1258,7 +1298,7 @@ export function decide(s: ChangeState, cmd: Command, ctx: DecideContext): Result
     case 'approve': {
       const checked = checkApprover(s, cmd.stageIndex, cmd.actor, ctx, true);
       if (!checked.ok) return checked;
-      const { stage, roles, via } = checked.value;
+      const { stage, roles, via, meeting } = checked.value;
       return ok({
         type: 'stage_approved',
         // A delegate's decision takes the seat of the approver they stand in for.
@@ -1270,13 +1310,14 @@ export function decide(s: ChangeState, cmd: Command, ctx: DecideContext): Result
           comment: cmd.comment?.trim() ?? '',
           ...(stage.approvers.eachOf.length > 0 ? { roles } : {}),
           ...(via ? { onBehalfOf: via.from, delegation: via.id } : {}),
+          ...(meeting ? { meeting } : {}),
         },
       });
     }
     case 'reject': {
       const checked = checkApprover(s, cmd.stageIndex, cmd.actor, ctx, false);
       if (!checked.ok) return checked;
-      const { stage, via } = checked.value;
+      const { stage, via, meeting } = checked.value;
       if (!required(cmd.reason)) return fail('REASON_REQUIRED', 'Please give a reason for the rejection.');
       return ok({
         type: 'rejected',
@@ -1287,6 +1328,45 @@ export function decide(s: ChangeState, cmd: Command, ctx: DecideContext): Result
           stageName: stage.name,
           reason: cmd.reason.trim(),
           ...(via ? { onBehalfOf: via.from, delegation: via.id } : {}),
+          ...(meeting ? { meeting } : {}),
+        },
+      });
+    }
+    case 'defer_board': {
+      // A member defers the item to the next meeting: the same rights as deciding it there.
+      const checked = checkApprover(s, cmd.stageIndex, cmd.actor, ctx, false);
+      if (!checked.ok) return checked;
+      const { stage, meeting } = checked.value;
+      if (!meeting) return fail('INVALID_STATE', `${stage.name} is not decided at a board meeting.`);
+      return ok({
+        type: 'board_deferred',
+        slot: `deferred:${cmd.stageIndex}:${meeting}`,
+        data: {
+          stageIndex: cmd.stageIndex,
+          stage: stage.key,
+          stageName: stage.name,
+          meeting,
+          reason: cmd.reason.trim() || 'deferred to the next meeting',
+        },
+      });
+    }
+    case 'roll_over_board': {
+      const stage = s.stages[cmd.stageIndex];
+      if (
+        !stage?.board ||
+        !s.openStages.some((o) => o.index === cmd.stageIndex) ||
+        s.status !== 'pending_approval'
+      )
+        return fail('INVALID_STATE', 'Nothing to roll over.');
+      return ok({
+        type: 'board_deferred',
+        slot: `deferred:${cmd.stageIndex}:${cmd.meeting}`,
+        data: {
+          stageIndex: cmd.stageIndex,
+          stage: stage.key,
+          stageName: stage.name,
+          meeting: cmd.meeting,
+          reason: 'not reached at the meeting; on the agenda of the next',
         },
       });
     }

@@ -16,6 +16,7 @@ import { appendRecord, checkLog, type Link } from './sealed-log.js';
  * administers, the channels, the freeze and maintenance calendar, working hours and reminders come
  * from the policy in force, so that removing someone from a role takes effect at once, a new
  * approver can pick up waiting work, and a freeze declared today applies to changes raised before.
+ * Board meetings (their calendar and channel) are the policy in force's too.
  */
 export function policyForChange(raisedUnder: Policy, current: Policy): Policy {
   if (raisedUnder === current) return current;
@@ -31,6 +32,7 @@ export function policyForChange(raisedUnder: Policy, current: Policy): Policy {
     workingHours: current.workingHours,
     reminders: current.reminders,
     reports: current.reports,
+    boards: current.boards,
   };
 }
 

@@ -58,6 +58,25 @@ export interface StageDef {
   after: Prerequisite | null;
   /** A QA sign-off: approving it records that the change was tested in staging. */
   marksStagingTested: boolean;
+  /** Decided only at a meeting of this board (see domain/board.ts); absent: by anyone eligible, any time. */
+  board?: string;
+}
+
+/**
+ * A change advisory board: its stages are decided at its meetings (recurring, or ad hoc), whose
+ * agenda is posted in its channel ahead of time and whose minutes are recorded.
+ */
+export interface BoardDef {
+  name: string;
+  /** Where the agenda and minutes go (null: the approvals channel). */
+  channel: string | null;
+  /** The recurring meeting, on the board's wall clock. */
+  days: Weekday[];
+  at: string; // HH:mm
+  timezone: string;
+  minutes: number;
+  /** Changes whose board stage opened this many hours before a meeting are on its agenda. */
+  agendaCutoffHours: number;
 }
 
 /**
@@ -247,6 +266,8 @@ export interface Policy {
   access: AccessPolicy;
   /** What the reports count, by the policy's own categories. */
   reports: { counts: ReportCount[] };
+  /** Change advisory boards (absent: none). */
+  boards?: Record<string, BoardDef>;
 }
 
 /** Group memberships resolved ahead of a decision, so that the domain stays synchronous and pure. */

@@ -383,6 +383,11 @@ describe('CustomHub.io (Change Management Policy)', () => {
     await h.deployTo(n, 'staging');
     await approve(t, n, 1, DAVE);
     expect(await h.status(n)).toBe('pending_approval');
+    // Step 5: the change approval meeting decides it; not a click outside a meeting.
+    await approve(t, n, 2, CAROL);
+    expect(await h.status(n)).toBe('pending_approval');
+    await t.slack.command('/change', `meeting CR-${n}`, { user: CAROL });
+    await settled(t);
     await approve(t, n, 2, CAROL);
     expect(await h.status(n)).toBe('approved');
     // Only senior DevOps engineers and administrators deploy to production.

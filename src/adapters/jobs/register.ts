@@ -1,7 +1,8 @@
+import { boardSweep } from '../../application/board-meetings.js';
 import { chasePendingApprovals } from '../../application/chase-pending-approvals.js';
 import { chaseRetrospectives } from '../../application/chase-retrospectives.js';
 import { chaseVerifications } from '../../application/chase-verifications.js';
-import type { Deps } from '../../application/ports.js';
+import type { BoardNotifier, Deps } from '../../application/ports.js';
 import { postMonthlyReport, type ReportDeps } from '../../application/post-monthly-report.js';
 import { remindUpcomingWindows } from '../../application/remind-upcoming-windows.js';
 import type { SweepResult } from '../../application/reminder-sweep.js';
@@ -32,6 +33,7 @@ export interface JobContext {
   repair: { afterMs: number; interval: string };
   /** How often the audit ledger is checkpointed (Agenda human interval). */
   checkpointInterval: string;
+  boards: BoardNotifier;
 }
 
 /** The reminder sweeps, callable directly (the scheduled jobs call the same functions). */
@@ -44,6 +46,8 @@ export interface ReminderRunner {
   monthlyReport(): ReturnType<typeof postMonthlyReport>;
   /** The daily audit verification (see verifyDaily). */
   auditVerify(): ReturnType<typeof verifyDaily>;
+  /** Board agendas at their cut-off (kept current) and meetings closed with their minutes. */
+  boards(): ReturnType<typeof boardSweep>;
   all(): Promise<SweepResult>;
 }
 
@@ -61,6 +65,13 @@ export function registerJobs(scheduler: Scheduler, ctx: JobContext): ReminderRun
     retrySlackEffectsJob(ctx),
     auditCheckpointJob(ctx.reminders, ctx.checkpointInterval),
     auditVerifyJob(ctx.reminders),
+    {
+      name: 'board-meetings',
+      every: ctx.reminderInterval,
+      handler: async () => {
+        await boardSweep(ctx.deps, ctx.boards);
+      },
+    },
   ];
   for (const def of jobs) scheduler.define(def);
   const rd = ctx.reminders;
@@ -79,6 +90,7 @@ export function registerJobs(scheduler: Scheduler, ctx: JobContext): ReminderRun
     digests: () => sendDigests(rd),
     monthlyReport: () => postMonthlyReport(rd),
     auditVerify: () => verifyDaily(rd),
+    boards: () => boardSweep(ctx.deps, ctx.boards),
     all: async () => {
       const total: SweepResult = { examined: 0, due: 0, sent: 0, skipped: 0, failed: 0 };
       for (const sweep of sweeps) {

@@ -14,6 +14,7 @@ export type ChangeCommand =
   | { kind: 'token'; action: 'create'; name: string; scopes: string[]; environments: string[] }
   | { kind: 'token'; action: 'list' }
   | { kind: 'token'; action: 'revoke'; name: string }
+  | { kind: 'meeting'; n: number }
   | { kind: 'delegate'; action: 'set'; to: string; until: string; from: string | null }
   | { kind: 'delegate'; action: 'show' }
   | { kind: 'delegate'; action: 'cancel' }
@@ -125,6 +126,11 @@ export function parseChangeCommand(raw: string, typeKeys: readonly string[]): Ch
     case 'verify': {
       const n = needId('/change verify CR-42');
       return typeof n === 'number' ? { kind: 'verify', n } : n;
+    }
+    case 'meeting':
+    case 'cab': {
+      const n = needId('/change meeting CR-42');
+      return typeof n === 'number' ? { kind: 'meeting', n } : n;
     }
     case 'retro':
     case 'retrospective': {

@@ -1,4 +1,4 @@
-import type { Deps } from '../../application/ports.js';
+import type { BoardNotifier, Deps } from '../../application/ports.js';
 import type { IdempotencyStore } from '../../infra/db/idempotency.js';
 import type { Logger } from '../../infra/logger.js';
 import type { SlackDirectory } from '../../infra/slack/directory.js';
@@ -14,6 +14,8 @@ export interface SlackContext {
   /** Slack's directory, whose caches Slack's events keep current. */
   directory: SlackDirectory;
   home: HomePublisher;
+  /** Board agendas and minutes. */
+  boards: BoardNotifier;
   idempotency: IdempotencyStore;
   logger: Logger;
   /** Post-ack work (button clicks, subcommands) runs through this bounded queue. */

@@ -13,6 +13,8 @@ export const ACTIONS = {
   pir: 'change_pir',
   cancel: 'change_cancel',
   openNew: 'change_open_new',
+  boardDefer: 'board_defer',
+  boardClose: 'board_close',
   delegate: 'delegate_open',
   delegateCancel: 'delegate_cancel',
   setupClaim: 'setup_claim',

@@ -1,6 +1,6 @@
 import type { App, SocketModeReceiver } from '@slack/bolt';
 import type { Express } from 'express';
-import type { Deps } from '../../application/ports.js';
+import type { BoardNotifier, Deps } from '../../application/ports.js';
 import type { AppConfig } from '../../config/env.js';
 import type { IdempotencyStore } from '../../infra/db/idempotency.js';
 import type { InFlight } from '../../infra/inflight.js';
@@ -13,6 +13,7 @@ import { ClickThrottle, type ThrottleOptions } from './click-throttle.js';
 import type { SlackContext } from './context.js';
 import type { HomePublisher } from './home-publisher.js';
 import { registerActions } from './listeners/actions.js';
+import { registerBoards } from './listeners/boards.js';
 import { registerChangeLog } from './listeners/change-log.js';
 import { registerCommands } from './listeners/commands.js';
 import { registerDelegation } from './listeners/delegation.js';
@@ -29,6 +30,7 @@ export function registerSlackListeners(app: App, ctx: SlackContext): void {
   registerViews(routes, ctx);
   registerSetup(routes, ctx);
   registerDelegation(routes, ctx);
+  registerBoards(routes, ctx);
   routes.register(app);
   registerEvents(app, ctx);
   registerChangeLog(app, ctx);
@@ -54,6 +56,7 @@ export function mountSlack(opts: {
   api: SlackApi;
   directory: SlackDirectory;
   home: HomePublisher;
+  boards: BoardNotifier;
   idempotency: IdempotencyStore;
   workConcurrency?: number;
   throttle?: Partial<ThrottleOptions>;
@@ -74,6 +77,7 @@ export function mountSlack(opts: {
     sender: opts.api.sender,
     directory: opts.directory,
     home: opts.home,
+    boards: opts.boards,
     idempotency: opts.idempotency,
     logger,
     work: new WorkQueue(opts.workConcurrency ?? 4, {

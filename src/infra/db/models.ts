@@ -411,6 +411,51 @@ const delegationLogSchema = new Schema<DelegationLogDoc>(
   { collection: 'delegation_log', versionKey: false },
 );
 
+/** A board meeting (domain/board.ts): created once under its id, closed once (a claim in settings). */
+export interface BoardMeetingDoc {
+  _id: string;
+  board: string;
+  kind: string;
+  start: Date;
+  end: Date;
+  items: number[];
+  /** The changes on the agenda as last published. */
+  agendaItems: number[];
+  agenda: { channel: string; ts: string } | null;
+  agendaDigest: string | null;
+  closedAt: Date | null;
+  closedBy: string | null;
+}
+
+const boardMeetingSchema = new Schema<BoardMeetingDoc>(
+  {
+    _id: { type: String, required: true },
+    board: { type: String, required: true },
+    kind: { type: String, required: true },
+    start: { type: Date, required: true },
+    end: { type: Date, required: true },
+    items: { type: [Number], default: [] },
+    agendaItems: { type: [Number], default: [] },
+    agenda: { type: Schema.Types.Mixed, default: null },
+    agendaDigest: { type: String, default: null },
+    closedAt: { type: Date, default: null },
+    closedBy: { type: String, default: null },
+  },
+  { collection: 'board_meetings', versionKey: false },
+);
+boardMeetingSchema.index({ closedAt: 1, end: 1 }, { name: 'by_open_end' });
+
+/** A record of the board minutes log (domain/board.ts), under its zero-padded number. */
+export interface MinutesLogDoc {
+  _id: string;
+  [key: string]: unknown;
+}
+
+const minutesLogSchema = new Schema<MinutesLogDoc>(
+  { _id: { type: String, required: true } },
+  { collection: 'board_minutes', versionKey: false, strict: false },
+);
+
 /** Installation settings claimed once (the first admin) and one-time setup codes (by their hash). */
 export interface SettingDoc {
   _id: string;
@@ -440,6 +485,8 @@ export interface Models {
   PolicyHistory: Model<PolicyHistoryDoc>;
   Setting: Model<SettingDoc>;
   DelegationLog: Model<DelegationLogDoc>;
+  BoardMeeting: Model<BoardMeetingDoc>;
+  MinutesLog: Model<MinutesLogDoc>;
   HomeUser: Model<HomeUserDoc>;
   Delivery: Model<DeliveryDoc>;
   ApiToken: Model<ApiTokenDoc>;
@@ -460,6 +507,8 @@ export function createModels(conn: Connection): Models {
     PolicyHistory: conn.model<PolicyHistoryDoc>('PolicyHistory', policyHistorySchema),
     Setting: conn.model<SettingDoc>('Setting', settingSchema),
     DelegationLog: conn.model<DelegationLogDoc>('DelegationLog', delegationLogSchema),
+    BoardMeeting: conn.model<BoardMeetingDoc>('BoardMeeting', boardMeetingSchema),
+    MinutesLog: conn.model<MinutesLogDoc>('MinutesLog', minutesLogSchema),
     HomeUser: conn.model<HomeUserDoc>('HomeUser', homeUserSchema),
     Delivery: conn.model<DeliveryDoc>('Delivery', deliverySchema),
     ApiToken: conn.model<ApiTokenDoc>('ApiToken', apiTokenSchema),

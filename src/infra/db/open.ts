@@ -1,6 +1,7 @@
 import type { Connection } from 'mongoose';
 import type { AuditSigner } from '../../application/ports.js';
 import type { Logger } from '../logger.js';
+import { MongoBoardStore } from './board-store.js';
 import { ChangeRepository } from './change-repository.js';
 import { closeDatabase, connectDatabase, type DbInfo, databaseInfo, pingDatabase } from './connection.js';
 import { MongoDelegationStore } from './delegation-store.js';
@@ -23,6 +24,7 @@ export interface Database {
   effects: MongoEffectsOutbox;
   policies: MongoPolicyStore;
   delegations: MongoDelegationStore;
+  boards: MongoBoardStore;
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }
@@ -61,6 +63,7 @@ export async function openDatabase(
     effects: new MongoEffectsOutbox(models),
     policies: new MongoPolicyStore(models),
     delegations: new MongoDelegationStore(models),
+    boards: new MongoBoardStore(models),
     ping: () => pingDatabase(conn),
     close: () => closeDatabase(root),
   };

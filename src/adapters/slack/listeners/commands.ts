@@ -1,4 +1,5 @@
 import type { App, RespondFn } from '@slack/bolt';
+import { callAdhocMeeting } from '../../../application/board-meetings.js';
 import { cancelChange } from '../../../application/cancel-change.js';
 import { getChange } from '../../../application/get-change.js';
 import { listChanges } from '../../../application/list-changes.js';
@@ -22,6 +23,7 @@ import {
   showMessage,
 } from '../views/command.messages.js';
 import { changeRequestModal, verifyModal } from '../views/modals.js';
+import { slackDate } from '../views/text.js';
 import { openRetroModal } from './retro-flow.js';
 
 const ephemeral = (r: Reply) => ({ response_type: 'ephemeral' as const, text: r.text, blocks: r.blocks });
@@ -157,6 +159,14 @@ async function runDatabaseCommand(ctx: SlackContext, cmd: ChangeCommand, user: s
     }
     case 'token':
       return infoMessage((await tokenCommand(deps, user, cmd)).text);
+    case 'meeting': {
+      const res = await callAdhocMeeting(deps, ctx.boards, user, cmd.n);
+      return res.ok
+        ? infoMessage(
+            `🟢 An ad hoc meeting of the board is open now for ${formatChangeId(cmd.n)}, until ${slackDate(res.meeting.end, '{time}')}: decide it on the agenda in the board's channel.`,
+          )
+        : errorMessage(res.message);
+    }
     case 'delegate':
       return (await delegateCommand(deps, ctx.sender, user, cmd)).reply;
     default:

@@ -149,7 +149,7 @@ export function toMessageModel(
   };
 }
 
-function button(
+export function button(
   text: string,
   actionId: string,
   value: string,
@@ -227,7 +227,12 @@ export function openStageActions(s: ChangeState, prefix: string): ActionsBlock[]
 }
 
 /** One stage's Approve / Reject buttons in their own actions block (action ids are unique per block). */
-function stageActions(prefix: string, changeNumber: number, index: number, name: string): ActionsBlock {
+export function stageActions(
+  prefix: string,
+  changeNumber: number,
+  index: number,
+  name: string,
+): ActionsBlock {
   return {
     type: 'actions',
     block_id: `${prefix}:${changeNumber}:${index}`,
@@ -454,6 +459,13 @@ export function eventReply(state: ChangeState, e: ChangeEvent, waitingOn: string
     case 'retro_overdue':
       return {
         text: `⚠️ The retrospective for ${id} is overdue (it was due ${slackDate(new Date(e.data.dueAt))}). ${mention(state.requester)}, please write it now.`,
+      };
+    case 'board_deferred':
+      return {
+        text:
+          e.actor === 'system'
+            ? `🗓️ The board's meeting did not reach ${id}: it is on the agenda of the next one.`
+            : `🗓️ ${mention(e.actor)} deferred ${id} (*${userText(e.data.stageName, 80)}*) to the board's next meeting: ${userText(e.data.reason, 1000)}`,
       };
     case 'approval_refused':
       return null;

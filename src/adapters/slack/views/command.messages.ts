@@ -22,6 +22,7 @@ export function helpMessage(): Reply {
     '`/change verify CR-42` record the post-deployment verification',
     "`/change retro CR-42` write an emergency change's retrospective",
     '`/change cancel CR-42 [reason]` withdraw a change before deployment',
+    '`/change meeting CR-42` call an ad hoc board meeting for an urgent change (board members)',
     '`/change delegate @someone until 2026-12-24` let someone decide your approvals while you are away (`/change delegate cancel` ends it)',
     '`/change token create|list|revoke` pipeline tokens for the deploy gate (admins)',
     '`/change-log [7d|90d|2026-10|2026-Q3|CR-42]` audit summaries and evidence export',
@@ -64,6 +65,7 @@ export function listMessage(
 }
 
 const EVENT_LABEL: Record<string, string> = {
+  board_deferred: 'Deferred to the next board meeting',
   submitted: 'Submitted',
   stage_approved: 'Approved',
   rejected: 'Rejected',
