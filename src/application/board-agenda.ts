@@ -1,6 +1,6 @@
 import { currentOrNextMeeting, isOpen, onAgenda } from '../domain/board.js';
 import type { ChangeState } from '../domain/lifecycle.js';
-import { matchesApproverSpec, type Policy } from '../domain/policy.js';
+import { isInRoles, type Policy } from '../domain/policy.js';
 import type { Deps, ReadDeps } from './ports.js';
 
 /** The open meetings that have this change on their agenda, for each board its open stages need. */
@@ -38,8 +38,6 @@ export async function isBoardMember(
   board: string,
   userId: string,
 ): Promise<boolean> {
-  const membership = await deps.directory.membership();
-  return Object.values(policy.stages).some(
-    (s) => s.board === board && matchesApproverSpec(policy, membership, s.approvers, userId),
-  );
+  const members = policy.boards?.[board]?.members ?? [];
+  return isInRoles(policy, await deps.directory.membership(), userId, members);
 }

@@ -353,6 +353,7 @@ const reportCount = z.strictObject({
 
 const board = z.strictObject({
   name: z.string().min(1).max(60),
+  members: z.array(key).min(1).max(10),
   channel: channelId,
   meets: z.strictObject({
     days: z.array(z.enum(WEEKDAYS)).min(1),
@@ -421,6 +422,15 @@ export const policySchema = z
       .default({ seeAllChanges: [], admins: [], securityAlerts: [], deployers: [] }),
   })
   .superRefine((p, ctx) => {
+    for (const [bk, b] of Object.entries(p.boards ?? {}))
+      b.members.forEach((r, i) => {
+        if (!p.roles[r])
+          ctx.addIssue({
+            code: 'custom',
+            message: `unknown role "${r}" (define it under roles)`,
+            path: ['boards', bk, 'members', i],
+          });
+      });
     const roleExists = (r: string, path: (string | number)[]) => {
       if (!p.roles[r])
         ctx.addIssue({ code: 'custom', message: `unknown role "${r}" (define it under roles)`, path });
@@ -457,8 +467,21 @@ export const policySchema = z
           problem(`role "${r}" is listed twice under eachOf`, ['stages', sk, 'approvers', 'eachOf', i]);
       });
       if (s.after) environmentBeforeProduction(s.after.deployedTo, ['stages', sk, 'after', 'deployedTo']);
-      if (s.board && !p.boards?.[s.board])
+      const b = s.board ? p.boards?.[s.board] : undefined;
+      if (s.board && !b)
         problem(`unknown board "${s.board}" (define it under boards)`, ['stages', sk, 'board']);
+      if (b) {
+        const outside = [...s.approvers.roles, ...s.approvers.eachOf].filter((r) => !b.members.includes(r));
+        if (
+          s.approvers.anyone ||
+          s.approvers.users.length + s.approvers.groups.length > 0 ||
+          outside.length > 0
+        )
+          problem(
+            `a board's stage is decided by the board's members: name only its roles (${b.members.join(', ')}) under approvers`,
+            ['stages', sk, 'approvers'],
+          );
+      }
       // A quorum larger than the people who can give it can never be met. With groups in play the
       // number is known only in Slack (start-up and doctor warn); an empty set is a start-up warning.
       if (s.quorum > 1 && !s.approvers.anyone) {
@@ -629,6 +652,7 @@ export const policySchema = z
               k,
               {
                 name: b.name,
+                members: b.members,
                 channel: b.channel,
                 days: b.meets.days,
                 at: b.meets.at,

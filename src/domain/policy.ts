@@ -68,6 +68,8 @@ export interface StageDef {
  */
 export interface BoardDef {
   name: string;
+  /** The board's members: roles (its stages are approved by them). */
+  members: string[];
   /** Where the agenda and minutes go (null: the approvals channel). */
   channel: string | null;
   /** The recurring meeting, on the board's wall clock. */

@@ -17,6 +17,7 @@ roles:
 boards:
   cab:
     name: Change Advisory Board
+    members: [board]
     channel: ${CAB_CHANNEL}
     meets: { days: [tue], at: "10:00", minutes: 60 }
     agendaCutoffHours: 24

@@ -12,6 +12,7 @@ roles:
 boards:
   cab:
     name: CAB
+    members: [board]
     channel: null
     meets: { days: [tue, thu], at: "10:00", minutes: 60 }
     agendaCutoffHours: 24
