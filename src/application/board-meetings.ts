@@ -98,7 +98,9 @@ export async function closeMeeting(
         message: problem ?? `Only members of ${def.name} close its meetings.`,
       };
   }
-  if (!(await deps.boards.claim(`close:${id}`, now)))
+  // Claimed for five minutes: a close a crash interrupted is taken up again by a later sweep, and
+  // each step below is idempotent (roll-overs have one slot per meeting, the minutes one record).
+  if (!(await deps.boards.claimLease(`close:${id}`, now, 5 * 60_000)))
     return { ok: false, code: 'ALREADY_CLOSED', message: 'The meeting is being closed.' };
 
   const numbers = [...new Set([...rec.agendaItems, ...rec.items])].sort((a, b) => a - b);
@@ -127,7 +129,10 @@ export async function closeMeeting(
   if (!signer) throw new Error('no audit key: this process cannot record minutes');
   let minutes: MinutesRecord | null = null;
   for (let attempt = 0; attempt < 5 && !minutes; attempt++) {
-    const last = (await deps.boards.minutesAfter(0)).at(-1) ?? null;
+    const log = await deps.boards.minutesAfter(0);
+    minutes = log.find((r) => r.meeting === id) ?? null; // recorded before an interruption
+    if (minutes) break;
+    const last = log.at(-1) ?? null;
     const record = appendMinutes(
       last,
       {

@@ -418,6 +418,11 @@ export interface BoardStore {
   setAgenda(id: string, ref: { channel: string; ts: string }, digest: string, items: number[]): Promise<void>;
   /** Once per key across replicas and restarts (a unique insert). */
   claim(key: string, at: Date): Promise<boolean>;
+  /**
+   * Like claim, but a claim older than `leaseMs` is taken over: work that a crash interrupted is
+   * done again by the next sweep (each of its steps is idempotent).
+   */
+  claimLease(key: string, at: Date, leaseMs: number): Promise<boolean>;
   markClosed(id: string, at: Date, by: string): Promise<void>;
   appendMinutes(r: MinutesRecord): Promise<boolean>;
   minutesAfter(number: number): Promise<MinutesRecord[]>;

@@ -267,7 +267,16 @@ describe('board meetings with two app instances on one database', () => {
     await settled(a);
     await settled(b);
     expect(await status(a, x)).toBe('approved');
+    // A replica that claimed the close at 10:50 and died: its claim lapses, the close is done again.
+    const meeting = (await a.app.models.BoardMeeting.findOne({ kind: 'scheduled' }).lean())!._id;
+    await a.app.models.Setting.create({
+      _id: `claim:close:${meeting}`,
+      value: 'claimed',
+      at: new Date('2026-03-10T10:58:00Z'),
+    });
     a.clock.set('2026-03-10T11:00:00Z');
+    expect((await a.app.reminders.boards()).closed).toBe(0); // still within its lease
+    a.clock.set('2026-03-10T11:04:00Z');
     const results = await Promise.all([a.app.reminders.boards(), b.app.reminders.boards()]);
     expect(results.map((r) => r.closed).sort()).toEqual([0, 1]);
     expect(minutesPosts(a.fake)).toHaveLength(1);

@@ -102,6 +102,15 @@ export class MongoBoardStore implements BoardStore {
     }
   }
 
+  async claimLease(key: string, at: Date, leaseMs: number): Promise<boolean> {
+    if (await this.claim(key, at)) return true;
+    const held = await retryTransient(() => this.m.Setting.findById(`claim:${key}`).lean());
+    if (!held || at.getTime() - held.at.getTime() < leaseMs) return false;
+    // Expired: remove exactly that claim (two takers cannot both delete it), then claim again.
+    await retryTransient(() => this.m.Setting.deleteOne({ _id: `claim:${key}`, at: held.at }));
+    return this.claim(key, at);
+  }
+
   async markClosed(id: string, at: Date, by: string): Promise<void> {
     await retryTransient(() =>
       this.m.BoardMeeting.updateOne({ _id: id }, { $set: { closedAt: at, closedBy: by } }),
