@@ -1,6 +1,7 @@
 import type { App } from '@slack/bolt';
 import type { Connection } from 'mongoose';
 import { apiRouter } from './adapters/http/api/router.js';
+import { githubRoutes } from './adapters/http/github.routes.js';
 import { healthRoutes } from './adapters/http/health.routes.js';
 import { createHttpApp, finishHttpApp, listen, type RunningHttpServer } from './adapters/http/server.js';
 import { type ReminderRunner, registerJobs } from './adapters/jobs/register.js';
@@ -248,6 +249,17 @@ export async function startChangegate(opts: StartOptions): Promise<Changegate> {
     throttle: opts.slack?.throttle,
   });
   http.use('/api/v1', apiRouter(deps));
+  if (config.github)
+    http.use(
+      githubRoutes({
+        secret: config.github.webhookSecret,
+        deps,
+        links: db.githubLinks,
+        idempotency,
+        inflight,
+        logger,
+      }),
+    );
   finishHttpApp(http, logger);
 
   const stopping = new AbortController();

@@ -33,9 +33,20 @@ export class DelegationBook {
     this.folded = foldDelegations(this.records);
   }
 
+  private refreshedAt = 0;
+
   async all(): Promise<Delegation[]> {
     await this.refresh();
+    this.refreshedAt = Date.now();
     return this.folded;
+  }
+
+  /**
+   * For sweeps that look at many changes in a row (reminders): read at most every `maxAgeMs`.
+   * Decisions never use this: they read the log at once (`to`).
+   */
+  async recent(maxAgeMs = 2_000): Promise<Delegation[]> {
+    return Date.now() - this.refreshedAt < maxAgeMs ? this.folded : this.all();
   }
 
   /** Delegations to this person (running or not: the domain checks when they run). */

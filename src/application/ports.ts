@@ -439,6 +439,12 @@ export interface BoardNotifier {
   minutes(m: MeetingRecord, board: BoardDef, minutes: MinutesRecord): Promise<void>;
 }
 
+/** Which changes each pull request is linked to (`owner/repo#number`). */
+export interface GithubLinks {
+  add(pr: string, change: number): Promise<void>;
+  changesOf(pr: string): Promise<number[]>;
+}
+
 // ---- everything a use case may use -------------------------------------------------------------
 
 export interface Deps {

@@ -81,7 +81,9 @@ export async function remindersFor(
 ): Promise<Reminder[]> {
   const policy = deps.policy.policy;
   // An approver away is represented by their delegate, who is reminded too.
-  const running = (await deps.delegations.all()).filter((d) => isActive(d, now) && d.to !== state.requester);
+  const running = (await deps.delegations.recent()).filter(
+    (d) => isActive(d, now) && d.to !== state.requester,
+  );
   // A board stage waits for the board's meeting (its agenda is the reminder), not for a chase.
   const openStages = approversByStage(state, policy, membership)
     .filter((o) => !state.stages[o.index]?.board)

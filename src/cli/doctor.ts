@@ -72,6 +72,21 @@ async function main() {
 
   auditKey();
 
+  // GitHub App: optional; without GITHUB_APP_ID and GITHUB_WEBHOOK_SECRET the integration is off.
+  const gh = result.ok ? result.config.github : null;
+  if (!gh)
+    report(
+      null,
+      'github',
+      'off (set GITHUB_APP_ID and GITHUB_WEBHOOK_SECRET to take PR evidence from the GitHub App)',
+    );
+  else
+    report(
+      true,
+      'github',
+      `on: app ${gh.appId}, webhooks at POST /github/webhooks, API ${gh.apiUrl}${gh.privateKey ? '' : ' (no GITHUB_APP_PRIVATE_KEY: webhooks only)'}`,
+    );
+
   const uri = process.env.MONGODB_URI?.trim();
   if (!uri && !fromFile)
     checkPolicy(loadEffectivePolicy(), "built-in policy or the embedded database's (set it up in App Home)");

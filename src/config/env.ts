@@ -58,6 +58,22 @@ const envSchema = z
     LOG_FORMAT: optionalString.pipe(z.enum(['json', 'pretty']).optional()),
     NODE_ENV: optionalString.pipe(z.string().default('development')),
     CHANGEGATE_POLICY: optionalString,
+    GITHUB_APP_ID: optionalString.pipe(
+      z
+        .string()
+        .regex(/^\d{1,12}$/, "must be the GitHub App's numeric ID")
+        .optional(),
+    ),
+    GITHUB_APP_PRIVATE_KEY: optionalString,
+    GITHUB_WEBHOOK_SECRET: optionalString.pipe(
+      z
+        .string()
+        .min(16, 'must be the webhook secret set on the GitHub App (at least 16 characters)')
+        .optional(),
+    ),
+    GITHUB_API_URL: optionalString.pipe(
+      z.url({ message: 'must be the REST API base URL, e.g. https://api.github.com' }).optional(),
+    ),
     CHANGEGATE_ADMINS: optionalString.pipe(
       z
         .string()
@@ -126,6 +142,15 @@ export interface AppConfig {
   dataDir: string;
   scheduler: { enabled: boolean; interval: string };
   ferretdbBin: string | undefined;
+  /** The GitHub App integration: null (off) unless GITHUB_APP_ID and GITHUB_WEBHOOK_SECRET are set. */
+  github: {
+    appId: string;
+    /** PEM text (or `\n`-escaped) or a path to a PEM file; only needed for API calls. */
+    privateKey: string | undefined;
+    webhookSecret: string;
+    /** REST base URL, used verbatim (GitHub Enterprise Server: https://HOST/api/v3). */
+    apiUrl: string;
+  } | null;
   audit: {
     /** The signing key: PEM text or a path to a PEM file (development generates one when unset). */
     key: string | undefined;
@@ -180,6 +205,15 @@ export function loadConfig(env: NodeJS.ProcessEnv): ConfigResult {
       dataDir: e.CHANGEGATE_DATA_DIR,
       scheduler: { enabled: e.CHANGEGATE_SCHEDULER === 'on', interval: e.CHANGEGATE_JOB_INTERVAL },
       ferretdbBin: e.FERRETDB_BIN,
+      github:
+        e.GITHUB_APP_ID && e.GITHUB_WEBHOOK_SECRET
+          ? {
+              appId: e.GITHUB_APP_ID,
+              privateKey: e.GITHUB_APP_PRIVATE_KEY,
+              webhookSecret: e.GITHUB_WEBHOOK_SECRET,
+              apiUrl: (e.GITHUB_API_URL ?? 'https://api.github.com').replace(/\/+$/, ''),
+            }
+          : null,
       audit: {
         key: e.CHANGEGATE_AUDIT_KEY,
         previousKey: e.CHANGEGATE_AUDIT_KEY_PREVIOUS,

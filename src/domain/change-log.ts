@@ -1,5 +1,6 @@
 import { conditionHolds, formatChangeId } from './change.js';
 import { blockingFreezes } from './freeze.js';
+import { ciConclusion, countedApprovals, selfApprovals } from './github.js';
 import {
   type ChangeState,
   type ChangeStatus,
@@ -352,6 +353,16 @@ export interface EvidenceRow {
     at: string;
     note: string;
   }[];
+  /** The linked pull requests (URL, merged or open), or None. */
+  pull_requests: string;
+  /** Counted PR approvals: reviewer and the commit approved (never the PR's author), or None. */
+  pr_approvals: string;
+  /** Approvals by a PR's own author: recorded, never counted (None: there were none). */
+  pr_self_approvals: string;
+  /** CI on each PR's head commit: success, failure or pending (N/A: no PR). */
+  pr_ci: string;
+  /** Each merged PR's merge commit and who merged it (N/A: none merged). */
+  pr_merge: string;
   event_chain_head: string;
   policy_version: string;
   /** `verified`, or why the change's events do not verify (the row then cannot be relied on). */
@@ -379,7 +390,6 @@ export function evidenceRow(
       : 'N/A';
   const staging = stagingTested(s);
   const undecided = s.status === 'pending_approval' ? 'pending' : 'not given';
-  const or = (text: string, none: string) => text || none;
   return {
     change: formatChangeId(s.number),
     date: iso(s.submittedAt),
@@ -442,6 +452,7 @@ export function evidenceRow(
       at: iso(d.at),
       note: d.note,
     })),
+    ...prEvidence(s),
     event_chain_head: headHash,
     policy_version: s.policyHash,
     integrity,
@@ -454,4 +465,40 @@ export function evidenceRow(
  */
 export function neutraliseFormula(value: string): string {
   return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+}
+
+/** A cell's text, or what an empty one says (N/A, None, No). */
+const or = (text: string, none: string) => text || none;
+
+/** The evidence columns of a change's pull requests (see domain/github.ts). */
+function prEvidence(
+  s: ChangeState,
+): Pick<EvidenceRow, 'pull_requests' | 'pr_approvals' | 'pr_self_approvals' | 'pr_ci' | 'pr_merge'> {
+  const prs = s.pullRequests ?? [];
+  if (prs.length === 0)
+    return {
+      pull_requests: 'None',
+      pr_approvals: 'None',
+      pr_self_approvals: 'None',
+      pr_ci: 'N/A',
+      pr_merge: 'N/A',
+    };
+  const each = (f: (p: (typeof prs)[number]) => string[]) =>
+    prs.flatMap((p) => f(p).map((x) => `${p.repo}#${p.number}: ${x}`)).join('; ');
+  return {
+    pull_requests: prs.map((p) => `${p.url} (${p.merged ? 'merged' : 'open'})`).join('; '),
+    pr_approvals: or(
+      each((p) => countedApprovals(p).map((r) => `${r.by} at ${r.commit.slice(0, 12)}`)),
+      'None',
+    ),
+    pr_self_approvals: or(
+      each((p) => selfApprovals(p).map((r) => `${r.by} (author) at ${r.commit.slice(0, 12)}`)),
+      'None',
+    ),
+    pr_ci: each((p) => [ciConclusion(p)]),
+    pr_merge: or(
+      each((p) => (p.merged && p.mergeCommit ? [`${p.mergeCommit} by ${p.mergedBy ?? '?'}`] : [])),
+      'N/A',
+    ),
+  };
 }

@@ -16,6 +16,7 @@ import {
   isProductionEnvironment,
   unexcusedFreezes,
 } from './gate.js';
+import { applyGithubEvent, type GithubEventDraft, type PullRequestEvidence } from './github.js';
 import { type Standing, standingProblem } from './people.js';
 import {
   type ApproverSpec,
@@ -151,6 +152,7 @@ export function deploysTheChange(reasons: readonly UnauthorisedReason[]): boolea
 }
 
 export type EventBody =
+  | GithubEventDraft
   | {
       type: 'submitted';
       data: {
@@ -374,6 +376,8 @@ export interface ChangeState {
     answers: ({ by: string; at: Date; answers: { question: string; answer: string }[] } | null)[];
   };
   cancellation: { by: string; at: Date; reason: string } | null;
+  /** Pull requests linked by the GitHub App, with their reviews, checks and merge (absent until the first). */
+  pullRequests?: PullRequestEvidence[];
   /** Board stages put off at a meeting (absent until the first). */
   boardDeferrals?: { stageIndex: number; meeting: string; by: string; at: Date; reason: string }[];
   refusedAttempts: number;
@@ -422,6 +426,8 @@ export type Command =
   | { kind: 'answer_pir'; actor: string; checkpoint: number; answers: string[] }
   | { kind: 'flag_retro_overdue' }
   | { kind: 'defer_board'; actor: string; stageIndex: number; reason: string }
+  /** Evidence from a GitHub webhook delivery (one slot per delivery, PR and kind: redeliveries add nothing). */
+  | { kind: 'github'; actor: string; delivery: string; event: GithubEventDraft }
   /** At a meeting's close: what it did not reach rolls over (recorded by Changegate). */
   | { kind: 'roll_over_board'; stageIndex: number; meeting: string };
 
@@ -578,6 +584,13 @@ export function applyEvent(state: ChangeState | null, e: ChangeEvent): ChangeSta
       ];
       return withOpenStages(s, e.at);
     }
+    case 'pr_linked':
+    case 'pr_head':
+    case 'pr_review':
+    case 'pr_checks':
+    case 'pr_merged':
+      s.pullRequests = applyGithubEvent(s.pullRequests ?? [], e, e.at);
+      return s;
     case 'board_deferred': {
       const { stageIndex, meeting, reason } = e.data;
       s.boardDeferrals = [
@@ -1349,6 +1362,14 @@ export function decide(s: ChangeState, cmd: Command, ctx: DecideContext): Result
           reason: cmd.reason.trim() || 'deferred to the next meeting',
         },
       });
+    }
+    case 'github': {
+      const e = cmd.event;
+      const linked = (s.pullRequests ?? []).some((p) => p.url === e.data.url);
+      if (e.type === 'pr_linked' && linked) return fail('CONFLICT', 'That pull request is linked already.');
+      if (e.type !== 'pr_linked' && !linked)
+        return fail('NOT_FOUND', 'That pull request is not linked to this change.');
+      return ok({ ...e, slot: `gh:${cmd.delivery}:${e.type}:${e.data.url}` } as EventDraft);
     }
     case 'roll_over_board': {
       const stage = s.stages[cmd.stageIndex];

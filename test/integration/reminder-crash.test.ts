@@ -35,25 +35,29 @@ describe('a process killed with reminders due', () => {
     const { t } = bed;
     const { numbers, expected, env, delivered } = await dueReminders('Crash', '1500');
     const first = await bed.start(env);
-    // Kill while some deliveries are in flight at Slack and those already answered had time to be
-    // marked sent. (A kill in the milliseconds between Slack accepting a message and the sent-mark
-    // can repeat that one reminder: chat.postMessage has no idempotency key. See README.)
-    // Every message Slack has stored so far is also marked sent (checked in the database, not by
-    // a fixed delay: under load the mark can take longer than any guess).
+    // Kill while some deliveries are in flight at Slack and every message Slack stored is marked
+    // sent. (A kill in the milliseconds between Slack accepting a message and the sent-mark can
+    // repeat that one reminder: chat.postMessage has no idempotency key. See README.) To kill in
+    // that state, not near it: Slack stops accepting (calls still in flight are held unanswered and
+    // never stored), then the database shows every stored message marked.
     const until = Date.now() + 30_000;
-    for (;;) {
-      const seen = delivered();
-      if (seen >= 3 && t.fake.pending > 0) {
-        const marked = await t.app.models.Delivery.countDocuments({
-          _id: new RegExp(`^reminder:(${numbers.join('|')}):`),
-          state: 'sent',
-        });
-        if (marked >= seen && delivered() === seen) break;
-      }
+    while (!(delivered() >= 3 && t.fake.pending > 0)) {
       if (Date.now() > until) throw new Error('the deliveries never reached the state to kill in');
       await new Promise((r) => setTimeout(r, 5));
     }
+    t.fake.hang('chat.postMessage');
+    await new Promise((r) => setTimeout(r, 20)); // a call past the hang check finishes storing
+    for (;;) {
+      const marked = await t.app.models.Delivery.countDocuments({
+        _id: new RegExp(`^reminder:(${numbers.join('|')}):`),
+        state: 'sent',
+      });
+      if (marked >= delivered()) break;
+      if (Date.now() > until) throw new Error('stored messages were never marked sent');
+      await new Promise((r) => setTimeout(r, 5));
+    }
     await first.kill('SIGKILL');
+    t.fake.unhang(); // the held calls' connections are gone: never processed, like Slack
     const beforeRestart = delivered();
     expect(beforeRestart).toBeLessThan(expected);
 

@@ -19,10 +19,14 @@ export const SLACK_BODY_LIMIT = 1_000_000;
 /** The JSON API: a change request with every text field at its maximum fits well inside. */
 export const API_BODY_LIMIT = 64 * 1024;
 
+/** GitHub's webhooks: GitHub sends at most 25 MB; pull-request events are far smaller. */
+export const GITHUB_BODY_LIMIT = 5 * 1024 * 1024;
+
 /** Every public route that takes a body, with its limit; any other route takes none. */
 export const PUBLIC_BODY_LIMITS: readonly BodyLimit[] = [
   { prefix: '/slack/events', bytes: SLACK_BODY_LIMIT },
   { prefix: '/api/v1', bytes: API_BODY_LIMIT },
+  { prefix: '/github/webhooks', bytes: GITHUB_BODY_LIMIT },
 ];
 
 /** After answering early, how long a client gets to read the answer before the socket is dropped. */

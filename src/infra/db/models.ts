@@ -456,6 +456,17 @@ const minutesLogSchema = new Schema<MinutesLogDoc>(
   { collection: 'board_minutes', versionKey: false, strict: false },
 );
 
+/** Which changes a pull request (`owner/repo#number`) is linked to: how reviews and checks find them. */
+export interface GithubLinkDoc {
+  _id: string;
+  changes: number[];
+}
+
+const githubLinkSchema = new Schema<GithubLinkDoc>(
+  { _id: { type: String, required: true }, changes: { type: [Number], default: [] } },
+  { collection: 'github_links', versionKey: false },
+);
+
 /** Installation settings claimed once (the first admin) and one-time setup codes (by their hash). */
 export interface SettingDoc {
   _id: string;
@@ -487,6 +498,7 @@ export interface Models {
   DelegationLog: Model<DelegationLogDoc>;
   BoardMeeting: Model<BoardMeetingDoc>;
   MinutesLog: Model<MinutesLogDoc>;
+  GithubLink: Model<GithubLinkDoc>;
   HomeUser: Model<HomeUserDoc>;
   Delivery: Model<DeliveryDoc>;
   ApiToken: Model<ApiTokenDoc>;
@@ -509,6 +521,7 @@ export function createModels(conn: Connection): Models {
     DelegationLog: conn.model<DelegationLogDoc>('DelegationLog', delegationLogSchema),
     BoardMeeting: conn.model<BoardMeetingDoc>('BoardMeeting', boardMeetingSchema),
     MinutesLog: conn.model<MinutesLogDoc>('MinutesLog', minutesLogSchema),
+    GithubLink: conn.model<GithubLinkDoc>('GithubLink', githubLinkSchema),
     HomeUser: conn.model<HomeUserDoc>('HomeUser', homeUserSchema),
     Delivery: conn.model<DeliveryDoc>('Delivery', deliverySchema),
     ApiToken: conn.model<ApiTokenDoc>('ApiToken', apiTokenSchema),

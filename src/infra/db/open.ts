@@ -7,6 +7,7 @@ import { closeDatabase, connectDatabase, type DbInfo, databaseInfo, pingDatabase
 import { MongoDelegationStore } from './delegation-store.js';
 import { DeliveryLedger } from './delivery-ledger.js';
 import { MongoEffectsOutbox } from './effects-outbox.js';
+import { MongoGithubLinks } from './github-links.js';
 import { IdempotencyStore } from './idempotency.js';
 import { MongoLedgerStore } from './ledger-store.js';
 import { createModels, ensureIndexes, type Models } from './models.js';
@@ -25,6 +26,7 @@ export interface Database {
   policies: MongoPolicyStore;
   delegations: MongoDelegationStore;
   boards: MongoBoardStore;
+  githubLinks: MongoGithubLinks;
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }
@@ -64,6 +66,7 @@ export async function openDatabase(
     policies: new MongoPolicyStore(models),
     delegations: new MongoDelegationStore(models),
     boards: new MongoBoardStore(models),
+    githubLinks: new MongoGithubLinks(models),
     ping: () => pingDatabase(conn),
     close: () => closeDatabase(root),
   };

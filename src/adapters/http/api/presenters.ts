@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { AuditReport } from '../../../application/verify-audit.js';
 import { formatChangeId } from '../../../domain/change.js';
 import type { ChangeLogSummary } from '../../../domain/change-log.js';
+import { ciConclusion, countedApprovals, selfApprovals } from '../../../domain/github.js';
 import { type ChangeState, retroState, stageProgress } from '../../../domain/lifecycle.js';
 import type { ChangeView, SummaryResponse } from './schemas.js';
 
@@ -65,6 +66,26 @@ export function presentChange(
     commit: s.request.commit,
     fields: s.request.fields,
     links: { pr: s.request.links.pr, ticket: s.request.links.ticket, slack: extra.permalink },
+    pullRequests: (s.pullRequests ?? []).map((p) => {
+      const review = (r: { by: string; commit: string; at: Date }) => ({
+        by: r.by,
+        commit: r.commit,
+        at: r.at.toISOString(),
+      });
+      return {
+        url: p.url,
+        repo: p.repo,
+        number: p.number,
+        author: p.author,
+        headSha: p.headSha,
+        merged: p.merged,
+        mergeCommit: p.mergeCommit,
+        mergedBy: p.mergedBy,
+        approvals: countedApprovals(p).map(review),
+        selfApprovals: selfApprovals(p).map(review),
+        ci: ciConclusion(p),
+      };
+    }),
     policyVersion: s.policyHash,
     audit: extra.head,
   };

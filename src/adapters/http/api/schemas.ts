@@ -236,6 +236,26 @@ export const ChangeView = z
       ticket: z.string().nullable(),
       slack: z.string().nullable(),
     }),
+    pullRequests: z
+      .array(
+        z.object({
+          url: z.string(),
+          repo: z.string(),
+          number: z.number().int(),
+          author: z.string(),
+          headSha: z.string(),
+          merged: z.boolean(),
+          mergeCommit: z.string().nullable(),
+          mergedBy: z.string().nullable(),
+          approvals: z.array(z.object({ by: z.string(), commit: z.string(), at: z.string() })),
+          selfApprovals: z.array(z.object({ by: z.string(), commit: z.string(), at: z.string() })),
+          ci: z.enum(['success', 'failure', 'pending']),
+        }),
+      )
+      .meta({
+        description:
+          'Pull requests linked by the GitHub App: counted approvals (never by the author; on the head commit), self-approvals (flagged), CI on the head commit, merge',
+      }),
     policyVersion: z.string(),
     audit: z.object({ seq: z.number().int(), hash: z.string() }),
   })

@@ -3,6 +3,12 @@ import { formatChangeId } from '../../../domain/change.js';
 import { shortCommit } from '../../../domain/commit.js';
 import { type FieldRender, fieldEntries } from '../../../domain/fields.js';
 import {
+  ciConclusion,
+  countedApprovals,
+  type PullRequestEvidence,
+  selfApprovals,
+} from '../../../domain/github.js';
+import {
   type ChangeEvent,
   type ChangeState,
   type ChangeStatus,
@@ -89,7 +95,28 @@ export interface ChangeMessageModel {
   retro: { state: ReturnType<typeof retroState>; dueAt: Date | null };
   retroReview: RetroReview['status'];
   cancellation: { by: string; reason: string } | null;
+  /** Linked pull requests, one line each (see pullRequestLine). */
+  pullRequests: string[];
   policyHash: string;
+}
+
+/** One linked PR: link, merge, counted approvals, self-approvals flagged, CI on the head commit. */
+export function pullRequestLine(p: PullRequestEvidence): string {
+  const approvals = countedApprovals(p);
+  const self = selfApprovals(p);
+  return [
+    `🔗 <${p.url}|${userText(p.repo, 80)}#${p.number}>`,
+    p.merged && p.mergeCommit
+      ? `merged as \`${p.mergeCommit.slice(0, 12)}\`${p.mergedBy ? ` by ${userText(p.mergedBy, 40)}` : ''}`
+      : 'open',
+    approvals.length
+      ? `approved by ${userText(approvals.map((r) => r.by).join(', '), 200)}`
+      : 'no counted approval',
+    ...(self.length
+      ? [`⚠️ self-approved by ${userText(self.map((r) => r.by).join(', '), 80)} (not counted)`]
+      : []),
+    `CI ${ciConclusion(p)}`,
+  ].join(' · ');
 }
 
 export function toMessageModel(
@@ -145,6 +172,7 @@ export function toMessageModel(
     retro: { state: retroState(state, now), dueAt: state.retro.dueAt },
     retroReview: state.retroReview.status,
     cancellation: state.cancellation,
+    pullRequests: (state.pullRequests ?? []).map(pullRequestLine),
     policyHash: state.policyHash,
   };
 }
@@ -329,6 +357,7 @@ export function changeRootMessage(m: ChangeMessageModel): { text: string; blocks
     }[m.retro.state];
     progress.push(label);
   }
+  progress.push(...m.pullRequests);
   if (m.cancellation) {
     progress.push(
       `🚫 Cancelled by ${mention(m.cancellation.by)}${m.cancellation.reason ? `: ${userText(m.cancellation.reason, 300)}` : ''}`,
@@ -466,6 +495,30 @@ export function eventReply(state: ChangeState, e: ChangeEvent, waitingOn: string
           e.actor === 'system'
             ? `🗓️ The board's meeting did not reach ${id}: it is on the agenda of the next one.`
             : `🗓️ ${mention(e.actor)} deferred ${id} (*${userText(e.data.stageName, 80)}*) to the board's next meeting: ${userText(e.data.reason, 1000)}`,
+      };
+    case 'pr_linked':
+      return {
+        text: `🔗 Pull request <${e.data.url}|${userText(e.data.repo, 80)}#${e.data.number}> (${userText(e.data.title, 150)}) by ${userText(e.data.author, 40)} is linked to ${id}.`,
+      };
+    case 'pr_head':
+      return {
+        text: `🔁 New commit \`${e.data.headSha.slice(0, 12)}\` on <${e.data.url}|the pull request>.`,
+      };
+    case 'pr_review':
+      return e.data.state === 'approved' || e.data.state === 'changes_requested'
+        ? {
+            text: `${e.data.state === 'approved' ? '👍' : '✋'} ${userText(e.data.by, 40)} ${e.data.state === 'approved' ? 'approved' : 'requested changes on'} <${e.data.url}|the pull request> at \`${e.data.commit.slice(0, 12)}\`${e.data.byAuthor ? ' ⚠️ *the PR’s own author: not counted*' : ''}.`,
+          }
+        : null;
+    case 'pr_checks':
+      return e.data.conclusion === 'success'
+        ? null
+        : {
+            text: `🧪 ${userText(e.data.name, 80)}: *${userText(e.data.conclusion, 30)}* on \`${e.data.sha.slice(0, 12)}\`.`,
+          };
+    case 'pr_merged':
+      return {
+        text: `🔀 ${userText(e.data.mergedBy, 40)} merged <${e.data.url}|the pull request> as \`${e.data.mergeCommit.slice(0, 12)}\`.`,
       };
     case 'approval_refused':
       return null;

@@ -4,7 +4,7 @@ import { fieldEntries } from '../../../domain/fields.js';
 import type { StoredChangeEvent } from '../../../domain/lifecycle.js';
 import { type ChangeState, retroState, stagingTested, waitingFor } from '../../../domain/lifecycle.js';
 import { type Policy, securityFlagLabel } from '../../../domain/policy.js';
-import { SLACK_FULL, STATUS_LABEL } from './change.message.js';
+import { pullRequestLine, SLACK_FULL, STATUS_LABEL } from './change.message.js';
 import { chunks, mention, mrkdwn, plain, slackDate, truncate, userText } from './text.js';
 
 export interface Reply {
@@ -121,6 +121,7 @@ export function showMessage(
         `*Staging tested:* ${stagingTested(s) ?? '—'} · *Security impact:* ${r.securityFlags.length ? r.securityFlags.map((f) => securityFlagLabel(policy, f)).join(', ') : 'none'}`,
         r.commit ? `*Approves commit:* \`${r.commit}\`` : '',
         `*Links:* ${[r.links.pr ? `<${r.links.pr}|PR>` : '', r.links.ticket ? `<${r.links.ticket}|ticket>` : ''].filter(Boolean).join(' · ') || '—'}${permalink ? ` · <${permalink}|thread>` : ''}`,
+        ...(s.pullRequests ?? []).map((p) => `*Pull request:* ${pullRequestLine(p)}`),
         s.retroDueHours !== null
           ? `*Retrospective:* ${retroState(s, now).replace(/_/g, ' ')}${s.retro.dueAt ? `, due ${slackDate(s.retro.dueAt)}` : ''}`
           : '',

@@ -1,0 +1,133 @@
+import {
+  changeRefs,
+  type GithubEventDraft,
+  type PullRequestRef,
+  type ReviewState,
+} from '../domain/github.js';
+import { executeCommand } from './execute-command.js';
+import type { Deps, GithubLinks } from './ports.js';
+
+/** A webhook delivery as the adapter parsed it: only what the evidence needs. */
+export type GithubDelivery =
+  | {
+      kind: 'pull_request';
+      delivery: string;
+      action: string;
+      sender: string;
+      pr: PullRequestRef & {
+        body: string;
+        merged: boolean;
+        mergeCommit: string | null;
+        mergedBy: string | null;
+      };
+    }
+  | {
+      kind: 'review';
+      delivery: string;
+      action: string;
+      sender: string;
+      pr: PullRequestRef & { body: string };
+      review: { by: string; state: ReviewState; commit: string };
+    }
+  | {
+      kind: 'checks';
+      delivery: string;
+      sender: string;
+      repo: string;
+      pullRequests: number[];
+      sha: string;
+      name: string;
+      conclusion: string;
+    };
+
+export interface GithubOutcome {
+  /** Changes the delivery added evidence to. */
+  changes: number[];
+}
+
+const prKey = (repo: string, number: number) => `${repo}#${number}`;
+
+/**
+ * Turns a delivery into evidence on the changes it concerns. A PR links to every change its title,
+ * body or branch names (`CR-<n>`) and that exists; reviews, new commits, the merge and check results
+ * then go to every change the PR is linked to. Each is an event in the change's trail (actor
+ * `github:<login>`), keyed by the delivery, so a redelivery adds nothing.
+ */
+export async function recordGithubDelivery(
+  deps: Deps,
+  links: GithubLinks,
+  d: GithubDelivery,
+): Promise<GithubOutcome> {
+  const touched = new Set<number>();
+  const actor = `github:${d.sender}`;
+  const run = async (n: number, event: GithubEventDraft) => {
+    const res = await executeCommand(deps, n, { kind: 'github', actor, delivery: d.delivery, event });
+    if (res.ok) touched.add(n);
+    return res;
+  };
+
+  if (d.kind === 'checks') {
+    for (const number of d.pullRequests)
+      for (const n of await links.changesOf(prKey(d.repo, number))) {
+        const pr = (await deps.changes.record(n))?.state?.pullRequests?.find(
+          (p) => p.repo === d.repo && p.number === number,
+        );
+        if (pr)
+          await run(n, {
+            type: 'pr_checks',
+            data: { url: pr.url, sha: d.sha, name: d.name, conclusion: d.conclusion },
+          });
+      }
+    return { changes: [...touched] };
+  }
+
+  // Link first: every change the PR names that exists and is not linked yet.
+  const key = prKey(d.pr.repo, d.pr.number);
+  const known = new Set(await links.changesOf(key));
+  const { body: _body, ...ref } = d.pr;
+  const base: PullRequestRef = {
+    repo: ref.repo,
+    number: ref.number,
+    url: ref.url,
+    title: ref.title,
+    author: ref.author,
+    branch: ref.branch,
+    headSha: ref.headSha,
+  };
+  for (const n of changeRefs(d.pr.title, d.pr.body, d.pr.branch)) {
+    if (known.has(n)) continue;
+    const res = await run(n, { type: 'pr_linked', data: base });
+    if (res.ok || res.error.code === 'CONFLICT') {
+      await links.add(key, n);
+      known.add(n);
+    }
+  }
+
+  for (const n of known) {
+    if (d.kind === 'review') {
+      const state: ReviewState = d.action === 'dismissed' ? 'dismissed' : d.review.state;
+      await run(n, {
+        type: 'pr_review',
+        data: {
+          url: d.pr.url,
+          by: d.review.by,
+          state,
+          commit: d.review.commit,
+          byAuthor: d.review.by === d.pr.author,
+        },
+      });
+      continue;
+    }
+    if (d.action === 'synchronize' || d.action === 'edited' || d.action === 'reopened') {
+      const current = (await deps.changes.record(n))?.state?.pullRequests?.find((p) => p.url === d.pr.url);
+      if (current && (current.headSha !== d.pr.headSha || current.title !== d.pr.title))
+        await run(n, { type: 'pr_head', data: { url: d.pr.url, headSha: d.pr.headSha, title: d.pr.title } });
+    }
+    if (d.action === 'closed' && d.pr.merged && d.pr.mergeCommit)
+      await run(n, {
+        type: 'pr_merged',
+        data: { url: d.pr.url, mergeCommit: d.pr.mergeCommit, mergedBy: d.pr.mergedBy ?? d.sender },
+      });
+  }
+  return { changes: [...touched] };
+}

@@ -1,0 +1,197 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ciConclusion, countedApprovals, selfApprovals } from '../../src/domain/github.js';
+import { apiClient, createToken } from '../support/api.js';
+import { replies, rootMessage, settled, submitRequest } from '../support/flows.js';
+import {
+  checkSuiteEvent,
+  GITHUB_ENV,
+  pullRequestEvent,
+  REPO,
+  reviewEvent,
+  sendWebhook,
+} from '../support/github.js';
+import { startTestApp, type TestApp } from '../support/harness.js';
+import { ALICE } from '../support/people.js';
+
+const HEAD1 = '1'.repeat(40);
+const HEAD2 = '2'.repeat(40);
+const MERGE = 'm'.replace('m', 'f').repeat(40);
+
+async function prsOf(t: TestApp, n: number) {
+  return (await t.app.deps.changes.record(n))?.state?.pullRequests ?? [];
+}
+
+async function eventTypes(t: TestApp, n: number) {
+  return (await t.app.models.ChangeEvent.find({ changeNumber: n }).sort({ seq: 1 }).lean()).map(
+    (e) => e.type,
+  );
+}
+
+describe('GitHub webhooks: pull-request evidence on the change', () => {
+  let t: TestApp;
+  let n: number;
+  let other: number;
+  beforeAll(async () => {
+    t = await startTestApp(import.meta.url, { env: GITHUB_ENV });
+    n = await submitRequest(t, { title: 'Upgrade the payments SDK' }, ALICE);
+    other = await submitRequest(t, { title: 'Unrelated change' }, ALICE);
+  });
+  afterAll(() => t?.stop());
+
+  it('refuses a missing or wrong signature before anything else, and other content types', async () => {
+    const payload = pullRequestEvent('opened', { number: 1, title: `CR-${n}: forged` });
+    expect((await sendWebhook(t.app.url, 'pull_request', payload, { secret: null })).status).toBe(401);
+    expect(
+      (await sendWebhook(t.app.url, 'pull_request', payload, { secret: 'not-the-secret-at-all' })).status,
+    ).toBe(401);
+    await settled(t);
+    expect(await prsOf(t, n)).toEqual([]);
+    expect(await t.app.models.IdempotencyKey.countDocuments({ _id: /^github:/ })).toBe(0);
+    const form = await sendWebhook(t.app.url, 'pull_request', payload, {
+      contentType: 'application/x-www-form-urlencoded',
+    });
+    expect(form.status).toBe(415);
+    const ping = await sendWebhook(t.app.url, 'ping', { zen: 'Keep it logically awesome.' });
+    expect(ping.status).toBe(202);
+    const bad = await sendWebhook(t.app.url, 'pull_request', {
+      action: 'opened',
+      pull_request: { number: 'x' },
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.text).toContain('pull_request');
+  });
+
+  it('links a PR that names the change, whole numbers only, once however often it is delivered', async () => {
+    const pr = {
+      number: 7,
+      title: `CR-${n}: bump SDK (not CR-${n}0)`,
+      branch: `cr-${other}0-typo`,
+      head: HEAD1,
+    };
+    const first = await sendWebhook(t.app.url, 'pull_request', pullRequestEvent('opened', pr));
+    expect(first.status).toBe(202);
+    await settled(t);
+    const again = await sendWebhook(t.app.url, 'pull_request', pullRequestEvent('opened', pr), {
+      delivery: first.delivery,
+    });
+    expect(again.status).toBe(200);
+    await settled(t);
+    const prs = await prsOf(t, n);
+    expect(prs).toHaveLength(1);
+    expect(prs[0]).toMatchObject({
+      repo: REPO,
+      number: 7,
+      author: 'alice-gh',
+      headSha: HEAD1,
+      merged: false,
+    });
+    expect(await prsOf(t, other)).toEqual([]);
+    expect((await eventTypes(t, n)).filter((e) => e === 'pr_linked')).toHaveLength(1);
+    const linked = await t.app.models.ChangeEvent.findOne({ changeNumber: n, type: 'pr_linked' }).lean();
+    expect(linked?.actor).toBe('github:alice-gh');
+    expect((await replies(t, n)).map((m) => m.text).join('\n')).toContain(
+      `<https://github.com/${REPO}/pull/7|${REPO}#7>`,
+    );
+  });
+
+  it('records reviews per commit: the author’s own approval is flagged and not counted; a stale approval does not count', async () => {
+    const pr = { number: 7, title: `CR-${n}: bump SDK`, head: HEAD1 };
+    await sendWebhook(t.app.url, 'pull_request_review', reviewEvent(pr, 'alice-gh', 'approved', HEAD1));
+    await sendWebhook(t.app.url, 'pull_request_review', reviewEvent(pr, 'bob-gh', 'approved', HEAD1));
+    await settled(t);
+    let [p] = await prsOf(t, n);
+    expect(countedApprovals(p!).map((r) => r.by)).toEqual(['bob-gh']);
+    expect(selfApprovals(p!).map((r) => r.by)).toEqual(['alice-gh']);
+    expect((await replies(t, n)).map((m) => m.text).join('\n')).toContain('not counted');
+
+    // A new commit: bob's approval was on the old head.
+    await sendWebhook(t.app.url, 'pull_request', pullRequestEvent('synchronize', { ...pr, head: HEAD2 }));
+    await settled(t);
+    [p] = await prsOf(t, n);
+    expect(p!.headSha).toBe(HEAD2);
+    expect(countedApprovals(p!)).toEqual([]);
+    await sendWebhook(
+      t.app.url,
+      'pull_request_review',
+      reviewEvent({ ...pr, head: HEAD2 }, 'carol-gh', 'approved', HEAD2),
+    );
+    await sendWebhook(t.app.url, 'check_suite', checkSuiteEvent(7, HEAD1, 'failure'));
+    await sendWebhook(t.app.url, 'check_suite', checkSuiteEvent(7, HEAD2, 'success'));
+    await settled(t);
+    [p] = await prsOf(t, n);
+    expect(countedApprovals(p!).map((r) => r.by)).toEqual(['carol-gh']);
+    expect(ciConclusion(p!)).toBe('success');
+  });
+
+  it('records the merge: commit and who merged', async () => {
+    const pr = {
+      number: 7,
+      title: `CR-${n}: bump SDK`,
+      head: HEAD2,
+      merged: true,
+      mergeCommit: MERGE,
+      mergedBy: 'carol-gh',
+    };
+    await sendWebhook(t.app.url, 'pull_request', pullRequestEvent('closed', pr, 'carol-gh'));
+    await settled(t);
+    const [p] = await prsOf(t, n);
+    expect(p).toMatchObject({ merged: true, mergeCommit: MERGE, mergedBy: 'carol-gh' });
+    const types = await eventTypes(t, n);
+    expect(types.filter((e) => e.startsWith('pr_'))).toEqual([
+      'pr_linked',
+      'pr_review',
+      'pr_review',
+      'pr_head',
+      'pr_review',
+      'pr_checks',
+      'pr_checks',
+      'pr_merged',
+    ]);
+  });
+
+  it('every evidence field: channel message, /change show, the API and the export', async () => {
+    const root = await rootMessage(t, n);
+    const line = `<https://github.com/${REPO}/pull/7|${REPO}#7> · merged as \`${MERGE.slice(0, 12)}\` by carol-gh · approved by carol-gh · ⚠️ self-approved by alice-gh (not counted) · CI success`;
+    expect(JSON.stringify(root.blocks)).toContain(JSON.stringify(line).slice(1, -1));
+    await t.slack.command('/change', `show CR-${n}`, { user: ALICE });
+    await settled(t);
+    expect(JSON.stringify(t.fake.responsePosts.at(-1)!.body)).toContain('*Pull request:*');
+
+    const token = await createToken(t, 'auditor', 'changes:read audit:read');
+    const api = apiClient(
+      () => t,
+      () => token,
+    );
+    const change = (await api(`/changes/CR-${n}`)).json as { pullRequests: unknown[] };
+    expect(change.pullRequests).toEqual([
+      {
+        url: `https://github.com/${REPO}/pull/7`,
+        repo: REPO,
+        number: 7,
+        author: 'alice-gh',
+        headSha: HEAD2,
+        merged: true,
+        mergeCommit: MERGE,
+        mergedBy: 'carol-gh',
+        approvals: [{ by: 'carol-gh', commit: HEAD2, at: expect.any(String) }],
+        selfApprovals: [{ by: 'alice-gh', commit: HEAD1, at: expect.any(String) }],
+        ci: 'success',
+      },
+    ]);
+    const csv = (await api('/audit/export?period=2026-03&format=csv')).text;
+    const header = csv.split('\n')[0]!;
+    for (const col of [
+      'Pull requests',
+      'PR approvals (reviewer at commit)',
+      'PR self-approvals (not counted)',
+      'PR CI on head commit',
+      'PR merge commit and merger',
+    ])
+      expect(header).toContain(col);
+    expect(csv).toContain(`acme/payments#7: carol-gh at ${HEAD2.slice(0, 12)}`);
+    expect(csv).toContain(`acme/payments#7: alice-gh (author) at ${HEAD1.slice(0, 12)}`);
+    expect(csv).toContain('acme/payments#7: success');
+    expect(csv).toContain(`acme/payments#7: ${MERGE} by carol-gh`);
+    expect(csv).toContain('None,None,None,N/A,N/A'); // the change without a PR
+  });
+});
