@@ -199,6 +199,8 @@ const changeType = z.strictObject({
     .default([]),
   requireCommit: z.boolean().default(false),
   redeploy: z.enum(['never', 'within_window']).default('never'),
+  /** Before production every linked PR is merged, with this many approvals on its final commit and green checks. */
+  requirePullRequest: z.strictObject({ approvals: z.number().int().min(0).max(10).default(1) }).optional(),
 });
 
 /** Who may grant an exception: approvers as for a stage, and how many of them (default one). */

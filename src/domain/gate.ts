@@ -6,6 +6,7 @@ import {
   type FreezeOccurrence,
   maintenanceWindowsMissed,
 } from './freeze.js';
+import { ciConclusion, countedApprovals } from './github.js';
 import { type ChangeState, reachedEnvironments, waitingFor } from './lifecycle.js';
 import type { Policy } from './policy.js';
 
@@ -29,6 +30,9 @@ export const GATE_REASONS = [
   'audit_trail_broken',
   'missing_prior_deployment',
   'outside_maintenance_window',
+  'pr_not_merged',
+  'pr_not_approved',
+  'pr_checks_failed',
 ] as const;
 export type GateReasonCode = (typeof GATE_REASONS)[number];
 
@@ -116,11 +120,11 @@ export function deploymentBlockers(s: ChangeState, policy: Policy, now: Date, q:
     );
   if (s.status === 'rejected') add('rejected', `${id} was rejected.`);
   if (s.status === 'cancelled') add('cancelled', `${id} was cancelled.`);
-  const bound = s.request.commit;
-  if (bound && q.commit && !sameCommit(bound, q.commit))
+  const bound = approvedCommits(s);
+  if (bound.length > 0 && q.commit && !bound.some((c) => sameCommit(c, q.commit!)))
     add(
       'commit_mismatch',
-      `${id} was approved for ${shortCommit(bound)}, not ${q.commit.slice(0, 80)}; raise a change for that commit.`,
+      `${id} was approved for ${bound.map(shortCommit).join(' or ')}, not ${q.commit.slice(0, 80)}; raise a change for that commit.`,
     );
   // Freezes and maintenance windows constrain every environment they are scoped to.
   const scope = { environment: q.environment, systems: s.request.systems };
@@ -140,18 +144,20 @@ export function deploymentBlockers(s: ChangeState, policy: Policy, now: Date, q:
     );
   if (!production) return reasons;
 
-  if (bound && !q.commit)
+  if (bound.length > 0 && !q.commit)
     add(
       'commit_mismatch',
-      `${id} was approved for ${shortCommit(bound)}: say which commit you deploy (commit=…), and deploy that one.`,
+      `${id} was approved for ${bound.map(shortCommit).join(' or ')}: say which commit you deploy (commit=…), and deploy that one.`,
     );
-  if (!bound && policy.types[s.type]?.requireCommit)
+  if (bound.length === 0 && policy.types[s.type]?.requireCommit)
     add(
       'commit_required',
       `${s.typeName} changes must name the commit or artifact they approve before production; ${id} names none.`,
     );
   if (s.status === 'pending_approval')
     add('not_approved', `${id} is not approved yet: it waits for ${waitingFor(s, now)}.`);
+  const prRule = policy.types[s.type]?.requirePullRequest;
+  if (prRule) for (const r of pullRequestBlockers(s, prRule.approvals)) add(r.code, r.message);
   const reached = reachedEnvironments(s);
   const missing = priorEnvironments(s, policy).filter((env) => !reached.has(env));
   if (missing.length > 0)
@@ -180,6 +186,52 @@ export function deploymentBlockers(s: ChangeState, policy: Policy, now: Date, q:
     );
   }
   return reasons;
+}
+
+/**
+ * The commits a change approves: the merge commits of its merged pull requests (the merged commit
+ * is what was reviewed and tested), else the commit its request names.
+ */
+export function approvedCommits(s: ChangeState): string[] {
+  const merged = (s.pullRequests ?? []).filter((p) => p.merged && p.mergeCommit).map((p) => p.mergeCommit!);
+  if (merged.length > 0) return merged;
+  return s.request.commit ? [s.request.commit] : [];
+}
+
+/** The type's pull-request rule: every linked PR merged, approved on its final commit by others, green. */
+export function pullRequestBlockers(s: ChangeState, approvals: number): GateReason[] {
+  const id = formatChangeId(s.number);
+  const prs = s.pullRequests ?? [];
+  if (prs.length === 0)
+    return [
+      {
+        code: 'pr_not_merged',
+        message: `${id} needs a merged pull request; none is linked (name ${id} in its title).`,
+      },
+    ];
+  const out: GateReason[] = [];
+  const name = (p: (typeof prs)[number]) => `${p.repo}#${p.number}`;
+  const open = prs.filter((p) => !p.merged);
+  if (open.length > 0)
+    out.push({
+      code: 'pr_not_merged',
+      message: `${open.map(name).join(', ')} ${open.length === 1 ? 'is' : 'are'} not merged.`,
+    });
+  const short = prs.filter((p) => countedApprovals(p).length < approvals);
+  if (short.length > 0)
+    out.push({
+      code: 'pr_not_approved',
+      message: `${short.map(name).join(', ')} ${short.length === 1 ? 'has' : 'have'} fewer than ${approvals} approval${approvals === 1 ? '' : 's'} on ${short.length === 1 ? 'its' : 'their'} final commit by someone other than the author.`,
+    });
+  const red = prs.filter((p) => ciConclusion(p) !== 'success');
+  if (red.length > 0)
+    out.push({
+      code: 'pr_checks_failed',
+      message: red
+        .map((p) => `${name(p)}: checks ${ciConclusion(p)} on ${p.headSha.slice(0, 12)}`)
+        .join('; '),
+    });
+  return out;
 }
 
 export function evaluateGate(s: ChangeState, policy: Policy, now: Date, q: GateQuestion): GateDecision {

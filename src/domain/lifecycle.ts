@@ -98,7 +98,8 @@ export type UnauthorisedReason =
   | 'audit_trail_broken'
   | 'not_a_deployer'
   | 'missing_prior_deployment'
-  | 'outside_maintenance_window';
+  | 'outside_maintenance_window'
+  | 'pull_request_rule';
 
 const RECORDED_AS: Record<GateReasonCode, UnauthorisedReason> = {
   not_approved: 'not_approved',
@@ -114,6 +115,9 @@ const RECORDED_AS: Record<GateReasonCode, UnauthorisedReason> = {
   audit_trail_broken: 'audit_trail_broken',
   missing_prior_deployment: 'missing_prior_deployment',
   outside_maintenance_window: 'outside_maintenance_window',
+  pr_not_merged: 'pull_request_rule',
+  pr_not_approved: 'pull_request_rule',
+  pr_checks_failed: 'pull_request_rule',
 };
 
 /**

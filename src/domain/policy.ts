@@ -136,6 +136,11 @@ export interface ChangeTypeDef {
    * a new change is raised) or `within_window` (repeatedly, while inside its planned window).
    */
   redeploy: 'never' | 'within_window';
+  /**
+   * Before production every linked pull request must be merged, with at least `approvals` approvals
+   * on its final commit by people other than its author, and green checks (absent: no PR rule).
+   */
+  requirePullRequest?: { approvals: number };
 }
 
 export interface RoleDef {

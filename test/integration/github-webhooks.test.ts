@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ciConclusion, countedApprovals, selfApprovals } from '../../src/domain/github.js';
 import { apiClient, createToken } from '../support/api.js';
-import { replies, rootMessage, settled, submitRequest } from '../support/flows.js';
+import { approve, replies, rootMessage, settled, submitRequest } from '../support/flows.js';
 import {
   checkSuiteEvent,
   GITHUB_ENV,
@@ -10,8 +10,8 @@ import {
   reviewEvent,
   sendWebhook,
 } from '../support/github.js';
-import { startTestApp, type TestApp } from '../support/harness.js';
-import { ALICE } from '../support/people.js';
+import { startTestApp, TEST_POLICY_YAML, type TestApp } from '../support/harness.js';
+import { ALICE, BOB, CAROL } from '../support/people.js';
 
 const HEAD1 = '1'.repeat(40);
 const HEAD2 = '2'.repeat(40);
@@ -193,5 +193,69 @@ describe('GitHub webhooks: pull-request evidence on the change', () => {
     expect(csv).toContain('acme/payments#7: success');
     expect(csv).toContain(`acme/payments#7: ${MERGE} by carol-gh`);
     expect(csv).toContain('None,None,None,N/A,N/A'); // the change without a PR
+  });
+});
+
+describe('the policy’s pull-request rule at the gate, and the merged commit bound to the change', () => {
+  let t: TestApp;
+  let token = '';
+  const api = apiClient(
+    () => t,
+    () => token,
+  );
+  const gate = async (n: number, commit?: string) =>
+    (await api(`/changes/CR-${n}/gate?environment=production${commit ? `&commit=${commit}` : ''}`)).json as {
+      allowed: boolean;
+      reasons: { code: string; message: string }[];
+    };
+  const codes = async (n: number, commit?: string) =>
+    (await gate(n, commit)).reasons.map((r) => r.code).sort();
+
+  beforeAll(async () => {
+    const yaml = TEST_POLICY_YAML.replace(
+      '  normal:\n    name: Normal\n',
+      '  normal:\n    name: Normal\n    requirePullRequest: { approvals: 1 }\n',
+    );
+    t = await startTestApp(import.meta.url, { env: GITHUB_ENV, policyYaml: yaml });
+    token = await createToken(t, 'ci', 'changes:read deployments:write env=production');
+  });
+  afterAll(() => t?.stop());
+
+  it('refuses production until every linked PR is merged, approved by someone else on its final commit, and green', async () => {
+    const n = await submitRequest(t, { title: 'Tighten the session cookie' }, ALICE);
+    await approve(t, n, 0, BOB);
+    await approve(t, n, 1, CAROL);
+    expect(await codes(n)).toEqual(['pr_not_merged']);
+    expect((await gate(n)).reasons[0]!.message).toContain('none is linked');
+
+    const pr = { number: 21, title: `CR-${n} tighten cookie`, head: HEAD1, author: 'alice-gh' };
+    await sendWebhook(t.app.url, 'pull_request', pullRequestEvent('opened', pr));
+    await sendWebhook(t.app.url, 'pull_request_review', reviewEvent(pr, 'alice-gh', 'approved', HEAD1));
+    await sendWebhook(t.app.url, 'check_suite', checkSuiteEvent(21, HEAD1, 'failure'));
+    await settled(t);
+    expect(await codes(n)).toEqual(['pr_checks_failed', 'pr_not_approved', 'pr_not_merged']);
+
+    await sendWebhook(t.app.url, 'pull_request_review', reviewEvent(pr, 'bob-gh', 'approved', HEAD1));
+    await sendWebhook(t.app.url, 'check_suite', checkSuiteEvent(21, HEAD1, 'success'));
+    await settled(t);
+    expect(await codes(n)).toEqual(['pr_not_merged']);
+
+    await sendWebhook(
+      t.app.url,
+      'pull_request',
+      pullRequestEvent('closed', { ...pr, merged: true, mergeCommit: MERGE, mergedBy: 'bob-gh' }, 'bob-gh'),
+    );
+    await settled(t);
+    // The merge commit is what the change approves now: say it, and deploy that one.
+    expect(await codes(n)).toEqual(['commit_mismatch']);
+    expect((await gate(n, MERGE)).allowed).toBe(true);
+    expect(await codes(n, HEAD1)).toEqual(['commit_mismatch']);
+    // A pipeline reporting another commit is flagged.
+    const report = await api(`/changes/CR-${n}/deployments`, {
+      method: 'POST',
+      body: { environment: 'production', status: 'succeeded', commit: HEAD1 },
+    });
+    expect(report.status).toBe(201);
+    expect(JSON.stringify(report.json)).toContain('commit_mismatch');
   });
 });

@@ -25,5 +25,7 @@ export function unauthorisedReasonText(reason: UnauthorisedReason, status: Chang
       return 'it is outside the maintenance windows, without an exception';
     case 'missing_prior_deployment':
       return 'it did not reach the environments the policy requires before production (e.g. staging)';
+    case 'pull_request_rule':
+      return 'its pull request is not merged, approved by someone other than its author on its final commit, and green';
   }
 }
