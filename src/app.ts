@@ -20,6 +20,7 @@ import { catchUpLedger } from './application/audit-ledger.js';
 import { buildHome } from './application/build-home.js';
 import { DelegationBook } from './application/delegations.js';
 import { type EffectsSweep, retryPendingEffects } from './application/effects.js';
+import { type GithubGateDeps, settleGates } from './application/github-gates.js';
 import { PolicyBook } from './application/policy-book.js';
 import type { Deps, ReadDeps } from './application/ports.js';
 import type { ReportDeps } from './application/post-monthly-report.js';
@@ -35,6 +36,7 @@ import type { DbInfo } from './infra/db/connection.js';
 import type { IdempotencyStore } from './infra/db/idempotency.js';
 import type { Models } from './infra/db/models.js';
 import { type Database, ledgers, openDatabase } from './infra/db/open.js';
+import { GithubClient } from './infra/github/client.js';
 import { InFlight } from './infra/inflight.js';
 import type { Logger } from './infra/logger.js';
 import { Scheduler } from './infra/scheduler.js';
@@ -211,14 +213,36 @@ export async function startChangegate(opts: StartOptions): Promise<Changegate> {
     audit,
   };
   const home = new HomePublisher((userId) => buildHome(reads, userId), api.sender, db.models, logger);
+  const slackNotifier = new SlackChangeNotifier(api.sender, db.changes, policy, clock, logger, home);
+  // GitHub deployment protection rules waiting on a change are answered after each of its events.
+  let githubGates: GithubGateDeps | null = null;
   const deps: Deps = {
     ...reads,
     witness: new SlackAuditWitness(api.sender, policy, directory, api.identity, logger),
     tokens: db.tokens,
-    notifier: new SlackChangeNotifier(api.sender, db.changes, policy, clock, logger, home),
+    notifier: {
+      changed: async (change, progress) => {
+        await slackNotifier.changed(change, progress);
+        if (githubGates)
+          await settleGates(githubGates, change.state).catch((err) =>
+            logger.warn('could not settle GitHub deployment protection rules', { component: 'github', err }),
+          );
+      },
+    },
     effects: db.effects,
     background: inflight,
   };
+
+  if (config.github?.privateKey)
+    githubGates = {
+      deps,
+      gh: new GithubClient(
+        { appId: config.github.appId, privateKey: config.github.privateKey, apiUrl: config.github.apiUrl },
+        logger,
+      ),
+      gates: db.githubGates,
+      links: db.githubLinks,
+    };
 
   const scheduler = new Scheduler(db.conn.db!, logger, {
     processEvery: opts.scheduler?.processEvery ?? config.scheduler.interval,
@@ -258,6 +282,7 @@ export async function startChangegate(opts: StartOptions): Promise<Changegate> {
         idempotency,
         inflight,
         logger,
+        gates: githubGates,
       }),
     );
   finishHttpApp(http, logger);

@@ -445,6 +445,45 @@ export interface GithubLinks {
   changesOf(pr: string): Promise<number[]>;
 }
 
+/** GitHub's REST API as the App (infra/github/client.ts). */
+export interface GithubApi {
+  /** Answers a deployment protection rule: approved / rejected, or a status report (no state). */
+  reviewDeployment(
+    installationId: number,
+    callbackUrl: string,
+    body: { environment_name: string; state?: 'approved' | 'rejected'; comment: string },
+  ): Promise<void>;
+  /** The pull requests a commit belongs to (the merged one that introduced it, on the default branch). */
+  pullsForCommit(
+    installationId: number,
+    repo: string,
+    sha: string,
+  ): Promise<{ number: number; merged: boolean; mergeCommit: string | null }[]>;
+}
+
+/** A deployment protection rule GitHub asked about, until it is answered for good. */
+export interface PendingGate {
+  /** The callback URL (one per workflow run and environment). */
+  id: string;
+  installationId: number;
+  repo: string;
+  environment: string;
+  sha: string;
+  change: number;
+  reports: number;
+  lastReport: string;
+  state: 'pending' | 'approved' | 'rejected';
+}
+
+export interface GateStore {
+  /** Records the rule (a second request for the same run and environment changes nothing). */
+  add(g: PendingGate): Promise<void>;
+  pendingFor(change: number): Promise<PendingGate[]>;
+  /** Once per rule and outcome across replicas: true for the one that may answer. */
+  claimAnswer(id: string, state: 'approved' | 'rejected'): Promise<boolean>;
+  reported(id: string, text: string): Promise<void>;
+}
+
 // ---- everything a use case may use -------------------------------------------------------------
 
 export interface Deps {

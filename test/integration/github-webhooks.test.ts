@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ciConclusion, countedApprovals, selfApprovals } from '../../src/domain/github.js';
 import { apiClient, createToken } from '../support/api.js';
+import { FakeGithub } from '../support/fake-github.js';
 import { approve, replies, rootMessage, settled, submitRequest } from '../support/flows.js';
 import {
   checkSuiteEvent,
@@ -257,5 +258,164 @@ describe('the policy’s pull-request rule at the gate, and the merged commit bo
     });
     expect(report.status).toBe(201);
     expect(JSON.stringify(report.json)).toContain('commit_mismatch');
+  });
+});
+
+describe('Changegate as a GitHub deployment protection rule', () => {
+  let t: TestApp;
+  let gh: FakeGithub;
+  const protection = (o: { sha: string; run: number; ref?: string; inputs?: Record<string, unknown> }) => ({
+    action: 'requested',
+    environment: 'production',
+    event: 'push',
+    deployment_callback_url: `${gh.apiUrl}/repos/${REPO}/actions/runs/${o.run}/deployment_protection_rule`,
+    deployment: {
+      id: o.run,
+      sha: o.sha,
+      ref: o.ref ?? 'refs/heads/main',
+      task: 'deploy',
+      payload: o.inputs ?? {},
+    },
+    pull_requests: [],
+    repository: { full_name: REPO },
+    installation: { id: 4242 },
+    sender: { login: 'github-actions[bot]' },
+  });
+  const answers = (run: number) => gh.reviews.filter((r) => r.run === String(run)).map((r) => r.body);
+
+  beforeAll(async () => {
+    gh = await new FakeGithub().start();
+    t = await startTestApp(import.meta.url, {
+      env: {
+        GITHUB_APP_ID: gh.appId,
+        GITHUB_WEBHOOK_SECRET: GITHUB_ENV.GITHUB_WEBHOOK_SECRET,
+        GITHUB_APP_PRIVATE_KEY: gh.keys.privateKey,
+        GITHUB_API_URL: gh.apiUrl,
+      },
+    });
+  });
+  afterAll(async () => {
+    await t?.stop();
+    await gh?.stop();
+  });
+
+  it('approves at once a deployment of an approved change’s merged commit, found through its PR', async () => {
+    const n = await submitRequest(t, { title: 'Add the refunds endpoint' }, ALICE);
+    await approve(t, n, 0, BOB);
+    await approve(t, n, 1, CAROL);
+    const pr = {
+      number: 31,
+      title: `CR-${n} refunds`,
+      head: HEAD1,
+      merged: true,
+      mergeCommit: MERGE,
+      mergedBy: 'bob-gh',
+    };
+    await sendWebhook(
+      t.app.url,
+      'pull_request',
+      pullRequestEvent('opened', { ...pr, merged: false, mergeCommit: null }),
+    );
+    await sendWebhook(t.app.url, 'pull_request', pullRequestEvent('closed', pr, 'bob-gh'));
+    await settled(t);
+    gh.pullsByCommit.set(MERGE, [{ number: 31, merged_at: '2026-03-10T10:00:00Z', merge_commit_sha: MERGE }]);
+
+    const first = await sendWebhook(
+      t.app.url,
+      'deployment_protection_rule',
+      protection({ sha: MERGE, run: 9001 }),
+    );
+    expect(first.status).toBe(202);
+    await t.fake.waitFor(() => answers(9001).length > 0);
+    expect(answers(9001)).toEqual([
+      {
+        environment_name: 'production',
+        state: 'approved',
+        comment: expect.stringContaining(`CR-${n} is approved`),
+      },
+    ]);
+    // A redelivery is answered once.
+    const again = await sendWebhook(
+      t.app.url,
+      'deployment_protection_rule',
+      protection({ sha: MERGE, run: 9001 }),
+      {
+        delivery: first.delivery,
+      },
+    );
+    expect(again.status).toBe(200);
+    await settled(t);
+    expect(answers(9001)).toHaveLength(1);
+
+    // The wrong commit for that change: rejected, saying why.
+    await sendWebhook(
+      t.app.url,
+      'deployment_protection_rule',
+      protection({ sha: HEAD1, run: 9002, inputs: { change: `CR-${n}` } }),
+    );
+    await t.fake.waitFor(() => answers(9002).length > 0);
+    expect(answers(9002)).toEqual([
+      {
+        environment_name: 'production',
+        state: 'rejected',
+        comment: expect.stringContaining('was approved for'),
+      },
+    ]);
+    // No change covers a commit: rejected.
+    await sendWebhook(
+      t.app.url,
+      'deployment_protection_rule',
+      protection({ sha: 'c'.repeat(40), run: 9003 }),
+    );
+    await t.fake.waitFor(() => answers(9003).length > 0);
+    expect(answers(9003)[0]).toMatchObject({
+      state: 'rejected',
+      comment: expect.stringContaining('No Changegate change covers'),
+    });
+  });
+
+  it('while the change is pending it reports, and approves the moment the last approval lands in Slack', async () => {
+    const m = await submitRequest(t, { title: 'Rotate the webhook secret' }, ALICE);
+    await sendWebhook(
+      t.app.url,
+      'deployment_protection_rule',
+      protection({ sha: HEAD2, run: 9010, ref: `refs/heads/cr-${m}-rotate` }),
+    );
+    await t.fake.waitFor(() => answers(9010).length > 0);
+    expect(answers(9010)).toEqual([
+      { environment_name: 'production', comment: `Waiting for CR-${m}: Peer review.` },
+    ]);
+    await approve(t, m, 0, BOB);
+    await t.fake.waitFor(() => answers(9010).length > 1);
+    expect(answers(9010)[1]).toEqual({
+      environment_name: 'production',
+      comment: expect.stringContaining('Engineering lead approval'),
+    });
+    await approve(t, m, 1, CAROL);
+    await t.fake.waitFor(() => answers(9010).length > 2);
+    expect(answers(9010)[2]).toMatchObject({ environment_name: 'production', state: 'approved' });
+    // Nothing more once answered.
+    await settled(t);
+    expect(answers(9010)).toHaveLength(3);
+    // Every call carried an installation token minted for a JWT signed with the App's key.
+    expect(gh.calls.filter((c) => c.path.endsWith('/access_tokens')).every((c) => c.status === 201)).toBe(
+      true,
+    );
+  });
+
+  it('a change rejected in Slack rejects the waiting deployment', async () => {
+    const r = await submitRequest(t, { title: 'Drop the legacy table' }, ALICE);
+    await sendWebhook(
+      t.app.url,
+      'deployment_protection_rule',
+      protection({ sha: HEAD2, run: 9020, inputs: { cr: `CR-${r}` } }),
+    );
+    await t.fake.waitFor(() => answers(9020).length > 0);
+    await t.slack.command('/change', `cancel CR-${r} not needed`, { user: ALICE });
+    await t.fake.waitFor(() => answers(9020).some((a) => a.state));
+    expect(answers(9020).at(-1)).toMatchObject({
+      state: 'rejected',
+      comment: expect.stringContaining('cancelled'),
+    });
   });
 });

@@ -2,6 +2,11 @@ import { verify } from '@octokit/webhooks-methods';
 import { type Request, type Response, Router } from 'express';
 import { z } from 'zod';
 import { type GithubDelivery, recordGithubDelivery } from '../../application/github-evidence.js';
+import {
+  answerProtectionRule,
+  type GithubGateDeps,
+  type ProtectionRequest,
+} from '../../application/github-gates.js';
 import type { Deps, GithubLinks } from '../../application/ports.js';
 import type { IdempotencyStore } from '../../infra/db/idempotency.js';
 import type { InFlight } from '../../infra/inflight.js';
@@ -60,7 +65,21 @@ const checksPayload = z.object({
   workflow_run: run.extend({ name: z.string().max(200).nullish() }).optional(),
 });
 
-type Parsed = { ok: true; delivery: GithubDelivery | null } | { ok: false; message: string };
+const protectionPayload = z.object({
+  action: z.string(),
+  environment: z.string().min(1).max(255),
+  deployment_callback_url: z
+    .string()
+    .max(1000)
+    .regex(/^https?:\/\/[^\s<>|]+$/),
+  deployment: z.object({ sha, ref: z.string().max(300), payload: z.unknown().optional() }),
+  installation: z.object({ id: z.number().int().positive() }),
+  repository,
+});
+
+type Parsed =
+  | { ok: true; delivery: GithubDelivery | null; protection?: ProtectionRequest }
+  | { ok: false; message: string };
 
 const ref = (p: z.infer<typeof pullRequest>, repo: string) => ({
   repo,
@@ -127,6 +146,25 @@ export function parseDelivery(event: string, delivery: string, payload: unknown)
       },
     };
   }
+  if (event === 'deployment_protection_rule') {
+    const p = protectionPayload.safeParse(payload);
+    if (!p.success) return fail(p.error);
+    if (p.data.action !== 'requested') return { ok: true, delivery: null };
+    const inputs = JSON.stringify(p.data.deployment.payload ?? '').slice(0, 10_000);
+    return {
+      ok: true,
+      delivery: null,
+      protection: {
+        installationId: p.data.installation.id,
+        repo: p.data.repository.full_name,
+        environment: p.data.environment,
+        callbackUrl: p.data.deployment_callback_url,
+        sha: p.data.deployment.sha,
+        ref: p.data.deployment.ref,
+        inputs,
+      },
+    };
+  }
   if (event === 'check_suite' || event === 'check_run' || event === 'workflow_run') {
     const p = checksPayload.safeParse(payload);
     if (!p.success) return fail(p.error);
@@ -164,6 +202,8 @@ export function githubRoutes(opts: {
   idempotency: IdempotencyStore;
   inflight: InFlight;
   logger: Logger;
+  /** Answering deployment protection rules needs the App's key (null: webhooks only). */
+  gates: GithubGateDeps | null;
 }): Router {
   const log = opts.logger.child({ component: 'github' });
   const router = Router();
@@ -213,6 +253,26 @@ export function githubRoutes(opts: {
       return;
     }
     res.status(202).json({ ok: true });
+    const protection = parsed.protection;
+    if (protection) {
+      if (!opts.gates) {
+        log.error('a deployment protection rule cannot be answered: set GITHUB_APP_PRIVATE_KEY', {
+          delivery,
+        });
+        return;
+      }
+      opts.inflight.track(
+        answerProtectionRule(opts.gates, protection)
+          .then((outcome) =>
+            log.info('deployment protection rule', { delivery, outcome, repo: protection.repo }),
+          )
+          .catch(async (err) => {
+            log.error('could not answer a deployment protection rule; a redelivery will', { delivery, err });
+            await opts.idempotency.release(key).catch(() => undefined);
+          }),
+      );
+      return;
+    }
     const d = parsed.delivery;
     if (!d) return;
     opts.inflight.track(

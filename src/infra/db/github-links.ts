@@ -1,6 +1,6 @@
-import type { GithubLinks } from '../../application/ports.js';
+import type { GateStore, GithubLinks, PendingGate } from '../../application/ports.js';
 import { isDuplicateKey, retryTransient } from './connection.js';
-import type { GithubLinkDoc, Models } from './models.js';
+import type { GithubGateDoc, GithubLinkDoc, Models } from './models.js';
 
 /** Pull request → linked changes ($addToSet: adding twice, or from two replicas, keeps one). */
 export class MongoGithubLinks implements GithubLinks {
@@ -18,5 +18,57 @@ export class MongoGithubLinks implements GithubLinks {
   async changesOf(pr: string): Promise<number[]> {
     const d = await retryTransient(() => this.m.GithubLink.findById(pr).lean<GithubLinkDoc>());
     return d?.changes ?? [];
+  }
+}
+
+const toGate = (d: GithubGateDoc): PendingGate => ({
+  id: d._id,
+  installationId: d.installationId,
+  repo: d.repo,
+  environment: d.environment,
+  sha: d.sha,
+  change: d.change,
+  reports: d.reports,
+  lastReport: d.lastReport,
+  state: d.state as PendingGate['state'],
+});
+
+/** Deployment protection rules waiting for an answer; each answered once (a unique claim). */
+export class MongoGateStore implements GateStore {
+  constructor(private readonly m: Models) {}
+
+  async add(g: PendingGate): Promise<void> {
+    const { id, ...rest } = g;
+    try {
+      await retryTransient(() => this.m.GithubGate.create({ _id: id, ...rest }));
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+    }
+  }
+
+  async pendingFor(change: number): Promise<PendingGate[]> {
+    const docs = await retryTransient(() =>
+      this.m.GithubGate.find({ change, state: 'pending' }).lean<GithubGateDoc[]>(),
+    );
+    return docs.map(toGate);
+  }
+
+  async claimAnswer(id: string, state: 'approved' | 'rejected'): Promise<boolean> {
+    try {
+      await retryTransient(() =>
+        this.m.Setting.create({ _id: `claim:gate:${id}`, value: state, at: new Date() }),
+      );
+    } catch (err) {
+      if (isDuplicateKey(err)) return false;
+      throw err;
+    }
+    await retryTransient(() => this.m.GithubGate.updateOne({ _id: id }, { $set: { state } }));
+    return true;
+  }
+
+  async reported(id: string, text: string): Promise<void> {
+    await retryTransient(() =>
+      this.m.GithubGate.updateOne({ _id: id }, { $inc: { reports: 1 }, $set: { lastReport: text } }),
+    );
   }
 }

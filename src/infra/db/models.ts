@@ -467,6 +467,35 @@ const githubLinkSchema = new Schema<GithubLinkDoc>(
   { collection: 'github_links', versionKey: false },
 );
 
+/** A deployment protection rule waiting for its answer (application/github-gates.ts). */
+export interface GithubGateDoc {
+  _id: string;
+  installationId: number;
+  repo: string;
+  environment: string;
+  sha: string;
+  change: number;
+  reports: number;
+  lastReport: string;
+  state: string;
+}
+
+const githubGateSchema = new Schema<GithubGateDoc>(
+  {
+    _id: { type: String, required: true },
+    installationId: { type: Number, required: true },
+    repo: { type: String, required: true },
+    environment: { type: String, required: true },
+    sha: { type: String, required: true },
+    change: { type: Number, required: true },
+    reports: { type: Number, default: 0 },
+    lastReport: { type: String, default: '' },
+    state: { type: String, required: true },
+  },
+  { collection: 'github_gates', versionKey: false },
+);
+githubGateSchema.index({ change: 1, state: 1 }, { name: 'by_change_state' });
+
 /** Installation settings claimed once (the first admin) and one-time setup codes (by their hash). */
 export interface SettingDoc {
   _id: string;
@@ -499,6 +528,7 @@ export interface Models {
   BoardMeeting: Model<BoardMeetingDoc>;
   MinutesLog: Model<MinutesLogDoc>;
   GithubLink: Model<GithubLinkDoc>;
+  GithubGate: Model<GithubGateDoc>;
   HomeUser: Model<HomeUserDoc>;
   Delivery: Model<DeliveryDoc>;
   ApiToken: Model<ApiTokenDoc>;
@@ -522,6 +552,7 @@ export function createModels(conn: Connection): Models {
     BoardMeeting: conn.model<BoardMeetingDoc>('BoardMeeting', boardMeetingSchema),
     MinutesLog: conn.model<MinutesLogDoc>('MinutesLog', minutesLogSchema),
     GithubLink: conn.model<GithubLinkDoc>('GithubLink', githubLinkSchema),
+    GithubGate: conn.model<GithubGateDoc>('GithubGate', githubGateSchema),
     HomeUser: conn.model<HomeUserDoc>('HomeUser', homeUserSchema),
     Delivery: conn.model<DeliveryDoc>('Delivery', deliverySchema),
     ApiToken: conn.model<ApiTokenDoc>('ApiToken', apiTokenSchema),

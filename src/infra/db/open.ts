@@ -7,7 +7,7 @@ import { closeDatabase, connectDatabase, type DbInfo, databaseInfo, pingDatabase
 import { MongoDelegationStore } from './delegation-store.js';
 import { DeliveryLedger } from './delivery-ledger.js';
 import { MongoEffectsOutbox } from './effects-outbox.js';
-import { MongoGithubLinks } from './github-links.js';
+import { MongoGateStore, MongoGithubLinks } from './github-links.js';
 import { IdempotencyStore } from './idempotency.js';
 import { MongoLedgerStore } from './ledger-store.js';
 import { createModels, ensureIndexes, type Models } from './models.js';
@@ -27,6 +27,7 @@ export interface Database {
   delegations: MongoDelegationStore;
   boards: MongoBoardStore;
   githubLinks: MongoGithubLinks;
+  githubGates: MongoGateStore;
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }
@@ -67,6 +68,7 @@ export async function openDatabase(
     delegations: new MongoDelegationStore(models),
     boards: new MongoBoardStore(models),
     githubLinks: new MongoGithubLinks(models),
+    githubGates: new MongoGateStore(models),
     ping: () => pingDatabase(conn),
     close: () => closeDatabase(root),
   };

@@ -1,0 +1,89 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { createAppAuth } from '@octokit/auth-app';
+import { request } from '@octokit/request';
+import type { GithubApi } from '../../application/ports.js';
+import type { Logger } from '../logger.js';
+
+/** GITHUB_APP_PRIVATE_KEY: PEM text (newlines or `\n` escapes) or a path to a PEM file. */
+export function readPrivateKey(value: string): string {
+  const v = value.trim();
+  if (v.startsWith('-----BEGIN')) return v.replace(/\\n/g, '\n');
+  if (existsSync(v)) return readFileSync(v, 'utf8');
+  throw new Error('GITHUB_APP_PRIVATE_KEY is neither a PEM key nor the path of a readable file');
+}
+
+/**
+ * GitHub's REST API as the App: a JWT signed with the App's key mints installation tokens
+ * (@octokit/auth-app caches them until shortly before they expire); every call goes to
+ * GITHUB_API_URL, used verbatim (GitHub Enterprise Server included).
+ */
+export class GithubClient implements GithubApi {
+  private readonly req: typeof request;
+  private readonly auth: ReturnType<typeof createAppAuth>;
+
+  constructor(
+    private readonly opts: { appId: string; privateKey: string; apiUrl: string },
+    private readonly logger: Logger,
+  ) {
+    this.req = request.defaults({
+      baseUrl: opts.apiUrl,
+      headers: { 'x-github-api-version': '2022-11-28', 'user-agent': 'changegate' },
+    });
+    this.auth = createAppAuth({
+      appId: Number(opts.appId),
+      privateKey: readPrivateKey(opts.privateKey),
+      request: this.req,
+    });
+  }
+
+  private async token(installationId: number): Promise<string> {
+    const { token } = await this.auth({ type: 'installation', installationId });
+    return token;
+  }
+
+  /** Only URLs of this API: a payload cannot send the App's token anywhere else. */
+  private inApi(url: string): boolean {
+    return url.startsWith(`${this.opts.apiUrl}/repos/`);
+  }
+
+  async reviewDeployment(
+    installationId: number,
+    callbackUrl: string,
+    body: { environment_name: string; state?: 'approved' | 'rejected'; comment: string },
+  ): Promise<void> {
+    if (!this.inApi(callbackUrl))
+      throw new Error(`callback URL outside GITHUB_API_URL: ${callbackUrl.slice(0, 200)}`);
+    const token = await this.token(installationId);
+    await this.req({
+      method: 'POST',
+      url: callbackUrl,
+      headers: { authorization: `token ${token}` },
+      ...body,
+      comment: body.comment.slice(0, 1024),
+    });
+  }
+
+  async pullsForCommit(
+    installationId: number,
+    repo: string,
+    sha: string,
+  ): Promise<{ number: number; merged: boolean; mergeCommit: string | null }[]> {
+    const token = await this.token(installationId);
+    const [owner, name] = repo.split('/');
+    const res = await this.req('GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls', {
+      owner: owner!,
+      repo: name!,
+      commit_sha: sha,
+      headers: { authorization: `token ${token}` },
+    });
+    const list = Array.isArray(res.data)
+      ? (res.data as { number: number; merged_at?: string | null; merge_commit_sha?: string | null }[])
+      : [];
+    this.logger.debug('pulls for commit', { repo, sha, count: list.length });
+    return list.map((p) => ({
+      number: p.number,
+      merged: !!p.merged_at,
+      mergeCommit: p.merge_commit_sha ?? null,
+    }));
+  }
+}
