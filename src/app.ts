@@ -283,6 +283,7 @@ export async function startChangegate(opts: StartOptions): Promise<Changegate> {
         inflight,
         logger,
         gates: githubGates,
+        gateStore: db.githubGates,
       }),
     );
   finishHttpApp(http, logger);

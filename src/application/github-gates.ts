@@ -2,8 +2,10 @@ import { formatChangeId } from '../domain/change.js';
 import { changeRefs } from '../domain/github.js';
 import type { ChangeState } from '../domain/lifecycle.js';
 import { waitingFor } from '../domain/lifecycle.js';
+import { pipelineActor } from '../domain/people.js';
 import { checkDeployGate } from './check-deploy-gate.js';
 import type { Deps, GateStore, GithubApi, GithubLinks } from './ports.js';
+import { recordDeployment } from './record-deployment.js';
 
 /** A deployment protection rule GitHub asks about (`deployment_protection_rule`, `requested`). */
 export interface ProtectionRequest {
@@ -15,6 +17,19 @@ export interface ProtectionRequest {
   ref: string;
   /** The deployment's payload and workflow inputs, as text: a `CR-<n>` there names the change. */
   inputs: string;
+  deploymentId: number;
+}
+
+/** A `deployment_status` event: the deployment's outcome, to record on its change. */
+export interface DeploymentStatus {
+  delivery: string;
+  deploymentId: number;
+  environment: string;
+  state: string;
+  sha: string;
+  ref: string;
+  inputs: string;
+  url: string | null;
 }
 
 export interface GithubGateDeps {
@@ -84,6 +99,7 @@ export async function answerProtectionRule(
     environment: r.environment,
     sha: r.sha,
     change: n,
+    deploymentId: r.deploymentId,
     reports: 0,
     lastReport: '',
     state: 'pending',
@@ -148,4 +164,45 @@ export async function settleGates(g: GithubGateDeps, state: ChangeState): Promis
       });
     }
   }
+}
+
+const DEPLOYMENT_STATES: Record<string, 'started' | 'succeeded' | 'failed'> = {
+  in_progress: 'started',
+  success: 'succeeded',
+  failure: 'failed',
+  error: 'failed',
+};
+
+/**
+ * The deployment GitHub ran is recorded on its change from its `deployment_status` events, like a
+ * pipeline's report (recorded always, flagged when the gate would not have allowed it; one record
+ * per deployment and outcome). The change is the one its protection rule was answered for, or the
+ * one its ref or inputs name.
+ */
+export async function recordDeploymentStatus(
+  g: Pick<GithubGateDeps, 'deps' | 'gates'>,
+  s: DeploymentStatus,
+): Promise<number | null> {
+  const status = DEPLOYMENT_STATES[s.state];
+  if (!status) return null;
+  const named = changeRefs(s.ref, s.inputs);
+  const n = (await g.gates.changeOfDeployment(s.deploymentId)) ?? (named.length === 1 ? named[0]! : null);
+  if (n === null) return null;
+  const res = await recordDeployment(g.deps, {
+    changeNumber: n,
+    actor: pipelineActor('github'),
+    environment: s.environment,
+    status,
+    commit: s.sha,
+    pipelineUrl: s.url,
+    source: 'api',
+    idempotencyKey: `github-deployment:${s.deploymentId}:${status}`,
+  });
+  if (!res.ok && res.error.code !== 'IDEMPOTENCY_CONFLICT')
+    g.deps.logger.warn('could not record a GitHub deployment', {
+      component: 'github',
+      changeId: n,
+      code: res.error.code,
+    });
+  return n;
 }

@@ -470,6 +470,8 @@ export interface PendingGate {
   environment: string;
   sha: string;
   change: number;
+  /** GitHub's deployment id: its deployment_status events are recorded on this change. */
+  deploymentId: number;
   reports: number;
   lastReport: string;
   state: 'pending' | 'approved' | 'rejected';
@@ -482,6 +484,8 @@ export interface GateStore {
   /** Once per rule and outcome across replicas: true for the one that may answer. */
   claimAnswer(id: string, state: 'approved' | 'rejected'): Promise<boolean>;
   reported(id: string, text: string): Promise<void>;
+  /** The change a GitHub deployment was gated for (null: none asked). */
+  changeOfDeployment(deploymentId: number): Promise<number | null>;
 }
 
 // ---- everything a use case may use -------------------------------------------------------------

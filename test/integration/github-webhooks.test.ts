@@ -347,6 +347,30 @@ describe('Changegate as a GitHub deployment protection rule', () => {
     await settled(t);
     expect(answers(9001)).toHaveLength(1);
 
+    // GitHub runs the job; its deployment_status events record the deployment on the change, once.
+    const status = (state: string) => ({
+      action: 'created',
+      deployment_status: {
+        state,
+        environment: 'production',
+        log_url: `https://github.com/${REPO}/actions/runs/9001`,
+      },
+      deployment: { id: 9001, sha: MERGE, ref: 'refs/heads/main', environment: 'production', payload: {} },
+      repository: { full_name: REPO },
+      installation: { id: 4242 },
+      sender: { login: 'github-actions[bot]' },
+    });
+    await sendWebhook(t.app.url, 'deployment_status', status('in_progress'));
+    await sendWebhook(t.app.url, 'deployment_status', status('success'));
+    await sendWebhook(t.app.url, 'deployment_status', status('success')); // a second delivery of the same outcome
+    await settled(t);
+    const state = (await t.app.deps.changes.record(n))!.state!;
+    expect(state.status).toBe('deployed');
+    expect(state.deployments.map((d) => [d.status, d.environment, d.commit, d.by, d.unauthorised])).toEqual([
+      ['started', 'production', MERGE, 'pipeline:github', false],
+      ['succeeded', 'production', MERGE, 'pipeline:github', false],
+    ]);
+
     // The wrong commit for that change: rejected, saying why.
     await sendWebhook(
       t.app.url,

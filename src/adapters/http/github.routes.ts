@@ -4,10 +4,12 @@ import { z } from 'zod';
 import { type GithubDelivery, recordGithubDelivery } from '../../application/github-evidence.js';
 import {
   answerProtectionRule,
+  type DeploymentStatus,
   type GithubGateDeps,
   type ProtectionRequest,
+  recordDeploymentStatus,
 } from '../../application/github-gates.js';
-import type { Deps, GithubLinks } from '../../application/ports.js';
+import type { Deps, GateStore, GithubLinks } from '../../application/ports.js';
 import type { IdempotencyStore } from '../../infra/db/idempotency.js';
 import type { InFlight } from '../../infra/inflight.js';
 import type { Logger } from '../../infra/logger.js';
@@ -72,13 +74,35 @@ const protectionPayload = z.object({
     .string()
     .max(1000)
     .regex(/^https?:\/\/[^\s<>|]+$/),
-  deployment: z.object({ sha, ref: z.string().max(300), payload: z.unknown().optional() }),
+  deployment: z.object({
+    id: z.number().int().positive(),
+    sha,
+    ref: z.string().max(300),
+    payload: z.unknown().optional(),
+  }),
   installation: z.object({ id: z.number().int().positive() }),
+  repository,
+});
+const statusPayload = z.object({
+  action: z.string(),
+  deployment_status: z.object({
+    state: z.string().max(40),
+    environment: z.string().min(1).max(255).optional(),
+    target_url: htmlUrl.or(z.literal('')).nullish(),
+    log_url: htmlUrl.or(z.literal('')).nullish(),
+  }),
+  deployment: z.object({
+    id: z.number().int().positive(),
+    sha,
+    ref: z.string().max(300),
+    environment: z.string().min(1).max(255),
+    payload: z.unknown().optional(),
+  }),
   repository,
 });
 
 type Parsed =
-  | { ok: true; delivery: GithubDelivery | null; protection?: ProtectionRequest }
+  | { ok: true; delivery: GithubDelivery | null; protection?: ProtectionRequest; status?: DeploymentStatus }
   | { ok: false; message: string };
 
 const ref = (p: z.infer<typeof pullRequest>, repo: string) => ({
@@ -162,6 +186,27 @@ export function parseDelivery(event: string, delivery: string, payload: unknown)
         sha: p.data.deployment.sha,
         ref: p.data.deployment.ref,
         inputs,
+        deploymentId: p.data.deployment.id,
+      },
+    };
+  }
+  if (event === 'deployment_status') {
+    const p = statusPayload.safeParse(payload);
+    if (!p.success) return fail(p.error);
+    const d = p.data.deployment;
+    const st = p.data.deployment_status;
+    return {
+      ok: true,
+      delivery: null,
+      status: {
+        delivery,
+        deploymentId: d.id,
+        environment: st.environment ?? d.environment,
+        state: st.state,
+        sha: d.sha,
+        ref: d.ref,
+        inputs: JSON.stringify(d.payload ?? '').slice(0, 10_000),
+        url: st.log_url || st.target_url || null,
       },
     };
   }
@@ -204,6 +249,7 @@ export function githubRoutes(opts: {
   logger: Logger;
   /** Answering deployment protection rules needs the App's key (null: webhooks only). */
   gates: GithubGateDeps | null;
+  gateStore: GateStore;
 }): Router {
   const log = opts.logger.child({ component: 'github' });
   const router = Router();
@@ -268,6 +314,18 @@ export function githubRoutes(opts: {
           )
           .catch(async (err) => {
             log.error('could not answer a deployment protection rule; a redelivery will', { delivery, err });
+            await opts.idempotency.release(key).catch(() => undefined);
+          }),
+      );
+      return;
+    }
+    const status = parsed.status;
+    if (status) {
+      opts.inflight.track(
+        recordDeploymentStatus({ deps: opts.deps, gates: opts.gateStore }, status)
+          .then((n) => log.info('deployment status', { delivery, state: status.state, change: n }))
+          .catch(async (err) => {
+            log.error('could not record a deployment status; a redelivery will', { delivery, err });
             await opts.idempotency.release(key).catch(() => undefined);
           }),
       );

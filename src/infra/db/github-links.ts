@@ -28,6 +28,7 @@ const toGate = (d: GithubGateDoc): PendingGate => ({
   environment: d.environment,
   sha: d.sha,
   change: d.change,
+  deploymentId: d.deploymentId,
   reports: d.reports,
   lastReport: d.lastReport,
   state: d.state as PendingGate['state'],
@@ -64,6 +65,11 @@ export class MongoGateStore implements GateStore {
     }
     await retryTransient(() => this.m.GithubGate.updateOne({ _id: id }, { $set: { state } }));
     return true;
+  }
+
+  async changeOfDeployment(deploymentId: number): Promise<number | null> {
+    const d = await retryTransient(() => this.m.GithubGate.findOne({ deploymentId }).lean<GithubGateDoc>());
+    return d?.change ?? null;
   }
 
   async reported(id: string, text: string): Promise<void> {

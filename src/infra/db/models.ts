@@ -475,6 +475,7 @@ export interface GithubGateDoc {
   environment: string;
   sha: string;
   change: number;
+  deploymentId: number;
   reports: number;
   lastReport: string;
   state: string;
@@ -488,6 +489,7 @@ const githubGateSchema = new Schema<GithubGateDoc>(
     environment: { type: String, required: true },
     sha: { type: String, required: true },
     change: { type: Number, required: true },
+    deploymentId: { type: Number, required: true },
     reports: { type: Number, default: 0 },
     lastReport: { type: String, default: '' },
     state: { type: String, required: true },
@@ -495,6 +497,7 @@ const githubGateSchema = new Schema<GithubGateDoc>(
   { collection: 'github_gates', versionKey: false },
 );
 githubGateSchema.index({ change: 1, state: 1 }, { name: 'by_change_state' });
+githubGateSchema.index({ deploymentId: 1 }, { name: 'by_deployment' });
 
 /** Installation settings claimed once (the first admin) and one-time setup codes (by their hash). */
 export interface SettingDoc {
