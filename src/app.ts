@@ -220,6 +220,7 @@ export async function startChangegate(opts: StartOptions): Promise<Changegate> {
     ...reads,
     witness: new SlackAuditWitness(api.sender, policy, directory, api.identity, logger),
     tokens: db.tokens,
+    githubUsers: db.githubUsers,
     notifier: {
       changed: async (change, progress) => {
         await slackNotifier.changed(change, progress);

@@ -106,6 +106,9 @@ export async function recordGithubDelivery(
   for (const n of known) {
     if (d.kind === 'review') {
       const state: ReviewState = d.action === 'dismissed' ? 'dismissed' : d.review.state;
+      // The Slack person behind the reviewer's login, when mapped: separation of duties then also
+      // covers "the requester approved their own PR" (application/github-users.ts).
+      const slackUser = await deps.githubUsers.slackOf(d.review.by);
       await run(n, {
         type: 'pr_review',
         data: {
@@ -114,6 +117,7 @@ export async function recordGithubDelivery(
           state,
           commit: d.review.commit,
           byAuthor: d.review.by === d.pr.author,
+          ...(slackUser ? { slackUser } : {}),
         },
       });
       continue;

@@ -30,6 +30,7 @@ export interface DeploymentStatus {
   ref: string;
   inputs: string;
   url: string | null;
+  repo: string;
 }
 
 export interface GithubGateDeps {

@@ -439,6 +439,14 @@ export interface BoardNotifier {
   minutes(m: MeetingRecord, board: BoardDef, minutes: MinutesRecord): Promise<void>;
 }
 
+/** GitHub logins mapped to Slack people (first claim wins; see application/github-users.ts). */
+export interface GithubUsers {
+  slackOf(login: string): Promise<string | null>;
+  loginsOf(slackUser: string): Promise<string[]>;
+  /** `linked`, `same` (already theirs) or `taken` (mapped to someone else). */
+  link(login: string, slackUser: string, at: Date): Promise<'linked' | 'same' | 'taken'>;
+}
+
 /** Which changes each pull request is linked to (`owner/repo#number`). */
 export interface GithubLinks {
   add(pr: string, change: number): Promise<void>;
@@ -501,6 +509,8 @@ export interface Deps {
   delegations: DelegationBook;
   /** Change advisory board meetings and their minutes. */
   boards: BoardStore;
+  /** GitHub logins mapped to Slack people. */
+  githubUsers: GithubUsers;
   changes: ChangeStore;
   ledger: LedgerStore;
   /** Null in a process without the audit key (command-line tools): it cannot write events. */

@@ -90,6 +90,7 @@ export async function cliContext(): Promise<{ deps: Deps; models: Models; close(
     policies,
     delegations: new DelegationBook(db.delegations, null),
     boards: db.boards,
+    githubUsers: db.githubUsers,
     changes: db.changes,
     ledger: db.ledger,
     audit,

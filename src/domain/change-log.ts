@@ -1,6 +1,6 @@
 import { conditionHolds, formatChangeId } from './change.js';
 import { blockingFreezes } from './freeze.js';
-import { ciConclusion, countedApprovals, selfApprovals } from './github.js';
+import { changeOwners, ciConclusion, countedApprovals, selfApprovals } from './github.js';
 import {
   type ChangeState,
   type ChangeStatus,
@@ -488,11 +488,15 @@ function prEvidence(
   return {
     pull_requests: prs.map((p) => `${p.url} (${p.merged ? 'merged' : 'open'})`).join('; '),
     pr_approvals: or(
-      each((p) => countedApprovals(p).map((r) => `${r.by} at ${r.commit.slice(0, 12)}`)),
+      each((p) => countedApprovals(p, changeOwners(s)).map((r) => `${r.by} at ${r.commit.slice(0, 12)}`)),
       'None',
     ),
     pr_self_approvals: or(
-      each((p) => selfApprovals(p).map((r) => `${r.by} (author) at ${r.commit.slice(0, 12)}`)),
+      each((p) =>
+        selfApprovals(p, changeOwners(s)).map(
+          (r) => `${r.by} (${r.byAuthor ? 'author' : 'requester'}) at ${r.commit.slice(0, 12)}`,
+        ),
+      ),
       'None',
     ),
     pr_ci: each((p) => [ciConclusion(p)]),

@@ -6,7 +6,7 @@ import {
   type FreezeOccurrence,
   maintenanceWindowsMissed,
 } from './freeze.js';
-import { ciConclusion, countedApprovals } from './github.js';
+import { changeOwners, ciConclusion, countedApprovals } from './github.js';
 import { type ChangeState, reachedEnvironments, waitingFor } from './lifecycle.js';
 import type { Policy } from './policy.js';
 
@@ -217,11 +217,11 @@ export function pullRequestBlockers(s: ChangeState, approvals: number): GateReas
       code: 'pr_not_merged',
       message: `${open.map(name).join(', ')} ${open.length === 1 ? 'is' : 'are'} not merged.`,
     });
-  const short = prs.filter((p) => countedApprovals(p).length < approvals);
+  const short = prs.filter((p) => countedApprovals(p, changeOwners(s)).length < approvals);
   if (short.length > 0)
     out.push({
       code: 'pr_not_approved',
-      message: `${short.map(name).join(', ')} ${short.length === 1 ? 'has' : 'have'} fewer than ${approvals} approval${approvals === 1 ? '' : 's'} on ${short.length === 1 ? 'its' : 'their'} final commit by someone other than the author.`,
+      message: `${short.map(name).join(', ')} ${short.length === 1 ? 'has' : 'have'} fewer than ${approvals} approval${approvals === 1 ? '' : 's'} on ${short.length === 1 ? 'its' : 'their'} final commit by someone other than the author and the change's requester.`,
     });
   const red = prs.filter((p) => ciConclusion(p) !== 'success');
   if (red.length > 0)

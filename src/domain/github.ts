@@ -26,6 +26,8 @@ export interface PrReview {
   at: Date;
   /** The PR's author reviewed their own PR (recorded, never counted). */
   byAuthor: boolean;
+  /** The Slack person the reviewer's GitHub login maps to, when known at the review. */
+  slackUser?: string;
 }
 
 export interface PrCheck {
@@ -60,14 +62,23 @@ function latestReviews(pr: PullRequestEvidence): PrReview[] {
   return [...by.values()].filter((r) => r.state !== 'dismissed');
 }
 
-/** Approvals that count: by someone other than the author, on the PR's head commit. */
-export function countedApprovals(pr: PullRequestEvidence): PrReview[] {
-  return latestReviews(pr).filter((r) => r.state === 'approved' && !r.byAuthor && r.commit === pr.headSha);
+/**
+ * Whether a review is by the PR's author, or by a person who stands behind the change (`owners`: its
+ * requester, the creator of the token that raised it) through the GitHub login mapped to them.
+ */
+const own = (r: PrReview, owners: readonly string[]) =>
+  r.byAuthor || (!!r.slackUser && owners.includes(r.slackUser));
+
+/** Approvals that count: on the PR's head commit, by someone other than its author and the change's owners. */
+export function countedApprovals(pr: PullRequestEvidence, owners: readonly string[] = []): PrReview[] {
+  return latestReviews(pr).filter(
+    (r) => r.state === 'approved' && !own(r, owners) && r.commit === pr.headSha,
+  );
 }
 
-/** Approvals by the PR's author: flagged in the evidence. */
-export function selfApprovals(pr: PullRequestEvidence): PrReview[] {
-  return pr.reviews.filter((r) => r.state === 'approved' && r.byAuthor);
+/** Approvals by the PR's author or the change's owners: flagged in the evidence, never counted. */
+export function selfApprovals(pr: PullRequestEvidence, owners: readonly string[] = []): PrReview[] {
+  return pr.reviews.filter((r) => r.state === 'approved' && own(r, owners));
 }
 
 /**
@@ -88,7 +99,14 @@ export type GithubEventDraft =
   | { type: 'pr_head'; data: { url: string; headSha: string; title: string } }
   | {
       type: 'pr_review';
-      data: { url: string; by: string; state: ReviewState; commit: string; byAuthor: boolean };
+      data: {
+        url: string;
+        by: string;
+        state: ReviewState;
+        commit: string;
+        byAuthor: boolean;
+        slackUser?: string;
+      };
     }
   | { type: 'pr_checks'; data: { url: string; sha: string; name: string; conclusion: string } }
   | { type: 'pr_merged'; data: { url: string; mergeCommit: string; mergedBy: string } };
@@ -112,8 +130,11 @@ export function applyGithubEvent(
       case 'pr_head':
         return { ...p, headSha: e.data.headSha, title: e.data.title };
       case 'pr_review': {
-        const { by, state, commit, byAuthor } = e.data;
-        return { ...p, reviews: [...p.reviews, { by, state, commit, byAuthor, at }] };
+        const { by, state, commit, byAuthor, slackUser } = e.data;
+        return {
+          ...p,
+          reviews: [...p.reviews, { by, state, commit, byAuthor, at, ...(slackUser ? { slackUser } : {}) }],
+        };
       }
       case 'pr_checks': {
         const { sha, name, conclusion } = e.data;
@@ -124,4 +145,9 @@ export function applyGithubEvent(
     }
     return p;
   });
+}
+
+/** The people who stand behind a change: its requester and the creator of the token that raised it. */
+export function changeOwners(s: { requester: string; raisedVia: { tokenCreator: string } | null }): string[] {
+  return [s.requester, ...(s.raisedVia ? [s.raisedVia.tokenCreator] : [])];
 }

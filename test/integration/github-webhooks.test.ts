@@ -261,6 +261,76 @@ describe('the policy’s pull-request rule at the gate, and the merged commit bo
   });
 });
 
+describe('GitHub logins mapped to Slack people: the requester approving their own PR is not counted', () => {
+  let t: TestApp;
+  let token = '';
+  const api = apiClient(
+    () => t,
+    () => token,
+  );
+  beforeAll(async () => {
+    const yaml = TEST_POLICY_YAML.replace(
+      '  normal:\n    name: Normal\n',
+      '  normal:\n    name: Normal\n    requirePullRequest: { approvals: 1 }\n',
+    );
+    t = await startTestApp(import.meta.url, { env: GITHUB_ENV, policyYaml: yaml });
+    token = await createToken(t, 'ci', 'changes:read env=production');
+  });
+  afterAll(() => t?.stop());
+
+  const said = async (user: string, text: string) => {
+    const before = t.fake.responsePosts.length;
+    await t.slack.command('/change', text, { user });
+    return String((await t.fake.waitFor(() => t.fake.responsePosts[before])).body.text);
+  };
+
+  it('links a login once, and an approval by the requester’s login is flagged, not counted', async () => {
+    expect(await said(ALICE, 'github link alice-gh')).toContain('Linked: GitHub `alice-gh` is you');
+    expect(await said(ALICE, 'github')).toContain('`alice-gh`');
+    expect(await said(BOB, 'github link Alice-GH')).toContain('already linked to someone else');
+    expect(await said(BOB, 'github link -bad-')).toContain('not a GitHub login');
+
+    const n = await submitRequest(t, { title: 'Cache the exchange rates' }, ALICE);
+    await approve(t, n, 0, BOB);
+    await approve(t, n, 1, CAROL);
+    // Bob's PR for Alice's change; Alice approves it from GitHub.
+    const pr = {
+      number: 55,
+      title: `CR-${n} cache rates`,
+      head: HEAD1,
+      author: 'bob-gh',
+      merged: true,
+      mergeCommit: MERGE,
+      mergedBy: 'bob-gh',
+    };
+    await sendWebhook(
+      t.app.url,
+      'pull_request',
+      pullRequestEvent('opened', { ...pr, merged: false, mergeCommit: null }, 'bob-gh'),
+    );
+    await sendWebhook(t.app.url, 'pull_request_review', reviewEvent(pr, 'alice-gh', 'approved', HEAD1));
+    await sendWebhook(t.app.url, 'check_suite', checkSuiteEvent(55, HEAD1, 'success'));
+    await sendWebhook(t.app.url, 'pull_request', pullRequestEvent('closed', pr, 'bob-gh'));
+    await settled(t);
+    const gate = (await api(`/changes/CR-${n}/gate?environment=production&commit=${MERGE}`)).json as {
+      reasons: { code: string }[];
+    };
+    expect(gate.reasons.map((r) => r.code)).toEqual(['pr_not_approved']);
+    const change = (await api(`/changes/CR-${n}`)).json as {
+      pullRequests: { approvals: unknown[]; selfApprovals: { by: string }[] }[];
+    };
+    expect(change.pullRequests[0]!.approvals).toEqual([]);
+    expect(change.pullRequests[0]!.selfApprovals.map((r) => r.by)).toEqual(['alice-gh']);
+    // Another reviewer's approval on the final commit clears it.
+    await sendWebhook(t.app.url, 'pull_request_review', reviewEvent(pr, 'carol-gh', 'approved', HEAD1));
+    await settled(t);
+    const after = (await api(`/changes/CR-${n}/gate?environment=production&commit=${MERGE}`)).json as {
+      allowed: boolean;
+    };
+    expect(after.allowed).toBe(true);
+  });
+});
+
 describe('Changegate as a GitHub deployment protection rule', () => {
   let t: TestApp;
   let gh: FakeGithub;

@@ -207,6 +207,7 @@ export function parseDelivery(event: string, delivery: string, payload: unknown)
         ref: d.ref,
         inputs: JSON.stringify(d.payload ?? '').slice(0, 10_000),
         url: st.log_url || st.target_url || null,
+        repo: p.data.repository.full_name,
       },
     };
   }
@@ -253,6 +254,19 @@ export function githubRoutes(opts: {
 }): Router {
   const log = opts.logger.child({ component: 'github' });
   const router = Router();
+  // Deliveries of one repository are handled one after the other, in the order they arrived: a
+  // check result never overtakes the link of its pull request.
+  const chains = new Map<string, Promise<unknown>>();
+  const inOrder = <T>(repo: string, work: () => Promise<T>): Promise<T> => {
+    const before = chains.get(repo) ?? Promise.resolve();
+    const next = before.then(work, work);
+    const tail = next.catch(() => undefined);
+    chains.set(repo, tail);
+    void tail.then(() => {
+      if (chains.get(repo) === tail) chains.delete(repo);
+    });
+    return next;
+  };
   router.post('/github/webhooks', rawBodyWithin(GITHUB_BODY_LIMIT), async (req: Request, res: Response) => {
     const raw = ((req as Request & { rawBody?: Buffer }).rawBody ?? Buffer.alloc(0)).toString('utf8');
     const signature = req.header('x-hub-signature-256');
@@ -308,7 +322,7 @@ export function githubRoutes(opts: {
         return;
       }
       opts.inflight.track(
-        answerProtectionRule(opts.gates, protection)
+        inOrder(protection.repo, () => answerProtectionRule(opts.gates!, protection))
           .then((outcome) =>
             log.info('deployment protection rule', { delivery, outcome, repo: protection.repo }),
           )
@@ -322,7 +336,7 @@ export function githubRoutes(opts: {
     const status = parsed.status;
     if (status) {
       opts.inflight.track(
-        recordDeploymentStatus({ deps: opts.deps, gates: opts.gateStore }, status)
+        inOrder(status.repo, () => recordDeploymentStatus({ deps: opts.deps, gates: opts.gateStore }, status))
           .then((n) => log.info('deployment status', { delivery, state: status.state, change: n }))
           .catch(async (err) => {
             log.error('could not record a deployment status; a redelivery will', { delivery, err });
@@ -334,7 +348,7 @@ export function githubRoutes(opts: {
     const d = parsed.delivery;
     if (!d) return;
     opts.inflight.track(
-      recordGithubDelivery(opts.deps, opts.links, d)
+      inOrder(d.kind === 'checks' ? d.repo : d.pr.repo, () => recordGithubDelivery(opts.deps, opts.links, d))
         .then((out) => log.info('webhook recorded', { event, delivery, changes: out.changes }))
         .catch(async (err) => {
           log.error('webhook could not be recorded; a redelivery will be handled', { event, delivery, err });

@@ -15,6 +15,7 @@ export type ChangeCommand =
   | { kind: 'token'; action: 'list' }
   | { kind: 'token'; action: 'revoke'; name: string }
   | { kind: 'meeting'; n: number }
+  | { kind: 'github'; login: string | null }
   | { kind: 'delegate'; action: 'set'; to: string; until: string; from: string | null }
   | { kind: 'delegate'; action: 'show' }
   | { kind: 'delegate'; action: 'cancel' }
@@ -126,6 +127,15 @@ export function parseChangeCommand(raw: string, typeKeys: readonly string[]): Ch
     case 'verify': {
       const n = needId('/change verify CR-42');
       return typeof n === 'number' ? { kind: 'verify', n } : n;
+    }
+    case 'github': {
+      if (rest.length === 0) return { kind: 'github', login: null };
+      if ((rest[0] ?? '').toLowerCase() === 'link' && rest[1] && rest.length === 2)
+        return { kind: 'github', login: rest[1].replace(/^@/, '') };
+      return {
+        kind: 'invalid',
+        message: 'Usage: `/change github link <your GitHub login>`, `/change github`',
+      };
     }
     case 'meeting':
     case 'cab': {

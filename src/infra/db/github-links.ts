@@ -1,6 +1,6 @@
-import type { GateStore, GithubLinks, PendingGate } from '../../application/ports.js';
+import type { GateStore, GithubLinks, GithubUsers, PendingGate } from '../../application/ports.js';
 import { isDuplicateKey, retryTransient } from './connection.js';
-import type { GithubGateDoc, GithubLinkDoc, Models } from './models.js';
+import type { GithubGateDoc, GithubLinkDoc, GithubUserDoc, Models } from './models.js';
 
 /** Pull request → linked changes ($addToSet: adding twice, or from two replicas, keeps one). */
 export class MongoGithubLinks implements GithubLinks {
@@ -76,5 +76,32 @@ export class MongoGateStore implements GateStore {
     await retryTransient(() =>
       this.m.GithubGate.updateOne({ _id: id }, { $inc: { reports: 1 }, $set: { lastReport: text } }),
     );
+  }
+}
+
+/** GitHub logins → Slack people: a login is claimed once (a unique insert); nobody takes another's. */
+export class MongoGithubUsers implements GithubUsers {
+  constructor(private readonly m: Models) {}
+
+  async slackOf(login: string): Promise<string | null> {
+    const d = await retryTransient(() =>
+      this.m.GithubUser.findById(login.toLowerCase()).lean<GithubUserDoc>(),
+    );
+    return d?.slackUser ?? null;
+  }
+
+  async loginsOf(slackUser: string): Promise<string[]> {
+    const docs = await retryTransient(() => this.m.GithubUser.find({ slackUser }).lean<GithubUserDoc[]>());
+    return docs.map((d) => d._id);
+  }
+
+  async link(login: string, slackUser: string, at: Date): Promise<'linked' | 'same' | 'taken'> {
+    try {
+      await retryTransient(() => this.m.GithubUser.create({ _id: login.toLowerCase(), slackUser, at }));
+      return 'linked';
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+      return (await this.slackOf(login)) === slackUser ? 'same' : 'taken';
+    }
   }
 }

@@ -499,6 +499,23 @@ const githubGateSchema = new Schema<GithubGateDoc>(
 githubGateSchema.index({ change: 1, state: 1 }, { name: 'by_change_state' });
 githubGateSchema.index({ deploymentId: 1 }, { name: 'by_deployment' });
 
+/** A GitHub login (lower case) mapped to a Slack person. */
+export interface GithubUserDoc {
+  _id: string;
+  slackUser: string;
+  at: Date;
+}
+
+const githubUserSchema = new Schema<GithubUserDoc>(
+  {
+    _id: { type: String, required: true },
+    slackUser: { type: String, required: true },
+    at: { type: Date, required: true },
+  },
+  { collection: 'github_users', versionKey: false },
+);
+githubUserSchema.index({ slackUser: 1 }, { name: 'by_slack_user' });
+
 /** Installation settings claimed once (the first admin) and one-time setup codes (by their hash). */
 export interface SettingDoc {
   _id: string;
@@ -532,6 +549,7 @@ export interface Models {
   MinutesLog: Model<MinutesLogDoc>;
   GithubLink: Model<GithubLinkDoc>;
   GithubGate: Model<GithubGateDoc>;
+  GithubUser: Model<GithubUserDoc>;
   HomeUser: Model<HomeUserDoc>;
   Delivery: Model<DeliveryDoc>;
   ApiToken: Model<ApiTokenDoc>;
@@ -556,6 +574,7 @@ export function createModels(conn: Connection): Models {
     MinutesLog: conn.model<MinutesLogDoc>('MinutesLog', minutesLogSchema),
     GithubLink: conn.model<GithubLinkDoc>('GithubLink', githubLinkSchema),
     GithubGate: conn.model<GithubGateDoc>('GithubGate', githubGateSchema),
+    GithubUser: conn.model<GithubUserDoc>('GithubUser', githubUserSchema),
     HomeUser: conn.model<HomeUserDoc>('HomeUser', homeUserSchema),
     Delivery: conn.model<DeliveryDoc>('Delivery', deliverySchema),
     ApiToken: conn.model<ApiTokenDoc>('ApiToken', apiTokenSchema),

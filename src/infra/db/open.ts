@@ -7,7 +7,7 @@ import { closeDatabase, connectDatabase, type DbInfo, databaseInfo, pingDatabase
 import { MongoDelegationStore } from './delegation-store.js';
 import { DeliveryLedger } from './delivery-ledger.js';
 import { MongoEffectsOutbox } from './effects-outbox.js';
-import { MongoGateStore, MongoGithubLinks } from './github-links.js';
+import { MongoGateStore, MongoGithubLinks, MongoGithubUsers } from './github-links.js';
 import { IdempotencyStore } from './idempotency.js';
 import { MongoLedgerStore } from './ledger-store.js';
 import { createModels, ensureIndexes, type Models } from './models.js';
@@ -28,6 +28,7 @@ export interface Database {
   boards: MongoBoardStore;
   githubLinks: MongoGithubLinks;
   githubGates: MongoGateStore;
+  githubUsers: MongoGithubUsers;
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }
@@ -69,6 +70,7 @@ export async function openDatabase(
     boards: new MongoBoardStore(models),
     githubLinks: new MongoGithubLinks(models),
     githubGates: new MongoGateStore(models),
+    githubUsers: new MongoGithubUsers(models),
     ping: () => pingDatabase(conn),
     close: () => closeDatabase(root),
   };

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import type { AuditReport } from '../../../application/verify-audit.js';
 import { formatChangeId } from '../../../domain/change.js';
 import type { ChangeLogSummary } from '../../../domain/change-log.js';
-import { ciConclusion, countedApprovals, selfApprovals } from '../../../domain/github.js';
+import { changeOwners, ciConclusion, countedApprovals, selfApprovals } from '../../../domain/github.js';
 import { type ChangeState, retroState, stageProgress } from '../../../domain/lifecycle.js';
 import type { ChangeView, SummaryResponse } from './schemas.js';
 
@@ -81,8 +81,8 @@ export function presentChange(
         merged: p.merged,
         mergeCommit: p.mergeCommit,
         mergedBy: p.mergedBy,
-        approvals: countedApprovals(p).map(review),
-        selfApprovals: selfApprovals(p).map(review),
+        approvals: countedApprovals(p, changeOwners(s)).map(review),
+        selfApprovals: selfApprovals(p, changeOwners(s)).map(review),
         ci: ciConclusion(p),
       };
     }),

@@ -2,6 +2,7 @@ import type { App, RespondFn } from '@slack/bolt';
 import { callAdhocMeeting } from '../../../application/board-meetings.js';
 import { cancelChange } from '../../../application/cancel-change.js';
 import { getChange } from '../../../application/get-change.js';
+import { linkGithubLogin } from '../../../application/github-users.js';
 import { listChanges } from '../../../application/list-changes.js';
 import { recordDeployment } from '../../../application/record-deployment.js';
 import { mayView } from '../../../application/visibility.js';
@@ -159,6 +160,22 @@ async function runDatabaseCommand(ctx: SlackContext, cmd: ChangeCommand, user: s
     }
     case 'token':
       return infoMessage((await tokenCommand(deps, user, cmd)).text);
+    case 'github': {
+      if (!cmd.login) {
+        const logins = await deps.githubUsers.loginsOf(user);
+        return infoMessage(
+          logins.length
+            ? `Your GitHub login: ${logins.map((l) => `\`${l}\``).join(', ')}.`
+            : 'No GitHub login is linked to you: `/change github link <login>`.',
+        );
+      }
+      const res = await linkGithubLogin(deps, user, cmd.login);
+      return res.ok
+        ? infoMessage(
+            `🔗 ${res.already ? 'Already linked' : 'Linked'}: GitHub \`${res.login}\` is you. Your approvals of pull requests linked to changes you raised are never counted.`,
+          )
+        : errorMessage(res.message);
+    }
     case 'meeting': {
       const res = await callAdhocMeeting(deps, ctx.boards, user, cmd.n);
       return res.ok

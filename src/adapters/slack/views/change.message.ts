@@ -3,6 +3,7 @@ import { formatChangeId } from '../../../domain/change.js';
 import { shortCommit } from '../../../domain/commit.js';
 import { type FieldRender, fieldEntries } from '../../../domain/fields.js';
 import {
+  changeOwners,
   ciConclusion,
   countedApprovals,
   type PullRequestEvidence,
@@ -101,9 +102,9 @@ export interface ChangeMessageModel {
 }
 
 /** One linked PR: link, merge, counted approvals, self-approvals flagged, CI on the head commit. */
-export function pullRequestLine(p: PullRequestEvidence): string {
-  const approvals = countedApprovals(p);
-  const self = selfApprovals(p);
+export function pullRequestLine(p: PullRequestEvidence, owners: readonly string[] = []): string {
+  const approvals = countedApprovals(p, owners);
+  const self = selfApprovals(p, owners);
   return [
     `🔗 <${p.url}|${userText(p.repo, 80)}#${p.number}>`,
     p.merged && p.mergeCommit
@@ -172,7 +173,7 @@ export function toMessageModel(
     retro: { state: retroState(state, now), dueAt: state.retro.dueAt },
     retroReview: state.retroReview.status,
     cancellation: state.cancellation,
-    pullRequests: (state.pullRequests ?? []).map(pullRequestLine),
+    pullRequests: (state.pullRequests ?? []).map((p) => pullRequestLine(p, changeOwners(state))),
     policyHash: state.policyHash,
   };
 }

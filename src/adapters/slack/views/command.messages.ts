@@ -1,6 +1,7 @@
 import type { ContextBlock, KnownBlock } from '@slack/types';
 import { formatChangeId } from '../../../domain/change.js';
 import { fieldEntries } from '../../../domain/fields.js';
+import { changeOwners } from '../../../domain/github.js';
 import type { StoredChangeEvent } from '../../../domain/lifecycle.js';
 import { type ChangeState, retroState, stagingTested, waitingFor } from '../../../domain/lifecycle.js';
 import { type Policy, securityFlagLabel } from '../../../domain/policy.js';
@@ -22,6 +23,7 @@ export function helpMessage(): Reply {
     '`/change verify CR-42` record the post-deployment verification',
     "`/change retro CR-42` write an emergency change's retrospective",
     '`/change cancel CR-42 [reason]` withdraw a change before deployment',
+    '`/change github link <login>` your GitHub login (your approvals of your own changes’ PRs never count)',
     '`/change meeting CR-42` call an ad hoc board meeting for an urgent change (board members)',
     '`/change delegate @someone until 2026-12-24` let someone decide your approvals while you are away (`/change delegate cancel` ends it)',
     '`/change token create|list|revoke` pipeline tokens for the deploy gate (admins)',
@@ -121,7 +123,7 @@ export function showMessage(
         `*Staging tested:* ${stagingTested(s) ?? '—'} · *Security impact:* ${r.securityFlags.length ? r.securityFlags.map((f) => securityFlagLabel(policy, f)).join(', ') : 'none'}`,
         r.commit ? `*Approves commit:* \`${r.commit}\`` : '',
         `*Links:* ${[r.links.pr ? `<${r.links.pr}|PR>` : '', r.links.ticket ? `<${r.links.ticket}|ticket>` : ''].filter(Boolean).join(' · ') || '—'}${permalink ? ` · <${permalink}|thread>` : ''}`,
-        ...(s.pullRequests ?? []).map((p) => `*Pull request:* ${pullRequestLine(p)}`),
+        ...(s.pullRequests ?? []).map((p) => `*Pull request:* ${pullRequestLine(p, changeOwners(s))}`),
         s.retroDueHours !== null
           ? `*Retrospective:* ${retroState(s, now).replace(/_/g, ' ')}${s.retro.dueAt ? `, due ${slackDate(s.retro.dueAt)}` : ''}`
           : '',
