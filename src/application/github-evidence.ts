@@ -94,7 +94,19 @@ export async function recordGithubDelivery(
     branch: ref.branch,
     headSha: ref.headSha,
   };
-  for (const n of changeRefs(d.pr.title, d.pr.body, d.pr.branch)) {
+  const named = changeRefs(d.pr.title, d.pr.body, d.pr.branch);
+  // An edit that stops naming a linked change unlinks it (a merged PR stays: its evidence is history).
+  if (d.kind === 'pull_request' && d.action === 'edited')
+    for (const n of [...known].filter((k) => !named.includes(k))) {
+      const pr = (await deps.changes.record(n))?.state?.pullRequests?.find((p) => p.url === d.pr.url);
+      if (pr?.merged) continue;
+      const res = await run(n, { type: 'pr_unlinked', data: { url: d.pr.url } });
+      if (res.ok || res.error.code === 'NOT_FOUND') {
+        await links.remove(key, n);
+        known.delete(n);
+      }
+    }
+  for (const n of named) {
     if (known.has(n)) continue;
     const res = await run(n, { type: 'pr_linked', data: base });
     if (res.ok || res.error.code === 'CONFLICT') {

@@ -450,6 +450,7 @@ export interface GithubUsers {
 /** Which changes each pull request is linked to (`owner/repo#number`). */
 export interface GithubLinks {
   add(pr: string, change: number): Promise<void>;
+  remove(pr: string, change: number): Promise<void>;
   changesOf(pr: string): Promise<number[]>;
 }
 

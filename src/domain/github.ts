@@ -109,7 +109,9 @@ export type GithubEventDraft =
       };
     }
   | { type: 'pr_checks'; data: { url: string; sha: string; name: string; conclusion: string } }
-  | { type: 'pr_merged'; data: { url: string; mergeCommit: string; mergedBy: string } };
+  | { type: 'pr_merged'; data: { url: string; mergeCommit: string; mergedBy: string } }
+  /** The PR no longer names the change (its title, body and branch were edited). */
+  | { type: 'pr_unlinked'; data: { url: string } };
 
 /** Folds one GitHub event into a change's PR evidence. */
 export function applyGithubEvent(
@@ -124,6 +126,7 @@ export function applyGithubEvent(
       { ...e.data, linkedAt: at, merged: false, mergeCommit: null, mergedBy: null, reviews: [], checks: [] },
     ];
   }
+  if (e.type === 'pr_unlinked') return prs.filter((p) => p.url !== e.data.url);
   return prs.map((p) => {
     if (p.url !== e.data.url) return p;
     switch (e.type) {

@@ -593,6 +593,7 @@ export function applyEvent(state: ChangeState | null, e: ChangeEvent): ChangeSta
     case 'pr_review':
     case 'pr_checks':
     case 'pr_merged':
+    case 'pr_unlinked':
       s.pullRequests = applyGithubEvent(s.pullRequests ?? [], e, e.at);
       return s;
     case 'board_deferred': {

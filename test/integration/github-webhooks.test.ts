@@ -95,6 +95,36 @@ describe('GitHub webhooks: pull-request evidence on the change', () => {
     );
   });
 
+  it('unlinks a PR whose edit no longer names the change, and links it again when it does', async () => {
+    const pr = { number: 8, title: `CR-${other}: docs`, head: HEAD1 };
+    await sendWebhook(t.app.url, 'pull_request', pullRequestEvent('opened', pr));
+    await settled(t);
+    expect((await prsOf(t, other)).map((p) => p.number)).toEqual([8]);
+    await sendWebhook(t.app.url, 'pull_request', pullRequestEvent('edited', { ...pr, title: 'docs only' }));
+    await settled(t);
+    expect(await prsOf(t, other)).toEqual([]);
+    expect((await eventTypes(t, other)).filter((e) => e.startsWith('pr_'))).toEqual([
+      'pr_linked',
+      'pr_unlinked',
+    ]);
+    // A check on the unlinked PR goes nowhere.
+    await sendWebhook(t.app.url, 'check_suite', checkSuiteEvent(8, HEAD1, 'failure'));
+    await sendWebhook(
+      t.app.url,
+      'pull_request',
+      pullRequestEvent('edited', { ...pr, body: `Fixes CR-${other}` }),
+    );
+    await settled(t);
+    expect((await prsOf(t, other)).map((p) => [p.number, p.checks.length])).toEqual([[8, 0]]);
+    await sendWebhook(
+      t.app.url,
+      'pull_request',
+      pullRequestEvent('edited', { ...pr, title: 'docs', body: '' }),
+    );
+    await settled(t);
+    expect(await prsOf(t, other)).toEqual([]);
+  });
+
   it('records reviews per commit: the author’s own approval is flagged and not counted; a stale approval does not count', async () => {
     const pr = { number: 7, title: `CR-${n}: bump SDK`, head: HEAD1 };
     await sendWebhook(t.app.url, 'pull_request_review', reviewEvent(pr, 'alice-gh', 'approved', HEAD1));

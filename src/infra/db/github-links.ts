@@ -15,6 +15,10 @@ export class MongoGithubLinks implements GithubLinks {
     });
   }
 
+  async remove(pr: string, change: number): Promise<void> {
+    await retryTransient(() => this.m.GithubLink.updateOne({ _id: pr }, { $pull: { changes: change } }));
+  }
+
   async changesOf(pr: string): Promise<number[]> {
     const d = await retryTransient(() => this.m.GithubLink.findById(pr).lean<GithubLinkDoc>());
     return d?.changes ?? [];

@@ -517,6 +517,8 @@ export function eventReply(state: ChangeState, e: ChangeEvent, waitingOn: string
         : {
             text: `🧪 ${userText(e.data.name, 80)}: *${userText(e.data.conclusion, 30)}* on \`${e.data.sha.slice(0, 12)}\`.`,
           };
+    case 'pr_unlinked':
+      return { text: `⛓️‍💥 <${e.data.url}|The pull request> no longer names ${id}: it is unlinked.` };
     case 'pr_merged':
       return {
         text: `🔀 ${userText(e.data.mergedBy, 40)} merged <${e.data.url}|the pull request> as \`${e.data.mergeCommit.slice(0, 12)}\`.`,
