@@ -51,7 +51,7 @@ import { MongoBoardStore } from '../src/infra/db/board-store.js';
 import { ChangeRepository, projectionFields } from '../src/infra/db/change-repository.js';
 import { MongoDelegationStore } from '../src/infra/db/delegation-store.js';
 import { MongoEffectsOutbox } from '../src/infra/db/effects-outbox.js';
-import { MongoGithubUsers } from '../src/infra/db/github-links.js';
+import { MongoGithubLinks, MongoGithubUsers } from '../src/infra/db/github-links.js';
 import { MongoLedgerStore } from '../src/infra/db/ledger-store.js';
 import { createModels, ensureIndexes, eventId, ledgerId, type Models } from '../src/infra/db/models.js';
 import { MongoPolicyStore } from '../src/infra/db/policy-store.js';
@@ -640,6 +640,7 @@ async function benchChangeLog(db: { uri: string; flavor: string }, fake: FakeSla
     delegations: new DelegationBook(new MongoDelegationStore(models), null),
     boards: new MongoBoardStore(models),
     githubUsers: new MongoGithubUsers(models),
+    githubLinks: new MongoGithubLinks(models),
     changes: new ChangeRepository(models, db.flavor === 'ferretdb' ? 'ferretdb' : 'mongodb'),
     ledger: new MongoLedgerStore(models, null, createLogger({ level: 'error', format: 'pretty' })),
     audit: null,

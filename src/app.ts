@@ -221,6 +221,7 @@ export async function startChangegate(opts: StartOptions): Promise<Changegate> {
     witness: new SlackAuditWitness(api.sender, policy, directory, api.identity, logger),
     tokens: db.tokens,
     githubUsers: db.githubUsers,
+    githubLinks: db.githubLinks,
     notifier: {
       changed: async (change, progress) => {
         await slackNotifier.changed(change, progress);

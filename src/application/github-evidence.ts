@@ -4,8 +4,9 @@ import {
   type PullRequestRef,
   type ReviewState,
 } from '../domain/github.js';
+import { standingOf } from '../domain/people.js';
 import { executeCommand } from './execute-command.js';
-import type { Deps, GithubLinks } from './ports.js';
+import type { Deps, GithubApi, GithubLinks } from './ports.js';
 
 /** A webhook delivery as the adapter parsed it: only what the evidence needs. */
 export type GithubDelivery =
@@ -26,6 +27,8 @@ export type GithubDelivery =
       delivery: string;
       action: string;
       sender: string;
+      /** The App installation the delivery came through (for API calls), when given. */
+      installationId: number | null;
       pr: PullRequestRef & { body: string };
       review: { by: string; state: ReviewState; commit: string };
     }
@@ -57,6 +60,7 @@ export async function recordGithubDelivery(
   deps: Deps,
   links: GithubLinks,
   d: GithubDelivery,
+  gh: GithubApi | null = null,
 ): Promise<GithubOutcome> {
   const touched = new Set<number>();
   const actor = `github:${d.sender}`;
@@ -98,16 +102,22 @@ export async function recordGithubDelivery(
   // An edit that stops naming a linked change unlinks it (a merged PR stays: its evidence is history).
   if (d.kind === 'pull_request' && d.action === 'edited')
     for (const n of [...known].filter((k) => !named.includes(k))) {
-      const pr = (await deps.changes.record(n))?.state?.pullRequests?.find((p) => p.url === d.pr.url);
-      if (pr?.merged) continue;
+      const state = (await deps.changes.record(n))?.state;
+      const pr = state?.pullRequests?.find((p) => p.url === d.pr.url);
+      // Linked through the change's own links field, or merged: it stays.
+      if (pr?.merged || state?.request.links.pr === d.pr.url) continue;
       const res = await run(n, { type: 'pr_unlinked', data: { url: d.pr.url } });
       if (res.ok || res.error.code === 'NOT_FOUND') {
         await links.remove(key, n);
         known.delete(n);
       }
     }
-  for (const n of named) {
-    if (known.has(n)) continue;
+  // Every change the PR names or whose links field holds it, linked once (a repeat is refused: CONFLICT).
+  for (const n of new Set([...named, ...known])) {
+    if (known.has(n)) {
+      const linked = (await deps.changes.record(n))?.state?.pullRequests?.some((p) => p.url === d.pr.url);
+      if (linked) continue;
+    }
     const res = await run(n, { type: 'pr_linked', data: base });
     if (res.ok || res.error.code === 'CONFLICT') {
       await links.add(key, n);
@@ -120,7 +130,7 @@ export async function recordGithubDelivery(
       const state: ReviewState = d.action === 'dismissed' ? 'dismissed' : d.review.state;
       // The Slack person behind the reviewer's login, when mapped: separation of duties then also
       // covers "the requester approved their own PR" (application/github-users.ts).
-      const slackUser = await deps.githubUsers.slackOf(d.review.by);
+      const slackUser = await slackPersonOf(deps, gh, d.installationId, d.review.by);
       await run(n, {
         type: 'pr_review',
         data: {
@@ -146,4 +156,32 @@ export async function recordGithubDelivery(
       });
   }
   return { changes: [...touched] };
+}
+
+/**
+ * The Slack person behind a GitHub login: the one it is linked to, or else the workspace member with
+ * the login's public e-mail (GitHub shows only verified addresses there), which is then linked.
+ */
+async function slackPersonOf(
+  deps: Deps,
+  gh: GithubApi | null,
+  installationId: number | null,
+  login: string,
+): Promise<string | null> {
+  const known = await deps.githubUsers.slackOf(login);
+  if (known || !gh || installationId === null) return known;
+  try {
+    const email = await gh.publicEmail(installationId, login);
+    if (!email) return null;
+    const [person, workspace] = await Promise.all([
+      deps.directory.personByEmail(email),
+      deps.directory.workspace(),
+    ]);
+    if (!person || person === 'unavailable' || standingOf(person, workspace) !== 'member') return null;
+    const res = await deps.githubUsers.link(login, person.id, deps.clock.now());
+    return res === 'taken' ? await deps.githubUsers.slackOf(login) : person.id;
+  } catch (err) {
+    deps.logger.warn('could not look up a GitHub user by e-mail', { component: 'github', login, err });
+    return null;
+  }
 }

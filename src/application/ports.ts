@@ -462,6 +462,8 @@ export interface GithubApi {
     callbackUrl: string,
     body: { environment_name: string; state?: 'approved' | 'rejected'; comment: string },
   ): Promise<void>;
+  /** A GitHub user's public e-mail (GitHub shows only verified addresses there); null when none. */
+  publicEmail(installationId: number, login: string): Promise<string | null>;
   /** The pull requests a commit belongs to (the merged one that introduced it, on the default branch). */
   pullsForCommit(
     installationId: number,
@@ -512,6 +514,8 @@ export interface Deps {
   boards: BoardStore;
   /** GitHub logins mapped to Slack people. */
   githubUsers: GithubUsers;
+  /** Which changes each pull request is linked to. */
+  githubLinks: GithubLinks;
   changes: ChangeStore;
   ledger: LedgerStore;
   /** Null in a process without the audit key (command-line tools): it cannot write events. */

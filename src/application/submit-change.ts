@@ -1,5 +1,6 @@
 import type { ChangeRequest } from '../domain/change.js';
 import type { DomainError } from '../domain/errors.js';
+import { prKeyOfUrl } from '../domain/github.js';
 import {
   applyEvent,
   type ChangeState,
@@ -92,6 +93,14 @@ export async function submitChange(deps: Deps, input: SubmitInput): Promise<Subm
     });
     announce = async () => undefined;
   }
+  // A pull request named in the change's links: its GitHub events find the change (github-evidence.ts).
+  const pr = prKeyOfUrl(input.request.links.pr);
+  if (pr)
+    await deps.githubLinks
+      .add(pr, number)
+      .catch((err) =>
+        deps.logger.warn('could not register the pull request link', { changeId: number, err }),
+      );
   deps.logger.info('change submitted', {
     changeId: number,
     userId: input.requester,

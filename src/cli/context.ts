@@ -91,6 +91,7 @@ export async function cliContext(): Promise<{ deps: Deps; models: Models; close(
     delegations: new DelegationBook(db.delegations, null),
     boards: db.boards,
     githubUsers: db.githubUsers,
+    githubLinks: db.githubLinks,
     changes: db.changes,
     ledger: db.ledger,
     audit,

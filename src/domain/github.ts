@@ -154,3 +154,9 @@ export function applyGithubEvent(
 export function changeOwners(s: { requester: string; raisedVia: { tokenCreator: string } | null }): string[] {
   return [s.requester, ...(s.raisedVia ? [s.raisedVia.tokenCreator] : [])];
 }
+
+/** `owner/repo#number` of a pull request URL (github.com or GitHub Enterprise Server); null otherwise. */
+export function prKeyOfUrl(url: string | null | undefined): string | null {
+  const m = /^https?:\/\/[^/\s]+\/([\w.-]+\/[\w.-]+)\/pull\/(\d{1,9})(?:[/?#].*)?$/.exec(url ?? '');
+  return m ? `${m[1]}#${Number(m[2])}` : null;
+}

@@ -95,6 +95,23 @@ describe('GitHub webhooks: pull-request evidence on the change', () => {
     );
   });
 
+  it('links a PR the change’s links field names, even when the PR does not name the change', async () => {
+    const c = await submitRequest(
+      t,
+      { title: 'Upgrade Node', pr: `https://github.com/${REPO}/pull/91` },
+      ALICE,
+    );
+    const pr = { number: 91, title: 'Upgrade Node to 22', head: HEAD1 };
+    await sendWebhook(t.app.url, 'pull_request', pullRequestEvent('opened', pr));
+    await sendWebhook(
+      t.app.url,
+      'pull_request',
+      pullRequestEvent('edited', { ...pr, title: 'Upgrade Node to 22.1' }),
+    );
+    await settled(t);
+    expect((await prsOf(t, c)).map((p) => [p.number, p.title])).toEqual([[91, 'Upgrade Node to 22.1']]);
+  });
+
   it('unlinks a PR whose edit no longer names the change, and links it again when it does', async () => {
     const pr = { number: 8, title: `CR-${other}: docs`, head: HEAD1 };
     await sendWebhook(t.app.url, 'pull_request', pullRequestEvent('opened', pr));
@@ -525,6 +542,19 @@ describe('Changegate as a GitHub deployment protection rule', () => {
     expect(gh.calls.filter((c) => c.path.endsWith('/access_tokens')).every((c) => c.status === 201)).toBe(
       true,
     );
+  });
+
+  it('maps a reviewer to their Slack person by the verified e-mail GitHub shows, and counts people, not logins', async () => {
+    gh.emails.set('alice-work', 'u0123alice@acme.test'); // ALICE's address in the workspace
+    const n = await submitRequest(t, { title: 'Enable HSTS preload' }, ALICE);
+    const pr = { number: 77, title: `CR-${n} hsts`, head: HEAD1, author: 'bob-gh' };
+    const review = { ...reviewEvent(pr, 'alice-work', 'approved', HEAD1), installation: { id: 4242 } };
+    await sendWebhook(t.app.url, 'pull_request', pullRequestEvent('opened', pr, 'bob-gh'));
+    await sendWebhook(t.app.url, 'pull_request_review', review);
+    await settled(t);
+    const [p] = (await t.app.deps.changes.record(n))!.state!.pullRequests!;
+    expect(p!.reviews[0]).toMatchObject({ by: 'alice-work', slackUser: ALICE });
+    expect(await t.app.deps.githubUsers.slackOf('alice-work')).toBe(ALICE);
   });
 
   it('a change rejected in Slack rejects the waiting deployment', async () => {

@@ -23,6 +23,8 @@ export class FakeGithub {
     { number: number; merged_at: string | null; merge_commit_sha: string | null }[]
   >();
   readonly reviews: { run: string; body: Record<string, unknown>; token: string }[] = [];
+  /** Public e-mails of GitHub users (GET /users/{login}). */
+  readonly emails = new Map<string, string>();
   readonly calls: { method: string; path: string; status: number }[] = [];
 
   get apiUrl(): string {
@@ -90,6 +92,8 @@ export class FakeGithub {
       });
       return send(204);
     }
+    m = /^\/users\/([A-Za-z0-9-]+)$/.exec(path);
+    if (m && req.method === 'GET') return send(200, { login: m[1], email: this.emails.get(m[1]!) ?? null });
     m = /^\/repos\/[^/]+\/[^/]+\/commits\/([0-9a-f]+)\/pulls$/.exec(path);
     if (m && req.method === 'GET') return send(200, this.pullsByCommit.get(m[1]!) ?? []);
     return send(404, { message: 'Not Found' });

@@ -44,6 +44,7 @@ const repository = z.object({
 const prPayload = z.object({ action: z.string(), pull_request: pullRequest, repository, sender: login });
 const reviewPayload = z.object({
   action: z.string(),
+  installation: z.object({ id: z.number().int().positive() }).nullish(),
   review: z.object({
     user: login,
     state: z.string().transform((s) => s.toLowerCase()),
@@ -161,6 +162,7 @@ export function parseDelivery(event: string, delivery: string, payload: unknown)
         delivery,
         action: p.data.action,
         sender: p.data.sender.login,
+        installationId: p.data.installation?.id ?? null,
         pr: ref(p.data.pull_request, p.data.repository.full_name),
         review: {
           by: p.data.review.user.login,
@@ -348,7 +350,9 @@ export function githubRoutes(opts: {
     const d = parsed.delivery;
     if (!d) return;
     opts.inflight.track(
-      inOrder(d.kind === 'checks' ? d.repo : d.pr.repo, () => recordGithubDelivery(opts.deps, opts.links, d))
+      inOrder(d.kind === 'checks' ? d.repo : d.pr.repo, () =>
+        recordGithubDelivery(opts.deps, opts.links, d, opts.gates?.gh ?? null),
+      )
         .then((out) => log.info('webhook recorded', { event, delivery, changes: out.changes }))
         .catch(async (err) => {
           log.error('webhook could not be recorded; a redelivery will be handled', { event, delivery, err });

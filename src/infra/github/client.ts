@@ -63,6 +63,16 @@ export class GithubClient implements GithubApi {
     });
   }
 
+  async publicEmail(installationId: number, login: string): Promise<string | null> {
+    const token = await this.token(installationId);
+    const res = await this.req('GET /users/{username}', {
+      username: login,
+      headers: { authorization: `token ${token}` },
+    });
+    const email = (res.data as { email?: string | null }).email;
+    return typeof email === 'string' && email.includes('@') ? email.toLowerCase() : null;
+  }
+
   async pullsForCommit(
     installationId: number,
     repo: string,
