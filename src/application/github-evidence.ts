@@ -15,6 +15,7 @@ export type GithubDelivery =
       delivery: string;
       action: string;
       sender: string;
+      installationId: number | null;
       pr: PullRequestRef & {
         body: string;
         merged: boolean;
@@ -64,10 +65,51 @@ export async function recordGithubDelivery(
 ): Promise<GithubOutcome> {
   const touched = new Set<number>();
   const actor = `github:${d.sender}`;
-  const run = async (n: number, event: GithubEventDraft) => {
-    const res = await executeCommand(deps, n, { kind: 'github', actor, delivery: d.delivery, event });
+  const run = async (n: number, event: GithubEventDraft, slot = d.delivery) => {
+    const res = await executeCommand(deps, n, { kind: 'github', actor, delivery: slot, event });
     if (res.ok) touched.add(n);
     return res;
+  };
+  // A PR linked late (its title edited to name the change, say) brings the reviews and check runs it
+  // already had, read from GitHub's API when the App can call it.
+  const backfill = async (n: number, pr: PullRequestRef) => {
+    const inst = d.kind === 'checks' ? null : d.installationId;
+    if (!gh || inst === null) return;
+    try {
+      for (const r of await gh.reviews(inst, pr.repo, pr.number)) {
+        if (!['approved', 'changes_requested', 'dismissed'].includes(r.state)) continue;
+        const slackUser = await slackPersonOf(deps, gh, inst, r.by);
+        await run(
+          n,
+          {
+            type: 'pr_review',
+            data: {
+              url: pr.url,
+              by: r.by,
+              state: r.state as ReviewState,
+              commit: r.commit,
+              byAuthor: r.by === pr.author,
+              ...(slackUser ? { slackUser } : {}),
+            },
+          },
+          `${d.delivery}:review:${r.id}`,
+        );
+      }
+      for (const c of await gh.checkRuns(inst, pr.repo, pr.headSha))
+        await run(
+          n,
+          {
+            type: 'pr_checks',
+            data: { url: pr.url, sha: pr.headSha, name: c.name, conclusion: c.conclusion },
+          },
+          `${d.delivery}:check:${c.id}`,
+        );
+    } catch (err) {
+      deps.logger.warn('could not read the pull request’s earlier reviews and checks', {
+        component: 'github',
+        err,
+      });
+    }
   };
 
   if (d.kind === 'checks') {
@@ -123,6 +165,7 @@ export async function recordGithubDelivery(
       await links.add(key, n);
       known.add(n);
     }
+    if (res.ok) await backfill(n, base);
   }
 
   for (const n of known) {

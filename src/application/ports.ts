@@ -464,6 +464,18 @@ export interface GithubApi {
   ): Promise<void>;
   /** A GitHub user's public e-mail (GitHub shows only verified addresses there); null when none. */
   publicEmail(installationId: number, login: string): Promise<string | null>;
+  /** A pull request's reviews, oldest first (state lower-cased). */
+  reviews(
+    installationId: number,
+    repo: string,
+    number: number,
+  ): Promise<{ id: number; by: string; state: string; commit: string }[]>;
+  /** The completed check runs on a commit. */
+  checkRuns(
+    installationId: number,
+    repo: string,
+    sha: string,
+  ): Promise<{ id: number; name: string; conclusion: string }[]>;
   /** The pull requests a commit belongs to (the merged one that introduced it, on the default branch). */
   pullsForCommit(
     installationId: number,

@@ -557,6 +557,28 @@ describe('Changegate as a GitHub deployment protection rule', () => {
     expect(await t.app.deps.githubUsers.slackOf('alice-work')).toBe(ALICE);
   });
 
+  it('a PR linked late brings the reviews and check runs it already had, read from GitHub', async () => {
+    const n = await submitRequest(t, { title: 'Retire the v1 API' }, ALICE);
+    const pr = { number: 88, title: 'Retire v1', head: HEAD2, author: 'bob-gh' };
+    gh.prReviews.set(88, [
+      { id: 501, user: { login: 'carol-gh' }, state: 'APPROVED', commit_id: HEAD2 },
+      { id: 502, user: { login: 'bob-gh' }, state: 'APPROVED', commit_id: HEAD2 },
+    ]);
+    gh.checkRuns.set(HEAD2, [{ id: 601, name: 'test', status: 'completed', conclusion: 'success' }]);
+    const opened = { ...pullRequestEvent('opened', pr, 'bob-gh'), installation: { id: 4242 } };
+    await sendWebhook(t.app.url, 'pull_request', opened);
+    const edited = {
+      ...pullRequestEvent('edited', { ...pr, title: `CR-${n} retire v1` }, 'bob-gh'),
+      installation: { id: 4242 },
+    };
+    await sendWebhook(t.app.url, 'pull_request', edited);
+    await settled(t);
+    const [p] = (await t.app.deps.changes.record(n))!.state!.pullRequests!;
+    expect(countedApprovals(p!).map((r) => r.by)).toEqual(['carol-gh']);
+    expect(selfApprovals(p!).map((r) => r.by)).toEqual(['bob-gh']);
+    expect(ciConclusion(p!)).toBe('success');
+  });
+
   it('a change rejected in Slack rejects the waiting deployment', async () => {
     const r = await submitRequest(t, { title: 'Drop the legacy table' }, ALICE);
     await sendWebhook(

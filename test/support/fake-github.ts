@@ -23,6 +23,12 @@ export class FakeGithub {
     { number: number; merged_at: string | null; merge_commit_sha: string | null }[]
   >();
   readonly reviews: { run: string; body: Record<string, unknown>; token: string }[] = [];
+  /** Reviews by PR number, and completed check runs by commit (REST reads). */
+  readonly prReviews = new Map<
+    number,
+    { id: number; user: { login: string }; state: string; commit_id: string }[]
+  >();
+  readonly checkRuns = new Map<string, { id: number; name: string; status: string; conclusion: string }[]>();
   /** Public e-mails of GitHub users (GET /users/{login}). */
   readonly emails = new Map<string, string>();
   readonly calls: { method: string; path: string; status: number }[] = [];
@@ -91,6 +97,13 @@ export class FakeGithub {
         token,
       });
       return send(204);
+    }
+    m = /^\/repos\/[^/]+\/[^/]+\/pulls\/(\d+)\/reviews$/.exec(path);
+    if (m && req.method === 'GET') return send(200, this.prReviews.get(Number(m[1])) ?? []);
+    m = /^\/repos\/[^/]+\/[^/]+\/commits\/([0-9a-f]+)\/check-runs$/.exec(path);
+    if (m && req.method === 'GET') {
+      const runs = this.checkRuns.get(m[1]!) ?? [];
+      return send(200, { total_count: runs.length, check_runs: runs });
     }
     m = /^\/users\/([A-Za-z0-9-]+)$/.exec(path);
     if (m && req.method === 'GET') return send(200, { login: m[1], email: this.emails.get(m[1]!) ?? null });

@@ -41,7 +41,13 @@ const repository = z.object({
     .regex(/^[\w.-]+\/[\w.-]+$/)
     .max(200),
 });
-const prPayload = z.object({ action: z.string(), pull_request: pullRequest, repository, sender: login });
+const prPayload = z.object({
+  action: z.string(),
+  pull_request: pullRequest,
+  repository,
+  sender: login,
+  installation: z.object({ id: z.number().int().positive() }).nullish(),
+});
 const reviewPayload = z.object({
   action: z.string(),
   installation: z.object({ id: z.number().int().positive() }).nullish(),
@@ -139,6 +145,7 @@ export function parseDelivery(event: string, delivery: string, payload: unknown)
         delivery,
         action: p.data.action,
         sender: p.data.sender.login,
+        installationId: p.data.installation?.id ?? null,
         pr: {
           ...ref(pr, p.data.repository.full_name),
           merged: pr.merged === true,

@@ -73,6 +73,54 @@ export class GithubClient implements GithubApi {
     return typeof email === 'string' && email.includes('@') ? email.toLowerCase() : null;
   }
 
+  async reviews(installationId: number, repo: string, number: number) {
+    const token = await this.token(installationId);
+    const [owner, name] = repo.split('/');
+    const out: { id: number; by: string; state: string; commit: string }[] = [];
+    for (let page = 1; page <= 10; page++) {
+      const res = await this.req('GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews', {
+        owner: owner!,
+        repo: name!,
+        pull_number: number,
+        per_page: 100,
+        page,
+        headers: { authorization: `token ${token}` },
+      });
+      const list = res.data as {
+        id: number;
+        user?: { login?: string } | null;
+        state?: string;
+        commit_id?: string;
+      }[];
+      for (const r of list)
+        if (r.user?.login && r.state && r.commit_id)
+          out.push({ id: r.id, by: r.user.login, state: r.state.toLowerCase(), commit: r.commit_id });
+      if (list.length < 100) break;
+    }
+    return out;
+  }
+
+  async checkRuns(installationId: number, repo: string, sha: string) {
+    const token = await this.token(installationId);
+    const [owner, name] = repo.split('/');
+    const res = await this.req('GET /repos/{owner}/{repo}/commits/{ref}/check-runs', {
+      owner: owner!,
+      repo: name!,
+      ref: sha,
+      per_page: 100,
+      headers: { authorization: `token ${token}` },
+    });
+    const runs =
+      (
+        res.data as {
+          check_runs?: { id: number; name: string; status?: string; conclusion?: string | null }[];
+        }
+      ).check_runs ?? [];
+    return runs
+      .filter((r) => r.status === 'completed' && r.conclusion)
+      .map((r) => ({ id: r.id, name: r.name, conclusion: r.conclusion! }));
+  }
+
   async pullsForCommit(
     installationId: number,
     repo: string,
