@@ -344,10 +344,12 @@ export async function startChangegate(opts: StartOptions): Promise<Changegate> {
     );
   }
   if (opts.scheduler?.enabled ?? config.scheduler.enabled) await scheduler.start();
-  // In the background, and not waited for at shutdown: on a large history the scan must delay
-  // neither start-up nor stop, and the repair job repeats it.
-  void repairInterruptedSubmissions(deps, opts.repair?.afterMs).catch((err) =>
-    logger.warn('could not check for interrupted submissions', { err }),
+  // In the background: on a large history the scan must not delay start-up. A stop lets the item in
+  // hand finish (it is tracked) and starts no next one; the repair job repeats the rest.
+  inflight.track(
+    repairInterruptedSubmissions(deps, opts.repair?.afterMs, stopping.signal).catch((err) => {
+      if (!stopping.signal.aborted) logger.warn('could not check for interrupted submissions', { err });
+    }),
   );
   // On a database from before the ledger, the one-time migration, while the app serves. Shutdown
   // waits for it (stopped, it is simply repeated at the next start). Entries a crash left out are

@@ -12,11 +12,14 @@ import type { Deps } from './ports.js';
 export async function repairInterruptedSubmissions(
   deps: Deps,
   olderThanMs = 60_000,
+  /** A graceful stop: no next item is started (the one in hand finishes). */
+  signal?: AbortSignal,
 ): Promise<{ released: number; completed: number; announced: number }> {
   const policy = deps.policy.policy;
   let released = 0;
   let completed = 0;
   for (const n of await deps.changes.staleSubmissions(new Date(Date.now() - olderThanMs))) {
+    if (signal?.aborted) break;
     const membership = await deps.directory.membership();
     const loaded = await deps.changes.refreshProjection(n, (s) => currentApprovers(s, policy, membership));
     if (!loaded) {
@@ -33,6 +36,7 @@ export async function repairInterruptedSubmissions(
   }
   let announced = 0;
   for (const n of await deps.changes.unannounced(new Date(Date.now() - olderThanMs))) {
+    if (signal?.aborted) break;
     const loaded = await deps.changes.load(n);
     if (!loaded || !(await deps.changes.claimAnnouncement(n))) continue;
     announced++;
