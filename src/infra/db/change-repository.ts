@@ -243,6 +243,7 @@ export class ChangeRepository implements ChangeStore {
             emergency: init.emergency,
             submittedAt: init.at,
             originChannel: init.originChannel,
+            unannounced: true,
           }),
         );
         this.lastNumber = number;
@@ -346,7 +347,10 @@ export class ChangeRepository implements ChangeStore {
 
   async setSlackRef(changeNumber: number, ref: SlackRef): Promise<void> {
     await retryTransient(() =>
-      this.m.Change.updateOne({ _id: formatChangeId(changeNumber) }, { $set: { slack: ref } }),
+      this.m.Change.updateOne(
+        { _id: formatChangeId(changeNumber) },
+        { $set: { slack: ref }, $unset: { unannounced: 1 } },
+      ),
     );
   }
 
@@ -556,13 +560,44 @@ export class ChangeRepository implements ChangeStore {
     return docs.map((d) => d.number);
   }
 
+  private markedUnannounced = false;
+
   async unannounced(before: Date): Promise<number[]> {
+    await this.markLegacyUnannounced();
     const docs = await this.m.Change.find(
-      { seq: { $gt: 0 }, slack: null, createdAt: { $lt: before } },
+      { unannounced: true, seq: { $gt: 0 }, slack: null, createdAt: { $lt: before } },
       { number: 1 },
     )
       .limit(100)
       .lean<{ number: number }[]>();
     return docs.map((d) => d.number);
+  }
+
+  /**
+   * Changes recorded before the `unannounced` marker existed: marked once for the whole database (the
+   * one scan of the history; a settings document says it was done), so that every later start-up
+   * reads only the marked ones.
+   */
+  private async markLegacyUnannounced(): Promise<void> {
+    if (this.markedUnannounced) return;
+    const done = await retryTransient(() => this.m.Setting.findById('migration:unannounced').lean());
+    if (!done) {
+      await retryTransient(() =>
+        this.m.Change.updateMany(
+          { seq: { $gt: 0 }, slack: null, unannounced: { $exists: false } },
+          { $set: { unannounced: true } },
+        ),
+      );
+      await retryTransient(() =>
+        this.m.Setting.updateOne(
+          { _id: 'migration:unannounced' },
+          { $setOnInsert: { value: 'done', at: new Date() } },
+          { upsert: true },
+        ),
+      ).catch((err) => {
+        if (!isDuplicateKey(err)) throw err;
+      });
+    }
+    this.markedUnannounced = true;
   }
 }

@@ -144,6 +144,8 @@ export interface ChangeDoc {
    */
   stateJson: string | null;
   slack: SlackRef | null;
+  /** Set until the change's root message is posted: the start-up repair reads only these. */
+  unannounced?: boolean;
   originChannel: string | null;
   createdAt: Date;
   updatedAt: Date;
@@ -304,10 +306,13 @@ const changeSchema = new Schema<ChangeDoc>(
     lastEventAt: { type: Date, default: null },
     stateJson: { type: String, default: null },
     slack: { type: { channel: String, ts: String, permalink: String }, default: null, _id: false },
+    unannounced: { type: Boolean, required: false },
     originChannel: { type: String, default: null },
   },
   { collection: 'changes', versionKey: false, timestamps: true, minimize: false },
 );
+// Only changes not announced yet carry the field: the repair's query reads those, not the history.
+changeSchema.index({ unannounced: 1 }, { sparse: true, name: 'by_unannounced' });
 // A unique change number, claimed by inserting.
 changeSchema.index({ number: 1 }, { unique: true, name: 'uniq_number' });
 changeSchema.index({ status: 1, number: -1 }, { name: 'by_status' });
