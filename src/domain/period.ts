@@ -1,4 +1,4 @@
-import { addLocalDays, DAY_MS, zonedParts, zonedToInstant } from './time.js';
+import { addLocalDays, atLocalMinute, DAY_MS, zonedParts, zonedToInstant } from './time.js';
 
 /** A reporting period: [from, to) with a label people recognise. */
 export interface Period {
@@ -26,7 +26,8 @@ function validDate(s: string): boolean {
 
 /**
  * Parses the period of `/change-log` and the export APIs, in the policy's time zone: nothing (the
- * last 30 days), `7d`, `90d`, `2026-10`, `2026-Q3`, `from 2026-09-01 to 2026-09-30` (inclusive).
+ * last 30 days), `7d`, `90d`, `12m` / `1y` (the last months or year), `2026-10`, `2026-Q3`,
+ * `from 2026-09-01 to 2026-09-30` (inclusive).
  */
 export function parsePeriod(text: string, now: Date, tz: string): PeriodParse {
   const t = text.trim().toLowerCase();
@@ -42,6 +43,27 @@ export function parsePeriod(text: string, now: Date, tz: string): PeriodParse {
     return {
       ok: true,
       period: { from: new Date(now.getTime() - days * DAY_MS), to: now, label: `the last ${days} days` },
+    };
+  }
+  // `12m`, `1y`: the last N calendar months (or years) up to now, on the policy's clock.
+  m = /^(\d{1,2})(m|mo|y)$/.exec(t);
+  if (m) {
+    const months = Number(m[1]) * (m[2] === 'y' ? 12 : 1);
+    if (months < 1 || months > 13) return { ok: false, message: 'Choose between 1m and 13m (or 1y).' };
+    const p = zonedParts(now, tz);
+    const monthIndex = p.year * 12 + (p.month - 1) - months;
+    const y = Math.floor(monthIndex / 12);
+    const mo = (monthIndex % 12) + 1;
+    const day = String(p.day).padStart(2, '0');
+    // The same day of that month (or its last, for the 31st of a shorter month), same local time.
+    const last = new Date(Date.UTC(y, mo, 0)).getUTCDate();
+    const date = `${y}-${String(mo).padStart(2, '0')}-${String(Math.min(Number(day), last)).padStart(2, '0')}`;
+    const from = atLocalMinute(date, p.minuteOfDay, tz);
+    const unit =
+      m[2] === 'y' ? (Number(m[1]) === 1 ? 'year' : 'years') : Number(m[1]) === 1 ? 'month' : 'months';
+    return {
+      ok: true,
+      period: { from, to: now, label: `the last ${Number(m[1]) === 1 ? '' : `${m[1]} `}${unit}` },
     };
   }
   m = /^(\d{4})-(0[1-9]|1[0-2])$/.exec(t);
@@ -78,7 +100,7 @@ export function parsePeriod(text: string, now: Date, tz: string): PeriodParse {
   return {
     ok: false,
     message:
-      'I did not understand the period. Use 7d, 90d, 2026-10, 2026-Q3, or from 2026-09-01 to 2026-09-30.',
+      'I did not understand the period. Use 7d, 90d, 12m, 1y, 2026-10, 2026-Q3, or from 2026-09-01 to 2026-09-30.',
   };
 }
 

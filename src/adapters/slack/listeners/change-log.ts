@@ -22,7 +22,7 @@ import { errorMessage, infoMessage } from '../views/command.messages.js';
 import { policyHistoryMessage } from '../views/setup.view.js';
 
 const HELP =
-  '`/change-log` last 30 days · `/change-log 7d` · `90d` · `2026-10` · `2026-Q3` · `from 2026-09-01 to 2026-09-30` · `CR-42` (its audit trail) · `policy` (its versions) · add `public` to post in the channel · `/change-log export 2026-Q3 csv` (or `json`) sends you the evidence file.';
+  '`/change-log` last 30 days · `/change-log 7d` · `90d` · `12m` · `1y` · `2026-10` · `2026-Q3` · `from 2026-09-01 to 2026-09-30` · `CR-42` (its audit trail) · `policy` (its versions) · add `public` to post in the channel · `/change-log export 2026-Q3 csv` (or `json`) sends you the evidence file.';
 
 /** `/change-log`: summaries, one change's audit trail, and evidence exports. Acks at once, answers via response_url. */
 export function registerChangeLog(app: App, ctx: SlackContext): void {
