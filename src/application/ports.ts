@@ -419,8 +419,8 @@ export interface BoardStore {
   /** Once per key across replicas and restarts (a unique insert). */
   claim(key: string, at: Date): Promise<boolean>;
   /**
-   * Like claim, but a claim older than `leaseMs` is taken over: work that a crash interrupted is
-   * done again by the next sweep (each of its steps is idempotent).
+   * Like claim, for one lease period of `leaseMs`: work a crash interrupted is taken up again in a
+   * later period (each of its steps is idempotent).
    */
   claimLease(key: string, at: Date, leaseMs: number): Promise<boolean>;
   markClosed(id: string, at: Date, by: string): Promise<void>;

@@ -267,16 +267,17 @@ describe('board meetings with two app instances on one database', () => {
     await settled(a);
     await settled(b);
     expect(await status(a, x)).toBe('approved');
-    // A replica that claimed the close at 10:50 and died: its claim lapses, the close is done again.
+    // A replica that claimed the close at 11:00 and died: its claim lapses with its lease period.
     const meeting = (await a.app.models.BoardMeeting.findOne({ kind: 'scheduled' }).lean())!._id;
+    const period = Math.floor(Date.parse('2026-03-10T11:00:00Z') / 300_000);
     await a.app.models.Setting.create({
-      _id: `claim:close:${meeting}`,
+      _id: `claim:close:${meeting}@${period}`,
       value: 'claimed',
-      at: new Date('2026-03-10T10:58:00Z'),
+      at: new Date('2026-03-10T11:00:00Z'),
     });
     a.clock.set('2026-03-10T11:00:00Z');
     expect((await a.app.reminders.boards()).closed).toBe(0); // still within its lease
-    a.clock.set('2026-03-10T11:04:00Z');
+    a.clock.set('2026-03-10T11:05:00Z');
     const results = await Promise.all([a.app.reminders.boards(), b.app.reminders.boards()]);
     expect(results.map((r) => r.closed).sort()).toEqual([0, 1]);
     expect(minutesPosts(a.fake)).toHaveLength(1);

@@ -103,12 +103,10 @@ export class MongoBoardStore implements BoardStore {
   }
 
   async claimLease(key: string, at: Date, leaseMs: number): Promise<boolean> {
-    if (await this.claim(key, at)) return true;
-    const held = await retryTransient(() => this.m.Setting.findById(`claim:${key}`).lean());
-    if (!held || at.getTime() - held.at.getTime() < leaseMs) return false;
-    // Expired: remove exactly that claim (two takers cannot both delete it), then claim again.
-    await retryTransient(() => this.m.Setting.deleteOne({ _id: `claim:${key}`, at: held.at }));
-    return this.claim(key, at);
+    // One claim per key and lease period, each a unique insert: a claim from an earlier period (a
+    // process that died holding it) no longer blocks, and no conditional delete is needed (on
+    // FerretDB a conditional delete is a find then a delete, which two takers could interleave).
+    return this.claim(`${key}@${Math.floor(at.getTime() / leaseMs)}`, at);
   }
 
   async markClosed(id: string, at: Date, by: string): Promise<void> {
