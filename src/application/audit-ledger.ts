@@ -157,7 +157,7 @@ export async function logHeads(deps: AuditDeps): Promise<Record<string, LogHead>
   if (policy) out.policy_history = { number: policy.number, hash: policy.recordHash };
   const delegation = (await deps.delegations.log()).at(-1);
   if (delegation) out.delegations = { number: delegation.number, hash: delegation.recordHash };
-  const minutes = (await deps.boards.minutesAfter(0)).at(-1);
+  const minutes = await deps.boards.lastMinutes();
   if (minutes) out.board_minutes = { number: minutes.number, hash: minutes.recordHash };
   return out;
 }

@@ -129,10 +129,9 @@ export async function closeMeeting(
   if (!signer) throw new Error('no audit key: this process cannot record minutes');
   let minutes: MinutesRecord | null = null;
   for (let attempt = 0; attempt < 5 && !minutes; attempt++) {
-    const log = await deps.boards.minutesAfter(0);
-    minutes = log.find((r) => r.meeting === id) ?? null; // recorded before an interruption
+    minutes = await deps.boards.minutesOf(id); // recorded before an interruption
     if (minutes) break;
-    const last = log.at(-1) ?? null;
+    const last = await deps.boards.lastMinutes();
     const record = appendMinutes(
       last,
       {

@@ -426,6 +426,10 @@ export interface BoardStore {
   markClosed(id: string, at: Date, by: string): Promise<void>;
   appendMinutes(r: MinutesRecord): Promise<boolean>;
   minutesAfter(number: number): Promise<MinutesRecord[]>;
+  /** The newest minutes record (null: none yet). */
+  lastMinutes(): Promise<MinutesRecord | null>;
+  /** The minutes of a meeting, when recorded. */
+  minutesOf(meeting: string): Promise<MinutesRecord | null>;
 }
 
 /** Posts a board's agenda (updated in place) and minutes; the Slack adapter implements it. */

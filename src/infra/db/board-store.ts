@@ -1,6 +1,6 @@
 import type { BoardStore, MeetingRecord } from '../../application/ports.js';
 import type { Meeting, MinutesRecord } from '../../domain/board.js';
-import { isDuplicateKey, retryTransient } from './connection.js';
+import { insertOnce, retryTransient } from './connection.js';
 import { type BoardMeetingDoc, logRecordId, type Models } from './models.js';
 
 function toRecord(d: BoardMeetingDoc): MeetingRecord {
@@ -32,25 +32,19 @@ export class MongoBoardStore implements BoardStore {
   constructor(private readonly m: Models) {}
 
   async ensure(meeting: Meeting): Promise<MeetingRecord> {
-    try {
-      await retryTransient(() =>
-        this.m.BoardMeeting.create({
-          _id: meeting.id,
-          board: meeting.board,
-          kind: meeting.kind,
-          start: meeting.start,
-          end: meeting.end,
-          items: meeting.items,
-          agendaItems: [],
-          agenda: null,
-          agendaDigest: null,
-          closedAt: null,
-          closedBy: null,
-        }),
-      );
-    } catch (err) {
-      if (!isDuplicateKey(err)) throw err;
-    }
+    await insertOnce(this.m.BoardMeeting, {
+      _id: meeting.id,
+      board: meeting.board,
+      kind: meeting.kind,
+      start: meeting.start,
+      end: meeting.end,
+      items: meeting.items,
+      agendaItems: [],
+      agenda: null,
+      agendaDigest: null,
+      closedAt: null,
+      closedBy: null,
+    });
     return (await this.get(meeting.id))!;
   }
 
@@ -92,14 +86,8 @@ export class MongoBoardStore implements BoardStore {
     );
   }
 
-  async claim(key: string, at: Date): Promise<boolean> {
-    try {
-      await retryTransient(() => this.m.Setting.create({ _id: `claim:${key}`, value: 'claimed', at }));
-      return true;
-    } catch (err) {
-      if (isDuplicateKey(err)) return false;
-      throw err;
-    }
+  claim(key: string, at: Date): Promise<boolean> {
+    return insertOnce(this.m.Setting, { _id: `claim:${key}`, value: 'claimed', at });
   }
 
   async claimLease(key: string, at: Date, leaseMs: number): Promise<boolean> {
@@ -115,14 +103,22 @@ export class MongoBoardStore implements BoardStore {
     );
   }
 
-  async appendMinutes(r: MinutesRecord): Promise<boolean> {
-    try {
-      await retryTransient(() => this.m.MinutesLog.create({ _id: logRecordId(r.number), ...r }));
-      return true;
-    } catch (err) {
-      if (isDuplicateKey(err)) return false;
-      throw err;
-    }
+  appendMinutes(r: MinutesRecord): Promise<boolean> {
+    return insertOnce(this.m.MinutesLog, { _id: logRecordId(r.number), ...r });
+  }
+
+  async lastMinutes(): Promise<MinutesRecord | null> {
+    const d = await retryTransient(() =>
+      this.m.MinutesLog.findOne({}).sort({ _id: -1 }).lean<Record<string, unknown>>(),
+    );
+    return d ? revive(d) : null;
+  }
+
+  async minutesOf(meeting: string): Promise<MinutesRecord | null> {
+    const d = await retryTransient(() =>
+      this.m.MinutesLog.findOne({ meeting }).lean<Record<string, unknown>>(),
+    );
+    return d ? revive(d) : null;
   }
 
   async minutesAfter(number: number): Promise<MinutesRecord[]> {

@@ -105,3 +105,21 @@ export async function retryTransient<T>(op: () => Promise<T>, attempts = 8): Pro
     }
   }
 }
+
+/**
+ * Inserts a document under its unique `_id` (retrying transient errors): true when this call
+ * inserted it, false when it was there already. An insert on a unique key is atomic on MongoDB and
+ * FerretDB alike, so this is how a number, a claim or a record is taken once across replicas.
+ */
+export async function insertOnce(
+  model: { create(doc: object): Promise<unknown> },
+  doc: object,
+): Promise<boolean> {
+  try {
+    await retryTransient(() => model.create(doc));
+    return true;
+  } catch (err) {
+    if (isDuplicateKey(err)) return false;
+    throw err;
+  }
+}

@@ -1,6 +1,6 @@
 import type { DelegationStore } from '../../application/ports.js';
 import type { DelegationRecord } from '../../domain/delegation.js';
-import { isDuplicateKey, retryTransient } from './connection.js';
+import { insertOnce, retryTransient } from './connection.js';
 import { type DelegationLogDoc, logRecordId, type Models } from './models.js';
 
 function toRecord(d: DelegationLogDoc): DelegationRecord {
@@ -21,14 +21,8 @@ function toRecord(d: DelegationLogDoc): DelegationRecord {
 export class MongoDelegationStore implements DelegationStore {
   constructor(private readonly m: Models) {}
 
-  async append(r: DelegationRecord): Promise<boolean> {
-    try {
-      await retryTransient(() => this.m.DelegationLog.create({ _id: logRecordId(r.number), ...r }));
-      return true;
-    } catch (err) {
-      if (isDuplicateKey(err)) return false;
-      throw err;
-    }
+  append(r: DelegationRecord): Promise<boolean> {
+    return insertOnce(this.m.DelegationLog, { _id: logRecordId(r.number), ...r });
   }
 
   async after(number: number): Promise<DelegationRecord[]> {

@@ -1,5 +1,5 @@
 import type { GateStore, GithubLinks, GithubUsers, PendingGate } from '../../application/ports.js';
-import { isDuplicateKey, retryTransient } from './connection.js';
+import { insertOnce, isDuplicateKey, retryTransient } from './connection.js';
 import type { GithubGateDoc, GithubLinkDoc, GithubUserDoc, Models } from './models.js';
 
 /** Pull request → linked changes ($addToSet: adding twice, or from two replicas, keeps one). */
@@ -44,11 +44,7 @@ export class MongoGateStore implements GateStore {
 
   async add(g: PendingGate): Promise<void> {
     const { id, ...rest } = g;
-    try {
-      await retryTransient(() => this.m.GithubGate.create({ _id: id, ...rest }));
-    } catch (err) {
-      if (!isDuplicateKey(err)) throw err;
-    }
+    await insertOnce(this.m.GithubGate, { _id: id, ...rest });
   }
 
   async pendingFor(change: number): Promise<PendingGate[]> {
@@ -59,14 +55,8 @@ export class MongoGateStore implements GateStore {
   }
 
   async claimAnswer(id: string, state: 'approved' | 'rejected'): Promise<boolean> {
-    try {
-      await retryTransient(() =>
-        this.m.Setting.create({ _id: `claim:gate:${id}`, value: state, at: new Date() }),
-      );
-    } catch (err) {
-      if (isDuplicateKey(err)) return false;
-      throw err;
-    }
+    if (!(await insertOnce(this.m.Setting, { _id: `claim:gate:${id}`, value: state, at: new Date() })))
+      return false;
     await retryTransient(() => this.m.GithubGate.updateOne({ _id: id }, { $set: { state } }));
     return true;
   }
@@ -100,12 +90,7 @@ export class MongoGithubUsers implements GithubUsers {
   }
 
   async link(login: string, slackUser: string, at: Date): Promise<'linked' | 'same' | 'taken'> {
-    try {
-      await retryTransient(() => this.m.GithubUser.create({ _id: login.toLowerCase(), slackUser, at }));
-      return 'linked';
-    } catch (err) {
-      if (!isDuplicateKey(err)) throw err;
-      return (await this.slackOf(login)) === slackUser ? 'same' : 'taken';
-    }
+    if (await insertOnce(this.m.GithubUser, { _id: login.toLowerCase(), slackUser, at })) return 'linked';
+    return (await this.slackOf(login)) === slackUser ? 'same' : 'taken';
   }
 }

@@ -460,6 +460,7 @@ const minutesLogSchema = new Schema<MinutesLogDoc>(
   { _id: { type: String, required: true } },
   { collection: 'board_minutes', versionKey: false, strict: false },
 );
+minutesLogSchema.index({ meeting: 1 }, { name: 'by_meeting' });
 
 /** Which changes a pull request (`owner/repo#number`) is linked to: how reviews and checks find them. */
 export interface GithubLinkDoc {

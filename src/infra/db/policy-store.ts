@@ -1,6 +1,6 @@
 import type { PolicyStore } from '../../application/ports.js';
 import type { PolicyOrigin, PolicyVersionRecord } from '../../domain/policy-admin.js';
-import { isDuplicateKey, retryTransient } from './connection.js';
+import { insertOnce, isDuplicateKey, retryTransient } from './connection.js';
 import { logRecordId, type Models, type PolicyHistoryDoc } from './models.js';
 
 const FIRST_ADMIN = 'first_admin';
@@ -56,14 +56,8 @@ export class MongoPolicyStore implements PolicyStore {
     return d ? toRecord(d) : null;
   }
 
-  async append(r: PolicyVersionRecord): Promise<boolean> {
-    try {
-      await retryTransient(() => this.m.PolicyHistory.create({ _id: logRecordId(r.number), ...r }));
-      return true;
-    } catch (err) {
-      if (isDuplicateKey(err)) return false;
-      throw err;
-    }
+  append(r: PolicyVersionRecord): Promise<boolean> {
+    return insertOnce(this.m.PolicyHistory, { _id: logRecordId(r.number), ...r });
   }
 
   async recent(limit: number): Promise<PolicyVersionRecord[]> {
@@ -106,14 +100,8 @@ export class MongoPolicyStore implements PolicyStore {
     await retryTransient(() => this.m.Setting.deleteMany({ _id: { $regex: `^${SETUP_CODE}` } }));
   }
 
-  async claimFirstAdmin(userId: string, at: Date): Promise<boolean> {
-    try {
-      await retryTransient(() => this.m.Setting.create({ _id: FIRST_ADMIN, value: userId, at }));
-      return true;
-    } catch (err) {
-      if (isDuplicateKey(err)) return false;
-      throw err;
-    }
+  claimFirstAdmin(userId: string, at: Date): Promise<boolean> {
+    return insertOnce(this.m.Setting, { _id: FIRST_ADMIN, value: userId, at });
   }
 
   async firstAdmin(): Promise<string | null> {

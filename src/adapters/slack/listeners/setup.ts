@@ -8,6 +8,7 @@ import {
   claimFirstAdmin,
   mapRoles,
   readPolicyVersion,
+  type SetupOverview,
   setChannels,
   setupOverview,
 } from '../../../application/administer-policy.js';
@@ -88,55 +89,30 @@ export function registerSetup(routes: SlackRoutes, ctx: SlackContext): void {
     await openView(ctx.sender, (body as { trigger_id: string }).trigger_id, setupClaimModal());
   });
 
-  const adminModal =
-    (title: string, build: (userId: string) => Promise<Parameters<typeof updateView>[2]>) =>
-    async ({
-      ack,
-      body,
-    }: {
-      ack: () => Promise<void>;
-      body: { trigger_id: string; user: { id: string } };
-    }) => {
+  /** A setup modal for admins: opened at once, then filled in from the overview (or a refusal). */
+  const adminModal = (
+    action: string,
+    title: string,
+    build: (s: SetupOverview) => Promise<Parameters<typeof updateView>[2]> | Parameters<typeof updateView>[2],
+  ) =>
+    routes.action(action, async ({ ack, body }) => {
       await ack();
-      await openThen(body.trigger_id, title, () => build(body.user.id));
-    };
+      await openThen((body as { trigger_id: string }).trigger_id, title, async () => {
+        const s = await setupOverview(ctx.deps, body.user.id);
+        return s.admin && !s.readOnly
+          ? build(s)
+          : messageModal(
+              'Setup',
+              'Only an admin can change the policy, and only when it does not come from a file.',
+            );
+      });
+    });
 
-  routes.action(
-    ACTIONS.setupTemplate,
-    adminModal('Choose a template', async (userId) => {
-      const s = await setupOverview(ctx.deps, userId);
-      if (!s.admin || s.readOnly)
-        return messageModal(
-          'Setup',
-          'Only an admin can change the policy, and only when it does not come from a file.',
-        );
-      return templateModal(s.templates, s.organisation, s.hash);
-    }),
+  adminModal(ACTIONS.setupTemplate, 'Choose a template', (s) =>
+    templateModal(s.templates, s.organisation, s.hash),
   );
-  routes.action(
-    ACTIONS.setupRoles,
-    adminModal('Map roles', async (userId) => {
-      const s = await setupOverview(ctx.deps, userId);
-      if (!s.admin || s.readOnly)
-        return messageModal(
-          'Setup',
-          'Only an admin can change the policy, and only when it does not come from a file.',
-        );
-      return rolesModal(s, await userGroups(ctx));
-    }),
-  );
-  routes.action(
-    ACTIONS.setupChannels,
-    adminModal('Channels', async (userId) => {
-      const s = await setupOverview(ctx.deps, userId);
-      if (!s.admin || s.readOnly)
-        return messageModal(
-          'Setup',
-          'Only an admin can change the policy, and only when it does not come from a file.',
-        );
-      return channelsModal(s);
-    }),
-  );
+  adminModal(ACTIONS.setupRoles, 'Map roles', async (s) => rolesModal(s, await userGroups(ctx)));
+  adminModal(ACTIONS.setupChannels, 'Channels', (s) => channelsModal(s));
   routes.action(ACTIONS.setupDiff, async ({ ack, body, action }) => {
     await ack();
     const n = versionValue.safeParse(

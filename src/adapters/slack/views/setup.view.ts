@@ -103,6 +103,25 @@ export function setupBlocks(s: SetupOverview): KnownBlock[] {
   return blocks;
 }
 
+/** A setup form: its callback, the policy version it edits (refused if another was published since), Save. */
+function setupForm(
+  callbackId: string,
+  title: string,
+  baseHash: string,
+  blocks: KnownBlock[],
+  submit = 'Save',
+): ModalView {
+  return {
+    type: 'modal',
+    callback_id: callbackId,
+    private_metadata: JSON.stringify({ base: baseHash }),
+    title: plain(title, 24),
+    submit: plain(submit, 24),
+    close: plain('Cancel', 24),
+    blocks: blocks.slice(0, 100),
+  };
+}
+
 export function setupClaimModal(): ModalView {
   return {
     type: 'modal',
@@ -127,14 +146,11 @@ export function templateModal(
   organisation: string,
   baseHash: string,
 ): ModalView {
-  return {
-    type: 'modal',
-    callback_id: VIEWS.setupTemplate,
-    private_metadata: JSON.stringify({ base: baseHash }),
-    title: plain('Choose a template', 24),
-    submit: plain('Use template', 24),
-    close: plain('Cancel', 24),
-    blocks: [
+  return setupForm(
+    VIEWS.setupTemplate,
+    'Choose a template',
+    baseHash,
+    [
       {
         type: 'section',
         text: mrkdwn(
@@ -156,7 +172,8 @@ export function templateModal(
         },
       },
     ],
-  };
+    'Use template',
+  );
 }
 
 export interface GroupOption {
@@ -207,47 +224,31 @@ export function rolesModal(s: SetupOverview, groups: readonly GroupOption[]): Mo
         },
       });
   }
-  return {
-    type: 'modal',
-    callback_id: VIEWS.setupRoles,
-    private_metadata: JSON.stringify({ base: s.hash }),
-    title: plain('Map roles', 24),
-    submit: plain('Save', 24),
-    close: plain('Cancel', 24),
-    blocks: blocks.slice(0, 100),
-  };
+  return setupForm(VIEWS.setupRoles, 'Map roles', s.hash, blocks);
 }
 
 export function channelsModal(s: SetupOverview): ModalView {
-  return {
-    type: 'modal',
-    callback_id: VIEWS.setupChannels,
-    private_metadata: JSON.stringify({ base: s.hash }),
-    title: plain('Channels', 24),
-    submit: plain('Save', 24),
-    close: plain('Cancel', 24),
-    blocks: [
-      {
-        type: 'section',
-        text: mrkdwn('Changegate posts a short note in each channel you choose, to check it can post there.'),
-      },
-      ...CHANNEL_PURPOSES.map(
-        (p): InputBlock => ({
-          type: 'input',
-          block_id: SETUP_BLOCKS.channel(p),
-          optional: true,
-          label: plain(`${p[0]!.toUpperCase()}${p.slice(1)} channel`),
-          hint: plain(channelUse(p)),
-          element: {
-            type: 'conversations_select',
-            action_id: INPUT,
-            filter: { include: ['public', 'private'], exclude_bot_users: true },
-            ...(s.channels[p] ? { initial_conversation: s.channels[p]! } : {}),
-          },
-        }),
-      ),
-    ],
-  };
+  return setupForm(VIEWS.setupChannels, 'Channels', s.hash, [
+    {
+      type: 'section',
+      text: mrkdwn('Changegate posts a short note in each channel you choose, to check it can post there.'),
+    },
+    ...CHANNEL_PURPOSES.map(
+      (p): InputBlock => ({
+        type: 'input',
+        block_id: SETUP_BLOCKS.channel(p),
+        optional: true,
+        label: plain(`${p[0]!.toUpperCase()}${p.slice(1)} channel`),
+        hint: plain(channelUse(p)),
+        element: {
+          type: 'conversations_select',
+          action_id: INPUT,
+          filter: { include: ['public', 'private'], exclude_bot_users: true },
+          ...(s.channels[p] ? { initial_conversation: s.channels[p]! } : {}),
+        },
+      }),
+    ),
+  ]);
 }
 
 /** A version's diff against the one before, in a modal. */
