@@ -76,7 +76,20 @@ export interface ChangeLogSummary {
   postImplementation: { answered: number; overdue: number };
 }
 
-const TOP = 8;
+export const TOP = 8;
+
+/** Most recent first; ties in a fixed order, so that every way of computing a list agrees. */
+export function compareItems(
+  a: Pick<LogItem, 'at' | 'number' | 'detail' | 'who'>,
+  b: Pick<LogItem, 'at' | 'number' | 'detail' | 'who'>,
+): number {
+  return (
+    b.at.getTime() - a.at.getTime() ||
+    b.number - a.number ||
+    (a.detail < b.detail ? -1 : a.detail > b.detail ? 1 : 0) ||
+    ((a.who ?? '') < (b.who ?? '') ? -1 : (a.who ?? '') > (b.who ?? '') ? 1 : 0)
+  );
+}
 
 function percentile(sorted: Float64Array, p: number): number {
   const idx = Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1));
@@ -116,7 +129,7 @@ class Top {
     if (this.items.length > TOP * 4) this.trim();
   }
   private trim() {
-    this.items.sort((a, b) => b.at.getTime() - a.at.getTime());
+    this.items.sort(compareItems);
     this.items.length = Math.min(this.items.length, TOP);
   }
   result(): TopList {
@@ -129,7 +142,7 @@ const within = (d: Date | null | undefined, p: Period) => !!d && d >= p.from && 
 
 export class ChangeLogAccumulator {
   private raised = 0;
-  private readonly byType = new Map<string, { name: string; count: number }>();
+  private readonly byType = new Map<string, Map<string, number>>();
   private readonly byOutcome: Partial<Record<ChangeStatus, number>> = {};
   private deployedChanges = 0;
   private failedChanges = 0;
@@ -201,9 +214,9 @@ export class ChangeLogAccumulator {
 
     if (within(s.submittedAt, p)) {
       this.raised++;
-      const t = this.byType.get(s.type) ?? { name: s.typeName, count: 0 };
-      t.count++;
-      this.byType.set(s.type, t);
+      const names = this.byType.get(s.type) ?? new Map<string, number>();
+      names.set(s.typeName, (names.get(s.typeName) ?? 0) + 1);
+      this.byType.set(s.type, names);
       this.byOutcome[s.status] = (this.byOutcome[s.status] ?? 0) + 1;
       if (s.approvedAt) this.toApproval.add(s.approvedAt.getTime() - s.submittedAt.getTime());
       if (s.deployedAt) this.toDeploy.add(s.deployedAt.getTime() - s.submittedAt.getTime());
@@ -281,9 +294,13 @@ export class ChangeLogAccumulator {
     return {
       period: this.period,
       raised: this.raised,
+      // A type renamed between policy versions shows under the name most of its changes carry.
       byType: [...this.byType.entries()]
-        .map(([type, v]) => ({ type, ...v }))
-        .sort((a, b) => b.count - a.count),
+        .map(([type, names]) => {
+          const [name] = [...names].sort(([a, x], [b, y]) => y - x || (a < b ? -1 : 1))[0]!;
+          return { type, name, count: [...names.values()].reduce((t, n) => t + n, 0) };
+        })
+        .sort((a, b) => b.count - a.count || (a.type < b.type ? -1 : 1)),
       byOutcome: this.byOutcome,
       deployed: this.deployedChanges,
       approvals: this.approvals.result(),
@@ -299,7 +316,9 @@ export class ChangeLogAccumulator {
           : Math.round((this.failedChanges / this.deployedChanges) * 10_000) / 10_000,
       leadTimeToApproval: this.toApproval.result(),
       leadTimeToDeploy: this.toDeploy.result(),
-      stageWait: [...this.stageWait.entries()].map(([stage, w]) => ({ stage, wait: w.result() })),
+      stageWait: [...this.stageWait.entries()]
+        .map(([stage, w]) => ({ stage, wait: w.result() }))
+        .sort((a, b) => (a.stage < b.stage ? -1 : 1)),
       neverVerified: this.neverVerified.result(),
       unauthorised: this.unauthorised.result(),
       securityChanges: this.securityChanges,

@@ -1,4 +1,4 @@
-import { addLocalDays, atLocalMinute, DAY_MS, zonedParts, zonedToInstant } from './time.js';
+import { addLocalDays, DAY_MS, zonedParts, zonedToInstant } from './time.js';
 
 /** A reporting period: [from, to) with a label people recognise. */
 export interface Period {
@@ -31,19 +31,21 @@ function validDate(s: string): boolean {
  */
 export function parsePeriod(text: string, now: Date, tz: string): PeriodParse {
   const t = text.trim().toLowerCase();
-  if (!t)
-    return {
-      ok: true,
-      period: { from: new Date(now.getTime() - 30 * DAY_MS), to: now, label: 'the last 30 days' },
-    };
+  // Every period is made of whole days of the policy's calendar (so that per-day rollups answer it):
+  // the last N days are today and the N - 1 days before it.
+  const today = zonedParts(now, tz).date;
+  const tomorrow = zonedToInstant(addLocalDays(today, 1), tz);
+  const lastDays = (days: number): Period => ({
+    from: zonedToInstant(addLocalDays(today, 1 - days), tz),
+    to: tomorrow,
+    label: `the last ${days} days`,
+  });
+  if (!t) return { ok: true, period: lastDays(30) };
   let m = /^(\d{1,3})d$/.exec(t);
   if (m) {
     const days = Number(m[1]);
     if (days < 1 || days > MAX_DAYS) return { ok: false, message: `Choose between 1d and ${MAX_DAYS}d.` };
-    return {
-      ok: true,
-      period: { from: new Date(now.getTime() - days * DAY_MS), to: now, label: `the last ${days} days` },
-    };
+    return { ok: true, period: lastDays(days) };
   }
   // `12m`, `1y`: the last N calendar months (or years) up to now, on the policy's clock.
   m = /^(\d{1,2})(m|mo|y)$/.exec(t);
@@ -54,16 +56,15 @@ export function parsePeriod(text: string, now: Date, tz: string): PeriodParse {
     const monthIndex = p.year * 12 + (p.month - 1) - months;
     const y = Math.floor(monthIndex / 12);
     const mo = (monthIndex % 12) + 1;
-    const day = String(p.day).padStart(2, '0');
-    // The same day of that month (or its last, for the 31st of a shorter month), same local time.
+    // From the day after the same day of that month (or its last, for the 31st of a shorter month).
     const last = new Date(Date.UTC(y, mo, 0)).getUTCDate();
-    const date = `${y}-${String(mo).padStart(2, '0')}-${String(Math.min(Number(day), last)).padStart(2, '0')}`;
-    const from = atLocalMinute(date, p.minuteOfDay, tz);
+    const date = `${y}-${String(mo).padStart(2, '0')}-${String(Math.min(p.day, last)).padStart(2, '0')}`;
+    const from = zonedToInstant(addLocalDays(date, 1), tz);
     const unit =
       m[2] === 'y' ? (Number(m[1]) === 1 ? 'year' : 'years') : Number(m[1]) === 1 ? 'month' : 'months';
     return {
       ok: true,
-      period: { from, to: now, label: `the last ${Number(m[1]) === 1 ? '' : `${m[1]} `}${unit}` },
+      period: { from, to: tomorrow, label: `the last ${Number(m[1]) === 1 ? '' : `${m[1]} `}${unit}` },
     };
   }
   m = /^(\d{4})-(0[1-9]|1[0-2])$/.exec(t);
