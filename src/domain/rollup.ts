@@ -85,6 +85,15 @@ export interface DayPart {
 
 export const emptyPart = (): DayPart => ({ counters: new Map(), items: new Map(), open: new Map() });
 
+/** The day's part in `days`, added empty when missing. */
+export function dayIn(days: Map<string, DayPart>, day: string): DayPart {
+  const found = days.get(day);
+  if (found) return found;
+  const made = emptyPart();
+  days.set(day, made);
+  return made;
+}
+
 const dayCache = new Map<string, string>();
 
 /**
@@ -125,11 +134,7 @@ const openId = (r: OpenRecord) => `${r.kind}${SEP}${r.number}`;
 export function contribution(s: ChangeState, policy: Policy): Map<string, DayPart> {
   const tz = policy.timezone;
   const parts = new Map<string, DayPart>();
-  const part = (day: string) => {
-    let p = parts.get(day);
-    if (!p) parts.set(day, (p = emptyPart()));
-    return p;
-  };
+  const part = (day: string) => dayIn(parts, day);
   const inc = (at: Date, key: string, by = 1) => {
     const c = part(dayOf(at, tz)).counters;
     c.set(key, (c.get(key) ?? 0) + by);
@@ -322,11 +327,7 @@ export function applyDifference(day: DayPart, before: DayPart | undefined, after
 
 /** Adds a whole contribution (a change seen for the first time, as the rebuild does). */
 export function addContribution(days: Map<string, DayPart>, c: Map<string, DayPart>): void {
-  for (const [day, p] of c) {
-    let d = days.get(day);
-    if (!d) days.set(day, (d = emptyPart()));
-    applyDifference(d, undefined, p);
-  }
+  for (const [day, p] of c) applyDifference(dayIn(days, day), undefined, p);
 }
 
 /** Moves the rollup by a change's difference between two states (null: not recorded yet). */
@@ -339,11 +340,7 @@ export function applyChange(
   const b = before ? contribution(before, policy) : new Map<string, DayPart>();
   const a = contribution(after, policy);
   const touched = new Set([...b.keys(), ...a.keys()]);
-  for (const day of touched) {
-    let d = days.get(day);
-    if (!d) days.set(day, (d = emptyPart()));
-    applyDifference(d, b.get(day), a.get(day));
-  }
+  for (const day of touched) applyDifference(dayIn(days, day), b.get(day), a.get(day));
   return touched;
 }
 
