@@ -55,6 +55,7 @@ import { MongoGithubLinks, MongoGithubUsers } from '../src/infra/db/github-links
 import { MongoLedgerStore } from '../src/infra/db/ledger-store.js';
 import { createModels, ensureIndexes, eventId, ledgerId, type Models } from '../src/infra/db/models.js';
 import { MongoPolicyStore } from '../src/infra/db/policy-store.js';
+import { MongoRollupStore } from '../src/infra/db/rollup-store.js';
 import { MongoTokenStore } from '../src/infra/db/token-store.js';
 import { createLogger } from '../src/infra/logger.js';
 import { type ChildApp, startChildApp } from '../test/support/child.js';
@@ -639,6 +640,7 @@ async function benchChangeLog(db: { uri: string; flavor: string }, fake: FakeSla
     policies,
     delegations: new DelegationBook(new MongoDelegationStore(models), null),
     boards: new MongoBoardStore(models),
+    rollups: new MongoRollupStore(models),
     githubUsers: new MongoGithubUsers(models),
     githubLinks: new MongoGithubLinks(models),
     changes: new ChangeRepository(models, db.flavor === 'ferretdb' ? 'ferretdb' : 'mongodb'),
@@ -788,6 +790,7 @@ async function benchAudit(db: { uri: string; flavor: string }, dbPid: number | n
       policies,
       delegations: new DelegationBook(new MongoDelegationStore(models), null),
       boards: new MongoBoardStore(models),
+      rollups: new MongoRollupStore(models),
       githubUsers: new MongoGithubUsers(models),
       changes: new ChangeRepository(models, flavor),
       ledger,

@@ -25,6 +25,7 @@ import { PolicyBook } from './application/policy-book.js';
 import type { Deps, ReadDeps } from './application/ports.js';
 import type { ReportDeps } from './application/post-monthly-report.js';
 import { repairInterruptedSubmissions } from './application/repair-changes.js';
+import { maintainRollups } from './application/rollups.js';
 import type { AppConfig } from './config/env.js';
 import { emptyRoleWarnings, type LoadedPolicy } from './config/policy.js';
 import { approversOf } from './domain/policy.js';
@@ -73,6 +74,8 @@ export interface StartOptions {
   };
   scheduler?: { enabled?: boolean; processEvery?: string | number; name?: string };
   reminders?: { interval?: string; leaseMs?: number; concurrency?: number };
+  /** How often pending change-log rollup differences are folded in (default 2 s). */
+  rollups?: { everyMs?: number };
   /** Interrupted or unannounced submissions are repaired once this old (default 60 s). */
   repair?: { afterMs?: number; interval?: string };
 }
@@ -207,6 +210,7 @@ export async function startChangegate(opts: StartOptions): Promise<Changegate> {
     policies,
     delegations: new DelegationBook(db.delegations, audit.signer),
     boards: db.boards,
+    rollups: db.rollups,
     changes: db.changes,
     directory,
     ledger: db.ledger,
@@ -351,6 +355,25 @@ export async function startChangegate(opts: StartOptions): Promise<Changegate> {
       if (!stopping.signal.aborted) logger.warn('could not check for interrupted submissions', { err });
     }),
   );
+  // The change log's rollups: built when missing (a first start, a policy whose clock, counts or
+  // freezes changed), then each event's difference folded in within seconds.
+  let maintaining = false;
+  const maintain = () => {
+    if (maintaining || stopping.signal.aborted) return;
+    maintaining = true;
+    inflight
+      .track(maintainRollups(deps, stopping.signal))
+      .catch((err) => {
+        if (!stopping.signal.aborted) logger.warn('could not maintain the change-log rollups', { err });
+      })
+      .finally(() => {
+        maintaining = false;
+      });
+  };
+  maintain();
+  const rollupTimer = setInterval(maintain, opts.rollups?.everyMs ?? 2_000);
+  rollupTimer.unref();
+  stopping.signal.addEventListener('abort', () => clearInterval(rollupTimer));
   // On a database from before the ledger, the one-time migration, while the app serves. Shutdown
   // waits for it (stopped, it is simply repeated at the next start). Entries a crash left out are
   // found by the daily verification.

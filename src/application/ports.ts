@@ -9,6 +9,7 @@ import type { Person, Workspace } from '../domain/people.js';
 import type { Period } from '../domain/period.js';
 import type { BoardDef, Membership } from '../domain/policy.js';
 import type { PolicyVersionRecord } from '../domain/policy-admin.js';
+import type { DayPart } from '../domain/rollup.js';
 import type { Clock } from '../domain/time.js';
 import type { VisibilityScope } from '../domain/visibility.js';
 import type { DelegationBook } from './delegations.js';
@@ -364,6 +365,46 @@ export interface BackgroundWork {
   track<T>(work: Promise<T>): Promise<T>;
 }
 
+// ---- change-log rollups ------------------------------------------------------------------------
+
+/** A pending difference of the rollups: an event about to be (or just) recorded. */
+export interface RollupMark {
+  id: string;
+  changeNumber: number;
+  seq: number;
+  hash: string;
+  /** Written long enough ago (minutes) that a mark still without its event never gets one. */
+  stale: boolean;
+}
+
+export interface StoredRollupDay {
+  day: string;
+  part: DayPart;
+  /** Marks already counted in `part` (a fold stopped before removing them). */
+  folded: string[];
+  updatedAt: Date;
+}
+
+/** The per-day rollups of the change log (domain/rollup.ts), by policy fingerprint. */
+export interface RollupStore {
+  /** Pending marks, oldest first, at most `limit`. */
+  marks(limit: number): Promise<RollupMark[]>;
+  dropMarks(ids: string[]): Promise<void>;
+  /** Stored days of a fingerprint: those named, or all. */
+  days(fingerprint: string, days?: string[]): Promise<StoredRollupDay[]>;
+  saveDays(fingerprint: string, days: Omit<StoredRollupDay, 'updatedAt'>[], at: Date): Promise<void>;
+  /** Removes the fingerprint's stored days not in `keep` (after a rebuild). */
+  removeDaysExcept(fingerprint: string, keep: ReadonlySet<string>): Promise<void>;
+  /** Whether the fingerprint's rollups are complete, being rebuilt (since when), or absent. */
+  state(fingerprint: string): Promise<{ state: 'ready' | 'rebuilding'; at: Date } | null>;
+  setState(fingerprint: string, state: 'ready' | 'rebuilding', at: Date): Promise<void>;
+  /**
+   * One holder per `key` and lease period (a unique insert), which keeps it until the period ends
+   * (`remainingMs()`): null when another process holds it.
+   */
+  lease(key: string, leaseMs: number): Promise<{ remainingMs(): number } | null>;
+}
+
 // ---- the policy's versions ---------------------------------------------------------------------
 
 /** The policy's texts by hash and its history of published versions (see domain/policy-admin.ts). */
@@ -528,6 +569,8 @@ export interface Deps {
   delegations: DelegationBook;
   /** Change advisory board meetings and their minutes. */
   boards: BoardStore;
+  /** The per-day rollups of the change log. */
+  rollups: RollupStore;
   /** GitHub logins mapped to Slack people. */
   githubUsers: GithubUsers;
   /** Which changes each pull request is linked to. */
@@ -553,6 +596,7 @@ export type ReadDeps = Pick<
   | 'policies'
   | 'delegations'
   | 'boards'
+  | 'rollups'
   | 'changes'
   | 'directory'
   | 'ledger'
@@ -568,6 +612,7 @@ export type AuditDeps = Pick<
   | 'policies'
   | 'delegations'
   | 'boards'
+  | 'rollups'
   | 'changes'
   | 'ledger'
   | 'audit'

@@ -10,12 +10,13 @@ import {
   NumberTrail,
   type StoredProjection,
 } from '../domain/ledger-verify.js';
-import type { StoredChangeEvent } from '../domain/lifecycle.js';
+import { foldEvents, type StoredChangeEvent } from '../domain/lifecycle.js';
 import { checkPolicyHistory, type PolicyVersionRecord } from '../domain/policy-admin.js';
 import { checkLogHead } from '../domain/sealed-log.js';
 import { checkpointNow, keyRing } from './audit-ledger.js';
 import type { AuditDeps, CheckpointRecord } from './ports.js';
 import { deliverOnce, type ReminderDeps } from './reminder-sweep.js';
+import { checkRollups, RollupRecomputation, rollupSnapshot } from './rollups.js';
 
 /** Findings kept in a report (the rest are counted). */
 const MAX_FINDINGS = 1000;
@@ -91,7 +92,9 @@ export async function verifyAudit(deps: AuditDeps, opts: VerifyOptions = {}): Pr
     scan = await scanLedger(deps, ring, checked.valid, true, opts.signal);
   add(scan.findings);
 
-  // 3. Each change, and the numbers.
+  // 3. Each change, and the numbers; the change log's rollups are recomputed from the same stream.
+  const rollupsBefore = await rollupSnapshot(deps);
+  const recomputed = rollupsBefore ? new RollupRecomputation(deps.policy.policy) : null;
   const trail = new NumberTrail();
   let checkedChanges = 0;
   let checkedEvents = 0;
@@ -102,12 +105,27 @@ export async function verifyAudit(deps: AuditDeps, opts: VerifyOptions = {}): Pr
     trail.see(c.number);
     if (c.events.length > 0 || (c.record && !c.record.released && c.record.head.seq > 0)) checkedChanges++;
     checkedEvents += c.events.length;
+    if (recomputed) {
+      const state = foldEvents(c.events);
+      if (state) recomputed.add(state);
+    }
     const r = checkChange(ring, c, scan.untrusted);
     unledgered += r.unledgered.length;
     for (const e of r.unledgered) if (pendingEntries.length < 10_000) pendingEntries.push(e);
     add(r.findings);
   }
   add(trail.findings);
+  // The rollups hold what the events add up to (days that moved while the log was read are skipped).
+  const mismatched = recomputed ? await checkRollups(deps, rollupsBefore, recomputed.days) : null;
+  if (mismatched && mismatched.length > 0)
+    add(
+      mismatched.map((day) =>
+        finding(
+          'rollup_mismatch',
+          `the change-log rollup of ${day} differs from what the events add up to (npm run rollups:rebuild rebuilds it)`,
+        ),
+      ),
+    );
 
   // 4. The policy's version history: chained, sealed, and its latest version the one in force.
   const versions: PolicyVersionRecord[] = [];

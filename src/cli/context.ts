@@ -90,6 +90,7 @@ export async function cliContext(): Promise<{ deps: Deps; models: Models; close(
     policies,
     delegations: new DelegationBook(db.delegations, null),
     boards: db.boards,
+    rollups: db.rollups,
     githubUsers: db.githubUsers,
     githubLinks: db.githubLinks,
     changes: db.changes,

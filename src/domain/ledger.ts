@@ -212,6 +212,7 @@ export const FINDING_KINDS = [
   'checkpoint_invalid',
   'checkpoint_missing_in_database',
   'checkpoint_missing_in_slack',
+  'rollup_mismatch',
 ] as const;
 export type FindingKind = (typeof FINDING_KINDS)[number];
 

@@ -536,15 +536,18 @@ export function summarise(
 
 // ---- storage form ----------------------------------------------------------------------------
 
-/** A day's rollup as a plain document: counters as pairs (keys hold any text), dates as dates. */
+/**
+ * A day's rollup as a plain document: counters as a list (their keys hold any text; FerretDB stores
+ * no array directly inside an array), dates as dates.
+ */
 export interface StoredDay {
-  counters: [string, number][];
+  counters: { k: string; n: number }[];
   items: RollupItem[];
   open: OpenRecord[];
 }
 
 export const dayToStored = (p: DayPart): StoredDay => ({
-  counters: [...p.counters].filter(([, n]) => n !== 0),
+  counters: [...p.counters].filter(([, n]) => n !== 0).map(([k, n]) => ({ k, n })),
   items: [...p.items.values()],
   open: [...p.open.values()],
 });
@@ -553,7 +556,7 @@ export function dayFromStored(s: StoredDay): DayPart {
   const date = (x: unknown) => new Date(x as string | Date);
   const item = <T extends { at: Date }>(i: T): T => ({ ...i, at: date(i.at) });
   return {
-    counters: new Map(s.counters),
+    counters: new Map(s.counters.map((c) => [c.k, c.n])),
     items: new Map(s.items.map((i) => [itemId(i), item(i)])),
     open: new Map(
       s.open.map((r) => {

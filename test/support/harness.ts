@@ -41,6 +41,7 @@ export interface TestAppOptions {
   scheduler?: StartOptions['scheduler'];
   slack?: StartOptions['slack'];
   reminders?: StartOptions['reminders'];
+  rollups?: StartOptions['rollups'];
   env?: Record<string, string>;
   /** `database`: no policy file; the built-in policy starts a new database and setup edits it. */
   policySource?: StartOptions['policySource'];
@@ -88,6 +89,7 @@ export async function startTestApp(fileUrl: string, opts: TestAppOptions = {}): 
     slack: { webApiRetries: 0, rateScale: 100, ...opts.slack },
     scheduler: opts.scheduler ?? { enabled: false },
     reminders: opts.reminders,
+    rollups: opts.rollups,
   });
   const slack = new SlackRequests(app.url, SIGNING_SECRET, fake);
   return {

@@ -4,6 +4,7 @@ import { formatChangeId } from '../../src/domain/change.js';
 import type { ChangeState, StoredChangeEvent } from '../../src/domain/lifecycle.js';
 import { projectionFields } from '../../src/infra/db/change-repository.js';
 import { eventId } from '../../src/infra/db/models.js';
+import { insertRollupMark } from '../../src/infra/db/rollup-store.js';
 import type { Machine } from './domain-fixtures.js';
 
 /**
@@ -12,7 +13,7 @@ import type { Machine } from './domain-fixtures.js';
  */
 export async function storeHistory(
   app: Pick<Changegate, 'models' | 'deps' | 'ledgerCaughtUp'>,
-  machines: Machine[],
+  machines: Pick<Machine, 'number' | 'events' | 'state'>[],
   policyHash = 'test',
 ): Promise<ChangeState[]> {
   const signer = app.deps.audit!.signer;
@@ -30,6 +31,8 @@ export async function storeHistory(
       prev = hash;
       return stored;
     });
+    // Each event's rollup mark first, as the app writes them.
+    for (const e of events) await insertRollupMark(app.models, { ...e, at: new Date() });
     await app.models.ChangeEvent.insertMany(events);
     await app.deps.ledger.ledger(events.map(({ _id, ...e }) => e as unknown as StoredChangeEvent));
     const last = events.at(-1)!;

@@ -31,6 +31,7 @@ import type { VisibilityScope } from '../../domain/visibility.js';
 import { claimKey } from './claims.js';
 import { isDuplicateKey, retryTransient } from './connection.js';
 import { type ChangeDoc, type ChangeEventDoc, eventId, type Models } from './models.js';
+import { insertRollupMark } from './rollup-store.js';
 
 function toEvent(d: ChangeEventDoc): StoredChangeEvent {
   return {
@@ -295,6 +296,9 @@ export class ChangeRepository implements ChangeStore {
       sig: this.audit.signer.sign(eventSealBytes({ changeNumber, seq, hash })),
     };
     const event = { ...base, prevHash, hash, seal } as StoredChangeEvent;
+    // The change log's rollups learn of the event from its mark, written first: a crash between the
+    // two leaves a mark without an event (dropped later), never an event the rollups miss.
+    await insertRollupMark(this.m, { changeNumber, seq, hash, at: new Date() });
     try {
       await retryTransient(() => this.m.ChangeEvent.create({ _id: eventId(changeNumber, seq), ...event }));
       // In the background, batched with the other writes of the moment: the event is sealed, so

@@ -155,6 +155,8 @@ export interface IdempotencyKeyDoc {
   _id: string;
   at: Date;
   expiresAt: Date;
+  /** Who holds it, for a lease its holder renews within its period. */
+  holder?: string;
 }
 
 /**
@@ -332,6 +334,7 @@ const idempotencySchema = new Schema<IdempotencyKeyDoc>(
     _id: { type: String, required: true },
     at: { type: Date, required: true },
     expiresAt: { type: Date, required: true },
+    holder: { type: String },
   },
   { collection: 'idempotency_keys', versionKey: false },
 );
@@ -543,6 +546,58 @@ const homeUserSchema = new Schema<HomeUserDoc>(
   { collection: 'home_users', versionKey: false },
 );
 
+/**
+ * A change-log rollup's pending difference: written before the event it announces (`_id` =
+ * `<change>:<seq>:<hash prefix>`), folded into the days and then removed. One with no event is a
+ * write that lost its race or crashed before its event: dropped once old enough.
+ */
+export interface RollupMarkDoc {
+  _id: string;
+  changeNumber: number;
+  seq: number;
+  hash: string;
+  at: Date;
+}
+
+const rollupMarkSchema = new Schema<RollupMarkDoc>(
+  {
+    _id: { type: String, required: true },
+    changeNumber: { type: Number, required: true },
+    seq: { type: Number, required: true },
+    hash: { type: String, required: true },
+    at: { type: Date, required: true },
+  },
+  { collection: 'rollup_marks', versionKey: false },
+);
+
+/** One day of the change-log rollup of one policy fingerprint (`_id` = `<fingerprint>:<day>`). */
+export interface RollupDayDoc {
+  _id: string;
+  fingerprint: string;
+  day: string;
+  counters: { k: string; n: number }[];
+  items: unknown[];
+  open: unknown[];
+  /** Marks already in these figures (a fold that stopped before removing them). */
+  folded: string[];
+  updatedAt: Date;
+}
+
+const rollupDaySchema = new Schema<RollupDayDoc>(
+  {
+    _id: { type: String, required: true },
+    fingerprint: { type: String, required: true },
+    day: { type: String, required: true },
+    counters: { type: Schema.Types.Mixed, required: true },
+    items: { type: Schema.Types.Mixed, required: true },
+    open: { type: Schema.Types.Mixed, required: true },
+    folded: { type: [String], default: [] },
+    updatedAt: { type: Date, required: true },
+  },
+  { collection: 'rollup_days', versionKey: false, minimize: false },
+);
+rollupDaySchema.index({ fingerprint: 1, day: 1 }, { name: 'by_fingerprint_day' });
+
 export interface Models {
   Change: Model<ChangeDoc>;
   ChangeEvent: Model<ChangeEventDoc>;
@@ -565,6 +620,8 @@ export interface Models {
   AuditCheckpoint: Model<AuditCheckpointDoc>;
   AuditNode: Model<AuditNodeDoc>;
   AuditMeta: Model<AuditMetaDoc>;
+  RollupMark: Model<RollupMarkDoc>;
+  RollupDay: Model<RollupDayDoc>;
 }
 
 export function createModels(conn: Connection): Models {
@@ -590,6 +647,8 @@ export function createModels(conn: Connection): Models {
     AuditCheckpoint: conn.model<AuditCheckpointDoc>('AuditCheckpoint', auditCheckpointSchema),
     AuditNode: conn.model<AuditNodeDoc>('AuditNode', auditNodeSchema),
     AuditMeta: conn.model<AuditMetaDoc>('AuditMeta', auditMetaSchema),
+    RollupMark: conn.model<RollupMarkDoc>('RollupMark', rollupMarkSchema),
+    RollupDay: conn.model<RollupDayDoc>('RollupDay', rollupDaySchema),
   };
 }
 

@@ -12,6 +12,7 @@ import { IdempotencyStore } from './idempotency.js';
 import { MongoLedgerStore } from './ledger-store.js';
 import { createModels, ensureIndexes, type Models } from './models.js';
 import { MongoPolicyStore } from './policy-store.js';
+import { MongoRollupStore } from './rollup-store.js';
 import { MongoTokenStore } from './token-store.js';
 
 /** An open database: its models and the stores the application's ports are implemented by. */
@@ -26,6 +27,7 @@ export interface Database {
   policies: MongoPolicyStore;
   delegations: MongoDelegationStore;
   boards: MongoBoardStore;
+  rollups: MongoRollupStore;
   githubLinks: MongoGithubLinks;
   githubGates: MongoGateStore;
   githubUsers: MongoGithubUsers;
@@ -68,6 +70,7 @@ export async function openDatabase(
     policies: new MongoPolicyStore(models),
     delegations: new MongoDelegationStore(models),
     boards: new MongoBoardStore(models),
+    rollups: new MongoRollupStore(models),
     githubLinks: new MongoGithubLinks(models),
     githubGates: new MongoGateStore(models),
     githubUsers: new MongoGithubUsers(models),

@@ -44,6 +44,7 @@ const KIND_TEXT: Record<FindingKind, string> = {
   checkpoint_invalid: 'checkpoint invalid',
   checkpoint_missing_in_database: 'checkpoint missing in the database',
   checkpoint_missing_in_slack: 'checkpoint missing in the audit channel',
+  rollup_mismatch: 'change-log rollup differs from the events',
 };
 
 /** One finding in words: kind, then where (change, event, ledger index, checkpoint). */
