@@ -1,6 +1,7 @@
 /**
- * The baseline for the acknowledgement benchmark: a bare Bolt app (same Bolt version, same
- * ExpressReceiver and signature check) that only acks. Prints "READY <port>".
+ * The baseline for the acknowledgement benchmarks: a bare Bolt app (same Bolt version, same
+ * ExpressReceiver and signature check) that acks, and for a slash command then opens a trivial modal
+ * through SLACK_API_URL (when set), as `/change` opens its form. Prints "READY <port>".
  */
 import { App, ExpressReceiver, LogLevel } from '@slack/bolt';
 import express from 'express';
@@ -20,12 +21,22 @@ const app = new App({
     teamId: 'T0001ABCD',
   }),
   logLevel: LogLevel.ERROR,
+  ...(process.env.SLACK_API_URL ? { clientOptions: { slackApiUrl: process.env.SLACK_API_URL } } : {}),
 });
 app.action(/.*/, async ({ ack }) => {
   await ack();
 });
-app.command(/.*/, async ({ ack }) => {
+app.command(/.*/, async ({ ack, client, command }) => {
   await ack();
+  if (!process.env.SLACK_API_URL) return;
+  await client.views.open({
+    trigger_id: command.trigger_id,
+    view: {
+      type: 'modal',
+      title: { type: 'plain_text', text: 'Change' },
+      blocks: [{ type: 'section', text: { type: 'mrkdwn', text: 'A trivial modal.' } }],
+    },
+  });
 });
 const server = await receiver.start(0);
 const address = server.address();

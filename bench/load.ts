@@ -16,6 +16,8 @@ interface Job {
   startAtEpochMs?: number;
   /** After the warm-up, print WARM on stderr and wait for a line on stdin before measuring. */
   waitForGo?: boolean;
+  /** Open loop: the measured requests leave at this steady rate (per second), whatever the answers. */
+  ratePerSecond?: number;
 }
 
 const job = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as Job;
@@ -34,6 +36,20 @@ function post(r: Job['requests'][number]): Promise<number> {
     req.once('error', () => resolve(-1));
     req.end(r.body);
   });
+}
+
+async function paced(requests: Job['requests'], rate: number) {
+  const results: { id: string; sentAt: number; ackMs: number; status: number }[] = [];
+  const start = epochMs();
+  await Promise.all(
+    requests.map(async (r, i) => {
+      await new Promise((res) => setTimeout(res, Math.max(0, start + (i * 1000) / rate - epochMs())));
+      const sentAt = epochMs();
+      const status = await post(r);
+      results.push({ id: r.id, sentAt, ackMs: epochMs() - sentAt, status });
+    }),
+  );
+  return results;
 }
 
 async function run(requests: Job['requests']) {
@@ -60,4 +76,6 @@ if (job.waitForGo) {
 }
 // Several generators can be told to start together (the modal case runs beside a click load).
 if (job.startAtEpochMs) await new Promise((r) => setTimeout(r, Math.max(0, job.startAtEpochMs! - epochMs())));
-process.stdout.write(JSON.stringify(await run(job.requests)));
+process.stdout.write(
+  JSON.stringify(job.ratePerSecond ? await paced(job.requests, job.ratePerSecond) : await run(job.requests)),
+);

@@ -31,20 +31,23 @@ import {
 } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { isDeepStrictEqual, parseArgs } from 'node:util';
 import mongoose from 'mongoose';
 import { buildChangeLog } from '../src/application/build-change-log.js';
 import { DelegationBook } from '../src/application/delegations.js';
 import { PolicyBook } from '../src/application/policy-book.js';
 import type { Deps } from '../src/application/ports.js';
+import { rebuildRollups } from '../src/application/rollups.js';
 import { verifyAudit } from '../src/application/verify-audit.js';
 import { NO_WITNESS, OFFLINE_DIRECTORY } from '../src/cli/context.js';
 import type { LoadedPolicy } from '../src/config/policy.js';
 import { eventContentHash, eventSealBytes, GENESIS_HASH, hashEvent } from '../src/domain/audit.js';
 import { formatChangeId } from '../src/domain/change.js';
+import { ChangeLogAccumulator, type ChangeLogSummary } from '../src/domain/change-log.js';
 import { type CheckpointBody, checkpointBytes, entryBytes, type LedgerLeaf } from '../src/domain/ledger.js';
 import { applyEvent, submissionDraft } from '../src/domain/lifecycle.js';
 import { MerkleFrontier } from '../src/domain/merkle.js';
+import { parsePeriod } from '../src/domain/period.js';
 import { DAY_MS } from '../src/domain/time.js';
 import { signerFrom } from '../src/infra/audit-key.js';
 import { MongoBoardStore } from '../src/infra/db/board-store.js';
@@ -73,7 +76,7 @@ const ROOT = resolve(import.meta.dirname, '..');
 const BENCH_DATA_DIR = resolve(ROOT, '.cache/bench-ferretdb');
 const { values: opts } = parseArgs({
   options: {
-    only: { type: 'string', default: 'ack,modal,reminders,changelog,audit' },
+    only: { type: 'string', default: 'ack,modal,slash,reminders,scale,audit' },
     clicks: { type: 'string', default: '2000' },
     warmup: { type: 'string', default: '200' },
     concurrency: { type: 'string', default: '50' },
@@ -81,8 +84,14 @@ const { values: opts } = parseArgs({
     'modal-background': { type: 'string', default: '1000' },
     reminders: { type: 'string', default: '10000' },
     'reminder-rate': { type: 'string', default: '100' },
-    changes: { type: 'string', default: '200000' },
+    sizes: { type: 'string', default: '1000,10000,50000,200000' },
     months: { type: 'string', default: '13' },
+    'verify-max': { type: 'string', default: '50000' },
+    'export-max': { type: 'string', default: '10000' },
+    'slash-rounds': { type: 'string', default: '7' },
+    'paced-clicks': { type: 'string', default: '300' },
+    'paced-rate': { type: 'string', default: '5' },
+    'slash-commands': { type: 'string', default: '300' },
     'audit-events': { type: 'string', default: '1000000' },
   },
 });
@@ -111,6 +120,19 @@ function dist(samples: number[]): Dist {
 export function cpuSeconds(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** CPU seconds of a process and all its descendants (the database runs under a guard shell). */
+function treeCpuSeconds(pid: number): number {
+  let children: number[] = [];
+  try {
+    children = readdirSync(`/proc/${pid}/task`).flatMap((t) =>
+      readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').split(' ').filter(Boolean).map(Number),
+    );
+  } catch {
+    // gone
+  }
+  return cpuSeconds(pid) + children.reduce((t, c) => t + treeCpuSeconds(c), 0);
 }
 
 function peakRssMb(pid: number): { peakMb: number; currentMb: number } {
@@ -242,11 +264,15 @@ async function load(
   startAtEpochMs?: number,
   /** Between the warm-up and the measured requests: wait for what the warm-up set off to finish. */
   settle?: () => Promise<void>,
+  ratePerSecond?: number,
 ) {
   const dir = mkdtempSync(resolve(tmpdir(), 'changegate-load-'));
   const file = resolve(dir, 'job.json');
   const waitForGo = Boolean(settle);
-  writeFileSync(file, JSON.stringify({ url, concurrency, requests, warmup, startAtEpochMs, waitForGo }));
+  writeFileSync(
+    file,
+    JSON.stringify({ url, concurrency, requests, warmup, startAtEpochMs, waitForGo, ratePerSecond }),
+  );
   const out = await new Promise<string>((res, rej) => {
     const child = spawn(process.execPath, ['--import', 'tsx', resolve(ROOT, 'bench/load.ts'), file], {
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -273,7 +299,12 @@ async function clickLoad(
   numbers: number[],
   concurrency: number,
   rootOf: (n: number) => { channel: string; ts: string },
-  options: { warmup?: number[]; startAtEpochMs?: number; settle?: () => Promise<void> } = {},
+  options: {
+    warmup?: number[];
+    startAtEpochMs?: number;
+    settle?: () => Promise<void>;
+    ratePerSecond?: number;
+  } = {},
 ) {
   const build = (n: number, i: number) => ({
     id: String(n),
@@ -290,6 +321,7 @@ async function clickLoad(
     warmup.map((n, i) => build(n, i + numbers.length)),
     options.startAtEpochMs,
     options.settle,
+    options.ratePerSecond,
   );
   return {
     sent: new Map(results.map((r) => [Number(r.id), r.sentAt])),
@@ -319,6 +351,35 @@ function keepForStudy(file: string, text: string) {
 const range = (from: number, count: number) => Array.from({ length: count }, (_, i) => from + i);
 
 /**
+ * Time from each click's send to its decision's thread reply reaching Slack (calls from
+ * `fromCall` on). New calls are scanned once each, so that this never starves the fake Slack, which
+ * shares this process.
+ */
+async function timeToReply(
+  fake: FakeSlack,
+  numbers: number[],
+  rootOf: (n: number) => { channel: string; ts: string },
+  sent: Map<number, number>,
+  fromCall: number,
+): Promise<number[]> {
+  const byRootTs = new Map(numbers.map((n) => [rootOf(n).ts, n]));
+  const firstReply = new Map<number, number>();
+  let scanned = fromCall;
+  const deadline = Date.now() + 300_000;
+  for (;;) {
+    for (; scanned < fake.calls.length; scanned++) {
+      const c = fake.calls[scanned]!;
+      if (c.method !== 'chat.postMessage' || c.response.ok !== true) continue;
+      const n = byRootTs.get(String(c.args.thread_ts));
+      if (n !== undefined && !firstReply.has(n)) firstReply.set(n, c.receivedAt!);
+    }
+    if (firstReply.size === numbers.length || Date.now() > deadline) break;
+    await new Promise((res) => setTimeout(res, 250));
+  }
+  return [...firstReply].map(([n, at]) => at - sent.get(n)!);
+}
+
+/**
  * Cases 1, 2 and 5 share one app process: the measured click load (with its bare Bolt baseline),
  * then /change commands sent while a second click load runs, with peak RSS read at the end.
  */
@@ -327,13 +388,15 @@ async function benchInteractive(db: { uri: string }, fake: FakeSlack) {
   const concurrency = Number(opts.concurrency);
   const modals = only.has('modal') ? Number(opts.modals) : 0;
   const background = modals > 0 ? Number(opts['modal-background']) : 0;
+  const paced = Number(opts['paced-clicks']);
   const warmup = Number(opts.warmup);
   const dbName = `bench_ack_${Date.now()}`;
   const { models, close, drop } = await connect(db.uri, dbName);
   // A fixed working-day clock outside any freeze, so the clicks approve.
   const now = new Date('2026-03-10T17:00:00Z');
-  log(`ack: inserting ${clicks + warmup + background} changes waiting for review`);
-  await insertPending(models, fake, clicks + warmup + background, {
+  const total = clicks + warmup + background + paced;
+  log(`ack: inserting ${total} changes waiting for review`);
+  await insertPending(models, fake, total, {
     submittedAt: new Date(now.getTime() - 3_600_000),
   });
   const roots = new Map(
@@ -344,10 +407,11 @@ async function benchInteractive(db: { uri: string }, fake: FakeSlack) {
   const rootOf = (n: number) => roots.get(n)!;
   // Each click comes from its own engineer of the workspace (clickLoad names them U0BENCH…): only
   // people Slack knows as active members may approve.
-  for (let i = 0; i < clicks + warmup + background; i++) fake.addUser(`U0BENCH${String(i).padStart(5, '0')}`);
+  for (let i = 0; i < total; i++) fake.addUser(`U0BENCH${String(i).padStart(5, '0')}`);
   const measured = range(1, clicks);
   const warm = range(clicks + 1, warmup);
   const backgroundNumbers = range(clicks + warmup + 1, background);
+  const pacedNumbers = range(clicks + warmup + background + 1, paced);
 
   const app: ChildApp = await startChildApp(
     childEnv(fake, db.uri, dbName, {
@@ -383,23 +447,7 @@ async function benchInteractive(db: { uri: string }, fake: FakeSlack) {
       while (!(await verified()) && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
     };
     const run = await clickLoad(appSlack, appUrl, measured, concurrency, rootOf, { warmup: warm, settle });
-    // Done: the decision's thread reply reached Slack. New calls are scanned once each, so that
-    // this loop never starves the fake Slack, which shares this process.
-    const byRootTs = new Map(measured.map((n) => [rootOf(n).ts, n]));
-    const firstReply = new Map<number, number>();
-    let scanned = callsBefore;
-    const deadline = Date.now() + 300_000;
-    for (;;) {
-      for (; scanned < fake.calls.length; scanned++) {
-        const c = fake.calls[scanned]!;
-        if (c.method !== 'chat.postMessage' || c.response.ok !== true) continue;
-        const n = byRootTs.get(String(c.args.thread_ts));
-        if (n !== undefined && !firstReply.has(n)) firstReply.set(n, c.receivedAt!);
-      }
-      if (firstReply.size === clicks || Date.now() > deadline) break;
-      await new Promise((res) => setTimeout(res, 250));
-    }
-    const done = [...firstReply].map(([n, at]) => at - run.sent.get(n)!);
+    const done = await timeToReply(fake, measured, rootOf, run.sent, callsBefore);
     const wall = (performance.now() - started) / 1000;
     const appCpuMsPerClick =
       Math.round((((cpuSeconds(app.process.pid!) - cpuBefore) * 1000) / (clicks + warmup)) * 10) / 10;
@@ -419,6 +467,25 @@ async function benchInteractive(db: { uri: string }, fake: FakeSlack) {
     await bare.kill('SIGTERM');
 
     const modal = modals > 0 ? await benchModal(app, fake, appSlack, rootOf, backgroundNumbers) : null;
+    // Decisions at a human pace: clicks at a steady rate (open loop), click → thread reply.
+    let pace: Record<string, unknown> | null = null;
+    if (paced > 0) {
+      const rate = Number(opts['paced-rate']);
+      log(`pace: ${paced} Approve clicks at ${rate} per second`);
+      await new Promise((r) => setTimeout(r, 2000));
+      const from = fake.calls.length;
+      const p = await clickLoad(appSlack, appUrl, pacedNumbers, 50, rootOf, { ratePerSecond: rate });
+      const replies = await timeToReply(fake, pacedNumbers, rootOf, p.sent, from);
+      pace = {
+        clicks: paced,
+        perSecond: rate,
+        non200: p.non200,
+        timeToAckMs: dist(p.ack),
+        timeToReplyMs: dist(replies),
+        replies: replies.length,
+        target: 'click → thread reply p99 under 500 ms',
+      };
+    }
     const memory = peakRssMb(app.process.pid!);
 
     const ackDist = dist(run.ack);
@@ -442,6 +509,7 @@ async function benchInteractive(db: { uri: string }, fake: FakeSlack) {
         target: 'p99 ack within 1.5× the bare Bolt app',
       },
       modal,
+      pace,
       memory: {
         peakRssMb: memory.peakMb,
         rssBeforeLoadMb: before.currentMb,
@@ -510,6 +578,141 @@ async function benchModal(
     targetMs: 300,
     target: 'p99 under 10% of the 3-second trigger lifetime (300 ms)',
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// slash: /change (ack, then views.open) beside a bare Bolt app doing the same with a trivial modal
+
+/** A fake Slack in its own process (bench/fake-slack-proc.ts) that accepts the given trigger ids. */
+async function fakeSlackProcess(triggers: string[]) {
+  const dir = mkdtempSync(resolve(tmpdir(), 'changegate-fake-'));
+  writeFileSync(resolve(dir, 'triggers.json'), JSON.stringify(triggers));
+  const child = spawn(process.execPath, [FAKE_SLACK, resolve(dir, 'triggers.json')], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const apiUrl = await new Promise<string>((res, rej) => {
+    const timer = setInterval(() => {
+      const m = /READY (\S+)/.exec(out);
+      if (m) {
+        clearInterval(timer);
+        res(m[1]!);
+      }
+    }, 20);
+    child.once('exit', (code) => rej(new Error(`fake Slack exited (${code})`)));
+  });
+  return {
+    apiUrl,
+    async stop(): Promise<{ opened: number; failed: number }> {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+      rmSync(dir, { recursive: true, force: true });
+      const last = out.trim().split('\n').at(-1) ?? '{}';
+      return JSON.parse(last) as { opened: number; failed: number };
+    },
+  };
+}
+
+/**
+ * `/change` at concurrency 25 through the app and through a bare Bolt app that acks and opens a
+ * trivial modal, each with its own fake Slack in its own process, in interleaved rounds (the order
+ * alternates). Reported: time to ack for both, the p50 and p99 ratios overall and per round, and the
+ * app's CPU per command.
+ */
+async function benchSlash(db: { uri: string }, fake: FakeSlack) {
+  const rounds = Number(opts['slash-rounds']);
+  const perRound = Number(opts['slash-commands']);
+  const concurrency = 25;
+  const warmup = 200;
+  const build = (slack: SlackRequests, n: number) =>
+    Array.from({ length: n }, () => {
+      const fields = slack.commandFields('/change', '', { user: 'U0123ALICE' });
+      return { id: fields.trigger_id, ...slack.buildForm(fields) };
+    });
+  const dbName = `bench_slash_${Date.now()}`;
+  const { close, drop } = await connect(db.uri, dbName);
+  // Requests are signed up front for both servers (the signature covers no URL).
+  const signer = new SlackRequests('http://unused', SIGNING_SECRET, fake);
+  const appWarm = build(signer, warmup);
+  const bareWarm = build(signer, warmup);
+  const appRounds = Array.from({ length: rounds }, () => build(signer, perRound));
+  const bareRounds = Array.from({ length: rounds }, () => build(signer, perRound));
+  const appFake = await fakeSlackProcess([...appWarm, ...appRounds.flat()].map((r) => r.id));
+  const bareFake = await fakeSlackProcess([...bareWarm, ...bareRounds.flat()].map((r) => r.id));
+  const app = await startChildApp(
+    childEnv({ apiUrl: appFake.apiUrl } as FakeSlack, db.uri, dbName, {
+      CHILD_OPTIONS: JSON.stringify({ scheduler: { enabled: false } }),
+    }),
+    CHILD_APP,
+  );
+  const bare = await startChildApp(
+    { SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: bareFake.apiUrl },
+    BARE_BOLT,
+  );
+  const appUrl = `http://127.0.0.1:${app.port}/slack/events`;
+  const bareUrl = `http://127.0.0.1:${bare.port}/slack/events`;
+  try {
+    log(`slash: ${rounds} interleaved rounds of ${perRound} /change at concurrency ${concurrency}`);
+    await load(appUrl, concurrency, [], appWarm);
+    await load(bareUrl, concurrency, [], bareWarm);
+    const appAcks: number[] = [];
+    const bareAcks: number[] = [];
+    const perRoundRatios: { p50: number; p99: number }[] = [];
+    let appCpu = 0;
+    for (let r = 0; r < rounds; r++) {
+      const runApp = async () => {
+        const c = cpuSeconds(app.process.pid!);
+        const res = await load(appUrl, concurrency, appRounds[r]!);
+        appCpu += cpuSeconds(app.process.pid!) - c;
+        return res.map((x) => x.ackMs);
+      };
+      const runBare = async () => (await load(bareUrl, concurrency, bareRounds[r]!)).map((x) => x.ackMs);
+      // The order alternates, so neither server always runs on a machine the other just warmed.
+      let a: number[];
+      let b: number[];
+      if (r % 2 === 0) {
+        a = await runApp();
+        b = await runBare();
+      } else {
+        b = await runBare();
+        a = await runApp();
+      }
+      appAcks.push(...a);
+      bareAcks.push(...b);
+      const da = dist(a);
+      const db2 = dist(b);
+      perRoundRatios.push({
+        p50: Math.round((da.p50 / db2.p50) * 100) / 100,
+        p99: Math.round((da.p99 / db2.p99) * 100) / 100,
+      });
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+    const appDist = dist(appAcks);
+    const bareDist = dist(bareAcks);
+    return {
+      rounds,
+      commandsPerRound: perRound,
+      concurrency,
+      timeToAckMs: appDist,
+      bareBoltTimeToAckMs: bareDist,
+      p50Ratio: Math.round((appDist.p50 / bareDist.p50) * 100) / 100,
+      p99Ratio: Math.round((appDist.p99 / bareDist.p99) * 100) / 100,
+      perRoundRatios,
+      appCpuMsPerCommand: Math.round(((appCpu * 1000) / (rounds * perRound)) * 100) / 100,
+      target: 'p99 ack within 1.2× the bare Bolt app',
+      appViews: await appFake.stop(),
+      bareViews: await bareFake.stop(),
+    };
+  } finally {
+    await app.kill('SIGTERM');
+    await bare.kill('SIGTERM');
+    keepForStudy('slash.log', app.output());
+    await drop();
+    await close();
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -601,41 +804,55 @@ async function benchReminders(db: { uri: string }, fake: FakeSlack) {
 // ---------------------------------------------------------------------------------------------
 // 4: the 12-month change log over the seeded history
 
-async function benchChangeLog(db: { uri: string; flavor: string }, fake: FakeSlack) {
-  const changes = Number(opts.changes);
+/** Reads a process's peak RSS until it exits (VmHWM only grows; the last read is the peak). */
+function watchPeakRss(pid: number): () => number {
+  let peak = 0;
+  const timer = setInterval(() => {
+    try {
+      peak = Math.max(peak, peakRssMb(pid).peakMb);
+    } catch {
+      // exited
+    }
+  }, 100);
+  return () => {
+    clearInterval(timer);
+    return peak;
+  };
+}
+
+const seconds = (ms: number) => Math.round(ms / 10) / 100;
+
+/**
+ * The scale curves: one database grown to each size in turn (default 1k, 10k, 50k, 200k changes
+ * over 13 months, written as the app writes them: sealed, ledgered, migrations recorded). At each
+ * size: the rollups rebuilt from the event log (the one-off cost of an existing installation), the
+ * change log of 12 months, a year, 90 and 30 days from the rollups (3 runs each) and the full scan
+ * it replaces (same figures, checked), /change-log end to end through Slack, the app's start-up
+ * (time to serve, and the CPU the app and the database spend in the 15 s after it), the year's
+ * evidence export through the command line (time, peak RSS) and, up to --verify-max, the audit
+ * verification of the whole ledger.
+ */
+async function benchScale(db: { uri: string; flavor: string }, fake: FakeSlack, dbPid: number | null) {
+  const sizes = opts.sizes
+    .split(',')
+    .map(Number)
+    .sort((a, b) => a - b);
   const months = Number(opts.months);
   const end = new Date('2026-11-01T00:00:00Z');
-  const dbName = 'bench_changelog';
-  const { models, close } = await connect(db.uri, dbName);
-  const marker = await models.PolicyVersion.findById(
-    `bench-seed:${changes}:${months}:${end.toISOString()}`,
-  ).lean();
-  let seedSeconds: number | null = null;
-  if (!marker) {
-    log(`changelog: seeding ${changes} changes over ${months} months (one time; kept for later runs)`);
-    await models.Change.deleteMany({});
-    await models.ChangeEvent.deleteMany({});
-    const t0 = performance.now();
-    await seedHistory(models, policy, {
-      changes,
-      months,
-      end,
-      groups: { S0SECURITY: ['U0123ERIN'] },
-      onProgress: (done) => done % 20000 === 0 && log(`changelog: ${done} seeded`),
-    });
-    seedSeconds = Math.round((performance.now() - t0) / 100) / 10;
-    await models.PolicyVersion.create({
-      _id: `bench-seed:${changes}:${months}:${end.toISOString()}`,
-      source: 'bench',
-      yaml: 'seed marker',
-      firstSeenAt: new Date(),
-    });
-  }
-  const events = await models.ChangeEvent.estimatedDocumentCount();
+  const dbName = 'bench_scale';
+  const { models, close, drop } = await connect(db.uri, dbName);
+  await drop();
+  await ensureIndexes(Object.values(models));
+  const logger = createLogger({ level: 'error', format: 'pretty' });
+  const flavor = db.flavor === 'ferretdb' ? 'ferretdb' : 'mongodb';
+  const ledger = new MongoLedgerStore(models, benchSigner, logger);
+  // Written as the app writes (sealed, ledgered): the one-time migrations have nothing to do.
+  await ledger.recordMigration({ at: end, events: 0 });
+  await models.Setting.create({ _id: 'migration:unannounced', value: 'done', at: new Date() });
   const policies = await fixedPolicies(models, policy);
   const deps: Deps = {
     clock: new TestClock(end),
-    logger: createLogger({ level: 'error', format: 'pretty' }),
+    logger,
     policy: policies.live,
     policies,
     delegations: new DelegationBook(new MongoDelegationStore(models), null),
@@ -643,9 +860,9 @@ async function benchChangeLog(db: { uri: string; flavor: string }, fake: FakeSla
     rollups: new MongoRollupStore(models),
     githubUsers: new MongoGithubUsers(models),
     githubLinks: new MongoGithubLinks(models),
-    changes: new ChangeRepository(models, db.flavor === 'ferretdb' ? 'ferretdb' : 'mongodb'),
-    ledger: new MongoLedgerStore(models, null, createLogger({ level: 'error', format: 'pretty' })),
-    audit: null,
+    changes: new ChangeRepository(models, flavor),
+    ledger,
+    audit: { signer: benchSigner, previous: null },
     witness: NO_WITNESS,
     directory: OFFLINE_DIRECTORY,
     notifier: { changed: async () => undefined },
@@ -653,70 +870,220 @@ async function benchChangeLog(db: { uri: string; flavor: string }, fake: FakeSla
     effects: new MongoEffectsOutbox(models),
     background: { track: (work) => work },
   };
-  const period = { from: new Date(end.getTime() - 365 * DAY_MS), to: end, label: '12 months' };
-  log('changelog: 12-month summary, 3 runs');
-  const runs: number[] = [];
-  let raised = 0;
-  const rssBefore = process.memoryUsage().rss;
-  let rssPeak = rssBefore;
-  const sampler = setInterval(() => {
-    rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
-  }, 50);
-  for (let i = 0; i < 3; i++) {
-    const t0 = performance.now();
-    const { summary } = await buildChangeLog(deps, { kind: 'system' }, period);
-    runs.push((performance.now() - t0) / 1000);
-    raised = summary.raised;
-  }
-  clearInterval(sampler);
+  const tz = policy.policy.timezone;
+  const periodOf = (text: string) => {
+    const p = parsePeriod(text, end, tz);
+    if (!p.ok) throw new Error(p.message);
+    return p.period;
+  };
+  const frontier = new MerkleFrontier();
+  const uri = `${db.uri.replace(/\/?$/, '/')}${dbName}`;
+  const curve: Record<string, unknown>[] = [];
+  let seeded = 0;
+  try {
+    for (const size of sizes) {
+      log(`scale: seeding to ${size} changes`);
+      let t0 = performance.now();
+      await seedHistory(models, policy, {
+        changes: size - seeded,
+        firstNumber: seeded + 1,
+        seed: size,
+        months,
+        end,
+        groups: { S0SECURITY: ['U0123ERIN'] },
+        audit: { signer: benchSigner, frontier },
+        onProgress: (done) => done % 20000 === 0 && log(`scale: ${seeded + done} seeded`),
+      });
+      const seedSeconds = seconds(performance.now() - t0);
+      seeded = size;
+      const events = await models.ChangeEvent.estimatedDocumentCount();
 
-  let plan: unknown = 'not available on FerretDB (no query planner); on MongoDB the plan is shown here';
-  if (db.flavor === 'mongodb') {
-    plan = await models.Change.find({
-      submittedAt: { $lt: period.to },
-      lastEventAt: { $gte: period.from },
-      seq: { $gt: 0 },
-    })
-      .explain('queryPlanner')
-      .then((e) => (e as { queryPlanner?: { winningPlan?: unknown } }).queryPlanner?.winningPlan ?? e);
-  }
+      log(`scale ${size}: rebuilding the rollups from the event log`);
+      t0 = performance.now();
+      const rebuilt = await rebuildRollups(deps, { force: true });
+      const rebuildSeconds = seconds(performance.now() - t0);
 
-  // End to end through Slack: /change-log as an auditor, until the answer reaches the response_url.
+      const summaries: Record<string, number[]> = {};
+      let year: ChangeLogSummary | null = null;
+      for (const text of ['12m', '1y', '90d', '30d']) {
+        summaries[text] = [];
+        for (let i = 0; i < 3; i++) {
+          t0 = performance.now();
+          const r = await buildChangeLog(deps, { kind: 'system' }, periodOf(text));
+          summaries[text]!.push(seconds(performance.now() - t0));
+          if (r.source !== 'rollups') throw new Error(`the ${text} summary did not come from the rollups`);
+          if (text === '12m') year = r.summary;
+        }
+      }
+      log(`scale ${size}: the full scan the rollups replace, for comparison`);
+      t0 = performance.now();
+      const acc = new ChangeLogAccumulator(periodOf('12m'), policy.policy, end);
+      for await (const r of deps.changes.inPeriod(periodOf('12m'), { kind: 'all' }))
+        acc.add(r.state!, r.slack?.permalink ?? null);
+      const scan = acc.result();
+      const scanSeconds = seconds(performance.now() - t0);
+
+      log(`scale ${size}: start-up, /change-log through Slack`);
+      const startup = await measureStartup(fake, db.uri, dbName, end, dbPid);
+      const exported = size <= Number(opts['export-max']) ? await measureExport(uri, size) : null;
+      let verify: Record<string, unknown> | null = null;
+      if (size <= Number(opts['verify-max'])) {
+        log(`scale ${size}: audit verification of the whole ledger`);
+        t0 = performance.now();
+        const report = await verifyAudit(deps, {});
+        verify = {
+          seconds: seconds(performance.now() - t0),
+          events: report.checkedEvents,
+          intact: report.intact,
+          findings: report.findings.slice(0, 3).map((f) => f.detail),
+        };
+      }
+      curve.push({
+        changes: size,
+        events,
+        seedSeconds,
+        rebuild: { seconds: rebuildSeconds, days: rebuilt.days, events: rebuilt.events },
+        changeLogSeconds: summaries,
+        raisedIn12m: year?.raised ?? null,
+        fullScanSeconds: scanSeconds,
+        sameFiguresAsFullScan: isDeepStrictEqual(year, scan),
+        ...startup,
+        export: exported,
+        verify,
+      });
+      log(`scale ${size}: ${JSON.stringify(curve.at(-1))}`);
+    }
+  } finally {
+    await close();
+  }
+  let plans: unknown = 'FerretDB has no query planner: plans are printed when the benchmark runs on MongoDB';
+  if (db.flavor === 'mongodb') plans = await hotPathPlans(db.uri, dbName);
+  return { sizes, months, curve, plans };
+}
+
+/**
+ * Starts the app on the database as production does (scheduler on), and measures: time until it
+ * serves, the CPU the app and the database use in the 15 s after, and /change-log 12m through Slack.
+ */
+async function measureStartup(fake: FakeSlack, uri: string, dbName: string, now: Date, dbPid: number | null) {
+  const t0 = performance.now();
   const app = await startChildApp(
-    childEnv(fake, db.uri, dbName, {
-      TEST_NOW: end.toISOString(),
-      CHILD_OPTIONS: JSON.stringify({ scheduler: { enabled: false } }),
+    childEnv(fake, uri, dbName, {
+      TEST_NOW: now.toISOString(),
+      CHILD_OPTIONS: JSON.stringify({ scheduler: { enabled: true } }),
     }),
     CHILD_APP,
     300_000,
   );
-  let slackSeconds: number | null = null;
-  let appPeakMb: number | null = null;
+  const readySeconds = seconds(performance.now() - t0);
   try {
+    const appCpu0 = cpuSeconds(app.process.pid!);
+    const dbCpu0 = dbPid ? treeCpuSeconds(dbPid) : 0;
+    await new Promise((r) => setTimeout(r, 15_000));
+    const appCpu = Math.round((cpuSeconds(app.process.pid!) - appCpu0) * 100) / 100;
+    const dbCpu = dbPid ? Math.round((treeCpuSeconds(dbPid) - dbCpu0) * 100) / 100 : null;
     const slack = new SlackRequests(`http://127.0.0.1:${app.port}`, SIGNING_SECRET, fake);
     const before = fake.responsePosts.length;
-    const t0 = performance.now();
-    await slack.command('/change-log', '365d', { user: AUDITOR });
+    const t1 = performance.now();
+    await slack.command('/change-log', '12m', { user: AUDITOR });
     const until = Date.now() + 600_000;
     while (fake.responsePosts.length === before && Date.now() < until)
-      await new Promise((r) => setTimeout(r, 100));
-    slackSeconds = Math.round((performance.now() - t0) / 100) / 10;
-    appPeakMb = peakRssMb(app.process.pid!).peakMb;
+      await new Promise((r) => setTimeout(r, 20));
+    return {
+      startup: { readySeconds, appCpuSecondsIn15s: appCpu, databaseCpuSecondsIn15s: dbCpu },
+      slackChangeLogSeconds: seconds(performance.now() - t1),
+      appPeakRssMb: peakRssMb(app.process.pid!).peakMb,
+    };
   } finally {
     await app.kill('SIGTERM');
+  }
+}
+
+/** The year's evidence export through the command line, as an auditor runs it: time and peak RSS. */
+async function measureExport(uri: string, size: number) {
+  const out = resolve(tmpdir(), `changegate-export-${size}.csv`);
+  const t0 = performance.now();
+  const child = spawn(
+    process.execPath,
+    [
+      resolve(BUILD_DIR, 'src/cli/changelog.js'),
+      ...['--from', '2025-11-01', '--to', '2026-10-31', '--format', 'csv', '--out', out],
+    ],
+    {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        MONGODB_URI: uri,
+        CHANGEGATE_AUDIT_KEY: AUDIT_KEY,
+        CHANGEGATE_POLICY: resolve(ROOT, 'test/fixtures/policies/test-policy.yml'),
+        LOG_LEVEL: 'error',
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
+  const peak = watchPeakRss(child.pid!);
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const code = await new Promise<number | null>((r) => child.once('exit', r));
+  const peakRss = peak();
+  const rows = existsSync(out) ? readFileSync(out, 'utf8').split('\n').length - 2 : 0;
+  rmSync(out, { force: true });
+  if (code !== 0) return { error: err.slice(0, 500) };
+  return { seconds: seconds(performance.now() - t0), rows, peakRssMb: peakRss };
+}
+
+/**
+ * The plan MongoDB picks for each query on a hot path (run on MongoDB only: FerretDB has no
+ * planner): the stages of the winning plan, so a COLLSCAN shows.
+ */
+async function hotPathPlans(uri: string, dbName: string): Promise<Record<string, string>> {
+  const { models, close } = await connect(uri, dbName);
+  const now = new Date();
+  const u = 'U0123BOB';
+  const queries: Record<string, { explain(v: string): Promise<unknown> }> = {
+    'App Home: waiting for me': models.Change.find({
+      $or: [{ status: 'pending_approval' }, { retroReview: 'pending' }],
+      currentApprovers: u,
+      seq: { $gt: 0 },
+    }),
+    'App Home: raised by me': models.Change.find({ requester: u, seq: { $gt: 0 } }).sort({ number: -1 }),
+    'reminders: pending approval': models.Change.find({ status: 'pending_approval', seq: { $gt: 0 } }),
+    'reminders: deployed, unverified': models.Change.find({ status: 'deployed', seq: { $gt: 0 } }),
+    'reminders: retrospective overdue': models.Change.find({
+      emergency: true,
+      retroSubmittedAt: null,
+      retroDueAt: { $lt: now },
+    }),
+    'reminders: reviews due': models.Change.find({ pirDueAt: { $ne: null, $lte: now } }),
+    'start-up: unannounced changes': models.Change.find({ unannounced: true, seq: { $gt: 0 }, slack: null }),
+    'start-up: interrupted submissions': models.Change.find({ seq: 0, status: 'submitting' }),
+    "decisions: a change's events": models.ChangeEvent.find({ changeNumber: 1 }).sort({ seq: 1 }),
+    'search: by type since': models.Change.find({ type: 'normal', submittedAt: { $gte: now } }).sort({
+      number: -1,
+    }),
+    'change log (narrow scopes): changes active in a period': models.Change.find({
+      submittedAt: { $lt: now },
+      lastEventAt: { $gte: new Date(now.getTime() - 30 * DAY_MS) },
+      requester: u,
+    }),
+    "change log: a period's rollup days": models.RollupDay.find({ fingerprint: 'x' }),
+    'rollups: pending marks': models.RollupMark.find({}).sort({ at: 1 }).limit(200),
+  };
+  const stages = (plan: unknown): string[] => {
+    const p = plan as { stage?: string; indexName?: string; inputStage?: unknown; inputStages?: unknown[] };
+    const here = p.stage ? [`${p.stage}${p.indexName ? `(${p.indexName})` : ''}`] : [];
+    return [...here, ...(p.inputStage ? stages(p.inputStage) : []), ...(p.inputStages ?? []).flatMap(stages)];
+  };
+  const out: Record<string, string> = {};
+  try {
+    for (const [name, q] of Object.entries(queries)) {
+      const e = (await q.explain('queryPlanner')) as { queryPlanner?: { winningPlan?: unknown } };
+      out[name] = stages(e.queryPlanner?.winningPlan ?? {}).join(' < ');
+    }
+  } finally {
     await close();
   }
-  return {
-    seededChanges: changes,
-    seededEvents: events,
-    seedSeconds,
-    changesRaisedInPeriod: raised,
-    summarySeconds: runs.map((r) => Math.round(r * 100) / 100),
-    slackEndToEndSeconds: slackSeconds,
-    appPeakRssMb: appPeakMb,
-    benchProcessRssGrowthMb: Math.round((rssPeak - rssBefore) / 1048576),
-    queryPlan: plan,
-  };
+  return out;
 }
 
 /**
@@ -854,6 +1221,7 @@ async function benchAudit(db: { uri: string; flavor: string }, dbPid: number | n
 const BUILD_DIR = resolve(ROOT, '.cache/bench-build');
 const CHILD_APP = '.cache/bench-build/test/support/child-app.js';
 const BARE_BOLT = '.cache/bench-build/bench/bare-bolt.js';
+const FAKE_SLACK = resolve(ROOT, '.cache/bench-build/bench/fake-slack-proc.js');
 
 function compile(): void {
   log('compiling the app and the baseline (tsc)');
@@ -907,15 +1275,20 @@ async function main() {
         const r = await benchInteractive(db.mongo, fake);
         results.ack = r.ack;
         if (r.modal) results.modal = r.modal;
+        if (r.pace) results.pace = r.pace;
         results.memory = r.memory;
+      });
+    if (only.has('slash'))
+      await run('slash', 20, async () => {
+        results.slash = await benchSlash(db.mongo, fake);
       });
     if (only.has('reminders'))
       await run('reminders', 30, async () => {
         results.reminders = await benchReminders(db.mongo, fake);
       });
-    if (only.has('changelog'))
-      await run('changelog', 60, async () => {
-        results.changelog = await benchChangeLog(db.mongo, fake);
+    if (only.has('scale'))
+      await run('scale', 150, async () => {
+        results.scale = await benchScale(db.mongo, fake, db.pid);
       });
     if (only.has('audit'))
       await run('audit', 120, async () => {
@@ -983,14 +1356,48 @@ function markdown(r: {
     rows.push(
       `| /change → views.open (ms) | ${fmt(res.modal.toViewsOpenMs)} | ${res.modal.commands} commands; target p99 < 300 ms; ${res.modal.failed} failed |`,
     );
+  if (res.pace)
+    rows.push(
+      `| Approve at ${res.pace.perSecond} clicks/s: click → thread reply (ms) | ${fmt(res.pace.timeToReplyMs)} | ${res.pace.clicks} clicks, ${res.pace.replies} replies; ack ${fmt(res.pace.timeToAckMs)}; target p99 < 500 ms |`,
+    );
+  if (res.slash)
+    rows.push(
+      `| /change: time to ack (ms), ${res.slash.rounds} rounds × ${res.slash.commandsPerRound} at concurrency ${res.slash.concurrency} | ${fmt(res.slash.timeToAckMs)} | bare Bolt (ack + trivial modal) ${fmt(res.slash.bareBoltTimeToAckMs)}; ratio p50 **${res.slash.p50Ratio}×**, p99 **${res.slash.p99Ratio}×** (target p99 ≤ 1.2×); app ${res.slash.appCpuMsPerCommand} CPU ms per command |`,
+    );
   if (res.reminders) {
     rows.push(
       `| ${res.reminders.reminders} reminders at ${res.reminders.slackLimitPerSecond}/s | ${res.reminders.seconds} s (limit allows ${res.reminders.rateLimitAllowsSeconds} s, +${res.reminders.overheadPercent}%) | ${res.reminders.delivered} delivered, ${res.reminders.duplicates} duplicates, ${res.reminders.http429} × 429 |`,
     );
   }
-  if (res.changelog) {
+  if (res.scale) {
+    const curve = res.scale.curve as Record<string, unknown>[];
+    const get = (c: Record<string, unknown>, path: string) =>
+      path.split('.').reduce<unknown>((x, k) => (x as Record<string, unknown> | null)?.[k], c);
+    const med = (xs: unknown) => {
+      const v = [...((xs as number[]) ?? [])].sort((a, b) => a - b);
+      return v.length ? v[Math.floor(v.length / 2)] : '—';
+    };
     rows.push(
-      `| 12-month /change-log over ${res.changelog.seededChanges} changes | ${(res.changelog.summarySeconds as number[]).join(' / ')} s (3 runs) | via Slack end to end ${res.changelog.slackEndToEndSeconds} s; app peak RSS ${res.changelog.appPeakRssMb} MB |`,
+      ...curve.map(
+        (c) =>
+          `| /change-log from rollups, ${c.changes} changes (${c.events} events) | 12m ${med(get(c, 'changeLogSeconds.12m'))} s · 1y ${med(get(c, 'changeLogSeconds.1y'))} s · 90d ${med(get(c, 'changeLogSeconds.90d'))} s · 30d ${med(get(c, 'changeLogSeconds.30d'))} s (median of 3) | through Slack ${c.slackChangeLogSeconds} s; the full scan it replaces ${c.fullScanSeconds} s; same figures: ${c.sameFiguresAsFullScan ? 'yes' : '**no**'}; one-off rebuild ${get(c, 'rebuild.seconds')} s |`,
+      ),
+      ...curve.map(
+        (c) =>
+          `| Start-up at ${c.changes} changes | ready in ${get(c, 'startup.readySeconds')} s; in the 15 s after: app ${get(c, 'startup.appCpuSecondsIn15s')} CPU s, database ${get(c, 'startup.databaseCpuSecondsIn15s')} CPU s | scheduler on, as in production |`,
+      ),
+      ...curve
+        .filter((c) => c.export)
+        .map(
+          (c) =>
+            `| Evidence export of a year, ${c.changes} changes | ${get(c, 'export.seconds')} s, peak RSS ${get(c, 'export.peakRssMb')} MB, ${get(c, 'export.rows')} rows | \`npm run changelog\` (CSV) |`,
+        ),
+      ...curve
+        .filter((c) => c.verify)
+        .map(
+          (c) =>
+            `| Audit verification, ${c.changes} changes | ${get(c, 'verify.seconds')} s for ${get(c, 'verify.events')} events, ${get(c, 'verify.intact') ? 'intact' : 'findings'} | whole ledger, rollups included |`,
+        ),
     );
   }
   if (res.audit) {

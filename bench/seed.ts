@@ -55,6 +55,10 @@ else {
 }
 await ensureIndexes(Object.values(models));
 const started = Date.now();
+// Rollups an earlier start built (of an empty history) are forgotten: the next start builds them
+// from the seeded events.
+await models.Setting.deleteMany({ _id: { $regex: '^rollup:' } });
+await models.RollupDay.deleteMany({});
 const result = await seedHistory(models, policy, {
   changes: Number(values.changes),
   months: Number(values.months),

@@ -14,6 +14,7 @@ import {
   shownNumbers,
   summarise,
   wholeDays,
+  withPermalinks,
 } from '../domain/rollup.js';
 import type { Deps, RollupMark, StoredRollupDay } from './ports.js';
 
@@ -129,10 +130,10 @@ export function foldRollups(deps: RollupDeps): Promise<{ folded: number; dropped
     const policy = deps.policy.policy;
     const fp = rollupFingerprint(policy);
     if ((await deps.rollups.state(fp))?.state !== 'ready') return null;
+    if ((await deps.rollups.marks(1)).length === 0) return { folded: 0, dropped: 0 };
     const lease = await deps.rollups.lease('rollup-fold', LEASE_MS);
     if (!lease || lease.remainingMs() < FOLD_MARGIN_MS) return null;
     const marks = await deps.rollups.marks(FOLD_BATCH);
-    if (marks.length === 0) return { folded: 0, dropped: 0 };
     const { ready, drop } = await differences(deps, marks, policy);
     const touched = new Set(ready.flatMap((d) => [...touchedDays(d)]));
     const days = working(await deps.rollups.days(fp, [...touched]));
@@ -279,14 +280,14 @@ export async function rollupSummary(
   applyAll(days, (await differences(deps, await deps.rollups.marks(FOLD_BATCH * 10), policy)).ready);
   const wanted = new Set(list);
   const parts = [...days].filter(([day]) => wanted.has(day)).map(([, w]) => w.part);
-  const now = deps.clock.now();
+  const summary = summarise(parts, period, deps.clock.now(), tz, new Map(), policy);
   const permalinks = new Map<number, string | null>();
   await Promise.all(
-    shownNumbers(parts, period, now, tz, policy).map(async (n) =>
+    shownNumbers(summary).map(async (n) =>
       permalinks.set(n, (await deps.changes.record(n))?.slack?.permalink ?? null),
     ),
   );
-  return summarise(parts, period, now, tz, permalinks, policy);
+  return withPermalinks(summary, permalinks);
 }
 
 /**

@@ -31,6 +31,9 @@ import { addLocalDays, HOUR_MS, zonedParts, zonedToInstant } from './time.js';
 export const ROLLUP_VERSION = 1;
 
 const SEP = '\u001f';
+/** Separators of the stored counters: between records, and between a key and its count. */
+const RS = '\u001e';
+const GS = '\u001d';
 
 /** What of the policy the rollups depend on: its clock, report counts, freezes, production. */
 export function rollupFingerprint(policy: Policy): string {
@@ -390,24 +393,25 @@ const top = (items: Omit<LogItem, 'permalink'>[], permalinks: Permalinks): LogIt
       permalink: permalinks.get(i.number) ?? null,
     }));
 
-/** The numbers of the changes a summary's lists will show (their permalinks are looked up). */
-export function shownNumbers(
-  days: DayPart[],
-  period: Period,
-  now: Date,
-  tz: string,
-  policy: Pick<Policy, 'reports'>,
-): number[] {
-  const s = summarise(days, period, now, tz, new Map(), policy);
-  const lists = [
-    s.approvals,
-    s.freezeDeployments,
-    s.rollbacks,
-    s.neverVerified,
-    s.unauthorised,
-    { items: s.emergencies.items },
-  ];
-  return [...new Set(lists.flatMap((l) => l.items.map((i) => i.number)))];
+/** The lists of a summary whose items link to their change. */
+const listsOf = (s: ChangeLogSummary) => [
+  s.approvals,
+  s.freezeDeployments,
+  s.rollbacks,
+  s.neverVerified,
+  s.unauthorised,
+  { items: s.emergencies.items },
+];
+
+/** The numbers of the changes a summary's lists show (their permalinks are looked up). */
+export function shownNumbers(summary: ChangeLogSummary): number[] {
+  return [...new Set(listsOf(summary).flatMap((l) => l.items.map((i) => i.number)))];
+}
+
+/** The summary with each listed change's permalink. */
+export function withPermalinks(summary: ChangeLogSummary, permalinks: Permalinks): ChangeLogSummary {
+  for (const l of listsOf(summary)) for (const i of l.items) i.permalink = permalinks.get(i.number) ?? null;
+  return summary;
 }
 
 /**
@@ -537,17 +541,55 @@ export function summarise(
 // ---- storage form ----------------------------------------------------------------------------
 
 /**
- * A day's rollup as a plain document: counters as a list (their keys hold any text; FerretDB stores
- * no array directly inside an array), dates as dates.
+ * A day's rollup as a plain document, dates as dates. Its counters (hundreds a day: most are
+ * histogram buckets) are one string (see encodeCounters): a database reads and writes one string far
+ * faster than as many small documents, and keys hold any text.
  */
 export interface StoredDay {
-  counters: { k: string; n: number }[];
+  counters: string;
   items: RollupItem[];
   open: OpenRecord[];
 }
 
+/**
+ * Counters as one string of records separated by ␞: `key␝count`, and for a histogram its name once
+ * with every bucket, `h␟name␝bucket:count,bucket:count`.
+ */
+export function encodeCounters(counters: ReadonlyMap<string, number>): string {
+  const plain: string[] = [];
+  const hists = new Map<string, string[]>();
+  for (const [k, n] of counters) {
+    if (n === 0) continue;
+    if (k.startsWith(`h${SEP}`)) {
+      const at = k.lastIndexOf(SEP);
+      const name = k.slice(0, at);
+      hists.set(name, [...(hists.get(name) ?? []), `${k.slice(at + 1)}:${n}`]);
+    } else plain.push(`${k}${GS}${n}`);
+  }
+  return [...plain, ...[...hists].map(([name, buckets]) => `${name}${GS}${buckets.join(',')}`)].join(RS);
+}
+
+export function decodeCounters(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  if (!text) return out;
+  for (const r of text.split(RS)) {
+    const at = r.lastIndexOf(GS);
+    const key = r.slice(0, at);
+    const value = r.slice(at + 1);
+    if (!key.startsWith(`h${SEP}`)) {
+      out.set(key, Number(value));
+      continue;
+    }
+    for (const b of value.split(',')) {
+      const colon = b.lastIndexOf(':');
+      out.set(`${key}${SEP}${b.slice(0, colon)}`, Number(b.slice(colon + 1)));
+    }
+  }
+  return out;
+}
+
 export const dayToStored = (p: DayPart): StoredDay => ({
-  counters: [...p.counters].filter(([, n]) => n !== 0).map(([k, n]) => ({ k, n })),
+  counters: encodeCounters(p.counters),
   items: [...p.items.values()],
   open: [...p.open.values()],
 });
@@ -556,7 +598,7 @@ export function dayFromStored(s: StoredDay): DayPart {
   const date = (x: unknown) => new Date(x as string | Date);
   const item = <T extends { at: Date }>(i: T): T => ({ ...i, at: date(i.at) });
   return {
-    counters: new Map(s.counters.map((c) => [c.k, c.n])),
+    counters: decodeCounters(s.counters),
     items: new Map(s.items.map((i) => [itemId(i), item(i)])),
     open: new Map(
       s.open.map((r) => {

@@ -8,7 +8,7 @@ import { submitChange } from '../../src/application/submit-change.js';
 import { verifyAudit } from '../../src/application/verify-audit.js';
 import { ChangeLogAccumulator } from '../../src/domain/change-log.js';
 import { parsePeriod } from '../../src/domain/period.js';
-import { rollupFingerprint } from '../../src/domain/rollup.js';
+import { decodeCounters, encodeCounters, rollupFingerprint } from '../../src/domain/rollup.js';
 import { TestClock } from '../support/clock.js';
 import { request } from '../support/domain-fixtures.js';
 import { AUDIT_KEY, startFakeSlack, startTestApp, type TestApp } from '../support/harness.js';
@@ -195,7 +195,7 @@ describe('change-log rollups', () => {
     const doc = await a.app.models.RollupDay.findOne({ fingerprint: fp }).sort({ day: -1 }).lean();
     await a.app.models.RollupDay.updateOne(
       { _id: doc!._id },
-      { $set: { counters: [...doc!.counters.filter((c) => c.k !== 'raised'), { k: 'raised', n: 999 }] } },
+      { $set: { counters: encodeCounters(new Map([...decodeCounters(doc!.counters), ['raised', 999]])) } },
     );
     const report = await verifyAudit(a.app.deps);
     expect(report.findings.map((f) => f.kind)).toEqual(['rollup_mismatch']);

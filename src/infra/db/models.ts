@@ -575,7 +575,8 @@ export interface RollupDayDoc {
   _id: string;
   fingerprint: string;
   day: string;
-  counters: { k: string; n: number }[];
+  /** See domain/rollup.ts StoredDay. */
+  counters: string;
   items: unknown[];
   open: unknown[];
   /** Marks already in these figures (a fold that stopped before removing them). */
@@ -588,7 +589,7 @@ const rollupDaySchema = new Schema<RollupDayDoc>(
     _id: { type: String, required: true },
     fingerprint: { type: String, required: true },
     day: { type: String, required: true },
-    counters: { type: Schema.Types.Mixed, required: true },
+    counters: { type: String, default: '' },
     items: { type: Schema.Types.Mixed, required: true },
     open: { type: Schema.Types.Mixed, required: true },
     folded: { type: [String], default: [] },

@@ -200,6 +200,11 @@ export class FakeSlack {
     return this;
   }
 
+  /** Accepts trigger ids another fake issued (a fake in its own process, for the benchmark). */
+  acceptTriggers(ids: readonly string[]): void {
+    for (const id of ids) this.triggers.set(id, { issuedAt: Date.now(), used: false });
+  }
+
   /** A trigger id valid for 3 seconds and one use, as Slack issues with interactions. */
   issueTrigger(): string {
     const id = `${Date.now()}.${Math.floor(Math.random() * 1e10)}.${randomBytes(16).toString('hex')}`;
