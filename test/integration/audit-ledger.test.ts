@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import type { Collection, Document } from 'mongodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { catchUpLedger, checkpointNow } from '../../src/application/audit-ledger.js';
+import { foldRollups } from '../../src/application/rollups.js';
 import { verifyAudit } from '../../src/application/verify-audit.js';
 import { eventSealBytes, GENESIS_HASH, hashEvent } from '../../src/domain/audit.js';
 import { formatChangeId } from '../../src/domain/change.js';
@@ -34,6 +35,8 @@ const COLLECTIONS = [
   'audit_checkpoints',
   'audit_tree',
   'reminder_deliveries', // the daily verification's once-a-day claim
+  'rollup_days', // the change log's rollups, saved with everything folded in
+  'rollup_marks',
 ];
 
 /**
@@ -53,8 +56,12 @@ describe('audit ledger', () => {
 
   const col = (name: string): Collection => t.app.conn.db!.collection(name);
   const verify = (opts = {}) => verifyAudit(t.app.deps, opts);
+  // Tampering behind the app can also leave a change-log rollup day that no longer adds up, depending
+  // on whether the day was folded before: that finding is tested in rollups.test.ts, not here.
   const kinds = async () =>
-    (await verify()).findings.map((f) => ({ kind: f.kind, change: f.change, seq: f.seq }));
+    (await verify()).findings
+      .filter((f) => f.kind !== 'rollup_mismatch')
+      .map((f) => ({ kind: f.kind, change: f.change, seq: f.seq }));
   const eventsOf = async (n: number) =>
     (await col('change_events')
       .find({ changeNumber: n })
@@ -101,6 +108,8 @@ describe('audit ledger', () => {
     changes.push(await submitRequest(t, { title: 'After the checkpoint' }));
     await settled(t);
     await t.app.deps.ledger.flush();
+    while ((await col('rollup_marks').countDocuments({})) > 0)
+      if (!(await foldRollups(t.app.deps))) await new Promise((r) => setTimeout(r, 200));
     for (const name of COLLECTIONS) saved[name] = await col(name).find().toArray();
   });
   afterAll(() => t.stop());
@@ -167,12 +176,7 @@ describe('audit ledger', () => {
     const n = changes[1]!;
     await col('change_events').deleteMany({ changeNumber: n });
     await col('changes').deleteOne({ number: n });
-    const found = await kinds();
-    expect(found.filter((f) => f.kind !== 'rollup_mismatch')).toEqual([
-      { kind: 'change_removed', change: n, seq: null },
-    ]);
-    // (The change log's rollups may also report days that no longer add up, once they hold the
-    // removed change; test/integration/rollups.test.ts checks that finding.)
+    expect(await kinds()).toEqual([{ kind: 'change_removed', change: n, seq: null }]);
   });
 
   it('a whole change deleted with its ledger entries too leaves a hole in the ledger and in the numbers', async () => {
@@ -310,11 +314,7 @@ describe('audit ledger', () => {
     await col('change_events').insertOne({ ...base, prevHash: last.hash, hash, seal: null } as never);
     t.clock.advance(2 * 60_000);
     expect((await t.app.reminders.auditVerify()).report).toMatchObject({ intact: false, unledgered: 0 });
-    const found = await kinds();
-    expect(found.filter((f) => f.kind !== 'rollup_mismatch')).toEqual([
-      { kind: 'inserted', change: n, seq: base.seq },
-    ]);
-    // (Written behind the app it has no rollup mark either: the rollups may report its day.)
+    expect(await kinds()).toEqual([{ kind: 'inserted', change: n, seq: base.seq }]);
     expect(await col('audit_ledger').countDocuments({ changeNumber: n, seq: base.seq })).toBe(0);
     t.clock.set(NOW);
   });
