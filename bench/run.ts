@@ -36,7 +36,7 @@ import mongoose from 'mongoose';
 import { buildChangeLog } from '../src/application/build-change-log.js';
 import { DelegationBook } from '../src/application/delegations.js';
 import { PolicyBook } from '../src/application/policy-book.js';
-import type { Deps } from '../src/application/ports.js';
+import type { AuditSigner, Deps } from '../src/application/ports.js';
 import { rebuildRollups } from '../src/application/rollups.js';
 import { verifyAudit } from '../src/application/verify-audit.js';
 import { NO_WITNESS, OFFLINE_DIRECTORY } from '../src/cli/context.js';
@@ -849,27 +849,8 @@ async function benchScale(db: { uri: string; flavor: string }, fake: FakeSlack, 
   // Written as the app writes (sealed, ledgered): the one-time migrations have nothing to do.
   await ledger.recordMigration({ at: end, events: 0 });
   await models.Setting.create({ _id: 'migration:unannounced', value: 'done', at: new Date() });
-  const policies = await fixedPolicies(models, policy);
-  const deps: Deps = {
-    clock: new TestClock(end),
-    logger,
-    policy: policies.live,
-    policies,
-    delegations: new DelegationBook(new MongoDelegationStore(models), null),
-    boards: new MongoBoardStore(models),
-    rollups: new MongoRollupStore(models),
-    githubUsers: new MongoGithubUsers(models),
-    githubLinks: new MongoGithubLinks(models),
-    changes: new ChangeRepository(models, flavor),
-    ledger,
-    audit: { signer: benchSigner, previous: null },
-    witness: NO_WITNESS,
-    directory: OFFLINE_DIRECTORY,
-    notifier: { changed: async () => undefined },
-    tokens: new MongoTokenStore(models),
-    effects: new MongoEffectsOutbox(models),
-    background: { track: (work) => work },
-  };
+  const deps = await benchDeps(models, flavor, end, ledger, benchSigner);
+
   const tz = policy.policy.timezone;
   const periodOf = (text: string) => {
     const p = parsePeriod(text, end, tz);
@@ -1149,21 +1130,8 @@ async function benchAudit(db: { uri: string; flavor: string }, dbPid: number | n
       marker = { yaml: key };
     }
     const signer = signerFrom(marker.yaml);
-    const policies = await fixedPolicies(models, policy);
-    const deps = {
-      clock: new TestClock(end),
-      logger,
-      policy: policies.live,
-      policies,
-      delegations: new DelegationBook(new MongoDelegationStore(models), null),
-      boards: new MongoBoardStore(models),
-      rollups: new MongoRollupStore(models),
-      githubUsers: new MongoGithubUsers(models),
-      changes: new ChangeRepository(models, flavor),
-      ledger,
-      audit: { signer, previous: null },
-      witness: NO_WITNESS,
-    };
+    const deps = await benchDeps(models, flavor, end, ledger, signer);
+
     const measure = async (allSignatures: boolean) => {
       global.gc?.();
       const rssBefore = process.memoryUsage().rss;
@@ -1427,6 +1395,37 @@ main().catch((err: unknown) => {
   process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);
 });
+
+/** The use cases' dependencies over a benchmark database, at a fixed time, without Slack. */
+async function benchDeps(
+  models: Models,
+  flavor: 'mongodb' | 'ferretdb',
+  now: Date,
+  ledger: MongoLedgerStore,
+  signer: AuditSigner,
+): Promise<Deps> {
+  const policies = await fixedPolicies(models, policy);
+  return {
+    clock: new TestClock(now),
+    logger: createLogger({ level: 'error', format: 'pretty' }),
+    policy: policies.live,
+    policies,
+    delegations: new DelegationBook(new MongoDelegationStore(models), null),
+    boards: new MongoBoardStore(models),
+    rollups: new MongoRollupStore(models),
+    githubUsers: new MongoGithubUsers(models),
+    githubLinks: new MongoGithubLinks(models),
+    changes: new ChangeRepository(models, flavor),
+    ledger,
+    audit: { signer, previous: null },
+    witness: NO_WITNESS,
+    directory: OFFLINE_DIRECTORY,
+    notifier: { changed: async () => undefined },
+    tokens: new MongoTokenStore(models),
+    effects: new MongoEffectsOutbox(models),
+    background: { track: (work) => work },
+  };
+}
 
 /** The benchmark's policy as the one in force (a file: nothing is published). */
 async function fixedPolicies(models: Models, policy: LoadedPolicy): Promise<PolicyBook> {

@@ -280,7 +280,7 @@ export async function rollupSummary(
   applyAll(days, (await differences(deps, await deps.rollups.marks(FOLD_BATCH * 10), policy)).ready);
   const wanted = new Set(list);
   const parts = [...days].filter(([day]) => wanted.has(day)).map(([, w]) => w.part);
-  const summary = summarise(parts, period, deps.clock.now(), tz, new Map(), policy);
+  const summary = summarise(parts, period, deps.clock.now(), tz, policy);
   const permalinks = new Map<number, string | null>();
   await Promise.all(
     shownNumbers(summary).map(async (n) =>
@@ -324,13 +324,4 @@ export async function rollupSnapshot(deps: RollupDeps): Promise<StoredRollupDay[
   const fp = rollupFingerprint(deps.policy.policy);
   if ((await deps.rollups.state(fp))?.state !== 'ready') return null;
   return deps.rollups.days(fp);
-}
-
-/** A recomputation fed change by change (the verification's stream): the days every change adds up to. */
-export class RollupRecomputation {
-  readonly days = new Map<string, DayPart>();
-  constructor(private readonly policy: Policy) {}
-  add(state: ChangeState): void {
-    addContribution(this.days, contribution(state, this.policy));
-  }
 }

@@ -12,11 +12,12 @@ import {
 } from '../domain/ledger-verify.js';
 import { foldEvents, type StoredChangeEvent } from '../domain/lifecycle.js';
 import { checkPolicyHistory, type PolicyVersionRecord } from '../domain/policy-admin.js';
+import { addContribution, contribution, type DayPart } from '../domain/rollup.js';
 import { checkLogHead } from '../domain/sealed-log.js';
 import { checkpointNow, keyRing } from './audit-ledger.js';
 import type { AuditDeps, CheckpointRecord } from './ports.js';
 import { deliverOnce, type ReminderDeps } from './reminder-sweep.js';
-import { checkRollups, RollupRecomputation, rollupSnapshot } from './rollups.js';
+import { checkRollups, rollupSnapshot } from './rollups.js';
 
 /** Findings kept in a report (the rest are counted). */
 const MAX_FINDINGS = 1000;
@@ -94,7 +95,7 @@ export async function verifyAudit(deps: AuditDeps, opts: VerifyOptions = {}): Pr
 
   // 3. Each change, and the numbers; the change log's rollups are recomputed from the same stream.
   const rollupsBefore = await rollupSnapshot(deps);
-  const recomputed = rollupsBefore ? new RollupRecomputation(deps.policy.policy) : null;
+  const recomputed = rollupsBefore ? new Map<string, DayPart>() : null;
   const trail = new NumberTrail();
   let checkedChanges = 0;
   let checkedEvents = 0;
@@ -107,7 +108,7 @@ export async function verifyAudit(deps: AuditDeps, opts: VerifyOptions = {}): Pr
     checkedEvents += c.events.length;
     if (recomputed) {
       const state = foldEvents(c.events);
-      if (state) recomputed.add(state);
+      if (state) addContribution(recomputed, contribution(state, deps.policy.policy));
     }
     const r = checkChange(ring, c, scan.untrusted);
     unledgered += r.unledgered.length;
@@ -116,7 +117,7 @@ export async function verifyAudit(deps: AuditDeps, opts: VerifyOptions = {}): Pr
   }
   add(trail.findings);
   // The rollups hold what the events add up to (days that moved while the log was read are skipped).
-  const mismatched = recomputed ? await checkRollups(deps, rollupsBefore, recomputed.days) : null;
+  const mismatched = recomputed ? await checkRollups(deps, rollupsBefore, recomputed) : null;
   if (mismatched && mismatched.length > 0)
     add(
       mismatched.map((day) =>

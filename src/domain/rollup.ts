@@ -339,12 +339,11 @@ export function applyChange(
   before: ChangeState | null,
   after: ChangeState,
   policy: Policy,
-): Set<string> {
+): void {
   const b = before ? contribution(before, policy) : new Map<string, DayPart>();
   const a = contribution(after, policy);
-  const touched = new Set([...b.keys(), ...a.keys()]);
-  for (const day of touched) applyDifference(dayIn(days, day), b.get(day), a.get(day));
-  return touched;
+  for (const day of new Set([...b.keys(), ...a.keys()]))
+    applyDifference(dayIn(days, day), b.get(day), a.get(day));
 }
 
 /** Whether two days hold the same figures (the audit verification's comparison). */
@@ -380,7 +379,7 @@ function percentiles(hist: Map<number, number>): Percentiles {
 
 type Permalinks = ReadonlyMap<number, string | null>;
 
-const top = (items: Omit<LogItem, 'permalink'>[], permalinks: Permalinks): LogItem[] =>
+const top = (items: Omit<LogItem, 'permalink'>[]): LogItem[] =>
   [...items]
     .sort(compareItems)
     .slice(0, TOP)
@@ -390,7 +389,7 @@ const top = (items: Omit<LogItem, 'permalink'>[], permalinks: Permalinks): LogIt
       at: i.at,
       detail: i.detail,
       who: i.who,
-      permalink: permalinks.get(i.number) ?? null,
+      permalink: null,
     }));
 
 /** The lists of a summary whose items link to their change. */
@@ -416,14 +415,13 @@ export function withPermalinks(summary: ChangeLogSummary, permalinks: Permalinks
 
 /**
  * The change log of a period made of whole days, from those days' rollups, as of `now`: the same
- * figures as ChangeLogAccumulator over the same changes.
+ * figures as ChangeLogAccumulator over the same changes (permalinks added by withPermalinks).
  */
 export function summarise(
   days: DayPart[],
   period: Period,
   now: Date,
   tz: string,
-  permalinks: Permalinks,
   policy: Pick<Policy, 'reports'>,
 ): ChangeLogSummary {
   const inPeriod = new Set(periodDays(period, tz));
@@ -493,7 +491,7 @@ export function summarise(
       }
     }
   }
-  const list = (l: ItemList): TopList => ({ total: get(l), items: top(items.get(l) ?? [], permalinks) });
+  const list = (l: ItemList): TopList => ({ total: get(l), items: top(items.get(l) ?? []) });
   const emTotal = get('em_total');
   const onTime = get('em_on_time');
   const late = get('em_late');
@@ -512,7 +510,7 @@ export function summarise(
     approvals: list('approvals'),
     rejections: get('rejections'),
     refusedAttempts: get('refused'),
-    freezeDeployments: { total: get('freeze'), items: top(items.get('freeze') ?? [], permalinks) },
+    freezeDeployments: { total: get('freeze'), items: top(items.get('freeze') ?? []) },
     emergencies: {
       total: emTotal,
       onTime,
@@ -520,7 +518,7 @@ export function summarise(
       overdue: overdueRetros,
       pending: emTotal - onTime - late - overdueRetros,
       reviewPending: get('em_review_pending'),
-      items: top([...(items.get('late_retro') ?? []), ...overdueItems], permalinks),
+      items: top([...(items.get('late_retro') ?? []), ...overdueItems]),
     },
     rollbacks: list('rollbacks'),
     failedDeployments: get('failed_deployments'),
@@ -530,7 +528,7 @@ export function summarise(
     stageWait: [...stages]
       .map(([stage, h]) => ({ stage, wait: percentiles(h) }))
       .sort((a, b) => (a.stage < b.stage ? -1 : 1)),
-    neverVerified: { total: neverVerified.length, items: top(neverVerified, permalinks) },
+    neverVerified: { total: neverVerified.length, items: top(neverVerified) },
     unauthorised: list('unauthorised'),
     securityChanges: get('security'),
     counts: labels.map((l, i) => ({ label: l.label, count: get(`count${SEP}${i}`) + (counts.get(i) ?? 0) })),

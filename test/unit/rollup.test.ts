@@ -107,7 +107,7 @@ describe('per-day rollups of the change log', () => {
     for (const period of ['', '7d', '90d', '12m', '2026-09', '2026-Q3', 'from 2026-08-14 to 2026-10-02']) {
       for (const now of [END, new Date(END.getTime() + 30 * 86_400_000)]) {
         const scan = fullScan(changes, period, now);
-        const fromDays = summarise(inPeriod(days, scan.period), scan.period, now, tz, new Map(), policy);
+        const fromDays = summarise(inPeriod(days, scan.period), scan.period, now, tz, policy);
         expect(fromDays, `${period} at ${now.toISOString()}`).toEqual(scan.summary);
       }
     }
@@ -142,7 +142,7 @@ describe('per-day rollups of the change log', () => {
     const back = new Map(
       [...days].map(([d, x]) => [d, dayFromStored(JSON.parse(JSON.stringify(dayToStored(x))))]),
     );
-    expect(summarise(inPeriod(back, p.period), p.period, END, tz, new Map(), policy)).toEqual(
+    expect(summarise(inPeriod(back, p.period), p.period, END, tz, policy)).toEqual(
       fullScan(changes, '12m', END).summary,
     );
   });
