@@ -1,6 +1,6 @@
 import type { ContextBlock } from '@slack/types';
 import { describe, expect, it } from 'vitest';
-import { buildRequestModal } from '../../src/adapters/slack/request-form.js';
+import { blankRequestFormText, buildRequestModal } from '../../src/adapters/slack/request-form.js';
 import { changeRootMessage, toMessageModel } from '../../src/adapters/slack/views/change.message.js';
 import { helpMessage, showMessage } from '../../src/adapters/slack/views/command.messages.js';
 import { homeView } from '../../src/adapters/slack/views/home.view.js';
@@ -14,6 +14,7 @@ import {
   verifyModal,
 } from '../../src/adapters/slack/views/modals.js';
 import { FIELD_KINDS } from '../../src/domain/fields.js';
+import { wireArgs } from '../../src/infra/slack/sender.js';
 import { deployment, Machine, POLICY, request } from '../support/domain-fixtures.js';
 import { BlockKitErrors, validateBlocks, validateView } from '../support/fake-slack/block-kit.js';
 import { ALICE, BOB, CAROL, DAVE } from '../support/people.js';
@@ -48,6 +49,39 @@ describe('Block Kit builders', () => {
     );
     expect(valid(msg.blocks)).toEqual([]);
     expect(msg).toMatchSnapshot();
+  });
+
+  it('a blank request form is written out once per policy, type and channel, as a fresh build would be', () => {
+    const fresh = (type: string | null, channel: string | null) =>
+      JSON.stringify(changeRequestModal(buildRequestModal(POLICY, type, channel, {})));
+    for (const [type, channel] of [
+      ['normal', 'C0123CHG01'],
+      ['emergency', null],
+      [null, null],
+      ['normal', 'C0123CHG02'],
+    ] as const) {
+      expect(blankRequestFormText(POLICY, type, channel)).toBe(fresh(type, channel));
+      expect(blankRequestFormText(POLICY, type, channel)).toBe(fresh(type, channel));
+    }
+    // Another policy (a new version) gets its own forms, never one written for the old.
+    const renamed = {
+      ...POLICY,
+      types: { ...POLICY.types, normal: { ...POLICY.types.normal!, name: 'Regular' } },
+    };
+    expect(blankRequestFormText(renamed, 'normal', 'C0123CHG01')).toContain('Regular');
+    expect(blankRequestFormText(POLICY, 'normal', 'C0123CHG01')).not.toContain('Regular');
+  });
+
+  it('Web API arguments go out as their wire text: objects as JSON, the rest untouched', () => {
+    const view = { type: 'modal', blocks: [{ type: 'divider' }] };
+    const file = Buffer.from('x');
+    const args = { trigger_id: 't', view, blocks: [view], n: 1, ok: true, file, none: null };
+    const out = wireArgs(args);
+    expect(out).toEqual({ ...args, view: JSON.stringify(view), blocks: JSON.stringify([view]) });
+    expect(out.file).toBe(file);
+    expect(args.view).toBe(view); // the caller's arguments are not changed
+    const plainArgs = { channel: 'C1', text: 'hi' };
+    expect(wireArgs(plainArgs)).toBe(plainArgs);
   });
 
   it('request modal (full and emergency), decision modals and App Home are valid views', () => {

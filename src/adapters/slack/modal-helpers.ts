@@ -15,7 +15,8 @@ export function loadingModal(title: string): ModalView {
 export async function openView(
   sender: SlackSender,
   triggerId: string,
-  view: ModalView,
+  /** The view, or its JSON text (a form kept ready to send). */
+  view: ModalView | string,
 ): Promise<string | null> {
   const res = await sender.call<{ view?: { id?: string } }>('views.open', { trigger_id: triggerId, view });
   return res.view?.id ?? null;

@@ -14,7 +14,7 @@ import { type Policy, RISK_LEVELS, type RiskLevel } from '../../domain/policy.js
 import type { FieldIssue, RequestField } from '../../domain/request-rules.js';
 import { sanitizeLine, sanitizeMultiline } from '../../domain/text.js';
 import { REQUEST_BLOCKS as B, INPUT } from './ids.js';
-import { fieldBlock, type RequestFormModel } from './views/modals.js';
+import { changeRequestModal, fieldBlock, type RequestFormModel } from './views/modals.js';
 
 /** One input's value as Slack sends it in `view.state.values` (empty inputs may be null or absent). */
 const stateValue = z.looseObject({
@@ -264,4 +264,29 @@ export function buildRequestModal(
     metadata: { channelId },
     initial,
   } satisfies RequestFormModel;
+}
+
+/** Blank request forms already written out, per policy (a new policy brings new forms). */
+const blankForms = new WeakMap<Policy, Map<string, string>>();
+const BLANK_FORMS_KEPT = 256;
+
+/**
+ * The blank change request form for a type and channel as the JSON text `views.open` sends: the
+ * same for every `/change` in a channel under one policy, so it is built and written out once
+ * rather than on every command (the most-used channels' forms are kept).
+ */
+export function blankRequestFormText(policy: Policy, type: string | null, channelId: string | null): string {
+  let forms = blankForms.get(policy);
+  if (!forms) {
+    forms = new Map();
+    blankForms.set(policy, forms);
+  }
+  const key = `${type ?? ''}\u0000${channelId ?? ''}`;
+  let text = forms.get(key);
+  if (text === undefined) {
+    text = JSON.stringify(changeRequestModal(buildRequestModal(policy, type, channelId, {})));
+    if (forms.size >= BLANK_FORMS_KEPT) forms.delete(forms.keys().next().value!);
+  } else forms.delete(key); // re-inserted below: the map's order is least recently used first
+  forms.set(key, text);
+  return text;
 }

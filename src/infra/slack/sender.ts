@@ -216,7 +216,7 @@ export class SlackSender {
       this.stats.calls++;
       try {
         const client = INTERACTIVE.has(method) ? this.interactive : this.client;
-        return (await client.apiCall(method, args)) as unknown as T;
+        return (await client.apiCall(method, wireArgs(args))) as unknown as T;
       } catch (err) {
         const e = err as {
           code?: string;
@@ -294,6 +294,24 @@ export class SlackSender {
     for (const b of this.buckets.values()) n += b.waiting;
     return n;
   }
+}
+
+/**
+ * The arguments as they go on the wire: web-api form-encodes every object argument (a view, blocks)
+ * as its JSON text, so handing it the text is the same request. It also walks every argument
+ * object to build a redacted debug line whether or not debug logging is on; given the text it has
+ * nothing to walk (a modal's walk cost more than its request on a busy app).
+ */
+export function wireArgs(args: ApiArgs): ApiArgs {
+  let out: ApiArgs | null = null;
+  for (const key in args) {
+    const value = args[key];
+    if (value === null || typeof value !== 'object' || Buffer.isBuffer(value)) continue;
+    if (!Array.isArray(value) && Object.getPrototypeOf(value) !== Object.prototype) continue;
+    out ??= { ...args };
+    out[key] = JSON.stringify(value);
+  }
+  return out ?? args;
 }
 
 function backoff(attempt: number): number {

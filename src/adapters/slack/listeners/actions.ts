@@ -14,7 +14,12 @@ import type { SlackContext } from '../context.js';
 import { failureText, refusalText } from '../copy.js';
 import { ACTIONS, REQUEST_BLOCKS } from '../ids.js';
 import { loadingModal, openView, updateView } from '../modal-helpers.js';
-import { buildRequestModal, currentFormValues, stateValuesSchema } from '../request-form.js';
+import {
+  blankRequestFormText,
+  buildRequestModal,
+  currentFormValues,
+  stateValuesSchema,
+} from '../request-form.js';
 import {
   changeRequestModal,
   exceptionModal,
@@ -302,7 +307,7 @@ export function registerActions(routes: SlackRoutes, ctx: SlackContext): void {
     await openView(
       ctx.sender,
       body.trigger_id,
-      changeRequestModal(buildRequestModal(ctx.deps.policy.policy, null, null, {})),
+      blankRequestFormText(ctx.deps.policy.policy, null, null),
     ).catch((err) => ctx.logger.warn('could not open the request modal', { err }));
   });
 

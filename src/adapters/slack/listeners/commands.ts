@@ -13,7 +13,7 @@ import type { SlackContext } from '../context.js';
 import { failureText, notVisibleText, refusalText } from '../copy.js';
 import { delegateCommand } from '../delegate-command.js';
 import { loadingModal, openView } from '../modal-helpers.js';
-import { buildRequestModal } from '../request-form.js';
+import { blankRequestFormText } from '../request-form.js';
 import { tokenCommand } from '../token-commands.js';
 import {
   errorMessage,
@@ -23,7 +23,7 @@ import {
   type Reply,
   showMessage,
 } from '../views/command.messages.js';
-import { changeRequestModal, verifyModal } from '../views/modals.js';
+import { verifyModal } from '../views/modals.js';
 import { slackDate } from '../views/text.js';
 import { openRetroModal } from './retro-flow.js';
 
@@ -49,7 +49,7 @@ export function registerCommands(app: App, ctx: SlackContext): void {
           await openView(
             ctx.sender,
             command.trigger_id,
-            changeRequestModal(buildRequestModal(policy, cmd.type, command.channel_id, {})),
+            blankRequestFormText(policy, cmd.type, command.channel_id),
           );
           return;
         case 'help':
