@@ -76,7 +76,7 @@ const ROOT = resolve(import.meta.dirname, '..');
 const BENCH_DATA_DIR = resolve(ROOT, '.cache/bench-ferretdb');
 const { values: opts } = parseArgs({
   options: {
-    only: { type: 'string', default: 'ack,modal,slash,reminders,scale,audit' },
+    only: { type: 'string', default: 'ack,modal,slash,replicas,reminders,scale,audit' },
     clicks: { type: 'string', default: '2000' },
     warmup: { type: 'string', default: '200' },
     concurrency: { type: 'string', default: '50' },
@@ -91,6 +91,7 @@ const { values: opts } = parseArgs({
     'slash-rounds': { type: 'string', default: '7' },
     'paced-clicks': { type: 'string', default: '300' },
     'paced-rate': { type: 'string', default: '5' },
+    'replica-clicks': { type: 'string', default: '1000' },
     'slash-commands': { type: 'string', default: '300' },
     'audit-events': { type: 'string', default: '1000000' },
   },
@@ -351,21 +352,21 @@ function keepForStudy(file: string, text: string) {
 const range = (from: number, count: number) => Array.from({ length: count }, (_, i) => from + i);
 
 /**
- * Time from each click's send to its decision's thread reply reaching Slack (calls from
- * `fromCall` on). New calls are scanned once each, so that this never starves the fake Slack, which
- * shares this process.
+ * When each change's first thread reply (its decision's) reached Slack, looking at calls from
+ * `fromCall` on; waits until every change has one or `timeoutMs` has passed. New calls are scanned
+ * once each, so that this never starves the fake Slack, which shares this process.
  */
-async function timeToReply(
+async function awaitReplies(
   fake: FakeSlack,
   numbers: number[],
   rootOf: (n: number) => { channel: string; ts: string },
-  sent: Map<number, number>,
   fromCall: number,
-): Promise<number[]> {
+  timeoutMs = 300_000,
+): Promise<Map<number, number>> {
   const byRootTs = new Map(numbers.map((n) => [rootOf(n).ts, n]));
   const firstReply = new Map<number, number>();
   let scanned = fromCall;
-  const deadline = Date.now() + 300_000;
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
     for (; scanned < fake.calls.length; scanned++) {
       const c = fake.calls[scanned]!;
@@ -376,7 +377,19 @@ async function timeToReply(
     if (firstReply.size === numbers.length || Date.now() > deadline) break;
     await new Promise((res) => setTimeout(res, 250));
   }
-  return [...firstReply].map(([n, at]) => at - sent.get(n)!);
+  return firstReply;
+}
+
+/** Time from each click's send to its decision's thread reply reaching Slack. */
+async function timeToReply(
+  fake: FakeSlack,
+  numbers: number[],
+  rootOf: (n: number) => { channel: string; ts: string },
+  sent: Map<number, number>,
+  fromCall: number,
+): Promise<number[]> {
+  const replies = await awaitReplies(fake, numbers, rootOf, fromCall);
+  return [...replies].map(([n, at]) => at - sent.get(n)!);
 }
 
 /**
@@ -471,7 +484,12 @@ async function benchInteractive(db: { uri: string }, fake: FakeSlack) {
     let pace: Record<string, unknown> | null = null;
     if (paced > 0) {
       const rate = Number(opts['paced-rate']);
-      log(`pace: ${paced} Approve clicks at ${rate} per second`);
+      // On a quiet app: every decision the earlier cases set off has replied, and 2 s more.
+      const earlier = [...measured, ...backgroundNumbers];
+      const quiet = await awaitReplies(fake, earlier, rootOf, 0, 120_000);
+      log(
+        `pace: ${paced} Approve clicks at ${rate} per second (${quiet.size}/${earlier.length} earlier decisions replied before)`,
+      );
       await new Promise((r) => setTimeout(r, 2000));
       const from = fake.calls.length;
       const p = await clickLoad(appSlack, appUrl, pacedNumbers, 50, rootOf, { ratePerSecond: rate });
@@ -733,6 +751,105 @@ async function benchSlash(db: { uri: string }, fake: FakeSlack) {
     await app.kill('SIGTERM');
     await bare.kill('SIGTERM');
     keepForStudy('slash.log', app.output());
+    await drop();
+    await close();
+  }
+}
+
+/**
+ * Decisions per second with one and with two app replicas on one database: the same number of
+ * Approve clicks (concurrency 50 in all, split evenly across the replicas) on changes waiting for
+ * review, from the first click sent to the last decision's thread reply. Each replica first gets
+ * warm-up clicks and their decisions; then the database holds exactly one decision per click.
+ */
+async function benchReplicas(db: { uri: string }, fake: FakeSlack) {
+  const clicks = Number(opts['replica-clicks']);
+  const warmup = 100;
+  const concurrency = 50;
+  const dbName = `bench_replicas_${Date.now()}`;
+  const { models, close, drop } = await connect(db.uri, dbName);
+  const now = new Date('2026-03-10T17:00:00Z');
+  const total = 2 * clicks + 3 * warmup;
+  log(`replicas: inserting ${total} changes waiting for review`);
+  await insertPending(models, fake, total, { submittedAt: new Date(now.getTime() - 3_600_000) });
+  const roots = new Map(
+    fake
+      .posts('C0123CHG01')
+      .map((m) => [Number(/CR-(\d+)/.exec(m.text)?.[1]), { channel: m.channel, ts: m.ts }]),
+  );
+  const rootOf = (n: number) => roots.get(n)!;
+  for (let i = 0; i < total; i++) fake.addUser(`U0BENCH${String(i).padStart(5, '0')}`);
+  let next = 1;
+  const take = (count: number) => {
+    const numbers = range(next, count);
+    next += count;
+    return numbers;
+  };
+  const runs: Record<string, unknown>[] = [];
+  try {
+    for (const replicas of [1, 2]) {
+      const apps = await Promise.all(
+        range(0, replicas).map(() =>
+          startChildApp(
+            childEnv(fake, db.uri, dbName, {
+              TEST_NOW: now.toISOString(),
+              CHILD_OPTIONS: JSON.stringify({ slack: { rateScale: 1000 }, scheduler: { enabled: false } }),
+            }),
+            CHILD_APP,
+          ),
+        ),
+      );
+      try {
+        const targets = apps.map((app) => {
+          const url = `http://127.0.0.1:${app.port}`;
+          return { app, url, slack: new SlackRequests(url, SIGNING_SECRET, fake) };
+        });
+        // Warm-up: each replica decides its own clicks, and the start-up's work is done.
+        const warmFrom = fake.calls.length;
+        const warm = targets.map(() => take(warmup));
+        await Promise.all(
+          targets.map((t, i) => clickLoad(t.slack, t.url, warm[i]!, concurrency / replicas, rootOf)),
+        );
+        await awaitReplies(fake, warm.flat(), rootOf, warmFrom, 120_000);
+        await new Promise((r) => setTimeout(r, 3000));
+
+        log(`replicas: ${clicks} clicks across ${replicas} replica(s) at concurrency ${concurrency}`);
+        const numbers = take(clicks);
+        const parts = targets.map((_, i) => numbers.filter((_, j) => j % replicas === i));
+        const from = fake.calls.length;
+        const cpuBefore = apps.map((a) => cpuSeconds(a.process.pid!));
+        const loads = await Promise.all(
+          targets.map((t, i) => clickLoad(t.slack, t.url, parts[i]!, concurrency / replicas, rootOf)),
+        );
+        const replies = await awaitReplies(fake, numbers, rootOf, from);
+        const sent = new Map(loads.flatMap((l) => [...l.sent]));
+        const firstSent = Math.min(...sent.values());
+        const lastReply = Math.max(...replies.values());
+        const decided = await models.ChangeEvent.countDocuments({
+          type: 'stage_approved',
+          changeNumber: { $gte: numbers[0]!, $lte: numbers.at(-1)! },
+        });
+        const seconds = (lastReply - firstSent) / 1000;
+        runs.push({
+          replicas,
+          clicks,
+          non200: loads.reduce((n, l) => n + l.non200, 0),
+          decisionsRecorded: decided,
+          threadReplies: replies.size,
+          seconds: Math.round(seconds * 10) / 10,
+          decisionsPerSecond: Math.round((replies.size / seconds) * 10) / 10,
+          timeToAckMs: dist(loads.flatMap((l) => l.ack)),
+          timeToReplyMs: dist([...replies].map(([n, at]) => at - sent.get(n)!)),
+          appCpuSeconds: apps.map(
+            (a, i) => Math.round((cpuSeconds(a.process.pid!) - cpuBefore[i]!) * 10) / 10,
+          ),
+        });
+      } finally {
+        await Promise.all(apps.map((a) => a.kill('SIGTERM')));
+      }
+    }
+    return { runs, note: 'both replicas share this machine’s two cores with the database and the load' };
+  } finally {
     await drop();
     await close();
   }
@@ -1273,6 +1390,10 @@ async function main() {
       await run('slash', 20, async () => {
         results.slash = await benchSlash(db.mongo, fake);
       });
+    if (only.has('replicas'))
+      await run('replicas', 20, async () => {
+        results.replicas = await benchReplicas(db.mongo, fake);
+      });
     if (only.has('reminders'))
       await run('reminders', 30, async () => {
         results.reminders = await benchReminders(db.mongo, fake);
@@ -1355,6 +1476,11 @@ function markdown(r: {
     rows.push(
       `| /change: time to ack (ms), ${res.slash.rounds} rounds × ${res.slash.commandsPerRound} at concurrency ${res.slash.concurrency} | ${fmt(res.slash.timeToAckMs)} | bare Bolt (ack + trivial modal) ${fmt(res.slash.bareBoltTimeToAckMs)}; ratio p50 **${res.slash.p50Ratio}×**, p99 **${res.slash.p99Ratio}×** (target p99 ≤ 1.2×); CPU ms per command: app ${res.slash.appCpuMsPerCommand}, bare ${res.slash.bareCpuMsPerCommand}, their fake Slacks ${res.slash.appSlackCpuMsPerCommand} and ${res.slash.bareSlackCpuMsPerCommand} (at nice 10) |`,
     );
+  if (res.replicas)
+    for (const run of res.replicas.runs as Record<string, unknown>[])
+      rows.push(
+        `| Decisions with ${run.replicas} replica(s) on one database | ${run.decisionsPerSecond} decisions/s | ${run.clicks} clicks at concurrency 50 in ${run.seconds} s; ${run.decisionsRecorded} decisions, ${run.threadReplies} replies; click → reply ${fmt(run.timeToReplyMs)} |`,
+      );
   if (res.reminders) {
     rows.push(
       `| ${res.reminders.reminders} reminders at ${res.reminders.slackLimitPerSecond}/s | ${res.reminders.seconds} s (limit allows ${res.reminders.rateLimitAllowsSeconds} s, +${res.reminders.overheadPercent}%) | ${res.reminders.delivered} delivered, ${res.reminders.duplicates} duplicates, ${res.reminders.http429} × 429 |`,
