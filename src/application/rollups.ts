@@ -8,7 +8,7 @@ import {
   contribution,
   type DayPart,
   emptyPart,
-  periodDays,
+  periodKeys,
   rollupFingerprint,
   sameDay,
   shownNumbers,
@@ -19,14 +19,15 @@ import {
 import type { Deps, RollupMark, StoredRollupDay } from './ports.js';
 
 /**
- * The change log's per-day rollups (domain/rollup.ts), kept with every event:
+ * The change log's per-day and per-month rollups (domain/rollup.ts; a month is one more key that each
+ * of its days' contributions also moves), kept with every event:
  * - each event's mark is written before the event (infra); `foldRollups` moves the days by each
  *   marked event's difference (the change's contribution after it minus before it, computed from
  *   the event log) and removes the marks. A day records the marks it already holds, so a fold that
  *   stopped half way is finished, never counted twice; one fold at a time across replicas (a lease);
  * - `rebuildRollups` computes every day from the event log (a command, the first start, a policy
  *   whose clock, counts or freezes changed);
- * - `rollupSummary` answers a period from its days (plus marks not folded yet);
+ * - `rollupSummary` answers a period from its whole months and other days (plus marks not folded yet);
  * - `checkRollups` compares them with a full recomputation (the audit verification).
  */
 
@@ -260,7 +261,7 @@ export async function maintainRollups(deps: RollupDeps, signal?: AbortSignal): P
 }
 
 /**
- * A period's change log from its days' rollups (and the marks not folded yet), as of now. Null when
+ * A period's change log from its months' and days' rollups (and the marks not folded yet), as of now. Null when
  * the rollups cannot answer: not built for the policy in force, or a period not made of whole days.
  */
 export async function rollupSummary(
@@ -275,7 +276,7 @@ export async function rollupSummary(
   await foldRollups(deps).catch((err) =>
     deps.logger.warn('could not fold the change-log rollups', { component: 'rollups', err }),
   );
-  const list = periodDays(period, tz);
+  const list = periodKeys(period, tz);
   const days = working(await deps.rollups.days(fp, list));
   applyAll(days, (await differences(deps, await deps.rollups.marks(FOLD_BATCH * 10), policy)).ready);
   const wanted = new Set(list);

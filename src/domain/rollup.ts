@@ -9,9 +9,11 @@ import type { Policy } from './policy.js';
 import { addLocalDays, HOUR_MS, zonedParts, zonedToInstant } from './time.js';
 
 /**
- * Per-day rollups of the change log: what each change contributes to each day of the policy's
- * calendar, in a form that adds up. A period's summary is the sum of its days, so its cost depends on
- * the period's length, never on how many changes there are.
+ * Per-day and per-month rollups of the change log: what each change contributes to each day (and so
+ * to each month) of the policy's calendar, in a form that adds up. A period's summary is the sum of
+ * its whole months and its other days (at most ~60 of them), so its cost depends on the period's
+ * length, not on how many changes there are: a month's histograms hold at most one bucket per 0.01 h
+ * of range however busy the month.
  *
  * - Counters add (`raised`, `outcome␟deployed`, …). Durations go into histograms of 0.01-hour
  *   buckets (`h␟lead_approval␟<centi-hours>`): a percentile of the buckets is the exact percentile
@@ -28,7 +30,7 @@ import { addLocalDays, HOUR_MS, zonedParts, zonedToInstant } from './time.js';
  */
 
 /** Bumped whenever what a contribution holds changes: older rollups are rebuilt. */
-export const ROLLUP_VERSION = 1;
+export const ROLLUP_VERSION = 2;
 
 const SEP = '\u001f';
 /** Separators of the stored counters: between records, and between a key and its count. */
@@ -297,10 +299,44 @@ export function contribution(s: ChangeState, policy: Policy): Map<string, DayPar
     };
     for (const day of days) open(day, record);
   }
-  return parts;
+  return withMonths(parts);
 }
 
 // ---- the arithmetic of rollups ---------------------------------------------------------------
+
+/** A day's month (YYYY-MM), the key of the month's rollup. */
+const monthOf = (day: string) => day.slice(0, 7);
+
+/**
+ * Each day's part is also added to its month's part: a month is the sum of its days (counters and
+ * histogram buckets add; the lists keep the month's latest; a record held on several days is held
+ * once), so a period reads its whole months as one rollup each and only its edge days one by one.
+ * A month's histograms hold at most one bucket per 0.01 h of the range the times span, however many
+ * changes the month has.
+ */
+function withMonths(days: Map<string, DayPart>): Map<string, DayPart> {
+  const out = new Map(days);
+  for (const [day, part] of days) applyDifference(dayIn(out, monthOf(day)), undefined, part);
+  return out;
+}
+
+/**
+ * The rollups that make up a period of whole days: each month it covers entirely, and each day of
+ * the months it covers in part. Their parts add up to the period's (no day counted twice).
+ */
+export function periodKeys(period: Period, tz: string): string[] {
+  const byMonth = new Map<string, string[]>();
+  for (const day of periodDays(period, tz)) {
+    const month = monthOf(day);
+    byMonth.set(month, [...(byMonth.get(month) ?? []), day]);
+  }
+  return [...byMonth].flatMap(([month, days]) => (days.length === daysInMonth(month) ? [month] : days));
+}
+
+function daysInMonth(month: string): number {
+  const [y, m] = month.split('-').map(Number);
+  return new Date(Date.UTC(y!, m!, 0)).getUTCDate();
+}
 
 /** Keeps a list's most recent TOP items. */
 function trimItems(items: Map<string, RollupItem>): void {
@@ -414,7 +450,7 @@ export function withPermalinks(summary: ChangeLogSummary, permalinks: Permalinks
 }
 
 /**
- * The change log of a period made of whole days, from those days' rollups, as of `now`: the same
+ * The change log of a period made of whole days, from its rollups (periodKeys), as of `now`: the same
  * figures as ChangeLogAccumulator over the same changes (permalinks added by withPermalinks).
  */
 export function summarise(

@@ -11,6 +11,7 @@ import {
   dayFromStored,
   dayToStored,
   periodDays,
+  periodKeys,
   sameDay,
   summarise,
   wholeDays,
@@ -61,8 +62,13 @@ function fullScan(changes: GeneratedChange[], period: string, now: Date) {
   return { period: p.period, summary: acc.result() };
 }
 
-const inPeriod = (days: Map<string, DayPart>, period: { from: Date; to: Date; label: string }) =>
-  periodDays(period, tz)
+/** The rollups a period reads: its whole months and edge days (or, `byDay`, every day of it). */
+const inPeriod = (
+  days: Map<string, DayPart>,
+  period: { from: Date; to: Date; label: string },
+  byDay = false,
+) =>
+  (byDay ? periodDays(period, tz) : periodKeys(period, tz))
     .map((d) => days.get(d))
     .filter((d): d is DayPart => !!d);
 
@@ -81,6 +87,44 @@ describe('per-day rollups of the change log', () => {
       const p = parsePeriod(text, END, tz);
       expect(p.ok && wholeDays(p.period, tz)).toBe(true);
     }
+  });
+
+  it('a period reads its whole months as one rollup each and its other days one by one', () => {
+    const keys = (text: string) => {
+      const p = parsePeriod(text, END, tz);
+      if (!p.ok) throw new Error(p.message);
+      return periodKeys(p.period, tz);
+    };
+    expect(keys('2026-Q3')).toEqual(['2026-07', '2026-08', '2026-09']);
+    expect(keys('2026-02')).toEqual(['2026-02']);
+    expect(keys('7d')).toEqual([
+      '2026-11-14',
+      '2026-11-15',
+      '2026-11-16',
+      '2026-11-17',
+      '2026-11-18',
+      '2026-11-19',
+      '2026-11-20',
+    ]);
+    // A year to today: the rest of November 2025, eleven months, and November 2026 so far.
+    const year = keys('12m');
+    expect(year.filter((k) => k.length === 7)).toEqual([
+      '2025-12',
+      '2026-01',
+      '2026-02',
+      '2026-03',
+      '2026-04',
+      '2026-05',
+      '2026-06',
+      '2026-07',
+      '2026-08',
+      '2026-09',
+      '2026-10',
+    ]);
+    expect(year.filter((k) => k.length === 10)).toEqual([
+      ...Array.from({ length: 10 }, (_, i) => `2025-11-${String(21 + i)}`),
+      ...Array.from({ length: 20 }, (_, i) => `2026-11-${String(1 + i).padStart(2, '0')}`),
+    ]);
   });
 
   it.each([1, 2, 3])('equal the full scan for a random history (seed %i), event by event', (seed) => {
@@ -107,8 +151,10 @@ describe('per-day rollups of the change log', () => {
     for (const period of ['', '7d', '90d', '12m', '2026-09', '2026-Q3', 'from 2026-08-14 to 2026-10-02']) {
       for (const now of [END, new Date(END.getTime() + 30 * 86_400_000)]) {
         const scan = fullScan(changes, period, now);
-        const fromDays = summarise(inPeriod(days, scan.period), scan.period, now, tz, policy);
-        expect(fromDays, `${period} at ${now.toISOString()}`).toEqual(scan.summary);
+        const fromMonths = summarise(inPeriod(days, scan.period), scan.period, now, tz, policy);
+        expect(fromMonths, `${period} at ${now.toISOString()}`).toEqual(scan.summary);
+        const fromDays = summarise(inPeriod(days, scan.period, true), scan.period, now, tz, policy);
+        expect(fromDays, `${period} by day at ${now.toISOString()}`).toEqual(scan.summary);
       }
     }
     // The history exercises what the rollups must get right.
