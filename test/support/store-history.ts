@@ -36,12 +36,17 @@ export async function storeHistory(
     await app.models.ChangeEvent.insertMany(events);
     await app.deps.ledger.ledger(events.map(({ _id, ...e }) => e as unknown as StoredChangeEvent));
     const last = events.at(-1)!;
+    const head = { seq: last.seq, hash: last.hash };
+    // The record as the claim left it, then its projection written by the repository (which also
+    // keeps the to-do list of changes with work).
     await app.models.Change.create({
       _id: formatChangeId(m.number),
       originChannel: null,
       slack: null,
-      ...projectionFields(m.state, { seq: last.seq, hash: last.hash }, []),
+      ...projectionFields(m.state, head, []),
+      seq: 0,
     });
+    await app.deps.changes.saveProjection(m.state, head, []);
   }
   return machines.map((m) => m.state);
 }

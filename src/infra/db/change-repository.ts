@@ -28,6 +28,7 @@ import {
 import type { Period } from '../../domain/period.js';
 import { type ProjectionSummary, projectionSummary } from '../../domain/projection.js';
 import type { VisibilityScope } from '../../domain/visibility.js';
+import { ChangeTodoList, RETRO_OWED } from './change-todo.js';
 import { claimKey } from './claims.js';
 import { isDuplicateKey, retryTransient } from './connection.js';
 import { type ChangeDoc, type ChangeEventDoc, eventId, type Models } from './models.js';
@@ -138,13 +139,8 @@ export function visibilityFilter(scope: VisibilityScope): QueryFilter<ChangeDoc>
 const both = (a: QueryFilter<ChangeDoc>, b: QueryFilter<ChangeDoc>): QueryFilter<ChangeDoc> =>
   Object.keys(b).length === 0 ? a : Object.keys(a).length === 0 ? b : { $and: [a, b] };
 
-const RETRO_OWED: QueryFilter<ChangeDoc> = {
-  emergency: true,
-  retroDueAt: { $ne: null },
-  retroSubmittedAt: null,
-};
-
-function candidateFilter(set: CandidateSet, now: Date): QueryFilter<ChangeDoc> {
+/** What each sweep looks for, as a query (run by MongoDB through its indexes, on FerretDB in memory). */
+export function candidateFilter(set: CandidateSet, now: Date): QueryFilter<ChangeDoc> {
   switch (set) {
     case 'pending_approval':
       return { status: 'pending_approval' };
@@ -172,6 +168,8 @@ function candidateFilter(set: CandidateSet, now: Date): QueryFilter<ChangeDoc> {
  */
 export class ChangeRepository implements ChangeStore {
   private lastNumber: number | null = null;
+  /** FerretDB: the changes that may still have work, which the sweeps read (change-todo.ts). */
+  private readonly todo: ChangeTodoList | null;
 
   /**
    * `flavor` picks the query shape: FerretDB pushes only a single-key `_id` equality down to SQLite
@@ -183,7 +181,9 @@ export class ChangeRepository implements ChangeStore {
     private readonly flavor: 'mongodb' | 'ferretdb' = 'mongodb',
     /** The audit key seals each event and the ledger gets its entry (absent: this process cannot write events). */
     private readonly audit: { signer: AuditSigner; ledger: LedgerStore } | null = null,
-  ) {}
+  ) {
+    this.todo = flavor === 'ferretdb' ? new ChangeTodoList(m) : null;
+  }
 
   private async loadEvents(changeNumber: number): Promise<StoredChangeEvent[]> {
     if (this.flavor === 'mongodb') {
@@ -232,6 +232,7 @@ export class ChangeRepository implements ChangeStore {
     for (let attempt = 0; attempt < 1000; attempt++) {
       const number: number = this.lastNumber + 1;
       try {
+        await this.todo?.add(number);
         await retryTransient(() =>
           this.m.Change.create({
             _id: formatChangeId(number),
@@ -247,6 +248,7 @@ export class ChangeRepository implements ChangeStore {
             unannounced: true,
           }),
         );
+        await this.todo?.add(number);
         this.lastNumber = number;
         return number;
       } catch (err) {
@@ -329,6 +331,9 @@ export class ChangeRepository implements ChangeStore {
   ): Promise<void> {
     const set = projectionFields(state, head, waitingOn);
     const _id = formatChangeId(state.number);
+    // On the to-do list before and after a record with work is written (change-todo.ts).
+    const todo = this.todo?.mayHaveWork(set) ? this.todo : null;
+    await todo?.add(state.number);
     await retryTransient(async () => {
       if (this.flavor === 'mongodb') {
         await this.m.Change.updateOne({ _id, seq: { $lt: head.seq } }, { $set: set });
@@ -337,6 +342,7 @@ export class ChangeRepository implements ChangeStore {
       const current = await this.m.Change.findById(_id, { seq: 1 }).lean<{ seq: number }>();
       if (current && current.seq < head.seq) await this.m.Change.updateOne({ _id }, { $set: set });
     });
+    await todo?.add(state.number);
   }
 
   async refreshProjection(
@@ -474,7 +480,29 @@ export class ChangeRepository implements ChangeStore {
   }
 
   candidates(set: CandidateSet, now: Date): AsyncIterable<ChangeRecord> {
-    return this.stream(candidateFilter(set, now));
+    return this.todo ? this.fromTodo(candidateFilter(set, now)) : this.stream(candidateFilter(set, now));
+  }
+
+  /** FerretDB: the records on the to-do list that match, by number (as `stream` gives them). */
+  private async *fromTodo(filter: QueryFilter<ChangeDoc>): AsyncIterable<ChangeRecord> {
+    for await (const doc of this.todo!.records(both(filter, { seq: { $gt: 0 } }))) {
+      const record = toRecord(doc);
+      if (record.state) yield record;
+    }
+  }
+
+  /** Up to `limit` numbers of records matching `filter`: from the to-do list on FerretDB. */
+  private async numbers(filter: QueryFilter<ChangeDoc>, limit: number): Promise<number[]> {
+    if (!this.todo) {
+      const docs = await this.m.Change.find(filter, { number: 1 }).limit(limit).lean<{ number: number }[]>();
+      return docs.map((d) => d.number);
+    }
+    const out: number[] = [];
+    for await (const doc of this.todo.records(filter)) {
+      out.push(doc.number);
+      if (out.length === limit) break;
+    }
+    return out;
   }
 
   inPeriod(period: Period, scope: VisibilityScope): AsyncIterable<ChangeRecord> {
@@ -555,26 +583,14 @@ export class ChangeRepository implements ChangeStore {
   }
 
   async staleSubmissions(before: Date): Promise<number[]> {
-    const docs = await this.m.Change.find(
-      { seq: 0, status: 'submitting', createdAt: { $lt: before } },
-      { number: 1 },
-    )
-      .limit(100)
-      .lean<{ number: number }[]>();
-    return docs.map((d) => d.number);
+    return this.numbers({ seq: 0, status: 'submitting', createdAt: { $lt: before } }, 100);
   }
 
   private markedUnannounced = false;
 
   async unannounced(before: Date): Promise<number[]> {
     await this.markLegacyUnannounced();
-    const docs = await this.m.Change.find(
-      { unannounced: true, seq: { $gt: 0 }, slack: null, createdAt: { $lt: before } },
-      { number: 1 },
-    )
-      .limit(100)
-      .lean<{ number: number }[]>();
-    return docs.map((d) => d.number);
+    return this.numbers({ unannounced: true, seq: { $gt: 0 }, slack: null, createdAt: { $lt: before } }, 100);
   }
 
   /**
@@ -592,6 +608,8 @@ export class ChangeRepository implements ChangeStore {
           { $set: { unannounced: true } },
         ),
       );
+      // The records just marked have work the to-do list may not hold yet.
+      await this.todo?.fill();
       await retryTransient(() =>
         this.m.Setting.updateOne(
           { _id: 'migration:unannounced' },

@@ -570,6 +570,22 @@ const rollupMarkSchema = new Schema<RollupMarkDoc>(
   { collection: 'rollup_marks', versionKey: false },
 );
 
+/**
+ * A change that may still have work (FerretDB only; `_id` = its number): the periodic sweeps and the
+ * start-up repair read these few instead of scanning every change, which FerretDB cannot narrow by
+ * an index. Added before (and after) a record that has work is written; removed by the sweeps once
+ * the record has none (see change-todo.ts).
+ */
+export interface ChangeTodoDoc {
+  _id: number;
+  at: Date;
+}
+
+const changeTodoSchema = new Schema<ChangeTodoDoc>(
+  { _id: { type: Number, required: true }, at: { type: Date, required: true } },
+  { collection: 'change_todo', versionKey: false },
+);
+
 /** One day of the change-log rollup of one policy fingerprint (`_id` = `<fingerprint>:<day>`). */
 export interface RollupDayDoc {
   _id: string;
@@ -623,6 +639,7 @@ export interface Models {
   AuditMeta: Model<AuditMetaDoc>;
   RollupMark: Model<RollupMarkDoc>;
   RollupDay: Model<RollupDayDoc>;
+  ChangeTodo: Model<ChangeTodoDoc>;
 }
 
 export function createModels(conn: Connection): Models {
@@ -650,6 +667,7 @@ export function createModels(conn: Connection): Models {
     AuditMeta: conn.model<AuditMetaDoc>('AuditMeta', auditMetaSchema),
     RollupMark: conn.model<RollupMarkDoc>('RollupMark', rollupMarkSchema),
     RollupDay: conn.model<RollupDayDoc>('RollupDay', rollupDaySchema),
+    ChangeTodo: conn.model<ChangeTodoDoc>('ChangeTodo', changeTodoSchema),
   };
 }
 

@@ -1,0 +1,147 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CandidateSet } from '../../src/application/ports.js';
+import { submitChange } from '../../src/application/submit-change.js';
+import { ChangeRepository, candidateFilter } from '../../src/infra/db/change-repository.js';
+import { MAY_HAVE_WORK } from '../../src/infra/db/change-todo.js';
+import { TestClock } from '../support/clock.js';
+import { request } from '../support/domain-fixtures.js';
+import { startTestApp, type TestApp } from '../support/harness.js';
+import { testPolicy } from '../support/harness-policy.js';
+import { generateHistories } from '../support/histories.js';
+import { ALICE } from '../support/people.js';
+import { storeHistory } from '../support/store-history.js';
+
+const END = new Date('2026-11-20T18:00:00Z');
+const DAY = 86_400_000;
+const SETS: CandidateSet[] = [
+  'pending_approval',
+  'deployed',
+  'planned_window',
+  'retro_open',
+  'retro_review',
+  'pir_due',
+  'retro_overdue',
+  'digest',
+];
+
+/**
+ * On FerretDB the sweeps and the start-up repair read the to-do list of changes that may have work
+ * (infra/db/change-todo.ts) instead of every change. Here that path (a repository of the FerretDB
+ * flavour, on whichever database runs) is held against a scan of every change with the same query.
+ */
+describe('the to-do list of changes with work', () => {
+  let t: TestApp;
+  const clock = new TestClock(END);
+  const numbers = async (it: AsyncIterable<{ number?: number; state?: { number: number } | null }>) => {
+    const out: number[] = [];
+    for await (const r of it) out.push(r.state?.number ?? r.number!);
+    return out;
+  };
+  /** A scan of every change record with the sweep's query: what the list must give. */
+  const scan = async (filter: object) =>
+    (
+      await t.app.models.Change.find(filter, { number: 1 }).sort({ number: 1 }).lean<{ number: number }[]>()
+    ).map((d) => d.number);
+  const entries = async () =>
+    (await t.app.models.ChangeTodo.find({}).lean<{ _id: number }[]>())
+      .map((d) => d._id)
+      .sort((a, b) => a - b);
+
+  beforeAll(async () => {
+    t = await startTestApp(import.meta.url, { clock, rollups: { everyMs: 1_000_000_000 } });
+    // Four months of random history, written as the app writes it, then work in flight: a
+    // submission interrupted after its number was claimed, and a change recorded but not announced.
+    const generated = [
+      ...generateHistories(testPolicy(), {
+        changes: 200,
+        months: 4,
+        end: new Date(END.getTime() - 3_600_000),
+        seed: 5,
+        firstNumber: 1,
+        groups: { S0SECURITY: ['U0123ERIN'] },
+      }),
+    ];
+    await storeHistory(
+      t.app,
+      generated.map((g) => ({
+        number: g.number,
+        state: g.state,
+        events: g.events.map(({ _id, prevHash, hash, ...e }) => e),
+      })),
+      testPolicy().hash,
+    );
+    await t.app.deps.changes.claimNumber({
+      title: 'Interrupted',
+      type: 'normal',
+      requester: ALICE,
+      emergency: false,
+      at: clock.now(),
+      originChannel: null,
+    });
+    const submitted = await submitChange(t.app.deps, {
+      request: request({ title: 'Recorded, never announced' }),
+      requester: ALICE,
+      source: 'slack',
+      originChannel: null,
+    });
+    expect(submitted.ok).toBe(true);
+  }, 120_000);
+  afterAll(async () => {
+    await t?.stop();
+  });
+
+  it('gives every sweep and the repair exactly what a scan of every change gives', async () => {
+    const repo = new ChangeRepository(t.app.models, 'ferretdb');
+    let found = 0;
+    for (const set of SETS)
+      for (const now of [new Date(END.getTime() - 30 * DAY), END, new Date(END.getTime() + 30 * DAY)]) {
+        const expected = await scan({ $and: [candidateFilter(set, now), { seq: { $gt: 0 } }] });
+        expect(await numbers(repo.candidates(set, now)), `${set} at ${now.toISOString()}`).toEqual(expected);
+        found += expected.length;
+      }
+    expect(found).toBeGreaterThan(100);
+    const later = new Date(Date.now() + DAY);
+    const stale = await repo.staleSubmissions(later);
+    expect(stale).toEqual(await scan({ seq: 0, status: 'submitting' }));
+    expect(stale.length).toBe(1);
+    const unannounced = await repo.unannounced(later);
+    expect(unannounced).toEqual(await scan({ unannounced: true, seq: { $gt: 0 }, slack: null }));
+    expect(unannounced.length).toBeGreaterThan(0);
+  });
+
+  it('holds every change with work, and sweeps drop the entries of finished changes once old', async () => {
+    const repo = new ChangeRepository(t.app.models, 'ferretdb');
+    await numbers(repo.candidates('digest', END)); // filled, if this database had no list yet
+    const withWork = await scan(MAY_HAVE_WORK);
+    // Changes that finished since they were added (as every change is, while it has work).
+    const finished = (await scan({ seq: { $gt: 0 } })).filter((n) => !withWork.includes(n)).slice(0, 20);
+    expect(finished.length).toBe(20);
+    await t.app.models.ChangeTodo.insertMany(
+      finished.map((n) => ({ _id: n, at: new Date() })),
+      { ordered: false },
+    ).catch(() => undefined);
+    const held = await entries();
+    expect(withWork.filter((n) => !held.includes(n))).toEqual([]);
+    expect(held.length).toBeGreaterThanOrEqual(withWork.length + 20);
+
+    // Young entries stay (their writer may be between its two additions); old ones of finished changes go.
+    await numbers(repo.candidates('digest', END));
+    expect(await entries()).toEqual(held);
+    await t.app.models.ChangeTodo.updateMany({}, { $set: { at: new Date(Date.now() - 3_600_000) } });
+    await numbers(repo.candidates('digest', END));
+    expect(await entries()).toEqual(withWork);
+  });
+
+  it('is filled once, by one scan, where it did not exist', async () => {
+    const before = await entries();
+    await t.app.models.ChangeTodo.deleteMany({});
+    await t.app.models.Setting.deleteOne({ _id: 'migration:change_todo' });
+    const repo = new ChangeRepository(t.app.models, 'ferretdb');
+    expect(await numbers(repo.candidates('pending_approval', END))).toEqual(
+      await scan({ $and: [candidateFilter('pending_approval', END), { seq: { $gt: 0 } }] }),
+    );
+    expect(await entries()).toEqual(await scan(MAY_HAVE_WORK));
+    expect(await t.app.models.Setting.exists({ _id: 'migration:change_todo' })).toBeTruthy();
+    expect(before.length).toBeGreaterThan(0);
+  });
+});
