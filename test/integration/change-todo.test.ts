@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CandidateSet } from '../../src/application/ports.js';
 import { submitChange } from '../../src/application/submit-change.js';
 import { ChangeRepository, candidateFilter } from '../../src/infra/db/change-repository.js';
-import { MAY_HAVE_WORK } from '../../src/infra/db/change-todo.js';
+import { ChangeTodoList, MAY_HAVE_WORK } from '../../src/infra/db/change-todo.js';
 import { TestClock } from '../support/clock.js';
 import { request } from '../support/domain-fixtures.js';
 import { startTestApp, type TestApp } from '../support/harness.js';
@@ -109,7 +109,7 @@ describe('the to-do list of changes with work', () => {
     expect(unannounced.length).toBeGreaterThan(0);
   });
 
-  it('holds every change with work, and sweeps drop the entries of finished changes once old', async () => {
+  it('holds every change with work; the hourly check drops finished ones and mends one that fell behind', async () => {
     const repo = new ChangeRepository(t.app.models, 'ferretdb');
     await numbers(repo.candidates('digest', END)); // filled, if this database had no list yet
     const withWork = await scan(MAY_HAVE_WORK);
@@ -117,18 +117,25 @@ describe('the to-do list of changes with work', () => {
     const finished = (await scan({ seq: { $gt: 0 } })).filter((n) => !withWork.includes(n)).slice(0, 20);
     expect(finished.length).toBe(20);
     await t.app.models.ChangeTodo.insertMany(
-      finished.map((n) => ({ _id: n, at: new Date() })),
+      finished.map((n) => ({ _id: n, number: n, status: 'approved', seq: 1, at: new Date() })),
       { ordered: false },
     ).catch(() => undefined);
     const held = await entries();
     expect(withWork.filter((n) => !held.includes(n))).toEqual([]);
     expect(held.length).toBeGreaterThanOrEqual(withWork.length + 20);
+    // An entry behind its record (a write lost to a crash): missed by its sweep until the check.
+    const pending = await scan({ $and: [candidateFilter('deployed', END), { seq: { $gt: 0 } }] });
+    expect(pending.length).toBeGreaterThan(0);
+    await t.app.models.ChangeTodo.updateOne({ _id: pending[0] }, { $set: { status: 'approved' } });
+    expect(await numbers(repo.candidates('deployed', END))).not.toContain(pending[0]);
 
-    // Young entries stay (their writer may be between its two additions); old ones of finished changes go.
-    await numbers(repo.candidates('digest', END));
+    // Young entries stay (their writer may be between its two writes); old ones of finished changes go.
+    const list = new ChangeTodoList(t.app.models);
+    await list.tidy();
     expect(await entries()).toEqual(held);
+    expect(await numbers(repo.candidates('deployed', END))).toEqual(pending);
     await t.app.models.ChangeTodo.updateMany({}, { $set: { at: new Date(Date.now() - 3_600_000) } });
-    await numbers(repo.candidates('digest', END));
+    expect(await list.tidy()).toBe(withWork.length);
     expect(await entries()).toEqual(withWork);
   });
 

@@ -2,14 +2,20 @@ import { WebClient } from '@slack/web-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/infra/db/ferretdb.js';
 import { createLogger } from '../../src/infra/logger.js';
+import { slackTransport } from '../../src/infra/slack/http-transport.js';
 import { SlackApiError, SlackSender } from '../../src/infra/slack/sender.js';
 import { FakeSlack } from '../support/fake-slack/server.js';
 
-describe('the Slack sender', () => {
+// The app's transport (http-transport.ts) and Node's fetch behave alike for every case.
+describe.each([
+  ['the app transport', { fetch: slackTransport }],
+  ['Node fetch', {}],
+])('the Slack sender over %s', (_name, transport) => {
   let fake: FakeSlack;
   const logger = createLogger({ level: 'error', format: 'pretty' });
   const client = () =>
     new WebClient('xoxb-test-token', {
+      ...transport,
       slackApiUrl: fake.apiUrl,
       retryConfig: { retries: 0 },
       rejectRateLimitedCalls: true,
@@ -74,6 +80,7 @@ describe('the Slack sender', () => {
     fake.clear();
     fake.hang('users.info');
     const timing = new WebClient('xoxb-test-token', {
+      ...transport,
       slackApiUrl: fake.apiUrl,
       retryConfig: { retries: 0 },
       rejectRateLimitedCalls: true,
@@ -89,6 +96,7 @@ describe('the Slack sender', () => {
     const closed = await freePort(); // a port nothing listens on
     const nowhere = new SlackSender(
       new WebClient('xoxb-test-token', {
+        ...transport,
         slackApiUrl: `http://127.0.0.1:${closed}/api/`,
         retryConfig: { retries: 0 },
       }),
@@ -116,5 +124,49 @@ describe('the Slack sender', () => {
         .map((m) => m.text)
         .sort(),
     ).toEqual(['m0', 'm1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7', 'm8']);
+  });
+});
+
+describe('the app transport', () => {
+  it('fails a redirect as fetch does, and reads headers case-insensitively', async () => {
+    const { createServer } = await import('node:http');
+    const server = createServer((req, res) => {
+      if (req.url === '/moved') {
+        res.writeHead(302, { location: 'http://example.invalid/' }).end();
+        return;
+      }
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () =>
+        res
+          .writeHead(200, { 'content-type': 'application/json', 'X-OAuth-Scopes': 'chat:write' })
+          .end(JSON.stringify({ ok: true, echo: body })),
+      );
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const moved = slackTransport(`http://127.0.0.1:${port}/moved`, {
+        method: 'POST',
+        body: 'a=1',
+        redirect: 'error',
+      });
+      await expect(moved).rejects.toThrow(TypeError);
+      const res = await slackTransport(`http://127.0.0.1:${port}/api/x`, {
+        method: 'POST',
+        body: 'a=%C3%A9',
+      });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('X-OAUTH-SCOPES')).toBe('chat:write');
+      expect(await res.json()).toEqual({ ok: true, echo: 'a=%C3%A9' });
+      const client = new WebClient('xoxb-test-token', {
+        slackApiUrl: `http://127.0.0.1:${port}/api/`,
+        fetch: slackTransport,
+      });
+      const result = await client.apiCall('auth.test', { view: { blocks: ['é'] } });
+      expect(result.response_metadata?.scopes).toEqual(['chat:write']);
+    } finally {
+      server.close();
+    }
   });
 });

@@ -231,8 +231,17 @@ export class ChangeRepository implements ChangeStore {
     }
     for (let attempt = 0; attempt < 1000; attempt++) {
       const number: number = this.lastNumber + 1;
+      // On FerretDB its to-do entry is written before and after (change-todo.ts).
+      const todo = {
+        number,
+        seq: 0,
+        status: 'submitting' as const,
+        emergency: init.emergency,
+        unannounced: true,
+        createdAt: new Date(),
+      };
       try {
-        await this.todo?.add(number);
+        await this.todo?.write(number, todo);
         await retryTransient(() =>
           this.m.Change.create({
             _id: formatChangeId(number),
@@ -248,7 +257,7 @@ export class ChangeRepository implements ChangeStore {
             unannounced: true,
           }),
         );
-        await this.todo?.add(number);
+        await this.todo?.write(number, { ...todo, createdAt: new Date() });
         this.lastNumber = number;
         return number;
       } catch (err) {
@@ -271,6 +280,8 @@ export class ChangeRepository implements ChangeStore {
       { _id: formatChangeId(changeNumber), seq: 0 },
       { $set: { status: 'released' } },
     );
+    const record = await this.m.Change.findById(formatChangeId(changeNumber)).lean<ChangeDoc>();
+    if (this.todo && record) await this.todo.write(changeNumber, record);
   }
 
   async append(
@@ -331,9 +342,8 @@ export class ChangeRepository implements ChangeStore {
   ): Promise<void> {
     const set = projectionFields(state, head, waitingOn);
     const _id = formatChangeId(state.number);
-    // On the to-do list before and after a record with work is written (change-todo.ts).
-    const todo = this.todo?.mayHaveWork(set) ? this.todo : null;
-    await todo?.add(state.number);
+    // On FerretDB the to-do entry is written before and after the record (change-todo.ts).
+    await this.todo?.write(state.number, set);
     await retryTransient(async () => {
       if (this.flavor === 'mongodb') {
         await this.m.Change.updateOne({ _id, seq: { $lt: head.seq } }, { $set: set });
@@ -342,7 +352,7 @@ export class ChangeRepository implements ChangeStore {
       const current = await this.m.Change.findById(_id, { seq: 1 }).lean<{ seq: number }>();
       if (current && current.seq < head.seq) await this.m.Change.updateOne({ _id }, { $set: set });
     });
-    await todo?.add(state.number);
+    await this.todo?.write(state.number, set);
   }
 
   async refreshProjection(
@@ -362,6 +372,7 @@ export class ChangeRepository implements ChangeStore {
         { $set: { slack: ref }, $unset: { unannounced: 1 } },
       ),
     );
+    await this.todo?.write(changeNumber, { slack: ref });
   }
 
   /** Claims `key` for `ttlMs` (see claims.ts): true for the one caller that claimed it. */
@@ -608,8 +619,13 @@ export class ChangeRepository implements ChangeStore {
           { $set: { unannounced: true } },
         ),
       );
-      // The records just marked have work the to-do list may not hold yet.
-      await this.todo?.fill();
+      // The records just marked have work their to-do entries may not show yet.
+      if (this.todo) {
+        const marked = this.m.Change.find({ unannounced: true, seq: { $gt: 0 }, slack: null })
+          .lean<ChangeDoc[]>()
+          .cursor({ batchSize: 500 });
+        for await (const doc of marked as AsyncIterable<ChangeDoc>) await this.todo.write(doc.number, doc);
+      }
       await retryTransient(() =>
         this.m.Setting.updateOne(
           { _id: 'migration:unannounced' },

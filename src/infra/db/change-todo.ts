@@ -3,7 +3,7 @@ import type { QueryFilter } from 'mongoose';
 import { formatChangeId } from '../../domain/change.js';
 import { OPEN_STATUSES } from '../../domain/lifecycle.js';
 import { isDuplicateKey, retryTransient } from './connection.js';
-import type { ChangeDoc, Models } from './models.js';
+import type { ChangeDoc, ChangeTodoDoc, Models } from './models.js';
 
 /** An emergency change whose retrospective is still owed. */
 export const RETRO_OWED: QueryFilter<ChangeDoc> = {
@@ -29,27 +29,58 @@ export const MAY_HAVE_WORK: QueryFilter<ChangeDoc> = {
   ],
 };
 
-/** An entry younger than this is never removed: its writer may be between its two additions. */
+/**
+ * The fields of a change record that the sweeps' queries read (candidateFilter, the repair's, the
+ * unannounced), which a to-do entry carries. `slack` is kept as whether there is one.
+ */
+const SWEEP_FIELDS = [
+  'number',
+  'seq',
+  'status',
+  'emergency',
+  'retroDueAt',
+  'retroSubmittedAt',
+  'retroReview',
+  'pirDueAt',
+  'plannedStart',
+  'unannounced',
+  'createdAt',
+] as const;
+
+function sweepFields(doc: Partial<ChangeDoc>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const f of SWEEP_FIELDS) if (doc[f] !== undefined) out[f] = doc[f];
+  if (doc.slack !== undefined) out.slack = doc.slack ? true : null;
+  return out;
+}
+
+/** An entry younger than this is never removed: its writer may be between its two writes. */
 const GRACE_MS = 10 * 60_000;
+/** How often a process checks every entry against its record. */
+const TIDY_EVERY_MS = 60 * 60_000;
 const LOOKUPS_AT_ONCE = 50;
 const MIGRATION = 'migration:change_todo';
 
 /**
  * The to-do list of changes that may still have work, for FerretDB: it narrows a query only by an
- * `_id` equality, so a sweep over `changes` by status reads every change ever recorded. The sweeps
- * read this small list instead, look each record up by `_id`, and match it in memory with the same
- * filter MongoDB runs through its indexes (mingo evaluates MongoDB's query language).
+ * `_id` equality, so a sweep over `changes` by status reads every change ever recorded (and their
+ * whole documents). Each entry carries the few fields the sweeps' queries read, so a sweep runs its
+ * very query over this small list, then looks each match up by `_id` and checks the record itself
+ * with the same query in memory (mingo evaluates MongoDB's query language): an entry behind its
+ * record costs a lookup, never a wrong answer.
  *
- * The list is a superset, kept so without conditional writes (FerretDB's are not atomic):
- * - a writer adds the change before writing a record that has work, and again after (a crash
- *   between leaves the entry; a sweep removing it meanwhile is undone by the second addition);
- * - a sweep removes an entry only when its record has no work and the entry is older than
- *   GRACE_MS, then reads the record again and puts the entry back if the record moved or has work.
- * An installation that ran before the list existed gets it filled once, by one scan.
+ * The list holds every change with work, kept so without conditional writes (FerretDB's are not
+ * atomic): a writer writes the entry before and after the record (a crash between leaves the entry;
+ * a removal meanwhile is undone by the second write). Once an hour each process checks every entry
+ * against its record: it rewrites an entry that fell behind (a write lost to a crash, two writers
+ * racing), and removes one whose record has no work and that is older than GRACE_MS, then reads the
+ * record again and puts the entry back if the record moved. An installation that ran before the
+ * list existed gets it filled once, by one scan.
  */
 export class ChangeTodoList {
   private readonly hasWork = new Query(MAY_HAVE_WORK as Record<string, unknown>);
   private filled = false;
+  private tidiedAt = Date.now();
 
   constructor(private readonly m: Models) {}
 
@@ -58,22 +89,46 @@ export class ChangeTodoList {
     return this.hasWork.test(doc as Record<string, unknown>);
   }
 
-  async add(changeNumber: number): Promise<void> {
+  /** Writes the entry of a change from its record's fields (all, or those about to be written). */
+  async write(changeNumber: number, fields: Partial<ChangeDoc>): Promise<void> {
+    const set = { ...sweepFields(fields), number: changeNumber, at: new Date() };
+    const unset = fields.unannounced === undefined && 'slack' in set ? { unannounced: 1 } : undefined;
+    const update = unset ? { $set: set, $unset: unset } : { $set: set };
     try {
-      await retryTransient(() => this.m.ChangeTodo.create({ _id: changeNumber, at: new Date() }));
+      await retryTransient(() =>
+        this.m.ChangeTodo.updateOne({ _id: changeNumber }, update, { upsert: true }),
+      );
     } catch (err) {
-      if (!isDuplicateKey(err)) throw err;
+      if (!isDuplicateKey(err)) throw err; // two upserts raced: the other inserted it; write over it
+      await retryTransient(() => this.m.ChangeTodo.updateOne({ _id: changeNumber }, update));
     }
   }
 
-  /** The records on the list that match `filter`, by number; entries with no work left are removed. */
+  /** The records that match `filter` (a query within MAY_HAVE_WORK), by number. */
   async *records(filter: QueryFilter<ChangeDoc>): AsyncIterable<ChangeDoc> {
     await this.fillOnce();
+    if (Date.now() - this.tidiedAt > TIDY_EVERY_MS) await this.tidy();
     const match = new Query(filter as Record<string, unknown>);
-    const entries = (await this.m.ChangeTodo.find({}).lean<{ _id: number; at: Date }[]>()).sort(
-      (a, b) => a._id - b._id,
-    );
+    const numbers = (
+      await this.m.ChangeTodo.find(filter as QueryFilter<ChangeTodoDoc>, { _id: 1 }).lean<{ _id: number }[]>()
+    )
+      .map((e) => e._id)
+      .sort((a, b) => a - b);
+    for (let i = 0; i < numbers.length; i += LOOKUPS_AT_ONCE) {
+      const docs = await Promise.all(numbers.slice(i, i + LOOKUPS_AT_ONCE).map((n) => this.record(n)));
+      for (const doc of docs) if (doc && match.test(doc as unknown as Record<string, unknown>)) yield doc;
+    }
+  }
+
+  /**
+   * Checks every entry against its record: rewrites one that fell behind, removes one whose record
+   * has no work (once older than GRACE_MS). Returns how many entries remain.
+   */
+  async tidy(): Promise<number> {
+    this.tidiedAt = Date.now();
+    const entries = (await this.m.ChangeTodo.find({}).lean<ChangeTodoDoc[]>()).sort((a, b) => a._id - b._id);
     const old = Date.now() - GRACE_MS;
+    let kept = 0;
     for (let i = 0; i < entries.length; i += LOOKUPS_AT_ONCE) {
       const batch = entries.slice(i, i + LOOKUPS_AT_ONCE);
       const docs = await Promise.all(batch.map((e) => this.record(e._id)));
@@ -81,11 +136,17 @@ export class ChangeTodoList {
         const doc = docs[k];
         if (!doc || !this.mayHaveWork(doc)) {
           if (e.at.getTime() < old) await this.remove(e._id, doc?.seq ?? null);
+          else kept++;
           continue;
         }
-        if (match.test(doc as unknown as Record<string, unknown>)) yield doc;
+        kept++;
+        const want = sweepFields(doc);
+        const has = e as unknown as Record<string, unknown>;
+        const same = Object.entries(want).every(([f, v]) => String(v ?? null) === String(has[f] ?? null));
+        if (!same || ('unannounced' in has && !('unannounced' in want))) await this.write(e._id, doc);
       }
     }
+    return kept;
   }
 
   private record(changeNumber: number): Promise<ChangeDoc | null> {
@@ -95,31 +156,29 @@ export class ChangeTodoList {
   private async remove(changeNumber: number, seenSeq: number | null): Promise<void> {
     await retryTransient(() => this.m.ChangeTodo.deleteOne({ _id: changeNumber }));
     const again = await this.record(changeNumber);
-    if (again && (again.seq !== seenSeq || this.mayHaveWork(again))) await this.add(changeNumber);
+    if (again && (again.seq !== seenSeq || this.mayHaveWork(again))) await this.write(changeNumber, again);
   }
 
   /**
-   * Adds every change with work (one scan): an installation from before the list, or records written
-   * around it. Returns how many changes have work.
+   * Writes the entry of every change with work (one scan): an installation from before the list, or
+   * records written around it. Returns how many changes have work.
    */
   async fill(): Promise<number> {
     let found = 0;
-    const cursor = this.m.Change.find(MAY_HAVE_WORK, { number: 1 })
-      .lean<{ number: number }[]>()
-      .cursor({ batchSize: 2000 });
-    let batch: number[] = [];
+    const cursor = this.m.Change.find(MAY_HAVE_WORK).lean<ChangeDoc[]>().cursor({ batchSize: 1000 });
+    let batch: ChangeDoc[] = [];
     const flush = async () => {
-      const docs = batch.map((n) => ({ _id: n, at: new Date() }));
+      const docs = batch.map((d) => ({ ...sweepFields(d), _id: d.number, at: new Date() }));
       batch = [];
       found += docs.length;
       try {
         await retryTransient(() => this.m.ChangeTodo.insertMany(docs, { ordered: false, lean: true }));
       } catch (err) {
-        if (!isDuplicateKey(err)) throw err;
+        if (!isDuplicateKey(err)) throw err; // written already (by a writer, or an earlier fill)
       }
     };
-    for await (const d of cursor as AsyncIterable<{ number: number }>) {
-      batch.push(d.number);
+    for await (const d of cursor as AsyncIterable<ChangeDoc>) {
+      batch.push(d);
       if (batch.length === 1000) await flush();
     }
     if (batch.length > 0) await flush();

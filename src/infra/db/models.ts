@@ -571,18 +571,52 @@ const rollupMarkSchema = new Schema<RollupMarkDoc>(
 );
 
 /**
- * A change that may still have work (FerretDB only; `_id` = its number): the periodic sweeps and the
- * start-up repair read these few instead of scanning every change, which FerretDB cannot narrow by
- * an index. Added before (and after) a record that has work is written; removed by the sweeps once
- * the record has none (see change-todo.ts).
+ * A change that may still have work (FerretDB only; `_id` = its number), with the fields of its
+ * record the sweeps' queries read: the periodic sweeps and the start-up repair run their queries
+ * over these few instead of over every change, which FerretDB cannot narrow by an index. See
+ * change-todo.ts for how the list is kept.
  */
-export interface ChangeTodoDoc {
+export interface ChangeTodoDoc
+  extends Partial<
+    Pick<
+      ChangeDoc,
+      | 'number'
+      | 'seq'
+      | 'status'
+      | 'emergency'
+      | 'retroDueAt'
+      | 'retroSubmittedAt'
+      | 'retroReview'
+      | 'pirDueAt'
+      | 'plannedStart'
+      | 'unannounced'
+      | 'createdAt'
+    >
+  > {
   _id: number;
+  /** When the entry was last written. */
   at: Date;
+  /** Whether the record has a Slack message (its reference is not copied). */
+  slack?: true | null;
 }
 
 const changeTodoSchema = new Schema<ChangeTodoDoc>(
-  { _id: { type: Number, required: true }, at: { type: Date, required: true } },
+  {
+    _id: { type: Number, required: true },
+    at: { type: Date, required: true },
+    number: Number,
+    seq: Number,
+    status: String,
+    emergency: Boolean,
+    retroDueAt: Date,
+    retroSubmittedAt: Date,
+    retroReview: String,
+    pirDueAt: Date,
+    plannedStart: Date,
+    unannounced: Boolean,
+    createdAt: Date,
+    slack: Boolean,
+  },
   { collection: 'change_todo', versionKey: false },
 );
 
