@@ -1,17 +1,22 @@
 /**
- * `npm run bench [-- --only ack,modal,reminders,changelog]`: Changegate's speed and memory targets,
+ * `npm run bench [-- --only ack,modal,slash,replicas,reminders,scale,audit]`: Changegate's speed and memory targets,
  * measured on loopback against the database the tests use, with the fake Slack Web API. Results go to
  * bench/results/<time>.json and .md (and latest.json / latest.md).
  *
- *  1. ack        2,000 signed Approve clicks at concurrency 50 through the real HTTP server: time to
- *                ack and time to done, side by side with a bare Bolt app that only acks. Both first
- *                get --warmup clicks (200) on the same connections; the app's measured clicks start
- *                once the warm-up clicks' decisions are done, so both are measured warm.
- *  2. modal      /change → views.open received by the fake Slack, while another click load runs.
- *  3. reminders  10,000 reminders due at once, Slack enforcing its rate limit with 429s.
- *  4. changelog  the 12-month /change-log summary over 200,000 seeded changes.
- *  5. memory     peak RSS of the app process during benchmark 1.
- *
+ *  ack        2,000 signed Approve clicks at concurrency 50 through the real HTTP server: time to
+ *             ack and time to done, side by side with a bare Bolt app that only acks. Both first
+ *             get --warmup clicks (200) on the same connections; the app's measured clicks start
+ *             once the warm-up clicks' decisions are done, so both are measured warm. Then, on a
+ *             quiet app, 300 clicks at a steady 5/s: click → thread reply. Peak RSS of the app.
+ *  modal      /change → views.open received by the fake Slack, while another click load runs.
+ *  slash      /change acks beside a bare Bolt app opening a trivial modal, each with its own fake
+ *             Slack process, in interleaved rounds; CPU per command on every side.
+ *  replicas   decisions per second with one and with two app replicas on one database.
+ *  reminders  10,000 reminders due at once, Slack enforcing its rate limit with 429s.
+ *  scale      one database grown to 1k, 10k, 50k, 200k changes: /change-log from the rollups and
+ *             the scan they replace, the rebuild, start-up, export and verification at each size.
+ *  audit      the verification of a ledger of about 1M events.
+
  * Diagnostics: BENCH_APP_LOG=info sets the app's log level; BENCH_APP_LOG_DIR=<dir> keeps each app's
  * output and every load generator's raw timings there; CHILD_ELD=<ms> makes the app print its
  * event-loop delay, server-side request times and database calls every <ms>; CHILD_NODE_ARGS adds
@@ -970,7 +975,7 @@ const seconds = (ms: number) => Math.round(ms / 10) / 100;
  * size: the rollups rebuilt from the event log (the one-off cost of an existing installation), the
  * change log of 12 months, a year, 90 and 30 days from the rollups (3 runs each) and the full scan
  * it replaces (same figures, checked), /change-log end to end through Slack, the app's start-up
- * (time to serve, and the CPU the app and the database spend in the 15 s after it), the year's
+ * (time to serve, and the CPU the app and the database spend in the 75 s after it), the year's
  * evidence export through the command line (time, peak RSS) and, up to --verify-max, the audit
  * verification of the whole ledger.
  */

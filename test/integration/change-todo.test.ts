@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CandidateSet } from '../../src/application/ports.js';
 import { submitChange } from '../../src/application/submit-change.js';
+import { formatChangeId } from '../../src/domain/change.js';
 import { ChangeRepository, candidateFilter } from '../../src/infra/db/change-repository.js';
 import { ChangeTodoList, MAY_HAVE_WORK } from '../../src/infra/db/change-todo.js';
 import { TestClock } from '../support/clock.js';
@@ -43,8 +44,8 @@ describe('the to-do list of changes with work', () => {
       await t.app.models.Change.find(filter, { number: 1 }).sort({ number: 1 }).lean<{ number: number }[]>()
     ).map((d) => d.number);
   const entries = async () =>
-    (await t.app.models.ChangeTodo.find({}).lean<{ _id: number }[]>())
-      .map((d) => d._id)
+    (await t.app.models.ChangeTodo.find({}).lean<{ number: number }[]>())
+      .map((d) => d.number)
       .sort((a, b) => a - b);
 
   beforeAll(async () => {
@@ -117,7 +118,13 @@ describe('the to-do list of changes with work', () => {
     const finished = (await scan({ seq: { $gt: 0 } })).filter((n) => !withWork.includes(n)).slice(0, 20);
     expect(finished.length).toBe(20);
     await t.app.models.ChangeTodo.insertMany(
-      finished.map((n) => ({ _id: n, number: n, status: 'approved', seq: 1, at: new Date() })),
+      finished.map((n) => ({
+        _id: formatChangeId(n),
+        number: n,
+        status: 'approved',
+        seq: 1,
+        at: new Date(),
+      })),
       { ordered: false },
     ).catch(() => undefined);
     const held = await entries();
@@ -126,7 +133,10 @@ describe('the to-do list of changes with work', () => {
     // An entry behind its record (a write lost to a crash): missed by its sweep until the check.
     const pending = await scan({ $and: [candidateFilter('deployed', END), { seq: { $gt: 0 } }] });
     expect(pending.length).toBeGreaterThan(0);
-    await t.app.models.ChangeTodo.updateOne({ _id: pending[0] }, { $set: { status: 'approved' } });
+    await t.app.models.ChangeTodo.updateOne(
+      { _id: formatChangeId(pending[0]!) },
+      { $set: { status: 'approved' } },
+    );
     expect(await numbers(repo.candidates('deployed', END))).not.toContain(pending[0]);
 
     // Young entries stay (their writer may be between its two writes); old ones of finished changes go.

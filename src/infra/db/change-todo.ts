@@ -96,11 +96,11 @@ export class ChangeTodoList {
     const update = unset ? { $set: set, $unset: unset } : { $set: set };
     try {
       await retryTransient(() =>
-        this.m.ChangeTodo.updateOne({ _id: changeNumber }, update, { upsert: true }),
+        this.m.ChangeTodo.updateOne({ _id: formatChangeId(changeNumber) }, update, { upsert: true }),
       );
     } catch (err) {
       if (!isDuplicateKey(err)) throw err; // two upserts raced: the other inserted it; write over it
-      await retryTransient(() => this.m.ChangeTodo.updateOne({ _id: changeNumber }, update));
+      await retryTransient(() => this.m.ChangeTodo.updateOne({ _id: formatChangeId(changeNumber) }, update));
     }
   }
 
@@ -110,12 +110,19 @@ export class ChangeTodoList {
     if (Date.now() - this.tidiedAt > TIDY_EVERY_MS) await this.tidy();
     const match = new Query(filter as Record<string, unknown>);
     const numbers = (
-      await this.m.ChangeTodo.find(filter as QueryFilter<ChangeTodoDoc>, { _id: 1 }).lean<{ _id: number }[]>()
+      await this.m.ChangeTodo.find(filter as QueryFilter<ChangeTodoDoc>, { number: 1 }).lean<
+        { number: number }[]
+      >()
     )
-      .map((e) => e._id)
+      .map((e) => e.number)
       .sort((a, b) => a - b);
-    for (let i = 0; i < numbers.length; i += LOOKUPS_AT_ONCE) {
-      const docs = await Promise.all(numbers.slice(i, i + LOOKUPS_AT_ONCE).map((n) => this.record(n)));
+    // The next lookups run while the caller works through the current ones.
+    const lookup = (i: number) =>
+      Promise.all(numbers.slice(i, i + LOOKUPS_AT_ONCE).map((n) => this.record(n)));
+    let next = numbers.length > 0 ? lookup(0) : null;
+    for (let i = 0; next; i += LOOKUPS_AT_ONCE) {
+      const docs = await next;
+      next = i + LOOKUPS_AT_ONCE < numbers.length ? lookup(i + LOOKUPS_AT_ONCE) : null;
       for (const doc of docs) if (doc && match.test(doc as unknown as Record<string, unknown>)) yield doc;
     }
   }
@@ -126,16 +133,18 @@ export class ChangeTodoList {
    */
   async tidy(): Promise<number> {
     this.tidiedAt = Date.now();
-    const entries = (await this.m.ChangeTodo.find({}).lean<ChangeTodoDoc[]>()).sort((a, b) => a._id - b._id);
+    const entries = (await this.m.ChangeTodo.find({}).lean<ChangeTodoDoc[]>()).sort(
+      (a, b) => a.number - b.number,
+    );
     const old = Date.now() - GRACE_MS;
     let kept = 0;
     for (let i = 0; i < entries.length; i += LOOKUPS_AT_ONCE) {
       const batch = entries.slice(i, i + LOOKUPS_AT_ONCE);
-      const docs = await Promise.all(batch.map((e) => this.record(e._id)));
+      const docs = await Promise.all(batch.map((e) => this.record(e.number)));
       for (const [k, e] of batch.entries()) {
         const doc = docs[k];
         if (!doc || !this.mayHaveWork(doc)) {
-          if (e.at.getTime() < old) await this.remove(e._id, doc?.seq ?? null);
+          if (e.at.getTime() < old) await this.remove(e.number, doc?.seq ?? null);
           else kept++;
           continue;
         }
@@ -143,7 +152,7 @@ export class ChangeTodoList {
         const want = sweepFields(doc);
         const has = e as unknown as Record<string, unknown>;
         const same = Object.entries(want).every(([f, v]) => String(v ?? null) === String(has[f] ?? null));
-        if (!same || ('unannounced' in has && !('unannounced' in want))) await this.write(e._id, doc);
+        if (!same || ('unannounced' in has && !('unannounced' in want))) await this.write(e.number, doc);
       }
     }
     return kept;
@@ -154,7 +163,7 @@ export class ChangeTodoList {
   }
 
   private async remove(changeNumber: number, seenSeq: number | null): Promise<void> {
-    await retryTransient(() => this.m.ChangeTodo.deleteOne({ _id: changeNumber }));
+    await retryTransient(() => this.m.ChangeTodo.deleteOne({ _id: formatChangeId(changeNumber) }));
     const again = await this.record(changeNumber);
     if (again && (again.seq !== seenSeq || this.mayHaveWork(again))) await this.write(changeNumber, again);
   }
@@ -168,7 +177,7 @@ export class ChangeTodoList {
     const cursor = this.m.Change.find(MAY_HAVE_WORK).lean<ChangeDoc[]>().cursor({ batchSize: 1000 });
     let batch: ChangeDoc[] = [];
     const flush = async () => {
-      const docs = batch.map((d) => ({ ...sweepFields(d), _id: d.number, at: new Date() }));
+      const docs = batch.map((d) => ({ ...sweepFields(d), _id: formatChangeId(d.number), at: new Date() }));
       batch = [];
       found += docs.length;
       try {

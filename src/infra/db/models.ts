@@ -571,7 +571,7 @@ const rollupMarkSchema = new Schema<RollupMarkDoc>(
 );
 
 /**
- * A change that may still have work (FerretDB only; `_id` = its number), with the fields of its
+ * A change that may still have work (FerretDB only; `_id` = its id, CR-42), with the fields of its
  * record the sweeps' queries read: the periodic sweeps and the start-up repair run their queries
  * over these few instead of over every change, which FerretDB cannot narrow by an index. See
  * change-todo.ts for how the list is kept.
@@ -580,7 +580,6 @@ export interface ChangeTodoDoc
   extends Partial<
     Pick<
       ChangeDoc,
-      | 'number'
       | 'seq'
       | 'status'
       | 'emergency'
@@ -593,7 +592,9 @@ export interface ChangeTodoDoc
       | 'createdAt'
     >
   > {
-  _id: number;
+  /** The change's id (CR-42): FerretDB narrows a query by a string `_id`. */
+  _id: string;
+  number: number;
   /** When the entry was last written. */
   at: Date;
   /** Whether the record has a Slack message (its reference is not copied). */
@@ -602,9 +603,9 @@ export interface ChangeTodoDoc
 
 const changeTodoSchema = new Schema<ChangeTodoDoc>(
   {
-    _id: { type: Number, required: true },
+    _id: { type: String, required: true },
     at: { type: Date, required: true },
-    number: Number,
+    number: { type: Number, required: true },
     seq: Number,
     status: String,
     emergency: Boolean,
