@@ -231,7 +231,8 @@ export class ChangeRepository implements ChangeStore {
     }
     for (let attempt = 0; attempt < 1000; attempt++) {
       const number: number = this.lastNumber + 1;
-      // On FerretDB its to-do entry is written before and after (change-todo.ts).
+      // On FerretDB its to-do entry is added before (unless the number has one: another request
+      // may own it) and written once the number is ours (change-todo.ts).
       const todo = {
         number,
         seq: 0,
@@ -241,7 +242,7 @@ export class ChangeRepository implements ChangeStore {
         createdAt: new Date(),
       };
       try {
-        await this.todo?.write(number, todo);
+        await this.todo?.add(number, todo);
         await retryTransient(() =>
           this.m.Change.create({
             _id: formatChangeId(number),
@@ -342,8 +343,10 @@ export class ChangeRepository implements ChangeStore {
   ): Promise<void> {
     const set = projectionFields(state, head, waitingOn);
     const _id = formatChangeId(state.number);
-    // On FerretDB the to-do entry is written before and after the record (change-todo.ts).
-    await this.todo?.write(state.number, set);
+    // On FerretDB the to-do entry is added before the record is written (unless it has one: until
+    // the record is written, the entry must keep matching what the record says, as the repair
+    // finds an interrupted submission by it) and written after (change-todo.ts).
+    await this.todo?.add(state.number, set);
     await retryTransient(async () => {
       if (this.flavor === 'mongodb') {
         await this.m.Change.updateOne({ _id, seq: { $lt: head.seq } }, { $set: set });

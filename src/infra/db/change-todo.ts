@@ -70,8 +70,9 @@ const MIGRATION = 'migration:change_todo';
  * record costs a lookup, never a wrong answer.
  *
  * The list holds every change with work, kept so without conditional writes (FerretDB's are not
- * atomic): a writer writes the entry before and after the record (a crash between leaves the entry;
- * a removal meanwhile is undone by the second write). Once an hour each process checks every entry
+ * atomic): a writer adds the entry before it writes the record, unless there is one (a crash
+ * between leaves an entry that still matches the record as it was), and writes the entry's fields
+ * after (which also undoes a removal meanwhile). Once an hour each process checks every entry
  * against its record: it rewrites an entry that fell behind (a write lost to a crash, two writers
  * racing), and removes one whose record has no work and that is older than GRACE_MS, then reads the
  * record again and puts the entry back if the record moved. An installation that ran before the
@@ -101,6 +102,25 @@ export class ChangeTodoList {
     } catch (err) {
       if (!isDuplicateKey(err)) throw err; // two upserts raced: the other inserted it; write over it
       await retryTransient(() => this.m.ChangeTodo.updateOne({ _id: formatChangeId(changeNumber) }, update));
+    }
+  }
+
+  /**
+   * Adds the entry of a change unless it has one: a number being claimed, which another request may
+   * own already (its entry, further along, must not be overwritten).
+   */
+  async add(changeNumber: number, fields: Partial<ChangeDoc>): Promise<void> {
+    try {
+      await retryTransient(() =>
+        this.m.ChangeTodo.create({
+          ...sweepFields(fields),
+          _id: formatChangeId(changeNumber),
+          number: changeNumber,
+          at: new Date(),
+        }),
+      );
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
     }
   }
 
