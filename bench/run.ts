@@ -73,7 +73,7 @@ import { TestClock } from '../test/support/clock.js';
 import { acquireDatabase } from '../test/support/database.js';
 import { request } from '../test/support/domain-fixtures.js';
 import type { FakeSlack } from '../test/support/fake-slack/server.js';
-import { AUDIT_KEY, childAppEnv, SIGNING_SECRET, startFakeSlack } from '../test/support/harness.js';
+import { AUDIT_KEY, childAppEnv, cliEnv, SIGNING_SECRET, startFakeSlack } from '../test/support/harness.js';
 import { testPolicy } from '../test/support/harness-policy.js';
 import { AUDITOR } from '../test/support/people.js';
 import { SlackRequests } from '../test/support/slack-requests.js';
@@ -692,27 +692,22 @@ async function benchSlash(db: { uri: string }, fake: FakeSlack) {
     const appAcks: number[] = [];
     const bareAcks: number[] = [];
     const perRoundRatios: { p50: number; p99: number }[] = [];
-    let appCpu = 0;
-    let bareCpu = 0;
-    let appSlackCpu = 0;
-    let bareSlackCpu = 0;
+    // CPU seconds of each server and of its fake Slack over its measured rounds.
+    const sides = {
+      app: { url: appUrl, pid: app.process.pid!, fake: appFake, rounds: appRounds, cpu: 0, slackCpu: 0 },
+      bare: { url: bareUrl, pid: bare.process.pid!, fake: bareFake, rounds: bareRounds, cpu: 0, slackCpu: 0 },
+    };
     for (let r = 0; r < rounds; r++) {
-      const runApp = async () => {
-        const c = cpuSeconds(app.process.pid!);
-        const s = appFake.cpu();
-        const res = await load(appUrl, concurrency, appRounds[r]!);
-        appCpu += cpuSeconds(app.process.pid!) - c;
-        appSlackCpu += appFake.cpu() - s;
+      const measure = async (side: (typeof sides)['app']) => {
+        const c = cpuSeconds(side.pid);
+        const s = side.fake.cpu();
+        const res = await load(side.url, concurrency, side.rounds[r]!);
+        side.cpu += cpuSeconds(side.pid) - c;
+        side.slackCpu += side.fake.cpu() - s;
         return res.map((x) => x.ackMs);
       };
-      const runBare = async () => {
-        const c = cpuSeconds(bare.process.pid!);
-        const s = bareFake.cpu();
-        const res = await load(bareUrl, concurrency, bareRounds[r]!);
-        bareCpu += cpuSeconds(bare.process.pid!) - c;
-        bareSlackCpu += bareFake.cpu() - s;
-        return res.map((x) => x.ackMs);
-      };
+      const runApp = () => measure(sides.app);
+      const runBare = () => measure(sides.bare);
       // The order alternates, so neither server always runs on a machine the other just warmed.
       let a: number[];
       let b: number[];
@@ -745,11 +740,11 @@ async function benchSlash(db: { uri: string }, fake: FakeSlack) {
       p50Ratio: Math.round((appDist.p50 / bareDist.p50) * 100) / 100,
       p99Ratio: Math.round((appDist.p99 / bareDist.p99) * 100) / 100,
       perRoundRatios,
-      appCpuMsPerCommand: perCommand(appCpu),
-      bareCpuMsPerCommand: perCommand(bareCpu),
+      appCpuMsPerCommand: perCommand(sides.app.cpu),
+      bareCpuMsPerCommand: perCommand(sides.bare.cpu),
       // CPU of each side's fake Slack during its rounds (the views it reads, checks and keeps).
-      appSlackCpuMsPerCommand: perCommand(appSlackCpu),
-      bareSlackCpuMsPerCommand: perCommand(bareSlackCpu),
+      appSlackCpuMsPerCommand: perCommand(sides.app.slackCpu),
+      bareSlackCpuMsPerCommand: perCommand(sides.bare.slackCpu),
       target: 'p99 ack within 1.2× the bare Bolt app',
       appViews: await appFake.stop(),
       bareViews: await bareFake.stop(),
@@ -1181,13 +1176,7 @@ async function measureExport(uri: string, size: number) {
     ],
     {
       cwd: ROOT,
-      env: {
-        ...process.env,
-        MONGODB_URI: uri,
-        CHANGEGATE_AUDIT_KEY: AUDIT_KEY,
-        CHANGEGATE_POLICY: resolve(ROOT, 'test/fixtures/policies/test-policy.yml'),
-        LOG_LEVEL: 'error',
-      },
+      env: cliEnv(uri),
       stdio: ['ignore', 'ignore', 'pipe'],
     },
   );

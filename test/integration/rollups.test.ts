@@ -11,7 +11,7 @@ import { parsePeriod } from '../../src/domain/period.js';
 import { decodeCounters, encodeCounters, rollupFingerprint } from '../../src/domain/rollup.js';
 import { TestClock } from '../support/clock.js';
 import { request } from '../support/domain-fixtures.js';
-import { AUDIT_KEY, startFakeSlack, startTestApp, type TestApp } from '../support/harness.js';
+import { cliEnv, startFakeSlack, startTestApp, type TestApp } from '../support/harness.js';
 import { testPolicy } from '../support/harness-policy.js';
 import { generateHistories } from '../support/histories.js';
 import { ALICE, BOB, FRANK } from '../support/people.js';
@@ -205,13 +205,7 @@ describe('change-log rollups', () => {
     const uri = `${a.mongoUri.replace(/\/?$/, '/')}${dbName}`;
     const cli = spawnSync(process.execPath, [resolve(ROOT, 'dist/cli/rollups.js')], {
       cwd: ROOT,
-      env: {
-        ...process.env,
-        MONGODB_URI: uri,
-        CHANGEGATE_AUDIT_KEY: AUDIT_KEY,
-        CHANGEGATE_POLICY: resolve(ROOT, 'test/fixtures/policies/test-policy.yml'),
-        LOG_LEVEL: 'error',
-      },
+      env: cliEnv(uri),
       encoding: 'utf8',
       timeout: 120_000,
     });

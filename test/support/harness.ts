@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { inject } from 'vitest';
 import { type Changegate, type StartOptions, startChangegate } from '../../src/app.js';
 import { loadConfig } from '../../src/config/env.js';
@@ -116,6 +117,17 @@ export async function dropDatabase(uri: string, dbName: string): Promise<void> {
   } finally {
     await client.close();
   }
+}
+
+/** The environment of a command-line tool (dist/cli/…) on a database: the test audit key and policy. */
+export function cliEnv(mongoUri: string): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    MONGODB_URI: mongoUri,
+    CHANGEGATE_AUDIT_KEY: AUDIT_KEY,
+    CHANGEGATE_POLICY: resolve(import.meta.dirname, '../fixtures/policies/test-policy.yml'),
+    LOG_LEVEL: 'error',
+  };
 }
 
 /** The environment of a child app process (test/support/child-app.ts) on this fake Slack and database. */
