@@ -76,8 +76,11 @@ export interface StartOptions {
   reminders?: { interval?: string; leaseMs?: number; concurrency?: number };
   /** How often pending change-log rollup differences are folded in (default 2 s). */
   rollups?: { everyMs?: number };
-  /** Interrupted or unannounced submissions are repaired once this old (default 60 s). */
-  repair?: { afterMs?: number; interval?: string };
+  /**
+   * Interrupted or unannounced submissions are repaired once this old (default 60 s); a claim to
+   * announce a change is taken over once `leaseMs` old (default 5 minutes).
+   */
+  repair?: { afterMs?: number; interval?: string; leaseMs?: number };
 }
 
 export interface Changegate {
@@ -158,7 +161,9 @@ export async function startChangegate(opts: StartOptions): Promise<Changegate> {
     dataDir: config.dataDir,
     logger,
   });
-  const db = await openDatabase(opts.mongoUri, logger, opts.dbName, audit.signer);
+  const db = await openDatabase(opts.mongoUri, logger, opts.dbName, audit.signer, {
+    announceLeaseMs: opts.repair?.leaseMs,
+  });
   logger.info('database ready', {
     component: 'db',
     flavor: db.info.flavor,

@@ -133,7 +133,11 @@ export interface ChangeStore {
   setSlackRef(changeNumber: number, ref: SlackRef): Promise<void>;
   /** Claims `key` for `ttlMs` by an insert-only claim: true for the one caller that got it. */
   claimKey(key: string, ttlMs: number): Promise<boolean>;
-  claimAnnouncement(changeNumber: number, leaseMs?: number): Promise<boolean>;
+  /**
+   * Claims the announcement of a change in Slack for a lease (the store's): true for the one caller
+   * that may post it, be it the submission itself or a repair run in any replica.
+   */
+  claimAnnouncement(changeNumber: number): Promise<boolean>;
 
   // Named queries. `scope` restricts to what a viewer may see (domain/visibility.ts).
   pendingFor(userId: string, limit: number, scope?: VisibilityScope): Promise<Page<ChangeRecord>>;

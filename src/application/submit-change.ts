@@ -82,7 +82,18 @@ export async function submitChange(deps: Deps, input: SubmitInput): Promise<Subm
   const state = applyEvent(null, appended);
   // The event is the commit point: from here the change is recorded, whatever happens next.
   const waitingOn = currentApprovers(state, policy, membership);
-  let announce = () => notify(deps, { state, event: appended, membership, waitingOn });
+  // Under a claim, as the repair announces: one post per change, whichever gets there first (a
+  // submission whose post waits behind Slack's pacing longer than the repair's delay, a repair run).
+  let announce = async () => {
+    const mine = await deps.changes.claimAnnouncement(number).catch((err) => {
+      deps.logger.warn('could not claim the announcement; the repair job will post it', {
+        changeId: number,
+        err,
+      });
+      return false;
+    });
+    if (mine) await notify(deps, { state, event: appended, membership, waitingOn });
+  };
   try {
     await deps.changes.saveProjection(state, { seq: appended.seq, hash: appended.hash }, waitingOn);
   } catch (err) {

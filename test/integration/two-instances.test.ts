@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkpointNow } from '../../src/application/audit-ledger.js';
+import { repairInterruptedSubmissions } from '../../src/application/repair-changes.js';
 import { verifyAudit } from '../../src/application/verify-audit.js';
 import { verifyChain } from '../../src/domain/audit.js';
-import { rootMessage, settled, submitRequest } from '../support/flows.js';
+import { formValues, openRequestModal, rootMessage, settled, submitRequest } from '../support/flows.js';
 import { startTestApp, type TestApp } from '../support/harness.js';
+import { ALICE, APPROVALS } from '../support/people.js';
 
 /**
  * Two replicas behind one load balancer, one database: clicks on the same stage land on both at
@@ -72,5 +74,37 @@ describe('two app instances on one database', () => {
     expect(report.ledgerSize).toBe(report.checkedEvents);
     expect((await checkpointNow(b.app.deps)).kind).toBe('signed');
     expect(await a.app.models.AuditEventIndex.countDocuments()).toBe(report.checkedEvents);
+  });
+
+  it("posts a change once when the other replica's repair runs while its announcement waits at Slack", async () => {
+    const view = await openRequestModal(a, ALICE);
+    a.fake.latencyMs = 1500; // Slack (or its pacing) holds the announcement back
+    const res = await a.slack.submitView(
+      {
+        callbackId: view.callback_id,
+        values: formValues({ title: 'Announced while slow' }),
+        privateMetadata: view.private_metadata,
+        blocks: view.blocks,
+        viewId: view.id,
+      },
+      ALICE,
+    );
+    expect(res.status).toBe(200);
+    const doc = (await a.app.models.Change.findOne({
+      title: 'Announced while slow',
+      seq: { $gt: 0 },
+    }).lean())!;
+    // The record is older than the repair's delay (0 here) and still has no Slack message.
+    expect(doc.slack ?? null).toBeNull();
+    const repaired = await repairInterruptedSubmissions(b.app.deps, 0);
+    expect(repaired.announced).toBe(0);
+    a.fake.latencyMs = 0;
+    await rootMessage(a, doc.number);
+    await Promise.all([settled(a), settled(b)]);
+    await repairInterruptedSubmissions(b.app.deps, 0); // announced now: nothing left to do
+    const roots = a.fake
+      .posts(APPROVALS)
+      .filter((m) => !m.thread_ts && m.text.includes('Announced while slow'));
+    expect(roots).toHaveLength(1);
   });
 });

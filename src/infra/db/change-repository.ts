@@ -161,6 +161,14 @@ export function candidateFilter(set: CandidateSet, now: Date): QueryFilter<Chang
   }
 }
 
+export interface ChangeStoreOptions {
+  /**
+   * How long a claim to announce a change lasts (default 5 minutes): another replica's repair takes
+   * the announcement over once it ran out. Longer than a post may wait behind Slack's pacing.
+   */
+  announceLeaseMs?: number;
+}
+
 /**
  * Changes and their append-only, hash-chained event log, in MongoDB (or FerretDB). Invariants that
  * must hold under concurrent writers (unique numbers, one event per seq, one decision per stage) are
@@ -181,6 +189,7 @@ export class ChangeRepository implements ChangeStore {
     private readonly flavor: 'mongodb' | 'ferretdb' = 'mongodb',
     /** The audit key seals each event and the ledger gets its entry (absent: this process cannot write events). */
     private readonly audit: { signer: AuditSigner; ledger: LedgerStore } | null = null,
+    private readonly options: ChangeStoreOptions = {},
   ) {
     this.todo = flavor === 'ferretdb' ? new ChangeTodoList(m) : null;
   }
@@ -384,11 +393,12 @@ export class ChangeRepository implements ChangeStore {
   }
 
   /**
-   * Claims the late announcement of a change for `leaseMs`, so that of the runs and replicas
-   * repairing at the same time exactly one posts it; a claim whose holder died is taken over.
+   * Claims the announcement of a change for the announcement lease, so that of the submission and
+   * the repair runs of every replica exactly one posts it; a claim whose holder died (or has not
+   * posted within the lease) is taken over.
    */
-  claimAnnouncement(changeNumber: number, leaseMs = 5 * 60_000): Promise<boolean> {
-    return this.claimKey(`announce:${changeNumber}`, leaseMs);
+  claimAnnouncement(changeNumber: number): Promise<boolean> {
+    return this.claimKey(`announce:${changeNumber}`, this.options.announceLeaseMs ?? 5 * 60_000);
   }
 
   // ---- named queries ------------------------------------------------------------------------

@@ -2,7 +2,7 @@ import type { Connection } from 'mongoose';
 import type { AuditSigner } from '../../application/ports.js';
 import type { Logger } from '../logger.js';
 import { MongoBoardStore } from './board-store.js';
-import { ChangeRepository } from './change-repository.js';
+import { ChangeRepository, type ChangeStoreOptions } from './change-repository.js';
 import { closeDatabase, connectDatabase, type DbInfo, databaseInfo, pingDatabase } from './connection.js';
 import { MongoDelegationStore } from './delegation-store.js';
 import { DeliveryLedger } from './delivery-ledger.js';
@@ -51,6 +51,7 @@ export async function openDatabase(
   logger: Logger,
   dbName?: string,
   signer: AuditSigner | null = null,
+  options: ChangeStoreOptions = {},
 ): Promise<Database> {
   const root = await connectDatabase(uri, logger);
   const name = dbName ?? (databaseInUri(uri) ? undefined : 'changegate');
@@ -63,7 +64,7 @@ export async function openDatabase(
     conn,
     models,
     info,
-    changes: new ChangeRepository(models, info.flavor, signer ? { signer, ledger } : null),
+    changes: new ChangeRepository(models, info.flavor, signer ? { signer, ledger } : null, options),
     ledger,
     tokens: new MongoTokenStore(models),
     effects: new MongoEffectsOutbox(models),
