@@ -1,15 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { currentApprovers } from '../../src/application/current-approvers.js';
 import type { CandidateSet } from '../../src/application/ports.js';
 import { submitChange } from '../../src/application/submit-change.js';
 import { formatChangeId } from '../../src/domain/change.js';
+import type { VisibilityScope } from '../../src/domain/visibility.js';
 import { ChangeRepository, candidateFilter } from '../../src/infra/db/change-repository.js';
-import { ChangeTodoList, MAY_HAVE_WORK } from '../../src/infra/db/change-todo.js';
+import { ChangeTodoList, MAY_HAVE_WORK, TODO_FILLED } from '../../src/infra/db/change-todo.js';
 import { TestClock } from '../support/clock.js';
 import { request } from '../support/domain-fixtures.js';
 import { startTestApp, type TestApp } from '../support/harness.js';
 import { testPolicy } from '../support/harness-policy.js';
 import { generateHistories } from '../support/histories.js';
-import { ALICE } from '../support/people.js';
+import { ALICE, BOB, FRANK, QUINN } from '../support/people.js';
 import { storeHistory } from '../support/store-history.js';
 
 const END = new Date('2026-11-20T18:00:00Z');
@@ -68,6 +70,7 @@ describe('the to-do list of changes with work', () => {
         number: g.number,
         state: g.state,
         events: g.events.map(({ _id, prevHash, hash, ...e }) => e),
+        waitingOn: currentApprovers(g.state, testPolicy().policy, g.membership),
       })),
       testPolicy().hash,
     );
@@ -86,6 +89,20 @@ describe('the to-do list of changes with work', () => {
       originChannel: null,
     });
     expect(submitted.ok).toBe(true);
+    // Waiting on approvers now (App Home's lists): raised by several people.
+    for (const [i, requester] of [ALICE, BOB, FRANK, ALICE, QUINN].entries()) {
+      const raised = await submitChange(t.app.deps, {
+        request: request({
+          title: `Waiting ${i}`,
+          // Standard with a security impact: waiting on the security group (named people).
+          ...(i % 2 === 1 ? { type: 'standard', securityFlags: ['auth' as const] } : {}),
+        }),
+        requester,
+        source: 'slack',
+        originChannel: null,
+      });
+      expect(raised.ok).toBe(true);
+    }
   }, 120_000);
   afterAll(async () => {
     await t?.stop();
@@ -152,13 +169,96 @@ describe('the to-do list of changes with work', () => {
   it('is filled once, by one scan, where it did not exist', async () => {
     const before = await entries();
     await t.app.models.ChangeTodo.deleteMany({});
-    await t.app.models.Setting.deleteOne({ _id: 'migration:change_todo' });
+    await t.app.models.Setting.deleteOne({ _id: TODO_FILLED });
     const repo = new ChangeRepository(t.app.models, 'ferretdb');
     expect(await numbers(repo.candidates('pending_approval', END))).toEqual(
       await scan({ $and: [candidateFilter('pending_approval', END), { seq: { $gt: 0 } }] }),
     );
     expect(await entries()).toEqual(await scan(MAY_HAVE_WORK));
-    expect(await t.app.models.Setting.exists({ _id: 'migration:change_todo' })).toBeTruthy();
+    expect(await t.app.models.Setting.exists({ _id: TODO_FILLED })).toBeTruthy();
     expect(before.length).toBeGreaterThan(0);
+
+    // A list from before App Home read it (entries without its fields) is rewritten once.
+    await t.app.models.ChangeTodo.updateMany(
+      {},
+      { $unset: { requester: 1, currentApprovers: 1, participants: 1, openToAnyone: 1, deployedAt: 1 } },
+    );
+    await t.app.models.Setting.deleteOne({ _id: TODO_FILLED });
+    const again = new ChangeRepository(t.app.models, 'ferretdb');
+    const asked = (await t.app.models.Change.find({ status: 'pending_approval' }).lean()).find(
+      (d) => d.currentApprovers.length > 0,
+    )!;
+    const want = await new ChangeRepository(t.app.models, 'mongodb').pendingFor(
+      asked.currentApprovers[0]!,
+      100,
+    );
+    expect(want.total).toBeGreaterThan(0);
+    const got = await again.pendingFor(asked.currentApprovers[0]!, 100);
+    expect(got.items.map((r) => r.number)).toEqual(want.items.map((r) => r.number));
+  });
+
+  it("gives App Home's lists and /change list what a scan of every change gives", async () => {
+    const todo = new ChangeRepository(t.app.models, 'ferretdb');
+    const scanning = new ChangeRepository(t.app.models, 'mongodb');
+    const docs = await t.app.models.Change.find({ seq: { $gt: 0 } }).lean();
+    // The people with the most waiting on them, and those with the most changes open.
+    const most = (ids: string[]) => {
+      const count = new Map<string, number>();
+      for (const id of ids) count.set(id, (count.get(id) ?? 0) + 1);
+      return [...count]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 3)
+        .map(([id]) => id);
+    };
+    const open = docs.filter((d) => ['pending_approval', 'approved', 'deployed'].includes(d.status));
+    const people = [
+      ...new Set([...most(open.flatMap((d) => d.currentApprovers)), ...most(open.map((d) => d.requester))]),
+    ];
+    expect(people.length).toBeGreaterThan(3);
+    const scopes: VisibilityScope[] = [{ kind: 'all' }];
+    const nums = (p: { items: { number: number }[]; total: number }) => ({
+      items: p.items.map((r) => r.number),
+      total: p.total,
+    });
+    let listed = 0;
+    for (const u of people) {
+      const mine: VisibilityScope[] = [
+        ...scopes,
+        { kind: 'own', userId: u },
+        { kind: 'involved', userId: u, emergencies: false },
+        { kind: 'involved', userId: u, emergencies: true },
+      ];
+      for (const limit of [3, 1000]) {
+        for (const scope of mine) {
+          const want = nums(await scanning.pendingFor(u, limit, scope));
+          expect(nums(await todo.pendingFor(u, limit, scope)), `pending for ${u}`).toEqual(want);
+          const all = nums(await scanning.open(scope, limit));
+          expect(nums(await todo.open(scope, limit)), `open, ${JSON.stringify(scope)}`).toEqual(all);
+          for (const at of [END, new Date(END.getTime() + 30 * DAY)]) {
+            const over = (await scanning.overdue(scope, at, new Date(at.getTime() - DAY), limit)).map(
+              (r) => r.number,
+            );
+            const got = (await todo.overdue(scope, at, new Date(at.getTime() - DAY), limit)).map(
+              (r) => r.number,
+            );
+            expect(got, `overdue, ${JSON.stringify(scope)}`).toEqual(over);
+            listed += over.length;
+          }
+          listed += want.items.length + all.items.length;
+        }
+        const raised = nums(await scanning.raisedBy(u, limit, true));
+        expect(nums(await todo.raisedBy(u, limit, true)), `raised by ${u}`).toEqual(raised);
+        for (const at of [END, new Date(END.getTime() + 30 * DAY)]) {
+          const owed = (await scanning.reviewsOwedBy(u, at, limit)).map((r) => r.number);
+          expect(
+            (await todo.reviewsOwedBy(u, at, limit)).map((r) => r.number),
+            `reviews of ${u}`,
+          ).toEqual(owed);
+          listed += owed.length;
+        }
+        listed += raised.items.length;
+      }
+    }
+    expect(listed).toBeGreaterThan(200);
   });
 });

@@ -13,7 +13,8 @@ import type { Machine } from './domain-fixtures.js';
  */
 export async function storeHistory(
   app: Pick<Changegate, 'models' | 'deps' | 'ledgerCaughtUp'>,
-  machines: Pick<Machine, 'number' | 'events' | 'state'>[],
+  /** `waitingOn`: whom the change waits on (App Home's lists), none if absent. */
+  machines: (Pick<Machine, 'number' | 'events' | 'state'> & { waitingOn?: string[] })[],
   policyHash = 'test',
 ): Promise<ChangeState[]> {
   const signer = app.deps.audit!.signer;
@@ -43,10 +44,10 @@ export async function storeHistory(
       _id: formatChangeId(m.number),
       originChannel: null,
       slack: null,
-      ...projectionFields(m.state, head, []),
+      ...projectionFields(m.state, head, m.waitingOn ?? []),
       seq: 0,
     });
-    await app.deps.changes.saveProjection(m.state, head, []);
+    await app.deps.changes.saveProjection(m.state, head, m.waitingOn ?? []);
   }
   return machines.map((m) => m.state);
 }

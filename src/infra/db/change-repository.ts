@@ -428,6 +428,30 @@ export class ChangeRepository implements ChangeStore {
     return this.m.Change.countDocuments(both(filter, { seq: { $gt: 0 } }));
   }
 
+  /**
+   * `page` for a query within MAY_HAVE_WORK (changes with work): on FerretDB read from the to-do
+   * list, which narrows to the few matches instead of reading every change (sorted by number).
+   */
+  private async openPage(
+    filter: QueryFilter<ChangeDoc>,
+    limit: number,
+    order: 1 | -1 = -1,
+  ): Promise<Page<ChangeRecord>> {
+    if (!this.todo) return this.page(filter, limit, { number: order });
+    const { docs, total } = await this.todo.page(both(filter, { seq: { $gt: 0 } }), limit, order);
+    return { items: docs.map(toRecord).filter((r) => r.state !== null), total };
+  }
+
+  /** `find` for a query within MAY_HAVE_WORK (see openPage). */
+  private async openFind(
+    filter: QueryFilter<ChangeDoc>,
+    limit: number,
+    order: 1 | -1,
+  ): Promise<ChangeRecord[]> {
+    if (!this.todo) return this.find(filter, limit, { number: order });
+    return (await this.openPage(filter, limit, order)).items;
+  }
+
   /** Streams records matching `filter` in batches (the caller never holds them all at once). */
   private async *stream(
     filter: QueryFilter<ChangeDoc>,
@@ -443,40 +467,43 @@ export class ChangeRepository implements ChangeStore {
     }
   }
 
+  // App Home's lists and `/change list`: changes with work (within MAY_HAVE_WORK, tested in
+  // test/integration/change-todo.test.ts) but a requester's whole history.
+
   pendingFor(userId: string, limit: number, scope: VisibilityScope = { kind: 'all' }) {
-    return this.page(
+    return this.openPage(
       both(
         { $or: [{ status: 'pending_approval' }, { retroReview: 'pending' }], currentApprovers: userId },
         visibilityFilter(scope),
       ),
       limit,
-      { number: 1 },
+      1,
     );
   }
 
   raisedBy(userId: string, limit: number, openOnly: boolean) {
-    return this.page(
-      openOnly
-        ? { requester: userId, $or: [{ status: { $in: [...OPEN_STATUSES] } }, RETRO_OWED] }
-        : { requester: userId },
-      limit,
-    );
+    return openOnly
+      ? this.openPage(
+          { requester: userId, $or: [{ status: { $in: [...OPEN_STATUSES] } }, RETRO_OWED] },
+          limit,
+        )
+      : this.page({ requester: userId }, limit);
   }
 
   open(scope: VisibilityScope, limit: number) {
-    return this.page(both({ status: { $in: [...OPEN_STATUSES] } }, visibilityFilter(scope)), limit);
+    return this.openPage(both({ status: { $in: [...OPEN_STATUSES] } }, visibilityFilter(scope)), limit);
   }
 
   reviewsOwedBy(userId: string, now: Date, limit: number) {
-    return this.find(
+    return this.openFind(
       { requester: userId, $or: [{ pirDueAt: { $lte: now } }, { retroReview: 'questions' }] },
       limit,
-      { number: 1 },
+      1,
     );
   }
 
   overdue(scope: VisibilityScope, now: Date, staleDeployBefore: Date, limit: number) {
-    return this.find(
+    return this.openFind(
       both(
         {
           $or: [
@@ -487,7 +514,7 @@ export class ChangeRepository implements ChangeStore {
         visibilityFilter(scope),
       ),
       limit,
-      { number: 1 },
+      1,
     );
   }
 

@@ -30,10 +30,11 @@ export const MAY_HAVE_WORK: QueryFilter<ChangeDoc> = {
 };
 
 /**
- * The fields of a change record that the sweeps' queries read (candidateFilter, the repair's, the
- * unannounced), which a to-do entry carries. `slack` is kept as whether there is one.
+ * The fields of a change record that the queries over the list read (the sweeps' candidateFilter,
+ * the repair's, the unannounced; App Home's lists and who may see them), which a to-do entry
+ * carries. `slack` is kept as whether there is one.
  */
-const SWEEP_FIELDS = [
+const ENTRY_FIELDS = [
   'number',
   'seq',
   'status',
@@ -43,13 +44,18 @@ const SWEEP_FIELDS = [
   'retroReview',
   'pirDueAt',
   'plannedStart',
+  'deployedAt',
   'unannounced',
   'createdAt',
+  'requester',
+  'currentApprovers',
+  'participants',
+  'openToAnyone',
 ] as const;
 
-function sweepFields(doc: Partial<ChangeDoc>): Record<string, unknown> {
+function entryFields(doc: Partial<ChangeDoc>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const f of SWEEP_FIELDS) if (doc[f] !== undefined) out[f] = doc[f];
+  for (const f of ENTRY_FIELDS) if (doc[f] !== undefined) out[f] = doc[f];
   if (doc.slack !== undefined) out.slack = doc.slack ? true : null;
   return out;
 }
@@ -59,15 +65,17 @@ const GRACE_MS = 10 * 60_000;
 /** How often a process checks every entry against its record. */
 const TIDY_EVERY_MS = 60 * 60_000;
 const LOOKUPS_AT_ONCE = 50;
-const MIGRATION = 'migration:change_todo';
+/** Written once the list holds every change with work, with every field of ENTRY_FIELDS. */
+export const TODO_FILLED = 'migration:change_todo:2';
 
 /**
  * The to-do list of changes that may still have work, for FerretDB: it narrows a query only by an
  * `_id` equality, so a sweep over `changes` by status reads every change ever recorded (and their
- * whole documents). Each entry carries the few fields the sweeps' queries read, so a sweep runs its
- * very query over this small list, then looks each match up by `_id` and checks the record itself
- * with the same query in memory (mingo evaluates MongoDB's query language): an entry behind its
- * record costs a lookup, never a wrong answer.
+ * whole documents). Each entry carries the few fields the sweeps' queries and App Home's lists read,
+ * so a sweep (or a list) runs its very query over this small list, then looks each match up by `_id`
+ * and checks the record itself with the same query in memory (mingo evaluates MongoDB's query
+ * language): an entry ahead of its record costs a lookup, never a wrong answer; one behind it (a
+ * write lost to a crash) misses the change until the hourly check below.
  *
  * The list holds every change with work, kept so without conditional writes (FerretDB's are not
  * atomic): a writer adds the entry before it writes the record, unless there is one (a crash
@@ -76,7 +84,7 @@ const MIGRATION = 'migration:change_todo';
  * against its record: it rewrites an entry that fell behind (a write lost to a crash, two writers
  * racing), and removes one whose record has no work and that is older than GRACE_MS, then reads the
  * record again and puts the entry back if the record moved. An installation that ran before the
- * list existed gets it filled once, by one scan.
+ * list existed (or before one of its fields) gets it filled once, by one scan.
  */
 export class ChangeTodoList {
   private readonly hasWork = new Query(MAY_HAVE_WORK as Record<string, unknown>);
@@ -92,7 +100,7 @@ export class ChangeTodoList {
 
   /** Writes the entry of a change from its record's fields (all, or those about to be written). */
   async write(changeNumber: number, fields: Partial<ChangeDoc>): Promise<void> {
-    const set = { ...sweepFields(fields), number: changeNumber, at: new Date() };
+    const set = { ...entryFields(fields), number: changeNumber, at: new Date() };
     const unset = fields.unannounced === undefined && 'slack' in set ? { unannounced: 1 } : undefined;
     const update = unset ? { $set: set, $unset: unset } : { $set: set };
     try {
@@ -113,7 +121,7 @@ export class ChangeTodoList {
     try {
       await retryTransient(() =>
         this.m.ChangeTodo.create({
-          ...sweepFields(fields),
+          ...entryFields(fields),
           _id: formatChangeId(changeNumber),
           number: changeNumber,
           at: new Date(),
@@ -126,24 +134,59 @@ export class ChangeTodoList {
 
   /** The records that match `filter` (a query within MAY_HAVE_WORK), by number. */
   async *records(filter: QueryFilter<ChangeDoc>): AsyncIterable<ChangeDoc> {
+    const numbers = (await this.matching(filter)).sort((a, b) => a - b);
+    yield* this.lookUp(numbers, filter, LOOKUPS_AT_ONCE);
+  }
+
+  /**
+   * The first `limit` records that match `filter` (a query within MAY_HAVE_WORK) in order of number
+   * (`order` 1: ascending, -1: descending), and how many entries match (an entry behind its record
+   * after a crash counts as it reads until the hourly check mends it).
+   */
+  async page(
+    filter: QueryFilter<ChangeDoc>,
+    limit: number,
+    order: 1 | -1,
+  ): Promise<{ docs: ChangeDoc[]; total: number }> {
+    const numbers = (await this.matching(filter)).sort((a, b) => order * (a - b));
+    const docs: ChangeDoc[] = [];
+    if (limit > 0)
+      for await (const doc of this.lookUp(numbers, filter, Math.min(LOOKUPS_AT_ONCE, limit + 2))) {
+        docs.push(doc);
+        if (docs.length === limit) break;
+      }
+    return { docs, total: numbers.length };
+  }
+
+  /** The numbers of the entries that match `filter`. */
+  private async matching(filter: QueryFilter<ChangeDoc>): Promise<number[]> {
     await this.fillOnce();
     if (Date.now() - this.tidiedAt > TIDY_EVERY_MS) await this.tidy();
+    const found = await this.m.ChangeTodo.find(filter as QueryFilter<ChangeTodoDoc>, { number: 1 }).lean<
+      { number: number }[]
+    >();
+    return found.map((e) => e.number);
+  }
+
+  /** The records of `numbers`, in that order, that match `filter`: looked up `batch` at a time. */
+  private async *lookUp(
+    numbers: number[],
+    filter: QueryFilter<ChangeDoc>,
+    batch: number,
+  ): AsyncIterable<ChangeDoc> {
     const match = new Query(filter as Record<string, unknown>);
-    const numbers = (
-      await this.m.ChangeTodo.find(filter as QueryFilter<ChangeTodoDoc>, { number: 1 }).lean<
-        { number: number }[]
-      >()
-    )
-      .map((e) => e.number)
-      .sort((a, b) => a - b);
     // The next lookups run while the caller works through the current ones.
-    const lookup = (i: number) =>
-      Promise.all(numbers.slice(i, i + LOOKUPS_AT_ONCE).map((n) => this.record(n)));
+    const lookup = (i: number) => Promise.all(numbers.slice(i, i + batch).map((n) => this.record(n)));
     let next = numbers.length > 0 ? lookup(0) : null;
-    for (let i = 0; next; i += LOOKUPS_AT_ONCE) {
-      const docs = await next;
-      next = i + LOOKUPS_AT_ONCE < numbers.length ? lookup(i + LOOKUPS_AT_ONCE) : null;
-      for (const doc of docs) if (doc && match.test(doc as unknown as Record<string, unknown>)) yield doc;
+    try {
+      for (let i = 0; next; i += batch) {
+        const docs = await next;
+        next = i + batch < numbers.length ? lookup(i + batch) : null;
+        for (const doc of docs) if (doc && match.test(doc as unknown as Record<string, unknown>)) yield doc;
+      }
+    } finally {
+      // A caller that stops early leaves the lookups ahead unread: their failure is no one's.
+      next?.catch(() => undefined);
     }
   }
 
@@ -169,7 +212,7 @@ export class ChangeTodoList {
           continue;
         }
         kept++;
-        const want = sweepFields(doc);
+        const want = entryFields(doc);
         const has = e as unknown as Record<string, unknown>;
         const same = Object.entries(want).every(([f, v]) => String(v ?? null) === String(has[f] ?? null));
         if (!same || ('unannounced' in has && !('unannounced' in want))) await this.write(e.number, doc);
@@ -189,15 +232,20 @@ export class ChangeTodoList {
   }
 
   /**
-   * Writes the entry of every change with work (one scan): an installation from before the list, or
-   * records written around it. Returns how many changes have work.
+   * Writes the entry of every change with work (one scan), by plain inserts many at once: an entry
+   * already there stands (a writer's is at least as fresh). `replace` first removes every entry, so
+   * that all are written anew (an installation from before the list, or before one of its fields):
+   * a writer meanwhile still adds its entry, or the scan finds its record. (FerretDB runs a batch of
+   * upserts a statement at a time, each dearer the longer the batch: 186 of them took over a minute.)
+   * Returns how many changes have work.
    */
-  async fill(): Promise<number> {
+  async fill(opts: { replace?: boolean } = {}): Promise<number> {
+    if (opts.replace) await retryTransient(() => this.m.ChangeTodo.deleteMany({}));
     let found = 0;
     const cursor = this.m.Change.find(MAY_HAVE_WORK).lean<ChangeDoc[]>().cursor({ batchSize: 1000 });
     let batch: ChangeDoc[] = [];
     const flush = async () => {
-      const docs = batch.map((d) => ({ ...sweepFields(d), _id: formatChangeId(d.number), at: new Date() }));
+      const docs = batch.map((d) => ({ ...entryFields(d), _id: formatChangeId(d.number), at: new Date() }));
       batch = [];
       found += docs.length;
       try {
@@ -216,11 +264,11 @@ export class ChangeTodoList {
 
   private async fillOnce(): Promise<void> {
     if (this.filled) return;
-    if (!(await retryTransient(() => this.m.Setting.findById(MIGRATION).lean()))) {
-      await this.fill();
+    if (!(await retryTransient(() => this.m.Setting.findById(TODO_FILLED).lean()))) {
+      await this.fill({ replace: true });
       await retryTransient(() =>
         this.m.Setting.updateOne(
-          { _id: MIGRATION },
+          { _id: TODO_FILLED },
           { $setOnInsert: { value: 'done', at: new Date() } },
           { upsert: true },
         ),

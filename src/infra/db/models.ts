@@ -572,9 +572,9 @@ const rollupMarkSchema = new Schema<RollupMarkDoc>(
 
 /**
  * A change that may still have work (FerretDB only; `_id` = its id, CR-42), with the fields of its
- * record the sweeps' queries read: the periodic sweeps and the start-up repair run their queries
- * over these few instead of over every change, which FerretDB cannot narrow by an index. See
- * change-todo.ts for how the list is kept.
+ * record the queries over the list read: the periodic sweeps, the start-up repair and App Home's
+ * lists run their queries over these few instead of over every change, which FerretDB cannot narrow
+ * by an index. See change-todo.ts for how the list is kept.
  */
 export interface ChangeTodoDoc
   extends Partial<
@@ -588,8 +588,13 @@ export interface ChangeTodoDoc
       | 'retroReview'
       | 'pirDueAt'
       | 'plannedStart'
+      | 'deployedAt'
       | 'unannounced'
       | 'createdAt'
+      | 'requester'
+      | 'currentApprovers'
+      | 'participants'
+      | 'openToAnyone'
     >
   > {
   /** The change's id (CR-42): FerretDB narrows a query by a string `_id`. */
@@ -614,8 +619,13 @@ const changeTodoSchema = new Schema<ChangeTodoDoc>(
     retroReview: String,
     pirDueAt: Date,
     plannedStart: Date,
+    deployedAt: Date,
     unannounced: Boolean,
     createdAt: Date,
+    requester: String,
+    currentApprovers: [String],
+    participants: [String],
+    openToAnyone: Boolean,
     slack: Boolean,
   },
   { collection: 'change_todo', versionKey: false },
