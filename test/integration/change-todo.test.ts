@@ -5,7 +5,7 @@ import { submitChange } from '../../src/application/submit-change.js';
 import { formatChangeId } from '../../src/domain/change.js';
 import type { VisibilityScope } from '../../src/domain/visibility.js';
 import { ChangeRepository, candidateFilter } from '../../src/infra/db/change-repository.js';
-import { ChangeTodoList, MAY_HAVE_WORK, TODO_FILLED } from '../../src/infra/db/change-todo.js';
+import { ChangeTodoList, IN_FLIGHT, MAY_HAVE_WORK, TODO_FILLED } from '../../src/infra/db/change-todo.js';
 import { TestClock } from '../support/clock.js';
 import { request } from '../support/domain-fixtures.js';
 import { startTestApp, type TestApp } from '../support/harness.js';
@@ -125,6 +125,12 @@ describe('the to-do list of changes with work', () => {
     const unannounced = await repo.unannounced(later);
     expect(unannounced).toEqual(await scan({ unannounced: true, seq: { $gt: 0 }, slack: null }));
     expect(unannounced.length).toBeGreaterThan(0);
+    // The repair reads the submissions in flight, not every change with work: its query matches
+    // the entries of the interrupted claim and the six submissions never announced here.
+    const inFlight = await t.app.models.ChangeInflight.find(IN_FLIGHT as object).lean();
+    expect(inFlight.map((e) => e.number).sort((a, b) => a - b)).toEqual(await scan(IN_FLIGHT));
+    expect(inFlight.length).toBe(7);
+    expect((await scan(MAY_HAVE_WORK)).length).toBeGreaterThan(20);
   });
 
   it('holds every change with work; the hourly check drops finished ones and mends one that fell behind', async () => {

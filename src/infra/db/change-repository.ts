@@ -28,7 +28,7 @@ import {
 import type { Period } from '../../domain/period.js';
 import { type ProjectionSummary, projectionSummary } from '../../domain/projection.js';
 import type { VisibilityScope } from '../../domain/visibility.js';
-import { ChangeTodoList, RETRO_OWED } from './change-todo.js';
+import { ChangeTodoList, IN_FLIGHT_LIST, RETRO_OWED } from './change-todo.js';
 import { claimKey } from './claims.js';
 import { isDuplicateKey, retryTransient } from './connection.js';
 import { type ChangeDoc, type ChangeEventDoc, eventId, type Models } from './models.js';
@@ -178,6 +178,8 @@ export class ChangeRepository implements ChangeStore {
   private lastNumber: number | null = null;
   /** FerretDB: the changes that may still have work, which the sweeps read (change-todo.ts). */
   private readonly todo: ChangeTodoList | null;
+  /** FerretDB: the submissions in flight, which the repair reads (change-todo.ts). */
+  private readonly inflight: ChangeTodoList | null;
 
   /**
    * `flavor` picks the query shape: FerretDB pushes only a single-key `_id` equality down to SQLite
@@ -192,6 +194,7 @@ export class ChangeRepository implements ChangeStore {
     private readonly options: ChangeStoreOptions = {},
   ) {
     this.todo = flavor === 'ferretdb' ? new ChangeTodoList(m) : null;
+    this.inflight = flavor === 'ferretdb' ? new ChangeTodoList(m, IN_FLIGHT_LIST) : null;
   }
 
   private async loadEvents(changeNumber: number): Promise<StoredChangeEvent[]> {
@@ -252,6 +255,7 @@ export class ChangeRepository implements ChangeStore {
       };
       try {
         await this.todo?.add(number, todo);
+        await this.inflight?.add(number, todo);
         await retryTransient(() =>
           this.m.Change.create({
             _id: formatChangeId(number),
@@ -291,7 +295,10 @@ export class ChangeRepository implements ChangeStore {
       { $set: { status: 'released' } },
     );
     const record = await this.m.Change.findById(formatChangeId(changeNumber)).lean<ChangeDoc>();
-    if (this.todo && record) await this.todo.write(changeNumber, record);
+    if (record) {
+      await this.todo?.write(changeNumber, record);
+      await this.inflight?.write(changeNumber, record);
+    }
   }
 
   async append(
@@ -365,6 +372,8 @@ export class ChangeRepository implements ChangeStore {
       if (current && current.seq < head.seq) await this.m.Change.updateOne({ _id }, { $set: set });
     });
     await this.todo?.write(state.number, set);
+    // The submission's own projection moves it on in the in-flight list (nothing later does).
+    if (head.seq === 1) await this.inflight?.write(state.number, set);
   }
 
   async refreshProjection(
@@ -385,6 +394,7 @@ export class ChangeRepository implements ChangeStore {
       ),
     );
     await this.todo?.write(changeNumber, { slack: ref });
+    await this.inflight?.write(changeNumber, { slack: ref });
   }
 
   /** Claims `key` for `ttlMs` (see claims.ts): true for the one caller that claimed it. */
@@ -542,14 +552,14 @@ export class ChangeRepository implements ChangeStore {
     }
   }
 
-  /** Up to `limit` numbers of records matching `filter`: from the to-do list on FerretDB. */
+  /** Up to `limit` numbers of records matching `filter` (within IN_FLIGHT): on FerretDB from its list. */
   private async numbers(filter: QueryFilter<ChangeDoc>, limit: number): Promise<number[]> {
-    if (!this.todo) {
+    if (!this.inflight) {
       const docs = await this.m.Change.find(filter, { number: 1 }).limit(limit).lean<{ number: number }[]>();
       return docs.map((d) => d.number);
     }
     const out: number[] = [];
-    for await (const doc of this.todo.records(filter)) {
+    for await (const doc of this.inflight.records(filter)) {
       out.push(doc.number);
       if (out.length === limit) break;
     }
@@ -664,7 +674,10 @@ export class ChangeRepository implements ChangeStore {
         const marked = this.m.Change.find({ unannounced: true, seq: { $gt: 0 }, slack: null })
           .lean<ChangeDoc[]>()
           .cursor({ batchSize: 500 });
-        for await (const doc of marked as AsyncIterable<ChangeDoc>) await this.todo.write(doc.number, doc);
+        for await (const doc of marked as AsyncIterable<ChangeDoc>) {
+          await this.todo.write(doc.number, doc);
+          await this.inflight?.write(doc.number, doc);
+        }
       }
       await retryTransient(() =>
         this.m.Setting.updateOne(

@@ -1,5 +1,5 @@
 import { Query } from 'mingo';
-import type { QueryFilter } from 'mongoose';
+import type { Model, QueryFilter } from 'mongoose';
 import { formatChangeId } from '../../domain/change.js';
 import { OPEN_STATUSES } from '../../domain/lifecycle.js';
 import { isDuplicateKey, retryTransient } from './connection.js';
@@ -68,6 +68,37 @@ const LOOKUPS_AT_ONCE = 50;
 /** Written once the list holds every change with work, with every field of ENTRY_FIELDS. */
 export const TODO_FILLED = 'migration:change_todo:2';
 
+/** A change record whose submission is in flight: its number claimed, or not announced yet. */
+export const IN_FLIGHT: QueryFilter<ChangeDoc> = {
+  $or: [{ seq: 0, status: 'submitting' }, { unannounced: true }],
+};
+
+/** A list of changes: the collection, the records it holds, the setting written once it was filled. */
+export interface TodoKind {
+  model(m: Models): Model<ChangeTodoDoc>;
+  holds: QueryFilter<ChangeDoc>;
+  filledKey: string;
+}
+
+/** The changes that may still have work: the sweeps, App Home's lists (`change_todo`). */
+export const WITH_WORK: TodoKind = {
+  model: (m) => m.ChangeTodo,
+  holds: MAY_HAVE_WORK,
+  filledKey: TODO_FILLED,
+};
+
+/**
+ * The submissions in flight (`change_inflight`), which the repair at start-up and every few minutes
+ * reads: a handful however much work is open. An entry is added when the number is claimed (the only
+ * way into the list, but for the marking of old records); the repair checks each record it finds,
+ * and the hourly check drops the entries of announced changes.
+ */
+export const IN_FLIGHT_LIST: TodoKind = {
+  model: (m) => m.ChangeInflight,
+  holds: IN_FLIGHT,
+  filledKey: 'migration:change_inflight',
+};
+
 /**
  * The to-do list of changes that may still have work, for FerretDB: it narrows a query only by an
  * `_id` equality, so a sweep over `changes` by status reads every change ever recorded (and their
@@ -87,11 +118,19 @@ export const TODO_FILLED = 'migration:change_todo:2';
  * list existed (or before one of its fields) gets it filled once, by one scan.
  */
 export class ChangeTodoList {
-  private readonly hasWork = new Query(MAY_HAVE_WORK as Record<string, unknown>);
-  private filled = false;
+  private readonly hasWork: Query;
+  private readonly list: Model<ChangeTodoDoc>;
+  private filling: Promise<void> | null = null;
   private tidiedAt = Date.now();
 
-  constructor(private readonly m: Models) {}
+  constructor(
+    private readonly m: Models,
+    /** Which list: the changes with work (the default), or the submissions in flight. */
+    private readonly kind: TodoKind = WITH_WORK,
+  ) {
+    this.hasWork = new Query(kind.holds as Record<string, unknown>);
+    this.list = kind.model(m);
+  }
 
   /** Whether a record (or the fields about to be written) may have work. */
   mayHaveWork(doc: Partial<ChangeDoc>): boolean {
@@ -105,11 +144,11 @@ export class ChangeTodoList {
     const update = unset ? { $set: set, $unset: unset } : { $set: set };
     try {
       await retryTransient(() =>
-        this.m.ChangeTodo.updateOne({ _id: formatChangeId(changeNumber) }, update, { upsert: true }),
+        this.list.updateOne({ _id: formatChangeId(changeNumber) }, update, { upsert: true }),
       );
     } catch (err) {
       if (!isDuplicateKey(err)) throw err; // two upserts raced: the other inserted it; write over it
-      await retryTransient(() => this.m.ChangeTodo.updateOne({ _id: formatChangeId(changeNumber) }, update));
+      await retryTransient(() => this.list.updateOne({ _id: formatChangeId(changeNumber) }, update));
     }
   }
 
@@ -120,7 +159,7 @@ export class ChangeTodoList {
   async add(changeNumber: number, fields: Partial<ChangeDoc>): Promise<void> {
     try {
       await retryTransient(() =>
-        this.m.ChangeTodo.create({
+        this.list.create({
           ...entryFields(fields),
           _id: formatChangeId(changeNumber),
           number: changeNumber,
@@ -162,9 +201,9 @@ export class ChangeTodoList {
   private async matching(filter: QueryFilter<ChangeDoc>): Promise<number[]> {
     await this.fillOnce();
     if (Date.now() - this.tidiedAt > TIDY_EVERY_MS) await this.tidy();
-    const found = await this.m.ChangeTodo.find(filter as QueryFilter<ChangeTodoDoc>, { number: 1 }).lean<
-      { number: number }[]
-    >();
+    const found = await this.list
+      .find(filter as QueryFilter<ChangeTodoDoc>, { number: 1 })
+      .lean<{ number: number }[]>();
     return found.map((e) => e.number);
   }
 
@@ -196,9 +235,7 @@ export class ChangeTodoList {
    */
   async tidy(): Promise<number> {
     this.tidiedAt = Date.now();
-    const entries = (await this.m.ChangeTodo.find({}).lean<ChangeTodoDoc[]>()).sort(
-      (a, b) => a.number - b.number,
-    );
+    const entries = (await this.list.find({}).lean<ChangeTodoDoc[]>()).sort((a, b) => a.number - b.number);
     const old = Date.now() - GRACE_MS;
     let kept = 0;
     for (let i = 0; i < entries.length; i += LOOKUPS_AT_ONCE) {
@@ -226,7 +263,7 @@ export class ChangeTodoList {
   }
 
   private async remove(changeNumber: number, seenSeq: number | null): Promise<void> {
-    await retryTransient(() => this.m.ChangeTodo.deleteOne({ _id: formatChangeId(changeNumber) }));
+    await retryTransient(() => this.list.deleteOne({ _id: formatChangeId(changeNumber) }));
     const again = await this.record(changeNumber);
     if (again && (again.seq !== seenSeq || this.mayHaveWork(again))) await this.write(changeNumber, again);
   }
@@ -240,16 +277,16 @@ export class ChangeTodoList {
    * Returns how many changes have work.
    */
   async fill(opts: { replace?: boolean } = {}): Promise<number> {
-    if (opts.replace) await retryTransient(() => this.m.ChangeTodo.deleteMany({}));
+    if (opts.replace) await retryTransient(() => this.list.deleteMany({}));
     let found = 0;
-    const cursor = this.m.Change.find(MAY_HAVE_WORK).lean<ChangeDoc[]>().cursor({ batchSize: 1000 });
+    const cursor = this.m.Change.find(this.kind.holds).lean<ChangeDoc[]>().cursor({ batchSize: 1000 });
     let batch: ChangeDoc[] = [];
     const flush = async () => {
       const docs = batch.map((d) => ({ ...entryFields(d), _id: formatChangeId(d.number), at: new Date() }));
       batch = [];
       found += docs.length;
       try {
-        await retryTransient(() => this.m.ChangeTodo.insertMany(docs, { ordered: false, lean: true }));
+        await retryTransient(() => this.list.insertMany(docs, { ordered: false, lean: true }));
       } catch (err) {
         if (!isDuplicateKey(err)) throw err; // written already (by a writer, or an earlier fill)
       }
@@ -262,18 +299,26 @@ export class ChangeTodoList {
     return found;
   }
 
-  private async fillOnce(): Promise<void> {
-    if (this.filled) return;
-    if (!(await retryTransient(() => this.m.Setting.findById(TODO_FILLED).lean()))) {
-      await this.fill({ replace: true });
-      await retryTransient(() =>
-        this.m.Setting.updateOne(
-          { _id: TODO_FILLED },
-          { $setOnInsert: { value: 'done', at: new Date() } },
-          { upsert: true },
-        ),
-      );
-    }
-    this.filled = true;
+  /** Fills the list where it was never filled: once per process at most (concurrent callers wait). */
+  private fillOnce(): Promise<void> {
+    this.filling ??= this.checkFilled().catch((err) => {
+      this.filling = null; // tried again by the next caller
+      throw err;
+    });
+    return this.filling;
+  }
+
+  private async checkFilled(): Promise<void> {
+    if (await retryTransient(() => this.m.Setting.findById(this.kind.filledKey).lean())) return;
+    await this.fill({ replace: true });
+    await retryTransient(() =>
+      this.m.Setting.updateOne(
+        { _id: this.kind.filledKey },
+        { $setOnInsert: { value: 'done', at: new Date() } },
+        { upsert: true },
+      ),
+    ).catch((err) => {
+      if (!isDuplicateKey(err)) throw err; // another replica recorded it first
+    });
   }
 }

@@ -685,6 +685,7 @@ export interface Models {
   RollupMark: Model<RollupMarkDoc>;
   RollupDay: Model<RollupDayDoc>;
   ChangeTodo: Model<ChangeTodoDoc>;
+  ChangeInflight: Model<ChangeTodoDoc>;
 }
 
 export function createModels(conn: Connection): Models {
@@ -713,6 +714,8 @@ export function createModels(conn: Connection): Models {
     RollupMark: conn.model<RollupMarkDoc>('RollupMark', rollupMarkSchema),
     RollupDay: conn.model<RollupDayDoc>('RollupDay', rollupDaySchema),
     ChangeTodo: conn.model<ChangeTodoDoc>('ChangeTodo', changeTodoSchema),
+    // The same entries for the submissions in flight (change-todo.ts IN_FLIGHT_LIST).
+    ChangeInflight: conn.model<ChangeTodoDoc>('ChangeInflight', changeTodoSchema.clone(), 'change_inflight'),
   };
 }
 
