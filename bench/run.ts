@@ -58,7 +58,7 @@ import { DAY_MS } from '../src/domain/time.js';
 import { signerFrom } from '../src/infra/audit-key.js';
 import { MongoBoardStore } from '../src/infra/db/board-store.js';
 import { ChangeRepository, projectionFields } from '../src/infra/db/change-repository.js';
-import { ChangeTodoList } from '../src/infra/db/change-todo.js';
+import { ChangeTodoList, IN_FLIGHT_LIST, MAY_HAVE_WORK, TODO_FILLED } from '../src/infra/db/change-todo.js';
 import { MongoDelegationStore } from '../src/infra/db/delegation-store.js';
 import { MongoEffectsOutbox } from '../src/infra/db/effects-outbox.js';
 import { MongoGithubLinks, MongoGithubUsers } from '../src/infra/db/github-links.js';
@@ -75,7 +75,7 @@ import { request } from '../test/support/domain-fixtures.js';
 import type { FakeSlack } from '../test/support/fake-slack/server.js';
 import { AUDIT_KEY, childAppEnv, cliEnv, SIGNING_SECRET, startFakeSlack } from '../test/support/harness.js';
 import { testPolicy } from '../test/support/harness-policy.js';
-import { AUDITOR } from '../test/support/people.js';
+import { AUDITOR, CAROL } from '../test/support/people.js';
 import { SlackRequests } from '../test/support/slack-requests.js';
 import { seedHistory } from './seed-history.js';
 
@@ -1018,7 +1018,14 @@ async function benchScale(db: { uri: string; flavor: string }, fake: FakeSlack, 
         onProgress: (done) => done % 20000 === 0 && log(`scale: ${seeded + done} seeded`),
       });
       // The to-do list of changes with work, as the app's writes keep it (one scan; FerretDB reads it).
+      // …and the list of submissions in flight (none here), both marked filled as the app marks them.
       await new ChangeTodoList(models).fill();
+      for (const key of [TODO_FILLED, IN_FLIGHT_LIST.filledKey])
+        await models.Setting.updateOne(
+          { _id: key },
+          { $setOnInsert: { value: 'done', at: new Date() } },
+          { upsert: true },
+        );
       const seedSeconds = seconds(performance.now() - t0);
       seeded = size;
       // Signed into a checkpoint, as the app's checkpoint job does every few minutes while history
@@ -1095,13 +1102,18 @@ async function benchScale(db: { uri: string; flavor: string }, fake: FakeSlack, 
 
 /** The window after a start: the start-up's work and every periodic job's first run (1 min at most). */
 const AFTER_START_MS = 75_000;
+/** The window of a start without the scheduler: the start-up's own work (repair, rollups, ledger). */
+const START_ONLY_MS = 20_000;
 
 /**
- * Starts the app on the database as production does (scheduler on), and measures: time until it
- * serves, the CPU the app and the database use in the 75 s after (and the database's own in the 5 s
- * before), and /change-log 12m through Slack. A restart: the audit trail was verified today already
- * (the once-a-day verification of the whole ledger runs at the first start of a day; its cost, which
- * grows with the ledger, is the audit case's and `verify` here).
+ * Starts the app on the database and measures it twice. First without the scheduler, the start-up
+ * proper (the repair of interrupted submissions, the rollups' and the ledger's catch-up): time until
+ * it serves and the CPU the app and the database use in the 20 s after. Then as production starts
+ * (scheduler on): time until it serves, the CPU in the 75 s after, which adds each periodic job's
+ * first run (reminder sweeps, digests: their work follows the changes still open, counted beside),
+ * what the app sent to Slack meanwhile, and /change-log 12m through Slack. A restart: the audit
+ * trail was verified today already (the once-a-day verification of the whole ledger runs at the
+ * first start of a day; its cost, which grows with the ledger, is the audit case's and `verify`).
  */
 async function measureStartup(
   fake: FakeSlack,
@@ -1117,30 +1129,57 @@ async function measureStartup(
     { $set: { state: 'sent', attempt: 1, claimedAt: now, sentAt: now } },
     { upsert: true },
   );
+  const openChanges = await models.Change.countDocuments(MAY_HAVE_WORK);
   const idle0 = dbPid ? treeCpuSeconds(dbPid) : 0;
   await new Promise((r) => setTimeout(r, 5_000));
   const databaseIdleCpuSecondsIn5s = dbPid ? Math.round((treeCpuSeconds(dbPid) - idle0) * 100) / 100 : null;
-  const t0 = performance.now();
-  const app = await startChildApp(
-    childEnv(fake, uri, dbName, {
-      TEST_NOW: now.toISOString(),
-      // The app's own job timings (the test app's defaults are the crash tests' fast ones).
-      CHILD_OPTIONS: JSON.stringify({
-        scheduler: { enabled: true, processEvery: '30 seconds' },
-        reminders: { interval: '1 minute', leaseMs: 5 * 60_000 },
+  const cpu = (pid: number, from: number) => Math.round((cpuSeconds(pid) - from) * 100) / 100;
+  const dbCpu = (from: number) => (dbPid ? Math.round((treeCpuSeconds(dbPid) - from) * 100) / 100 : null);
+  const start = async (scheduler: boolean) => {
+    const t0 = performance.now();
+    const app = await startChildApp(
+      childEnv(fake, uri, dbName, {
+        TEST_NOW: now.toISOString(),
+        // The app's own job timings (the test app's defaults are the crash tests' fast ones).
+        CHILD_OPTIONS: JSON.stringify({
+          scheduler: { enabled: scheduler, processEvery: '30 seconds' },
+          reminders: { interval: '1 minute', leaseMs: 5 * 60_000 },
+        }),
+        TEST_REMINDER_CONCURRENCY: 'app-default',
+        LOG_LEVEL: 'info',
       }),
-      TEST_REMINDER_CONCURRENCY: 'app-default',
-    }),
-    CHILD_APP,
-    300_000,
-  );
-  const readySeconds = seconds(performance.now() - t0);
+      CHILD_APP,
+      300_000,
+    );
+    return { app, readySeconds: seconds(performance.now() - t0) };
+  };
+
+  const proper = await start(false);
+  let startOnly: Record<string, unknown>;
+  try {
+    const appCpu0 = cpuSeconds(proper.app.process.pid!);
+    const dbCpu0 = dbPid ? treeCpuSeconds(dbPid) : 0;
+    await new Promise((r) => setTimeout(r, START_ONLY_MS));
+    startOnly = {
+      readySeconds: proper.readySeconds,
+      appCpuSeconds: cpu(proper.app.process.pid!, appCpu0),
+      databaseCpuSeconds: dbCpu(dbCpu0),
+    };
+  } finally {
+    await proper.app.kill('SIGTERM');
+  }
+
+  const { app, readySeconds } = await start(true);
   try {
     const appCpu0 = cpuSeconds(app.process.pid!);
     const dbCpu0 = dbPid ? treeCpuSeconds(dbPid) : 0;
+    const calls0 = fake.calls.length;
     await new Promise((r) => setTimeout(r, AFTER_START_MS));
-    const appCpu = Math.round((cpuSeconds(app.process.pid!) - appCpu0) * 100) / 100;
-    const dbCpu = dbPid ? Math.round((treeCpuSeconds(dbPid) - dbCpu0) * 100) / 100 : null;
+    const appCpu = cpu(app.process.pid!, appCpu0);
+    const databaseCpu = dbCpu(dbCpu0);
+    // What the app told Slack meanwhile (reminders due, digests): work, not reading.
+    const slackCalls: Record<string, number> = {};
+    for (const c of fake.calls.slice(calls0)) slackCalls[c.method] = (slackCalls[c.method] ?? 0) + 1;
     const slack = new SlackRequests(`http://127.0.0.1:${app.port}`, SIGNING_SECRET, fake);
     const before = fake.responsePosts.length;
     const t1 = performance.now();
@@ -1148,14 +1187,29 @@ async function measureStartup(
     const until = Date.now() + 600_000;
     while (fake.responsePosts.length === before && Date.now() < until)
       await new Promise((r) => setTimeout(r, 20));
+    const slackChangeLogSeconds = seconds(performance.now() - t1);
+    // App Home as a lead opens it (every change visible; the lead approvals waiting on them), three
+    // times: event to views.publish.
+    const home: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const published = fake.callsOf('views.publish').length;
+      const t2 = performance.now();
+      await slack.homeOpened(CAROL, { eventId: `Ev0BENCHHOME${i}${Date.now()}` });
+      await fake.waitFor(() => fake.callsOf('views.publish').length > published, 600_000);
+      home.push(seconds(performance.now() - t2));
+    }
     return {
       startup: {
+        startOnly,
         readySeconds,
         appCpuSecondsAfter: appCpu,
-        databaseCpuSecondsAfter: dbCpu,
+        databaseCpuSecondsAfter: databaseCpu,
         databaseIdleCpuSecondsIn5sBefore: databaseIdleCpuSecondsIn5s,
+        openChanges,
+        slackCalls,
       },
-      slackChangeLogSeconds: seconds(performance.now() - t1),
+      slackChangeLogSeconds,
+      appHomeSeconds: home,
       appPeakRssMb: peakRssMb(app.process.pid!).peakMb,
     };
   } finally {
@@ -1539,7 +1593,11 @@ function markdown(r: {
       ),
       ...curve.map(
         (c) =>
-          `| Start-up at ${c.changes} changes | ready in ${get(c, 'startup.readySeconds')} s; in the 75 s after (start-up and each job's first run): app ${get(c, 'startup.appCpuSecondsAfter')} CPU s, database ${get(c, 'startup.databaseCpuSecondsAfter')} CPU s (idle before: ${get(c, 'startup.databaseIdleCpuSecondsIn5sBefore')} CPU s in 5 s) | a restart with the app's job timings; today's audit verification already done |`,
+          `| App Home at ${c.changes} changes | ${(get(c, 'appHomeSeconds') as number[] | undefined)?.join(' · ') ?? '—'} s (three opens) | a lead's (every change visible): \`app_home_opened\` to \`views.publish\`, right after the start-up window |`,
+      ),
+      ...curve.map(
+        (c) =>
+          `| Start-up at ${c.changes} changes | start-up proper (no scheduler): ready in ${get(c, 'startup.startOnly.readySeconds')} s; in the 20 s after: app ${get(c, 'startup.startOnly.appCpuSeconds')} CPU s, database ${get(c, 'startup.startOnly.databaseCpuSeconds')} CPU s. With the scheduler: ready in ${get(c, 'startup.readySeconds')} s; in the 75 s after (and each job's first run over the ${get(c, 'startup.openChanges')} changes still open): app ${get(c, 'startup.appCpuSecondsAfter')} CPU s, database ${get(c, 'startup.databaseCpuSecondsAfter')} CPU s; Slack calls ${JSON.stringify(get(c, 'startup.slackCalls'))} (database idle before: ${get(c, 'startup.databaseIdleCpuSecondsIn5sBefore')} CPU s in 5 s) | a restart with the app's job timings; today's audit verification already done |`,
       ),
       ...curve
         .filter((c) => c.export)
