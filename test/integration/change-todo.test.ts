@@ -266,5 +266,31 @@ describe('the to-do list of changes with work', () => {
       }
     }
     expect(listed).toBeGreaterThan(200);
+
+    // Asked for at once, as App Home builds them: read together, each as a scan gives it.
+    for (const u of people) {
+      const ask = (repo: ChangeRepository) =>
+        Promise.all([
+          repo.pendingFor(u, 12).then(nums),
+          repo.raisedBy(u, 12, true).then(nums),
+          repo.overdue(
+            { kind: 'involved', userId: u, emergencies: true },
+            END,
+            new Date(END.getTime() - DAY),
+            12,
+          ),
+          repo.reviewsOwedBy(u, END, 12),
+          repo.open({ kind: 'all' }, 5).then(nums),
+        ]);
+      const [want, got] = [await ask(scanning), await ask(todo)];
+      const numbersOf = (r: Awaited<ReturnType<typeof ask>>) => [
+        r[0],
+        r[1],
+        r[2].map((c) => c.number),
+        r[3].map((c) => c.number),
+        r[4],
+      ];
+      expect(numbersOf(got), `App Home of ${u}`).toEqual(numbersOf(want));
+    }
   });
 });

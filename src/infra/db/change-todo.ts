@@ -121,6 +121,10 @@ export class ChangeTodoList {
   private readonly hasWork: Query;
   private readonly list: Model<ChangeTodoDoc>;
   private filling: Promise<void> | null = null;
+  /** Queries waiting to be read together (see matching). */
+  private asked:
+    | { filter: QueryFilter<ChangeDoc>; resolve: (n: number[]) => void; reject: (e: unknown) => void }[]
+    | null = null;
   private tidiedAt = Date.now();
 
   constructor(
@@ -197,14 +201,47 @@ export class ChangeTodoList {
     return { docs, total: numbers.length };
   }
 
-  /** The numbers of the entries that match `filter`. */
+  /**
+   * The numbers of the entries that match `filter`. Queries asked for at the same moment (App Home's
+   * lists, built in parallel) are read in one: FerretDB reads every entry for each query, so one
+   * read of the entries any of them wants, each query then applied to those in memory (mingo). Each
+   * caller's read starts after its call.
+   */
   private async matching(filter: QueryFilter<ChangeDoc>): Promise<number[]> {
     await this.fillOnce();
     if (Date.now() - this.tidiedAt > TIDY_EVERY_MS) await this.tidy();
-    const found = await this.list
-      .find(filter as QueryFilter<ChangeTodoDoc>, { number: 1 })
-      .lean<{ number: number }[]>();
-    return found.map((e) => e.number);
+    return new Promise<number[]>((resolve, reject) => {
+      if (!this.asked) {
+        this.asked = [];
+        setImmediate(() => void this.readAsked());
+      }
+      this.asked.push({ filter, resolve, reject });
+    });
+  }
+
+  private async readAsked(): Promise<void> {
+    const asked = this.asked ?? [];
+    this.asked = null;
+    try {
+      if (asked.length === 1) {
+        const found = await this.list
+          .find(asked[0]!.filter as QueryFilter<ChangeTodoDoc>, { number: 1 })
+          .lean<{ number: number }[]>();
+        asked[0]!.resolve(found.map((e) => e.number));
+        return;
+      }
+      const entries = await this.list
+        .find({ $or: asked.map((a) => a.filter) } as QueryFilter<ChangeTodoDoc>)
+        .lean<ChangeTodoDoc[]>();
+      for (const a of asked) {
+        const query = new Query(a.filter as Record<string, unknown>);
+        a.resolve(
+          entries.filter((e) => query.test(e as unknown as Record<string, unknown>)).map((e) => e.number),
+        );
+      }
+    } catch (err) {
+      for (const a of asked) a.reject(err);
+    }
   }
 
   /** The records of `numbers`, in that order, that match `filter`: looked up `batch` at a time. */
