@@ -58,7 +58,7 @@ import { DAY_MS } from '../src/domain/time.js';
 import { signerFrom } from '../src/infra/audit-key.js';
 import { MongoBoardStore } from '../src/infra/db/board-store.js';
 import { ChangeRepository, projectionFields } from '../src/infra/db/change-repository.js';
-import { ChangeTodoList, IN_FLIGHT_LIST, MAY_HAVE_WORK, TODO_FILLED } from '../src/infra/db/change-todo.js';
+import { ChangeTodoList, IN_FLIGHT_LIST, MAY_HAVE_WORK } from '../src/infra/db/change-todo.js';
 import { MongoDelegationStore } from '../src/infra/db/delegation-store.js';
 import { MongoEffectsOutbox } from '../src/infra/db/effects-outbox.js';
 import { MongoGithubLinks, MongoGithubUsers } from '../src/infra/db/github-links.js';
@@ -1019,13 +1019,10 @@ async function benchScale(db: { uri: string; flavor: string }, fake: FakeSlack, 
       });
       // The to-do list of changes with work, as the app's writes keep it (one scan; FerretDB reads it).
       // …and the list of submissions in flight (none here), both marked filled as the app marks them.
-      await new ChangeTodoList(models).fill();
-      for (const key of [TODO_FILLED, IN_FLIGHT_LIST.filledKey])
-        await models.Setting.updateOne(
-          { _id: key },
-          { $setOnInsert: { value: 'done', at: new Date() } },
-          { upsert: true },
-        );
+      for (const list of [new ChangeTodoList(models), new ChangeTodoList(models, IN_FLIGHT_LIST)]) {
+        await list.fill();
+        await list.markFilled();
+      }
       const seedSeconds = seconds(performance.now() - t0);
       seeded = size;
       // Signed into a checkpoint, as the app's checkpoint job does every few minutes while history

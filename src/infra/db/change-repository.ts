@@ -31,6 +31,7 @@ import type { VisibilityScope } from '../../domain/visibility.js';
 import { ChangeTodoList, IN_FLIGHT_LIST, RETRO_OWED } from './change-todo.js';
 import { claimKey } from './claims.js';
 import { isDuplicateKey, retryTransient } from './connection.js';
+import { migrationDone, recordMigration } from './migrations.js';
 import { type ChangeDoc, type ChangeEventDoc, eventId, type Models } from './models.js';
 import { insertRollupMark } from './rollup-store.js';
 
@@ -661,8 +662,7 @@ export class ChangeRepository implements ChangeStore {
    */
   private async markLegacyUnannounced(): Promise<void> {
     if (this.markedUnannounced) return;
-    const done = await retryTransient(() => this.m.Setting.findById('migration:unannounced').lean());
-    if (!done) {
+    if (!(await migrationDone(this.m, 'migration:unannounced'))) {
       await retryTransient(() =>
         this.m.Change.updateMany(
           { seq: { $gt: 0 }, slack: null, unannounced: { $exists: false } },
@@ -679,15 +679,7 @@ export class ChangeRepository implements ChangeStore {
           await this.inflight?.write(doc.number, doc);
         }
       }
-      await retryTransient(() =>
-        this.m.Setting.updateOne(
-          { _id: 'migration:unannounced' },
-          { $setOnInsert: { value: 'done', at: new Date() } },
-          { upsert: true },
-        ),
-      ).catch((err) => {
-        if (!isDuplicateKey(err)) throw err;
-      });
+      await recordMigration(this.m, 'migration:unannounced');
     }
     this.markedUnannounced = true;
   }

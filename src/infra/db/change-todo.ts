@@ -3,6 +3,7 @@ import type { Model, QueryFilter } from 'mongoose';
 import { formatChangeId } from '../../domain/change.js';
 import { OPEN_STATUSES } from '../../domain/lifecycle.js';
 import { isDuplicateKey, retryTransient } from './connection.js';
+import { migrationDone, recordMigration } from './migrations.js';
 import type { ChangeDoc, ChangeTodoDoc, Models } from './models.js';
 
 /** An emergency change whose retrospective is still owed. */
@@ -346,16 +347,13 @@ export class ChangeTodoList {
   }
 
   private async checkFilled(): Promise<void> {
-    if (await retryTransient(() => this.m.Setting.findById(this.kind.filledKey).lean())) return;
+    if (await migrationDone(this.m, this.kind.filledKey)) return;
     await this.fill({ replace: true });
-    await retryTransient(() =>
-      this.m.Setting.updateOne(
-        { _id: this.kind.filledKey },
-        { $setOnInsert: { value: 'done', at: new Date() } },
-        { upsert: true },
-      ),
-    ).catch((err) => {
-      if (!isDuplicateKey(err)) throw err; // another replica recorded it first
-    });
+    await this.markFilled();
+  }
+
+  /** Records the list filled (the app's first use fills it otherwise): after `fill`. */
+  markFilled(): Promise<void> {
+    return recordMigration(this.m, this.kind.filledKey);
   }
 }
