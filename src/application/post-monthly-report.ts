@@ -2,6 +2,7 @@ import type { ChangeLogSummary } from '../domain/change-log.js';
 import { previousMonth } from '../domain/period.js';
 import { zonedParts } from '../domain/time.js';
 import { buildChangeLog } from './build-change-log.js';
+import { BACKGROUND_SHARE } from './pacer.js';
 import { deliverOnce, type ReminderDeps } from './reminder-sweep.js';
 import { type AuditReport, verifyAudit } from './verify-audit.js';
 
@@ -32,7 +33,7 @@ export async function postMonthlyReport(
   const period = previousMonth(now, policy.timezone);
   const outcome = await deliverOnce(rd, `monthly-report:${period.label}`, async () => {
     const { summary } = await buildChangeLog(rd, { kind: 'system' }, period);
-    const audit = await verifyAudit(rd);
+    const audit = await verifyAudit(rd, { signal: rd.stopping, share: BACKGROUND_SHARE });
     await rd.reports.postMonthlyReport(channel, summary, audit);
   });
   if (outcome === 'sent')

@@ -15,6 +15,7 @@ import { checkPolicyHistory, type PolicyVersionRecord } from '../domain/policy-a
 import { addContribution, contribution, type DayPart } from '../domain/rollup.js';
 import { checkLogHead } from '../domain/sealed-log.js';
 import { checkpointNow, keyRing } from './audit-ledger.js';
+import { BACKGROUND_SHARE, Pacer } from './pacer.js';
 import type { AuditDeps, CheckpointRecord } from './ports.js';
 import { deliverOnce, type ReminderDeps } from './reminder-sweep.js';
 import { checkRollups, rollupSnapshot } from './rollups.js';
@@ -50,6 +51,11 @@ export interface VerifyOptions {
   trust?: readonly string[];
   /** Stops the verification early (a graceful shutdown): it then throws. */
   signal?: AbortSignal;
+  /**
+   * The share of the time the verification works (0 < share <= 1, default 1): below 1 it pauses
+   * between stretches of work (see Pacer), as the scheduled daily run does beside live traffic.
+   */
+  share?: number;
 }
 
 /**
@@ -88,9 +94,10 @@ export async function verifyAudit(deps: AuditDeps, opts: VerifyOptions = {}): Pr
   add(checked.findings);
 
   // 2. The ledger in index order.
-  let scan = await scanLedger(deps, ring, checked.valid, opts.allSignatures ?? false, opts.signal);
+  const pacer = new Pacer(opts.share ?? 1, opts.signal);
+  let scan = await scanLedger(deps, ring, checked.valid, opts.allSignatures ?? false, pacer);
   if (scan.rootMismatch && !opts.allSignatures)
-    scan = await scanLedger(deps, ring, checked.valid, true, opts.signal);
+    scan = await scanLedger(deps, ring, checked.valid, true, pacer);
   add(scan.findings);
 
   // 3. Each change, and the numbers; the change log's rollups are recomputed from the same stream.
@@ -102,7 +109,7 @@ export async function verifyAudit(deps: AuditDeps, opts: VerifyOptions = {}): Pr
   let unledgered = 0;
   const pendingEntries: StoredChangeEvent[] = [];
   for await (const c of changesOf(deps)) {
-    opts.signal?.throwIfAborted();
+    await pacer.step();
     trail.see(c.number);
     if (c.events.length > 0 || (c.record && !c.record.released && c.record.head.seq > 0)) checkedChanges++;
     checkedEvents += c.events.length;
@@ -194,11 +201,11 @@ async function scanLedger(
   ring: Awaited<ReturnType<typeof keyRing>>,
   checkpoints: SignedCheckpoint[],
   allSignatures: boolean,
-  signal: AbortSignal | undefined,
+  pacer: Pacer,
 ): Promise<LedgerScan> {
   const scan = new LedgerScan(ring, checkpoints, allSignatures);
   for await (const e of deps.ledger.allEntries()) {
-    if (e.position % 1000 === 0) signal?.throwIfAborted();
+    if (e.position % 100 === 0) await pacer.step();
     scan.add(e);
   }
   scan.finish();
@@ -300,7 +307,7 @@ async function* changesOf(deps: AuditDeps): AsyncGenerator<ChangeEvidence> {
 /**
  * The daily verification: signs a checkpoint, verifies everything, enters the sealed events an
  * interrupted write left out of the ledger, and when anything is found posts it to the audit
- * channel and the security roles.
+ * channel and the security roles. It works BACKGROUND_SHARE of the time (see Pacer).
  * Once per day across replicas (the job runs hourly; a run that fails is retried the next hour).
  */
 export async function verifyDaily(
@@ -311,7 +318,7 @@ export async function verifyDaily(
   let report: AuditReport | null = null;
   const outcome = await deliverOnce(rd, `audit-verify:${day}`, async () => {
     if (rd.audit) await checkpointNow(rd);
-    report = await verifyAudit(rd, { signal: rd.stopping });
+    report = await verifyAudit(rd, { signal: rd.stopping, share: BACKGROUND_SHARE });
     // Sealed events whose entry a crash lost (older than a minute: younger ones are being written).
     const old = rd.clock.now().getTime() - 60_000;
     const lost = report.pendingEntries.filter((e) => e.at.getTime() < old);

@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { Pacer, type PacerTime } from '../../src/application/pacer.js';
+
+/** A clock that moves only when told: work advances it, and so does each pause. */
+function fakeTime() {
+  let now = 0;
+  const pauses: number[] = [];
+  const time: PacerTime = {
+    now: () => now,
+    sleep: async (ms, signal) => {
+      signal?.throwIfAborted();
+      pauses.push(ms);
+      now += ms;
+    },
+  };
+  return { time, pauses, work: (ms: number) => (now += ms), now: () => now };
+}
+
+describe('Pacer', () => {
+  it('pauses after each stretch of work so that the work takes its share of the time', async () => {
+    const t = fakeTime();
+    const pacer = new Pacer(0.5, undefined, 100, t.time);
+    for (let i = 0; i < 1000; i++) {
+      t.work(7);
+      await pacer.step();
+    }
+    // 7,000 ms of work at a share of one half: as long again paused, in stretches of 100-106 ms.
+    const paused = t.pauses.reduce((a, b) => a + b, 0);
+    expect(paused).toBeGreaterThan(7000 - 110);
+    expect(paused).toBeLessThanOrEqual(7000);
+    expect(Math.max(...t.pauses)).toBeLessThan(107);
+    expect(Math.min(...t.pauses)).toBeGreaterThanOrEqual(100);
+  });
+
+  it('works a quarter of the time at a share of 0.25', async () => {
+    const t = fakeTime();
+    const pacer = new Pacer(0.25, undefined, 50, t.time);
+    for (let i = 0; i < 400; i++) {
+      t.work(5);
+      await pacer.step();
+    }
+    expect(2000 / t.now()).toBeCloseTo(0.25, 2);
+  });
+
+  it('never pauses at a share of 1, nor before a stretch is complete', async () => {
+    const t = fakeTime();
+    const whole = new Pacer(1, undefined, 100, t.time);
+    for (let i = 0; i < 100; i++) {
+      t.work(50);
+      await whole.step();
+    }
+    expect(t.pauses).toEqual([]);
+    const t2 = fakeTime();
+    const short = new Pacer(0.5, undefined, 100, t2.time);
+    t2.work(99);
+    await short.step();
+    expect(t2.pauses).toEqual([]);
+  });
+
+  it('throws once its signal aborts, paused or not', async () => {
+    const t = fakeTime();
+    const stop = new AbortController();
+    const pacer = new Pacer(0.5, stop.signal, 100, t.time);
+    t.work(10);
+    await pacer.step();
+    stop.abort();
+    await expect(pacer.step()).rejects.toThrow();
+  });
+
+  it('refuses a share outside (0, 1]', () => {
+    expect(() => new Pacer(0)).toThrow(RangeError);
+    expect(() => new Pacer(1.5)).toThrow(RangeError);
+    expect(() => new Pacer(Number.NaN)).toThrow(RangeError);
+  });
+});
