@@ -3,6 +3,7 @@ import type { Logger } from '../logger.js';
 import { toBoltLogger } from '../logger.js';
 import { slackTransport } from './http-transport.js';
 import { SlackIdentity } from './identity.js';
+import { jsonApiCaller } from './json-call.js';
 import { type MethodLimit, SlackSender } from './sender.js';
 
 export interface SlackApiOptions {
@@ -15,6 +16,9 @@ export interface SlackApiOptions {
   /** How long a Web API call may take before it fails (default 10 s). */
   timeoutMs?: number;
 }
+
+/** Slack's own Web API (web-api's default). */
+const SLACK_API_URL = 'https://slack.com/api/';
 
 /** The Web API clients: one sender for every call (paced, retried where safe), and who the bot is. */
 export interface SlackApi {
@@ -48,10 +52,11 @@ export function createSlackApi(opts: SlackApiOptions, logger: Logger): SlackApi 
     logger: toBoltLogger(logger, 'slack-web-api'),
   };
   const sender = new SlackSender(new WebClient(opts.botToken, clientOptions), logger, {
-    interactiveClient: new WebClient(opts.botToken, {
-      ...clientOptions,
+    interactive: jsonApiCaller({
+      apiUrl: opts.apiUrl ?? SLACK_API_URL,
+      token: opts.botToken,
       // views.open and friends race a 3-second trigger id: waiting longer is pointless.
-      timeout: Math.min(timeout, 5_000),
+      timeoutMs: Math.min(timeout, 5_000),
     }),
     rateScale: opts.rateScale,
     limits: opts.limits,

@@ -1,5 +1,6 @@
 import { ErrorCode, type WebAPICallResult, type WebClient } from '@slack/web-api';
 import type { Logger } from '../logger.js';
+import type { ApiCaller } from './json-call.js';
 
 /**
  * Every outgoing Slack Web API call goes through here. Each method is paced by its rate-limit tier
@@ -160,7 +161,7 @@ export class SlackSender {
   private readonly limits: Record<string, MethodLimit>;
   readonly stats: SenderStats = { calls: 0, rateLimited: 0, retries: 0, failures: 0 };
   private readonly log: Logger;
-  private readonly interactive: WebClient;
+  private readonly interactive: ApiCaller;
 
   constructor(
     private readonly client: WebClient,
@@ -169,13 +170,16 @@ export class SlackSender {
       limits?: Record<string, MethodLimit>;
       rateScale?: number;
       /**
-       * A second client for calls a user is waiting on with a 3-second trigger (views.open and
-       * friends), so they never queue behind a burst of notifications in the first client.
+       * How the calls a user waits on with a 3-second trigger (views.open and friends) are made:
+       * apart from the client, so they never queue behind a burst of notifications in it (the app
+       * sends them as JSON, see jsonApiCaller). Default: through the client.
        */
-      interactiveClient?: WebClient;
+      interactive?: ApiCaller;
     } = {},
   ) {
-    this.interactive = opts.interactiveClient ?? client;
+    this.interactive =
+      opts.interactive ??
+      ((method, args) => client.apiCall(method, wireArgs(args)) as Promise<WebAPICallResult>);
     this.log = logger.child({ component: 'slack-sender' });
     const scale = opts.rateScale ?? 1;
     this.limits = Object.fromEntries(
@@ -215,8 +219,10 @@ export class SlackSender {
       await this.pace(method, args);
       this.stats.calls++;
       try {
-        const client = INTERACTIVE.has(method) ? this.interactive : this.client;
-        return (await client.apiCall(method, wireArgs(args))) as unknown as T;
+        const result = INTERACTIVE.has(method)
+          ? await this.interactive(method, args)
+          : await this.client.apiCall(method, wireArgs(args));
+        return result as unknown as T;
       } catch (err) {
         const e = err as {
           code?: string;
