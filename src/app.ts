@@ -24,6 +24,7 @@ import { type GithubGateDeps, settleGates } from './application/github-gates.js'
 import { PolicyBook } from './application/policy-book.js';
 import type { Deps, ReadDeps } from './application/ports.js';
 import type { ReportDeps } from './application/post-monthly-report.js';
+import { SweepMemo } from './application/reminder-sweep.js';
 import { repairInterruptedSubmissions } from './application/repair-changes.js';
 import { maintainRollups } from './application/rollups.js';
 import type { AppConfig } from './config/env.js';
@@ -305,6 +306,7 @@ export async function startChangegate(opts: StartOptions): Promise<Changegate> {
     reminders: new SlackReminderNotifier(deps, api.sender),
     reports: new SlackReportNotifier(api.sender),
     deliveries,
+    memo: new SweepMemo(),
     // Enough reminders prepared ahead to keep Slack's rate limit busy for 3 s of database slowness.
     concurrency:
       opts.reminders?.concurrency ?? Math.max(16, Math.ceil(api.sender.perSecond('chat.postMessage') * 3)),

@@ -150,8 +150,15 @@ export interface ChangeStore {
   reviewsOwedBy(userId: string, now: Date, limit: number): Promise<ChangeRecord[]>;
   /** A page, newest first; `nextBefore` continues it. */
   search(q: ChangeSearch): Promise<{ items: ChangeRecord[]; nextBefore: number | null }>;
-  /** Streamed: the changes a sweep looks at. */
-  candidates(set: CandidateSet, now: Date): AsyncIterable<ChangeRecord>;
+  /**
+   * Streamed: the changes a sweep looks at. `skip` is asked about each one, by number and the seq the
+   * store's index shows, before its record is read: true leaves it out.
+   */
+  candidates(
+    set: CandidateSet,
+    now: Date,
+    opts?: { skip?(changeNumber: number, seq: number): boolean },
+  ): AsyncIterable<ChangeRecord>;
   /** Streamed: changes with any activity in the period that the scope may see. */
   inPeriod(period: Period, scope: VisibilityScope): AsyncIterable<ChangeRecord>;
   /** Streamed by number: every record's number and the head it claims (audit verification). */

@@ -1,10 +1,11 @@
 import { isActive } from '../domain/delegation.js';
 import type { ChangeState } from '../domain/lifecycle.js';
-import { escalationRoles, type Membership, usersInRoles } from '../domain/policy.js';
+import { escalationRoles, type Membership, referencedGroups, usersInRoles } from '../domain/policy.js';
 import {
   allReminders,
   DIGESTIBLE,
   dueNow,
+  nextReminderAt,
   type Reminder,
   type ReminderContext,
   type ReminderKind,
@@ -28,6 +29,8 @@ export interface DigestItem {
 export interface ReminderDeps extends Deps {
   reminders: ReminderNotifier;
   deliveries: DeliveryLedger;
+  /** What the process's sweeps learnt about when each change next owes a reminder (see SweepMemo). */
+  memo?: SweepMemo;
   /** Changes processed in parallel during a sweep (Slack pacing happens in the sender). */
   concurrency?: number;
   /**
@@ -43,6 +46,51 @@ export interface SweepResult {
   sent: number;
   skipped: number;
   failed: number;
+}
+
+/**
+ * The longest a sweep leaves a change unexamined on the strength of what it computed: inputs besides
+ * the change's record (a person's time zone, a round-based chase's next round) are looked at again
+ * at least this often.
+ */
+export const RECHECK_MS = 10 * 60_000;
+
+/**
+ * What this process's sweeps learnt: per sweep, for each change examined, its record's seq then and
+ * when it next owes one of the sweep's reminders (at most RECHECK_MS ahead). A later sweep skips a
+ * change whose record is at the same seq until that time, so each minute's sweep reads only the
+ * changes that may owe something instead of every open one. Any write to the record moves its seq
+ * (the store's list shows it), and a new policy, user-group membership or set of running delegations
+ * forgets everything; a failed or interrupted delivery is not remembered. In memory: each replica,
+ * and each start, examines every change once.
+ */
+export class SweepMemo {
+  private readonly sweeps = new Map<
+    string,
+    { context: string; wakes: Map<number, { seq: number; at: number }> }
+  >();
+
+  /** The memory of one sweep, emptied when its context (policy, membership, delegations) changed. */
+  of(sweep: string, context: string): Map<number, { seq: number; at: number }> {
+    let m = this.sweeps.get(sweep);
+    if (!m || m.context !== context) {
+      m = { context, wakes: new Map() };
+      this.sweeps.set(sweep, m);
+    }
+    return m.wakes;
+  }
+}
+
+/** What besides a change's record decides its reminders, as one string (see SweepMemo). */
+async function sweepContext(rd: ReminderDeps, membership: Membership, now: Date): Promise<string> {
+  const groups = referencedGroups(rd.policy.policy).map(
+    (g) => `${g}=${[...membership.groupMembers(g)].sort().join(',')}`,
+  );
+  const running = (await rd.delegations.recent())
+    .filter((d) => isActive(d, now))
+    .map((d) => d.id)
+    .sort();
+  return JSON.stringify([rd.policy.hash, groups, running]);
 }
 
 /** Users whose time zone a change's reminders depend on. */
@@ -142,19 +190,34 @@ export async function sweepReminders(
   const membership = await rd.directory.membership();
   const escalation = escalationRecipients(rd, membership);
   const zones = new ZoneCache(rd, policy.timezone);
+  const wakes = rd.memo?.of(`${candidates}:${kinds.join(',')}`, await sweepContext(rd, membership, now));
+  const seen = new Set<number>();
+  // A change examined before at the same seq, with nothing owed until later: not read again yet.
+  const skip = (n: number, seq: number) => {
+    seen.add(n);
+    const w = wakes?.get(n);
+    return w !== undefined && w.seq === seq && w.at > now.getTime();
+  };
+  const remember = (n: number, seq: number, owed: Reminder[]) => {
+    const next = nextReminderAt(owed, now, policy.workingHours)?.getTime() ?? Number.POSITIVE_INFINITY;
+    wakes?.set(n, { seq, at: Math.min(next, now.getTime() + RECHECK_MS) });
+  };
 
   await pool(
-    rd.changes.candidates(candidates, now),
+    rd.changes.candidates(candidates, now, wakes ? { skip } : undefined),
     rd.concurrency ?? 16,
     async (record) => {
       result.examined++;
       const state = record.state!;
-      const due = dueNow(
-        await remindersFor(rd, state, membership, zones, now, escalation),
-        now,
-        rd.policy.policy.workingHours,
-      ).filter((r) => wanted.has(r.kind));
-      if (due.length === 0) return;
+      wakes?.delete(state.number);
+      const owed = (await remindersFor(rd, state, membership, zones, now, escalation)).filter((r) =>
+        wanted.has(r.kind),
+      );
+      const due = dueNow(owed, now, rd.policy.policy.workingHours);
+      if (due.length === 0) {
+        remember(state.number, record.head.seq, owed);
+        return;
+      }
       // Re-read the change just before sending: if it moved on since the query, decide again.
       const fresh = await rd.changes.record(state.number);
       const freshState = fresh?.state ?? null;
@@ -168,19 +231,25 @@ export async function sweepReminders(
               rd.policy.policy.workingHours,
             ).filter((r) => wanted.has(r.kind) && due.some((d) => reminderKey(d) === reminderKey(r)));
       if (rd.stopping?.aborted) return; // not claimed yet: the next sweep, here or elsewhere, sends it
+      let failed = false;
       for (const r of stillDue) {
         result.due++;
         const outcome = await deliverOnce(rd, reminderKey(r), () =>
           rd.reminders.send(r, { state: freshState, record: fresh }, now),
         );
         result[outcome]++;
+        if (outcome === 'failed') failed = true;
       }
+      // Remembered only when what was owed now was dealt with, from the record it was computed on.
+      if (!failed && fresh.head.seq === record.head.seq) remember(state.number, record.head.seq, owed);
     },
     rd.stopping,
   );
-  if (result.sent || result.failed) {
-    rd.logger.info('reminder sweep', { job: kinds.join(','), ...result });
-  }
+  // Changes no longer among the candidates are forgotten (the memory stays the size of the open work).
+  if (wakes && !rd.stopping?.aborted) for (const n of wakes.keys()) if (!seen.has(n)) wakes.delete(n);
+  const report = { job: kinds.join(','), ...result, remembered: wakes?.size ?? 0 };
+  if (result.sent || result.failed) rd.logger.info('reminder sweep', report);
+  else rd.logger.debug('reminder sweep', report);
   return result;
 }
 

@@ -288,6 +288,27 @@ export function dueNow(reminders: readonly Reminder[], now: Date, hours: Working
   return [...latest.values()];
 }
 
+/**
+ * When a change's reminders next need looking at, after a sweep at `now` dealt with those due: the
+ * earliest delivery time still ahead, or, for a reminder whose time came while its recipient is off,
+ * the next instant of their working hours. Null when nothing is ahead in these reminders (a
+ * round-based chase, whose next round is not in them, and every input besides the change's own
+ * state, are the caller's to bound).
+ */
+export function nextReminderAt(reminders: readonly Reminder[], now: Date, hours: WorkingHours): Date | null {
+  let next: number | null = null;
+  for (const r of reminders) {
+    const at =
+      r.deliverAt > now
+        ? r.deliverAt.getTime()
+        : isWithinWorkingHours(now, hours, r.tz)
+          ? null // due now: this sweep claimed it (sent, or sent before)
+          : nextWorkingInstant(now, hours, r.tz).getTime();
+    if (at !== null && at > now.getTime() && (next === null || at < next)) next = at;
+  }
+  return next === null ? null : new Date(next);
+}
+
 /** How long after the digest time a late digest (the app was down) is still sent that morning. */
 export const DIGEST_WINDOW_MINUTES = 180;
 

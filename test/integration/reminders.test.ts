@@ -313,3 +313,66 @@ describe('the scheduler runs the chases by itself', () => {
     expect((await fetch(`${t.app.url}/readyz`)).status).toBe(200);
   });
 });
+
+describe('sweeps read again only what may owe a reminder', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp(import.meta.url, { clock: new TestClock(TUESDAY_10AM) });
+  });
+  afterAll(() => t.stop());
+  const examined = async () => (await t.app.reminders.approvals()).examined;
+  const carolReminded = (n: number) =>
+    t.fake
+      .dms(CAROL)
+      .filter((m) => m.text.includes('waiting for your approval') && m.text.includes(`CR-${n}`));
+
+  it('a change is read again once written, once its next reminder is due, and at least every 10 minutes', async () => {
+    const older = [
+      await submitRequest(t, { reviewers: [BOB] }),
+      await submitRequest(t, { reviewers: [ERIN] }),
+    ];
+    expect(await examined()).toBe(2);
+    expect(await examined()).toBe(0); // nothing owed before 14:00: not read again
+    const n = await submitRequest(t, { reviewers: [BOB] });
+    expect(await examined()).toBe(1); // the new one only
+    expect(await examined()).toBe(0);
+    await approve(t, n, 0, BOB); // written: the lead's stage opens (its first reminder at 14:00)
+    expect(await examined()).toBe(1);
+
+    t.clock.set('2026-03-10T17:09:00Z');
+    expect(await examined()).toBe(0);
+    t.clock.set('2026-03-10T17:10:00Z'); // 10 minutes after the others were read: all read again
+    expect(await examined()).toBe(3);
+
+    // The next reminder's time is kept to the minute: read at 13:59, not due; read at 14:00, sent.
+    t.clock.set('2026-03-10T20:59:00Z');
+    expect(await examined()).toBe(3);
+    expect(carolReminded(n)).toHaveLength(0);
+    t.clock.set('2026-03-10T21:00:00Z');
+    const due = await t.app.reminders.approvals();
+    expect(due.examined).toBe(3); // each one's first reminder is due at 14:00
+    expect(carolReminded(n)).toHaveLength(1);
+    expect(due.sent).toBeGreaterThanOrEqual(3);
+    expect(await examined()).toBe(0);
+    expect(t.fake.dms(BOB).some((d) => d.text.includes(`CR-${older[0]}`))).toBe(true);
+    expect(t.fake.dms(ERIN).some((d) => d.text.includes(`CR-${older[1]}`))).toBe(true);
+  });
+
+  it('a new delegation is seen by the next sweep: the delegate is reminded at once', async () => {
+    const n = await submitRequest(t, { reviewers: [BOB] });
+    await approve(t, n, 0, BOB);
+    t.clock.set('2026-03-11T21:00:00Z'); // the lead's first reminder is due
+    await t.app.reminders.approvals();
+    expect(carolReminded(n)).toHaveLength(1);
+    expect(await examined()).toBe(0); // everything read, nothing owed until later
+    // Carol names a delegate: the reminder she was sent is owed to Frank too, now.
+    await t.slack.command('/change', `delegate <@${FRANK}|frank> until 2026-03-20`, { user: CAROL });
+    await t.fake.waitFor(() => t.fake.responsePosts.at(-1));
+    await t.app.reminders.approvals();
+    expect(
+      t.fake
+        .dms(FRANK)
+        .some((m) => m.text.includes('waiting for your approval') && m.text.includes(`CR-${n}`)),
+    ).toBe(true);
+  });
+});

@@ -3,6 +3,7 @@ import {
   approvalReminders,
   digestDate,
   dueNow,
+  nextReminderAt,
   type ReminderContext,
   retroReminders,
   verificationReminders,
@@ -159,5 +160,28 @@ describe('window, verification and retrospective reminders', () => {
     expect(digestDate(new Date('2026-03-10T16:00:00Z'), policy, 'America/Los_Angeles')).toBe('2026-03-10');
     expect(digestDate(new Date('2026-03-10T22:00:00Z'), policy, 'America/Los_Angeles')).toBeNull(); // 15:00: not the morning
     expect(digestDate(new Date('2026-03-14T18:00:00Z'), policy, 'America/Los_Angeles')).toBeNull(); // Saturday
+  });
+});
+
+describe('when a change next owes a reminder', () => {
+  // Submitted Tuesday 2026-03-10 10:00 in Los Angeles: Bob's reminders at 14:00 that day and the next.
+  const m = new Machine(request(), { now: '2026-03-10T17:00:00Z' });
+  const rs = approvalReminders(m.state, ctx(m));
+  const hours = m.policy.workingHours;
+  const next = (now: string) => nextReminderAt(rs, new Date(now), hours)?.toISOString() ?? null;
+
+  it('is the earliest delivery time still ahead', () => {
+    expect(next('2026-03-10T17:00:00Z')).toBe('2026-03-10T21:00:00.000Z');
+    expect(next('2026-03-10T20:59:59Z')).toBe('2026-03-10T21:00:00.000Z');
+    // At 14:00 the first is due (this sweep sends it): the next is the second, a day later.
+    expect(next('2026-03-10T21:00:00Z')).toBe('2026-03-11T21:00:00.000Z');
+    expect(next('2026-03-11T21:00:00Z')).toBe('2026-03-12T21:00:00.000Z'); // the escalation
+    expect(next('2026-03-12T21:00:00Z')).toBeNull(); // nothing left ahead
+  });
+
+  it('is the start of the working day for a reminder whose time came while its recipient was off', () => {
+    // Wednesday 20:00 in Los Angeles: the second reminder (Wednesday 14:00) came and was not sent
+    // (the app was down, say); it waits for Thursday 09:00, before the escalation at 14:00.
+    expect(next('2026-03-12T03:00:00Z')).toBe('2026-03-12T16:00:00.000Z');
   });
 });

@@ -466,13 +466,18 @@ export class ChangeRepository implements ChangeStore {
   /** Streams records matching `filter` in batches (the caller never holds them all at once). */
   private async *stream(
     filter: QueryFilter<ChangeDoc>,
-    opts: { batchSize?: number; sort?: Record<string, 1 | -1> } = {},
+    opts: {
+      batchSize?: number;
+      sort?: Record<string, 1 | -1>;
+      skip?: (changeNumber: number, seq: number) => boolean;
+    } = {},
   ): AsyncIterable<ChangeRecord> {
     const cursor = this.m.Change.find(both(filter, { seq: { $gt: 0 } }))
       .sort(opts.sort ?? { number: 1 })
       .lean<ChangeDoc[]>()
       .cursor({ batchSize: opts.batchSize ?? 500 });
     for await (const doc of cursor as AsyncIterable<ChangeDoc>) {
+      if (opts.skip?.(doc.number, doc.seq)) continue;
       const record = toRecord(doc);
       if (record.state) yield record;
     }
@@ -541,13 +546,22 @@ export class ChangeRepository implements ChangeStore {
     return { items, nextBefore: found.length > q.limit ? (items.at(-1)?.number ?? null) : null };
   }
 
-  candidates(set: CandidateSet, now: Date): AsyncIterable<ChangeRecord> {
-    return this.todo ? this.fromTodo(candidateFilter(set, now)) : this.stream(candidateFilter(set, now));
+  candidates(
+    set: CandidateSet,
+    now: Date,
+    opts: { skip?(changeNumber: number, seq: number): boolean } = {},
+  ): AsyncIterable<ChangeRecord> {
+    return this.todo
+      ? this.fromTodo(candidateFilter(set, now), opts.skip)
+      : this.stream(candidateFilter(set, now), { skip: opts.skip });
   }
 
   /** FerretDB: the records on the to-do list that match, by number (as `stream` gives them). */
-  private async *fromTodo(filter: QueryFilter<ChangeDoc>): AsyncIterable<ChangeRecord> {
-    for await (const doc of this.todo!.records(both(filter, { seq: { $gt: 0 } }))) {
+  private async *fromTodo(
+    filter: QueryFilter<ChangeDoc>,
+    skip?: (changeNumber: number, seq: number) => boolean,
+  ): AsyncIterable<ChangeRecord> {
+    for await (const doc of this.todo!.records(both(filter, { seq: { $gt: 0 } }), skip)) {
       const record = toRecord(doc);
       if (record.state) yield record;
     }

@@ -61,6 +61,9 @@ function entryFields(doc: Partial<ChangeDoc>): Record<string, unknown> {
   return out;
 }
 
+/** An entry's change and the seq it shows. */
+type EntryRef = { number: number; seq: number };
+
 /** An entry younger than this is never removed: its writer may be between its two writes. */
 const GRACE_MS = 10 * 60_000;
 /** How often a process checks every entry against its record. */
@@ -124,7 +127,7 @@ export class ChangeTodoList {
   private filling: Promise<void> | null = null;
   /** Queries waiting to be read together (see matching). */
   private asked:
-    | { filter: QueryFilter<ChangeDoc>; resolve: (n: number[]) => void; reject: (e: unknown) => void }[]
+    | { filter: QueryFilter<ChangeDoc>; resolve: (n: EntryRef[]) => void; reject: (e: unknown) => void }[]
     | null = null;
   private tidiedAt = Date.now();
 
@@ -176,9 +179,16 @@ export class ChangeTodoList {
     }
   }
 
-  /** The records that match `filter` (a query within MAY_HAVE_WORK), by number. */
-  async *records(filter: QueryFilter<ChangeDoc>): AsyncIterable<ChangeDoc> {
-    const numbers = (await this.matching(filter)).sort((a, b) => a - b);
+  /**
+   * The records that match `filter` (a query within MAY_HAVE_WORK), by number; `skip`, asked with
+   * each entry's number and seq, leaves an entry's record unread.
+   */
+  async *records(
+    filter: QueryFilter<ChangeDoc>,
+    skip?: (changeNumber: number, seq: number) => boolean,
+  ): AsyncIterable<ChangeDoc> {
+    const entries = (await this.matching(filter)).sort((a, b) => a.number - b.number);
+    const numbers = entries.filter((e) => !skip?.(e.number, e.seq)).map((e) => e.number);
     yield* this.lookUp(numbers, filter, LOOKUPS_AT_ONCE);
   }
 
@@ -192,7 +202,7 @@ export class ChangeTodoList {
     limit: number,
     order: 1 | -1,
   ): Promise<{ docs: ChangeDoc[]; total: number }> {
-    const numbers = (await this.matching(filter)).sort((a, b) => order * (a - b));
+    const numbers = (await this.matching(filter)).map((e) => e.number).sort((a, b) => order * (a - b));
     const docs: ChangeDoc[] = [];
     if (limit > 0)
       for await (const doc of this.lookUp(numbers, filter, Math.min(LOOKUPS_AT_ONCE, limit + 2))) {
@@ -203,15 +213,15 @@ export class ChangeTodoList {
   }
 
   /**
-   * The numbers of the entries that match `filter`. Queries asked for at the same moment (App Home's
-   * lists, built in parallel) are read in one: FerretDB reads every entry for each query, so one
-   * read of the entries any of them wants, each query then applied to those in memory (mingo). Each
-   * caller's read starts after its call.
+   * The numbers and seqs of the entries that match `filter`. Queries asked for at the same moment
+   * (App Home's lists, built in parallel) are read in one: FerretDB reads every entry for each query,
+   * so one read of the entries any of them wants, each query then applied to those in memory (mingo).
+   * Each caller's read starts after its call.
    */
-  private async matching(filter: QueryFilter<ChangeDoc>): Promise<number[]> {
+  private async matching(filter: QueryFilter<ChangeDoc>): Promise<EntryRef[]> {
     await this.fillOnce();
     if (Date.now() - this.tidiedAt > TIDY_EVERY_MS) await this.tidy();
-    return new Promise<number[]>((resolve, reject) => {
+    return new Promise<EntryRef[]>((resolve, reject) => {
       if (!this.asked) {
         this.asked = [];
         setImmediate(() => void this.readAsked());
@@ -226,9 +236,9 @@ export class ChangeTodoList {
     try {
       if (asked.length === 1) {
         const found = await this.list
-          .find(asked[0]!.filter as QueryFilter<ChangeTodoDoc>, { number: 1 })
-          .lean<{ number: number }[]>();
-        asked[0]!.resolve(found.map((e) => e.number));
+          .find(asked[0]!.filter as QueryFilter<ChangeTodoDoc>, { number: 1, seq: 1 })
+          .lean<EntryRef[]>();
+        asked[0]!.resolve(found.map((e) => ({ number: e.number, seq: e.seq })));
         return;
       }
       const entries = await this.list
@@ -237,7 +247,9 @@ export class ChangeTodoList {
       for (const a of asked) {
         const query = new Query(a.filter as Record<string, unknown>);
         a.resolve(
-          entries.filter((e) => query.test(e as unknown as Record<string, unknown>)).map((e) => e.number),
+          entries
+            .filter((e) => query.test(e as unknown as Record<string, unknown>))
+            .map((e) => ({ number: e.number, seq: e.seq ?? -1 })), // no seq: never skipped
         );
       }
     } catch (err) {
