@@ -561,7 +561,7 @@ export class ChangeRepository implements ChangeStore {
     filter: QueryFilter<ChangeDoc>,
     skip?: (changeNumber: number, seq: number) => boolean,
   ): AsyncIterable<ChangeRecord> {
-    for await (const doc of this.todo!.records(both(filter, { seq: { $gt: 0 } }), skip)) {
+    for await (const doc of this.todo!.sweepRecords(both(filter, { seq: { $gt: 0 } }), skip)) {
       const record = toRecord(doc);
       if (record.state) yield record;
     }

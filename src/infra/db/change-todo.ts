@@ -61,8 +61,28 @@ function entryFields(doc: Partial<ChangeDoc>): Record<string, unknown> {
   return out;
 }
 
-/** An entry's change and the seq it shows. */
-type EntryRef = { number: number; seq: number };
+/** The fields the sweeps' queries read (candidateFilter in change-repository.ts), kept in the sweep view. */
+const SWEEP_FIELDS = [
+  'number',
+  'seq',
+  'status',
+  'emergency',
+  'retroDueAt',
+  'retroSubmittedAt',
+  'retroReview',
+  'pirDueAt',
+  'plannedStart',
+] as const;
+/** How old the sweep view may be before a sweep reads the list again (see sweepRecords). */
+const SWEEP_VIEW_MS = 30_000;
+
+type SweepEntry = Record<string, unknown> & { number: number; seq?: number };
+
+function sweepFields(fields: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const f of SWEEP_FIELDS) if (fields[f] !== undefined) out[f] = fields[f];
+  return out;
+}
 
 /** An entry younger than this is never removed: its writer may be between its two writes. */
 const GRACE_MS = 10 * 60_000;
@@ -127,9 +147,13 @@ export class ChangeTodoList {
   private filling: Promise<void> | null = null;
   /** Queries waiting to be read together (see matching). */
   private asked:
-    | { filter: QueryFilter<ChangeDoc>; resolve: (n: EntryRef[]) => void; reject: (e: unknown) => void }[]
+    | { filter: QueryFilter<ChangeDoc>; resolve: (n: number[]) => void; reject: (e: unknown) => void }[]
     | null = null;
   private tidiedAt = Date.now();
+  /** The sweeps' view of the list (see sweepRecords), and the writes made while it is being read. */
+  private sweepView: { at: number; entries: Map<number, SweepEntry> } | null = null;
+  private sweepViewRead: Promise<Map<number, SweepEntry>> | null = null;
+  private writtenDuringRead: Map<number, Record<string, unknown> | null> | null = null;
 
   constructor(
     private readonly m: Models,
@@ -148,6 +172,7 @@ export class ChangeTodoList {
   /** Writes the entry of a change from its record's fields (all, or those about to be written). */
   async write(changeNumber: number, fields: Partial<ChangeDoc>): Promise<void> {
     const set = { ...entryFields(fields), number: changeNumber, at: new Date() };
+    this.seen(changeNumber, set);
     const unset = fields.unannounced === undefined && 'slack' in set ? { unannounced: 1 } : undefined;
     const update = unset ? { $set: set, $unset: unset } : { $set: set };
     try {
@@ -165,6 +190,7 @@ export class ChangeTodoList {
    * own already (its entry, further along, must not be overwritten).
    */
   async add(changeNumber: number, fields: Partial<ChangeDoc>): Promise<void> {
+    if (!this.sweepView?.entries.has(changeNumber)) this.seen(changeNumber, { ...entryFields(fields) });
     try {
       await retryTransient(() =>
         this.list.create({
@@ -179,17 +205,77 @@ export class ChangeTodoList {
     }
   }
 
+  /** The records that match `filter` (a query within MAY_HAVE_WORK), by number. */
+  async *records(filter: QueryFilter<ChangeDoc>): AsyncIterable<ChangeDoc> {
+    const numbers = (await this.matching(filter)).sort((a, b) => a - b);
+    yield* this.lookUp(numbers, filter, LOOKUPS_AT_ONCE);
+  }
+
   /**
-   * The records that match `filter` (a query within MAY_HAVE_WORK), by number; `skip`, asked with
-   * each entry's number and seq, leaves an entry's record unread.
+   * `records` for the periodic sweeps, which run each minute, each with its own query, and between
+   * them would read the whole list several times a minute (FerretDB reads every entry for each):
+   * their queries run over a view of the list, read at most SWEEP_VIEW_MS ago, holding the few fields
+   * they read and kept current with this process's own writes. Another process's write shows at the
+   * next read of the view (within SWEEP_VIEW_MS), as if the sweep had run that much later. Each
+   * record found is read and checked with the query itself, as in `records`.
    */
-  async *records(
+  async *sweepRecords(
     filter: QueryFilter<ChangeDoc>,
     skip?: (changeNumber: number, seq: number) => boolean,
   ): AsyncIterable<ChangeDoc> {
-    const entries = (await this.matching(filter)).sort((a, b) => a.number - b.number);
-    const numbers = entries.filter((e) => !skip?.(e.number, e.seq)).map((e) => e.number);
-    yield* this.lookUp(numbers, filter, LOOKUPS_AT_ONCE);
+    const view = await this.currentSweepView();
+    const query = new Query(filter as Record<string, unknown>);
+    const numbers: number[] = [];
+    for (const e of view.values())
+      if (query.test(e) && !skip?.(e.number, e.seq ?? -1)) numbers.push(e.number); // no seq: never skipped
+    yield* this.lookUp(
+      numbers.sort((a, b) => a - b),
+      filter,
+      LOOKUPS_AT_ONCE,
+    );
+  }
+
+  private async currentSweepView(): Promise<Map<number, SweepEntry>> {
+    await this.fillOnce();
+    if (Date.now() - this.tidiedAt > TIDY_EVERY_MS) await this.tidy();
+    if (this.sweepView && Date.now() - this.sweepView.at < SWEEP_VIEW_MS) return this.sweepView.entries;
+    this.sweepViewRead ??= this.readSweepView().finally(() => {
+      this.sweepViewRead = null;
+    });
+    return this.sweepViewRead;
+  }
+
+  private async readSweepView(): Promise<Map<number, SweepEntry>> {
+    const at = Date.now();
+    this.writtenDuringRead = new Map();
+    try {
+      const projection = Object.fromEntries(SWEEP_FIELDS.map((f) => [f, 1]));
+      const found = await this.list.find({}, projection).lean<SweepEntry[]>();
+      const entries = new Map(found.map((e) => [e.number, e]));
+      // A write made while the list was read may be missing from what was read: applied again.
+      for (const [n, fields] of this.writtenDuringRead) {
+        if (fields === null) entries.delete(n);
+        else entries.set(n, { ...entries.get(n), ...fields, number: n });
+      }
+      this.sweepView = { at, entries };
+      return entries;
+    } finally {
+      this.writtenDuringRead = null;
+    }
+  }
+
+  /** A write of this process (null: a removal), shown in the sweep view at once. */
+  private seen(changeNumber: number, fields: Record<string, unknown> | null): void {
+    const view = this.sweepView?.entries;
+    const mine = fields === null ? null : sweepFields(fields);
+    if (view) {
+      if (mine === null) view.delete(changeNumber);
+      else view.set(changeNumber, { ...view.get(changeNumber), ...mine, number: changeNumber });
+    }
+    if (this.writtenDuringRead) {
+      const earlier = this.writtenDuringRead.get(changeNumber);
+      this.writtenDuringRead.set(changeNumber, mine === null ? null : { ...earlier, ...mine });
+    }
   }
 
   /**
@@ -202,7 +288,7 @@ export class ChangeTodoList {
     limit: number,
     order: 1 | -1,
   ): Promise<{ docs: ChangeDoc[]; total: number }> {
-    const numbers = (await this.matching(filter)).map((e) => e.number).sort((a, b) => order * (a - b));
+    const numbers = (await this.matching(filter)).sort((a, b) => order * (a - b));
     const docs: ChangeDoc[] = [];
     if (limit > 0)
       for await (const doc of this.lookUp(numbers, filter, Math.min(LOOKUPS_AT_ONCE, limit + 2))) {
@@ -213,15 +299,15 @@ export class ChangeTodoList {
   }
 
   /**
-   * The numbers and seqs of the entries that match `filter`. Queries asked for at the same moment
-   * (App Home's lists, built in parallel) are read in one: FerretDB reads every entry for each query,
-   * so one read of the entries any of them wants, each query then applied to those in memory (mingo).
-   * Each caller's read starts after its call.
+   * The numbers of the entries that match `filter`. Queries asked for at the same moment (App Home's
+   * lists, built in parallel) are read in one: FerretDB reads every entry for each query, so one
+   * read of the entries any of them wants, each query then applied to those in memory (mingo). Each
+   * caller's read starts after its call.
    */
-  private async matching(filter: QueryFilter<ChangeDoc>): Promise<EntryRef[]> {
+  private async matching(filter: QueryFilter<ChangeDoc>): Promise<number[]> {
     await this.fillOnce();
     if (Date.now() - this.tidiedAt > TIDY_EVERY_MS) await this.tidy();
-    return new Promise<EntryRef[]>((resolve, reject) => {
+    return new Promise<number[]>((resolve, reject) => {
       if (!this.asked) {
         this.asked = [];
         setImmediate(() => void this.readAsked());
@@ -236,9 +322,9 @@ export class ChangeTodoList {
     try {
       if (asked.length === 1) {
         const found = await this.list
-          .find(asked[0]!.filter as QueryFilter<ChangeTodoDoc>, { number: 1, seq: 1 })
-          .lean<EntryRef[]>();
-        asked[0]!.resolve(found.map((e) => ({ number: e.number, seq: e.seq })));
+          .find(asked[0]!.filter as QueryFilter<ChangeTodoDoc>, { number: 1 })
+          .lean<{ number: number }[]>();
+        asked[0]!.resolve(found.map((e) => e.number));
         return;
       }
       const entries = await this.list
@@ -247,9 +333,7 @@ export class ChangeTodoList {
       for (const a of asked) {
         const query = new Query(a.filter as Record<string, unknown>);
         a.resolve(
-          entries
-            .filter((e) => query.test(e as unknown as Record<string, unknown>))
-            .map((e) => ({ number: e.number, seq: e.seq ?? -1 })), // no seq: never skipped
+          entries.filter((e) => query.test(e as unknown as Record<string, unknown>)).map((e) => e.number),
         );
       }
     } catch (err) {
@@ -313,6 +397,7 @@ export class ChangeTodoList {
   }
 
   private async remove(changeNumber: number, seenSeq: number | null): Promise<void> {
+    this.seen(changeNumber, null);
     await retryTransient(() => this.list.deleteOne({ _id: formatChangeId(changeNumber) }));
     const again = await this.record(changeNumber);
     if (again && (again.seq !== seenSeq || this.mayHaveWork(again))) await this.write(changeNumber, again);
