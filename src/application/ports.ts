@@ -88,6 +88,9 @@ export interface NumberClaim {
 }
 
 /** Changes waiting on sweeps (reminders, escalations, digests). */
+/** Asked by a store about a change (its number, and the seq its index shows): true leaves it unread. */
+export type SkipChange = (changeNumber: number, seq: number) => boolean;
+
 export type CandidateSet =
   | 'pending_approval'
   | 'deployed'
@@ -154,11 +157,7 @@ export interface ChangeStore {
    * Streamed: the changes a sweep looks at. `skip` is asked about each one, by number and the seq the
    * store's index shows, before its record is read: true leaves it out.
    */
-  candidates(
-    set: CandidateSet,
-    now: Date,
-    opts?: { skip?(changeNumber: number, seq: number): boolean },
-  ): AsyncIterable<ChangeRecord>;
+  candidates(set: CandidateSet, now: Date, opts?: { skip?: SkipChange }): AsyncIterable<ChangeRecord>;
   /** Streamed: changes with any activity in the period that the scope may see. */
   inPeriod(period: Period, scope: VisibilityScope): AsyncIterable<ChangeRecord>;
   /** Streamed by number: every record's number and the head it claims (audit verification). */

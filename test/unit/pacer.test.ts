@@ -13,17 +13,21 @@ function fakeTime() {
       now += ms;
     },
   };
-  return { time, pauses, work: (ms: number) => (now += ms), now: () => now };
+  const work = (ms: number) => (now += ms);
+  /** `times` units of work of `ms` each, the pacer asked between them. */
+  const run = async (pacer: Pacer, times: number, ms: number) => {
+    for (let i = 0; i < times; i++) {
+      work(ms);
+      await pacer.step();
+    }
+  };
+  return { time, pauses, work, run, now: () => now };
 }
 
 describe('Pacer', () => {
   it('pauses after each stretch of work so that the work takes its share of the time', async () => {
     const t = fakeTime();
-    const pacer = new Pacer(0.5, undefined, 100, t.time);
-    for (let i = 0; i < 1000; i++) {
-      t.work(7);
-      await pacer.step();
-    }
+    await t.run(new Pacer(0.5, undefined, 100, t.time), 1000, 7);
     // 7,000 ms of work at a share of one half: as long again paused, in stretches of 100-106 ms.
     const paused = t.pauses.reduce((a, b) => a + b, 0);
     expect(paused).toBeGreaterThan(7000 - 110);
@@ -34,21 +38,13 @@ describe('Pacer', () => {
 
   it('works a quarter of the time at a share of 0.25', async () => {
     const t = fakeTime();
-    const pacer = new Pacer(0.25, undefined, 50, t.time);
-    for (let i = 0; i < 400; i++) {
-      t.work(5);
-      await pacer.step();
-    }
+    await t.run(new Pacer(0.25, undefined, 50, t.time), 400, 5);
     expect(2000 / t.now()).toBeCloseTo(0.25, 2);
   });
 
   it('never pauses at a share of 1, nor before a stretch is complete', async () => {
     const t = fakeTime();
-    const whole = new Pacer(1, undefined, 100, t.time);
-    for (let i = 0; i < 100; i++) {
-      t.work(50);
-      await whole.step();
-    }
+    await t.run(new Pacer(1, undefined, 100, t.time), 100, 50);
     expect(t.pauses).toEqual([]);
     const t2 = fakeTime();
     const short = new Pacer(0.5, undefined, 100, t2.time);

@@ -11,6 +11,7 @@ import type {
   LoadedChange,
   NumberClaim,
   Page,
+  SkipChange,
   SlackRef,
 } from '../../application/ports.js';
 import { type EventSeal, eventSealBytes, GENESIS_HASH, hashEvent } from '../../domain/audit.js';
@@ -469,7 +470,7 @@ export class ChangeRepository implements ChangeStore {
     opts: {
       batchSize?: number;
       sort?: Record<string, 1 | -1>;
-      skip?: (changeNumber: number, seq: number) => boolean;
+      skip?: SkipChange;
     } = {},
   ): AsyncIterable<ChangeRecord> {
     const cursor = this.m.Change.find(both(filter, { seq: { $gt: 0 } }))
@@ -546,21 +547,14 @@ export class ChangeRepository implements ChangeStore {
     return { items, nextBefore: found.length > q.limit ? (items.at(-1)?.number ?? null) : null };
   }
 
-  candidates(
-    set: CandidateSet,
-    now: Date,
-    opts: { skip?(changeNumber: number, seq: number): boolean } = {},
-  ): AsyncIterable<ChangeRecord> {
+  candidates(set: CandidateSet, now: Date, opts: { skip?: SkipChange } = {}): AsyncIterable<ChangeRecord> {
     return this.todo
       ? this.fromTodo(candidateFilter(set, now), opts.skip)
       : this.stream(candidateFilter(set, now), { skip: opts.skip });
   }
 
   /** FerretDB: the records on the to-do list that match, by number (as `stream` gives them). */
-  private async *fromTodo(
-    filter: QueryFilter<ChangeDoc>,
-    skip?: (changeNumber: number, seq: number) => boolean,
-  ): AsyncIterable<ChangeRecord> {
+  private async *fromTodo(filter: QueryFilter<ChangeDoc>, skip?: SkipChange): AsyncIterable<ChangeRecord> {
     for await (const doc of this.todo!.sweepRecords(both(filter, { seq: { $gt: 0 } }), skip)) {
       const record = toRecord(doc);
       if (record.state) yield record;

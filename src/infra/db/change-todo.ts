@@ -1,5 +1,6 @@
 import { Query } from 'mingo';
 import type { Model, QueryFilter } from 'mongoose';
+import type { SkipChange } from '../../application/ports.js';
 import { formatChangeId } from '../../domain/change.js';
 import { OPEN_STATUSES } from '../../domain/lifecycle.js';
 import { isDuplicateKey, retryTransient } from './connection.js';
@@ -30,37 +31,6 @@ export const MAY_HAVE_WORK: QueryFilter<ChangeDoc> = {
   ],
 };
 
-/**
- * The fields of a change record that the queries over the list read (the sweeps' candidateFilter,
- * the repair's, the unannounced; App Home's lists and who may see them), which a to-do entry
- * carries. `slack` is kept as whether there is one.
- */
-const ENTRY_FIELDS = [
-  'number',
-  'seq',
-  'status',
-  'emergency',
-  'retroDueAt',
-  'retroSubmittedAt',
-  'retroReview',
-  'pirDueAt',
-  'plannedStart',
-  'deployedAt',
-  'unannounced',
-  'createdAt',
-  'requester',
-  'currentApprovers',
-  'participants',
-  'openToAnyone',
-] as const;
-
-function entryFields(doc: Partial<ChangeDoc>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const f of ENTRY_FIELDS) if (doc[f] !== undefined) out[f] = doc[f];
-  if (doc.slack !== undefined) out.slack = doc.slack ? true : null;
-  return out;
-}
-
 /** The fields the sweeps' queries read (candidateFilter in change-repository.ts), kept in the sweep view. */
 const SWEEP_FIELDS = [
   'number',
@@ -73,16 +43,40 @@ const SWEEP_FIELDS = [
   'pirDueAt',
   'plannedStart',
 ] as const;
+
+/**
+ * The fields of a change record that the queries over the list read (the sweeps' candidateFilter,
+ * the repair's, the unannounced; App Home's lists and who may see them), which a to-do entry
+ * carries. `slack` is kept as whether there is one.
+ */
+const ENTRY_FIELDS = [
+  ...SWEEP_FIELDS,
+  'deployedAt',
+  'unannounced',
+  'createdAt',
+  'requester',
+  'currentApprovers',
+  'participants',
+  'openToAnyone',
+] as const;
+
+/** The `fields` of `doc` that are set. */
+function pick(doc: Record<string, unknown>, fields: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const f of fields) if (doc[f] !== undefined) out[f] = doc[f];
+  return out;
+}
+
+function entryFields(doc: Partial<ChangeDoc>): Record<string, unknown> {
+  const out = pick(doc as Record<string, unknown>, ENTRY_FIELDS);
+  if (doc.slack !== undefined) out.slack = doc.slack ? true : null;
+  return out;
+}
+
 /** How old the sweep view may be before a sweep reads the list again (see sweepRecords). */
 const SWEEP_VIEW_MS = 30_000;
 
 type SweepEntry = Record<string, unknown> & { number: number; seq?: number };
-
-function sweepFields(fields: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const f of SWEEP_FIELDS) if (fields[f] !== undefined) out[f] = fields[f];
-  return out;
-}
 
 /** An entry younger than this is never removed: its writer may be between its two writes. */
 const GRACE_MS = 10 * 60_000;
@@ -219,10 +213,7 @@ export class ChangeTodoList {
    * next read of the view (within SWEEP_VIEW_MS), as if the sweep had run that much later. Each
    * record found is read and checked with the query itself, as in `records`.
    */
-  async *sweepRecords(
-    filter: QueryFilter<ChangeDoc>,
-    skip?: (changeNumber: number, seq: number) => boolean,
-  ): AsyncIterable<ChangeDoc> {
+  async *sweepRecords(filter: QueryFilter<ChangeDoc>, skip?: SkipChange): AsyncIterable<ChangeDoc> {
     const view = await this.currentSweepView();
     const query = new Query(filter as Record<string, unknown>);
     const numbers: number[] = [];
@@ -267,7 +258,7 @@ export class ChangeTodoList {
   /** A write of this process (null: a removal), shown in the sweep view at once. */
   private seen(changeNumber: number, fields: Record<string, unknown> | null): void {
     const view = this.sweepView?.entries;
-    const mine = fields === null ? null : sweepFields(fields);
+    const mine = fields === null ? null : pick(fields, SWEEP_FIELDS);
     if (view) {
       if (mine === null) view.delete(changeNumber);
       else view.set(changeNumber, { ...view.get(changeNumber), ...mine, number: changeNumber });
