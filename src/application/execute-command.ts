@@ -102,7 +102,11 @@ export async function executeCommand(
   }
 
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-    const loaded = await deps.changes.load(changeNumber, attempt === 1 ? known : undefined);
+    // The first attempt reads the log as far as the record just read says (a record behind its log
+    // makes the append conflict, and the next attempt reads the whole log).
+    const asRecorded = attempt === 1 && !!known;
+    const loaded = await deps.changes.load(changeNumber, attempt === 1 ? known : undefined, { asRecorded });
+    if (!loaded && asRecorded) continue; // a record still submitting: its log is read whole
     if (!loaded)
       return {
         ok: false,
@@ -130,6 +134,7 @@ export async function executeCommand(
       meetings,
     });
     if (!decided.ok) {
+      if (asRecorded) continue; // refused on the record's view of the log: decided on the whole log
       if (cmd.kind === 'approve' || cmd.kind === 'reject')
         await recordRefusalOnce(deps, changeNumber, cmd, decided.error, log);
       return { ok: false, error: decided.error, state: loaded.state };

@@ -117,8 +117,23 @@ export interface ChangeSearch {
  * unique indexes on insert.
  */
 export interface ChangeStore {
-  load(changeNumber: number, known?: ChangeRecord | null): Promise<LoadedChange | null>;
+  /**
+   * A change's log and state (always current), with its record (`known`: as already read).
+   * `asRecorded`: the log only as far as `known` says it reaches, for a writer whose append is its
+   * check (an event beyond it makes the append conflict, and the writer reads the whole log again).
+   */
+  load(
+    changeNumber: number,
+    known?: ChangeRecord | null,
+    opts?: { asRecorded?: boolean },
+  ): Promise<LoadedChange | null>;
   record(changeNumber: number): Promise<ChangeRecord | null>;
+  /**
+   * Events 1..seq of a change's log as recorded (fewer when not all are recorded yet), for readers
+   * that only fold them (the change log's rollups): events this process read or recorded lately are
+   * not read again, as an event never changes once recorded. Not for checks against tampering.
+   */
+  eventsThrough(changeNumber: number, seq: number): Promise<StoredChangeEvent[]>;
   append(
     changeNumber: number,
     head: { seq: number; hash: string } | null,

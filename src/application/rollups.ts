@@ -58,15 +58,15 @@ async function differences(
   marks: RollupMark[],
   policy: Policy,
 ): Promise<{ ready: Difference[]; drop: string[] }> {
+  // Each change's log as far as its last mark (read once per change).
+  const through = new Map<number, number>();
+  for (const m of marks) through.set(m.changeNumber, Math.max(m.seq, through.get(m.changeNumber) ?? 0));
   const events = new Map<number, StoredChangeEvent[]>();
+  for (const [n, seq] of through) events.set(n, await deps.changes.eventsThrough(n, seq));
   const ready: Difference[] = [];
   const drop: string[] = [];
   for (const m of marks) {
-    let log = events.get(m.changeNumber);
-    if (!log) {
-      log = (await deps.changes.load(m.changeNumber))?.events ?? [];
-      events.set(m.changeNumber, log);
-    }
+    const log = events.get(m.changeNumber)!;
     const e = log[m.seq - 1];
     if (!e || e.seq !== m.seq) {
       if (m.stale) drop.push(m.id);

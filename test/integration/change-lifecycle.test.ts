@@ -335,4 +335,29 @@ describe('change lifecycle in Slack', () => {
       'Typed before switching',
     );
   });
+
+  it('decides on the whole log when the record lags behind it (a crash between an event and its record)', async () => {
+    const n = await submitRequest(t, { reviewers: [BOB] });
+    const submitted = await stateOf(n);
+    await approve(t, n, 0, BOB);
+    const decided = await eventTypes(n);
+    await t.app.models.Change.replaceOne({ _id: submitted._id }, submitted);
+    expect((await stateOf(n)).seq).toBe(decided.length - 1);
+
+    // Bob again: the record says his stage waits, the log says he approved it.
+    let told = t.fake.ephemerals.length;
+    await approve(t, n, 0, BOB);
+    expect(await eventTypes(n)).toEqual(decided);
+    expect(t.fake.ephemerals.slice(told).map((e) => String(e.args.text))).toEqual([
+      expect.stringContaining('already approved'),
+    ]);
+
+    // Carol, the next stage: the record says it is not her turn yet, the log says it is.
+    told = t.fake.ephemerals.length;
+    await approve(t, n, 1, CAROL);
+    expect(await eventTypes(n)).toHaveLength(decided.length + 1);
+    expect((await stateOf(n)).status).toBe('approved');
+    expect(t.fake.ephemerals.slice(told)).toEqual([]);
+    expect(await chainOk(n)).toBeNull();
+  });
 });

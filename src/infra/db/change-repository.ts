@@ -29,11 +29,12 @@ import {
 import type { Period } from '../../domain/period.js';
 import { type ProjectionSummary, projectionSummary } from '../../domain/projection.js';
 import type { VisibilityScope } from '../../domain/visibility.js';
-import { ChangeTodoList, IN_FLIGHT_LIST, RETRO_OWED } from './change-todo.js';
+import { ChangeTodoList, IN_FLIGHT_LIST, RETRO_OWED, WORK_FIELDS } from './change-todo.js';
 import { claimKey } from './claims.js';
 import { isDuplicateKey, retryTransient } from './connection.js';
 import { migrationDone, recordMigration } from './migrations.js';
 import { type ChangeDoc, type ChangeEventDoc, eventId, type Models } from './models.js';
+import { RecentEvents } from './recent-events.js';
 import { insertRollupMark } from './rollup-store.js';
 
 function toEvent(d: ChangeEventDoc): StoredChangeEvent {
@@ -163,6 +164,9 @@ export function candidateFilter(set: CandidateSet, now: Date): QueryFilter<Chang
   }
 }
 
+/** How many changes' logs `eventsThrough` keeps (a burst's worth: the rollups fold within seconds). */
+const RECENT_LOGS = 2_000;
+
 export interface ChangeStoreOptions {
   /**
    * How long a claim to announce a change lasts (default 5 minutes): another replica's repair takes
@@ -182,6 +186,8 @@ export class ChangeRepository implements ChangeStore {
   private readonly todo: ChangeTodoList | null;
   /** FerretDB: the submissions in flight, which the repair reads (change-todo.ts). */
   private readonly inflight: ChangeTodoList | null;
+  /** The start of the logs read or recorded lately (eventsThrough). */
+  private readonly recent = new RecentEvents(RECENT_LOGS);
 
   /**
    * `flavor` picks the query shape: FerretDB pushes only a single-key `_id` equality down to SQLite
@@ -199,22 +205,62 @@ export class ChangeRepository implements ChangeStore {
     this.inflight = flavor === 'ferretdb' ? new ChangeTodoList(m, IN_FLIGHT_LIST) : null;
   }
 
-  private async loadEvents(changeNumber: number): Promise<StoredChangeEvent[]> {
+  /** The change's events after seq `after` (up to `through`), in order, as recorded. */
+  private async readEvents(
+    changeNumber: number,
+    after: number,
+    through = Infinity,
+  ): Promise<StoredChangeEvent[]> {
     if (this.flavor === 'mongodb') {
-      const docs = await this.m.ChangeEvent.find({ changeNumber }).sort({ seq: 1 }).lean<ChangeEventDoc[]>();
+      const seq = Number.isFinite(through) ? { $gt: after, $lte: through } : { $gt: after };
+      const docs = await this.m.ChangeEvent.find({ changeNumber, seq })
+        .sort({ seq: 1 })
+        .lean<ChangeEventDoc[]>();
       return docs.map(toEvent);
     }
+    const byId = (seq: number) =>
+      this.m.ChangeEvent.findById(eventId(changeNumber, seq)).lean<ChangeEventDoc>();
     const out: StoredChangeEvent[] = [];
-    for (let seq = 1; ; seq++) {
-      const doc = await this.m.ChangeEvent.findById(eventId(changeNumber, seq)).lean<ChangeEventDoc>();
+    if (Number.isFinite(through)) {
+      // How many is known: looked up together, kept up to the first missing.
+      const docs = await Promise.all(
+        Array.from({ length: Math.max(0, through - after) }, (_, i) => byId(after + 1 + i)),
+      );
+      for (const doc of docs) {
+        if (!doc) break;
+        out.push(toEvent(doc));
+      }
+      return out;
+    }
+    for (let seq = after + 1; ; seq++) {
+      const doc = await byId(seq);
       if (!doc) return out;
       out.push(toEvent(doc));
     }
   }
 
-  async load(changeNumber: number, known?: ChangeRecord | null): Promise<LoadedChange | null> {
+  /** The change's log from its first event (up to `through`), remembered in `recent`. */
+  private async loadEvents(changeNumber: number, through?: number): Promise<StoredChangeEvent[]> {
+    const events = await this.readEvents(changeNumber, 0, through);
+    this.recent.read(changeNumber, events);
+    return events;
+  }
+
+  async eventsThrough(changeNumber: number, seq: number): Promise<StoredChangeEvent[]> {
+    const known = this.recent.known(changeNumber);
+    if (known.length >= seq) return known.slice(0, seq);
+    const events = [...known, ...(await this.readEvents(changeNumber, known.length, seq))];
+    this.recent.read(changeNumber, events);
+    return events;
+  }
+
+  async load(
+    changeNumber: number,
+    known?: ChangeRecord | null,
+    opts: { asRecorded?: boolean } = {},
+  ): Promise<LoadedChange | null> {
     const [events, record] = await Promise.all([
-      this.loadEvents(changeNumber),
+      this.loadEvents(changeNumber, opts.asRecorded && known ? known.head.seq : undefined),
       known !== undefined ? known : this.record(changeNumber),
     ]);
     const state = foldEvents(events);
@@ -333,6 +379,7 @@ export class ChangeRepository implements ChangeStore {
     await insertRollupMark(this.m, { changeNumber, seq, hash, at: new Date() });
     try {
       await retryTransient(() => this.m.ChangeEvent.create({ _id: eventId(changeNumber, seq), ...event }));
+      this.recent.recorded(event);
       // In the background, batched with the other writes of the moment: the event is sealed, so
       // an entry lost to a crash is written by the catch-up; a failed write is retried.
       void this.audit.ledger.ledger([event]);
@@ -361,19 +408,23 @@ export class ChangeRepository implements ChangeStore {
   ): Promise<void> {
     const set = projectionFields(state, head, waitingOn);
     const _id = formatChangeId(state.number);
+    const todo = this.todo; // FerretDB's
+    if (!todo) {
+      await retryTransient(() => this.m.Change.updateOne({ _id, seq: { $lt: head.seq } }, { $set: set }));
+      return;
+    }
     // On FerretDB the to-do entry is added before the record is written (unless it has one: until
     // the record is written, the entry must keep matching what the record says, as the repair
-    // finds an interrupted submission by it) and written after (change-todo.ts).
-    await this.todo?.add(state.number, set);
-    await retryTransient(async () => {
-      if (this.flavor === 'mongodb') {
-        await this.m.Change.updateOne({ _id, seq: { $lt: head.seq } }, { $set: set });
-        return;
-      }
-      const current = await this.m.Change.findById(_id, { seq: 1 }).lean<{ seq: number }>();
-      if (current && current.seq < head.seq) await this.m.Change.updateOne({ _id }, { $set: set });
-    });
-    await this.todo?.write(state.number, set);
+    // finds an interrupted submission by it) and written after (change-todo.ts). A record with work
+    // has its entry (added before that record was written), so only a record without work, or
+    // none, needs the addition.
+    const current = await retryTransient(() =>
+      this.m.Change.findById(_id, WORK_FIELDS).lean<Partial<ChangeDoc> & { seq: number }>(),
+    );
+    if (!current || !todo.mayHaveWork(current)) await todo.add(state.number, set);
+    if (current && current.seq < head.seq)
+      await retryTransient(() => this.m.Change.updateOne({ _id }, { $set: set }));
+    await todo.write(state.number, set);
     // The submission's own projection moves it on in the in-flight list (nothing later does).
     if (head.seq === 1) await this.inflight?.write(state.number, set);
   }

@@ -31,6 +31,20 @@ export const MAY_HAVE_WORK: QueryFilter<ChangeDoc> = {
   ],
 };
 
+/** The fields a query reads (its keys, within `$or`, `$and` and `$nor` too), as a projection. */
+export function fieldsRead(filter: Record<string, unknown>): Record<string, 1> {
+  const out: Record<string, 1> = {};
+  for (const [key, value] of Object.entries(filter)) {
+    if (!key.startsWith('$')) out[key] = 1;
+    else if (Array.isArray(value))
+      for (const part of value) Object.assign(out, fieldsRead(part as Record<string, unknown>));
+  }
+  return out;
+}
+
+/** What a record needs for MAY_HAVE_WORK to be decided on it. */
+export const WORK_FIELDS = fieldsRead(MAY_HAVE_WORK as Record<string, unknown>);
+
 /** The fields the sweeps' queries read (candidateFilter in change-repository.ts), kept in the sweep view. */
 const SWEEP_FIELDS = [
   'number',
