@@ -37,6 +37,8 @@ describe('App Home and /change subcommands', () => {
     expect(home(CAROL)).toContain('Waiting for your approval (1)');
     expect(home(CAROL)).toContain(`"value":"${n}:1"`);
     expect(home(ALICE)).toContain('Waiting for: *Engineering lead approval*');
+    // Only those who have opened their Home get it published (Bob, who decided, never did).
+    expect(t.fake.callsOf('views.publish').filter((c) => c.args.user_id === BOB)).toEqual([]);
 
     // Approving from the Home tab (a view container) works like the channel button.
     const res = await t.slack.click('change_approve', `${n}:1`, {

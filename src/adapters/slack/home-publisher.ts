@@ -5,8 +5,17 @@ import type { Logger } from '../../infra/logger.js';
 import type { SlackSender } from '../../infra/slack/sender.js';
 import { homeView } from './views/home.view.js';
 
+/** How old the list of people who opened their Home may be when a refresh asks who they are. */
+const HOME_USERS_MS = 30_000;
+
 /** Publishes App Home tabs: on `app_home_opened`, and for the people a change event concerns. */
 export class HomePublisher {
+  /** Who had opened their Home when the list was last read (see homeUsers), and when that was. */
+  private homeUsersRead: { at: number; users: Set<string> } | null = null;
+  private homeUsersReading: Promise<Set<string>> | null = null;
+  /** Who opened their Home through this process (shown at once, whatever the list's age). */
+  private readonly openedHere = new Set<string>();
+
   constructor(
     private readonly buildHome: (userId: string) => Promise<HomeData>,
     private readonly sender: SlackSender,
@@ -18,6 +27,7 @@ export class HomePublisher {
     await retryTransient(() =>
       this.models.HomeUser.updateOne({ _id: userId }, { $set: { openedAt: at } }, { upsert: true }),
     );
+    this.openedHere.add(userId);
     await this.publish(userId);
   }
 
@@ -43,15 +53,38 @@ export class HomePublisher {
   async refresh(userIds: readonly string[]): Promise<void> {
     const candidates = [...new Set(userIds)].filter((u) => /^[UW][A-Z0-9]+$/.test(u));
     if (candidates.length === 0) return;
-    const known = await this.models.HomeUser.find({ _id: { $in: candidates } }, { _id: 1 }).lean<
-      { _id: string }[]
-    >();
+    const users = await this.homeUsers();
     await Promise.all(
-      known.map((k) =>
-        this.publish(k._id).catch((err) =>
-          this.logger.warn('could not refresh App Home', { userId: k._id, err }),
+      candidates
+        .filter((u) => this.openedHere.has(u) || users.has(u))
+        .map((userId) =>
+          this.publish(userId).catch((err) =>
+            this.logger.warn('could not refresh App Home', { userId, err }),
+          ),
         ),
-      ),
     );
+  }
+
+  /**
+   * The people who have opened their Home (an entry is never removed), read at most HOME_USERS_MS
+   * before: every change event asks, and a query each would cost a database call per decision (on
+   * FerretDB a scan of the list). Someone who opens their Home through another replica gets
+   * refreshed from the next read on.
+   */
+  private async homeUsers(): Promise<Set<string>> {
+    if (this.homeUsersRead && Date.now() - this.homeUsersRead.at < HOME_USERS_MS)
+      return this.homeUsersRead.users;
+    this.homeUsersReading ??= (async () => {
+      const at = Date.now();
+      const docs = await retryTransient(() =>
+        this.models.HomeUser.find({}, { _id: 1 }).lean<{ _id: string }[]>(),
+      );
+      const users = new Set(docs.map((d) => d._id));
+      this.homeUsersRead = { at, users };
+      return users;
+    })().finally(() => {
+      this.homeUsersReading = null;
+    });
+    return this.homeUsersReading;
   }
 }
