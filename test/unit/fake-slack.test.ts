@@ -139,4 +139,23 @@ describe('fake Slack Web API', () => {
     });
     fake.clearRateLimits();
   });
+
+  it('reads a JSON body only for the methods Slack takes one for', async () => {
+    fake.addUser('U0JSONBODY');
+    const call = (method: string, args: Record<string, unknown>) =>
+      fetch(`${fake.apiUrl}${method}`, {
+        method: 'POST',
+        headers: {
+          authorization: 'Bearer xoxb-test-token',
+          'content-type': 'application/json; charset=utf-8',
+        },
+        body: JSON.stringify(args),
+      }).then((r) => r.json() as Promise<{ ok: boolean; error?: string }>);
+    expect(await call('chat.postMessage', { channel: 'C0123CHG01', text: 'as JSON' })).toMatchObject({
+      ok: true,
+    });
+    // users.info reads form or query arguments only: the user asked for in JSON is not seen.
+    expect(await call('users.info', { user: 'U0JSONBODY' })).toEqual({ ok: false, error: 'user_not_found' });
+    expect((await client.users.info({ user: 'U0JSONBODY' })).ok).toBe(true);
+  });
 });

@@ -58,6 +58,7 @@ export function createSlackApi(opts: SlackApiOptions, logger: Logger): SlackApi 
       // views.open and friends race a 3-second trigger id: waiting longer is pointless.
       timeoutMs: Math.min(timeout, 5_000),
     }),
+    json: jsonApiCaller({ apiUrl: opts.apiUrl ?? SLACK_API_URL, token: opts.botToken, timeoutMs: timeout }),
     rateScale: opts.rateScale,
     limits: opts.limits,
   });

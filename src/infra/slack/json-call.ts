@@ -9,8 +9,9 @@ const JSON_TEXT_ARGS = new Set(['view', 'blocks', 'attachments', 'metadata']);
 
 /**
  * A Web API call sent as a JSON body (Slack takes `application/json` with a bearer token for its
- * write methods; views.open lists both content types) straight over the transport, for the calls a
- * user waits on with a 3-second trigger (views.open and friends). Profiling `/change` showed the
+ * write methods; views.open lists both content types) straight over the transport: the calls a
+ * user waits on with a 3-second trigger (views.open and friends), and the other methods that take
+ * JSON (chat.postMessage, chat.update, views.publish…). Profiling `/change` showed the
  * general client costing as much as the call's own work for these: it form-encodes the 7 kB form
  * (percent-encoding every character of its JSON text), and builds redacted debug lines of the
  * arguments and of Slack's answer (the whole view, echoed back) whether or not debug logging is on.
@@ -90,7 +91,7 @@ export function jsonBody(args: Record<string, unknown>): string {
   const parts: string[] = [];
   for (const key in args) {
     const value = args[key];
-    if (value === undefined) continue;
+    if (value === undefined || value === null) continue; // dropped, as web-api's form bodies drop them
     const asText =
       typeof value === 'string' && JSON_TEXT_ARGS.has(key) && isJsonText(value)
         ? value

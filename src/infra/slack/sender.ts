@@ -155,6 +155,14 @@ type ApiArgs = Record<string, unknown>;
 
 /** Methods answering a user's click or command, with a trigger id that expires in 3 seconds. */
 const INTERACTIVE = new Set(['views.open', 'views.push', 'views.update']);
+/** The other methods Slack takes a JSON body for (`json_input_supported` in its method reference). */
+const JSON_INPUT = new Set([
+  'views.publish',
+  'chat.postMessage',
+  'chat.update',
+  'chat.postEphemeral',
+  'conversations.open',
+]);
 
 export class SlackSender {
   private readonly buckets = new Map<string, TokenBucket>();
@@ -162,6 +170,7 @@ export class SlackSender {
   readonly stats: SenderStats = { calls: 0, rateLimited: 0, retries: 0, failures: 0 };
   private readonly log: Logger;
   private readonly interactive: ApiCaller;
+  private readonly json: ApiCaller;
 
   constructor(
     private readonly client: WebClient,
@@ -175,11 +184,18 @@ export class SlackSender {
        * sends them as JSON, see jsonApiCaller). Default: through the client.
        */
       interactive?: ApiCaller;
+      /**
+       * How the other calls Slack takes as JSON (chat.postMessage, chat.update, views.publish…) are
+       * made: the app sends them as JSON too, which costs less CPU than the client's form bodies.
+       * Default: through the client.
+       */
+      json?: ApiCaller;
     } = {},
   ) {
-    this.interactive =
-      opts.interactive ??
-      ((method, args) => client.apiCall(method, wireArgs(args)) as Promise<WebAPICallResult>);
+    const viaClient: ApiCaller = (method, args) =>
+      client.apiCall(method, wireArgs(args)) as Promise<WebAPICallResult>;
+    this.interactive = opts.interactive ?? viaClient;
+    this.json = opts.json ?? viaClient;
     this.log = logger.child({ component: 'slack-sender' });
     const scale = opts.rateScale ?? 1;
     this.limits = Object.fromEntries(
@@ -221,7 +237,9 @@ export class SlackSender {
       try {
         const result = INTERACTIVE.has(method)
           ? await this.interactive(method, args)
-          : await this.client.apiCall(method, wireArgs(args));
+          : JSON_INPUT.has(method)
+            ? await this.json(method, args)
+            : await this.client.apiCall(method, wireArgs(args));
         return result as unknown as T;
       } catch (err) {
         const e = err as {

@@ -49,6 +49,21 @@ interface RateLimit {
 }
 
 const JSON_FIELDS = ['blocks', 'view', 'attachments', 'metadata', 'files'];
+/**
+ * The methods Slack reads a JSON body for (`json_input_supported` in its method reference); others
+ * (users.info, usergroups.users.list, chat.getPermalink…) read only form or query arguments.
+ */
+const JSON_INPUT = new Set([
+  'views.open',
+  'views.push',
+  'views.update',
+  'views.publish',
+  'chat.postMessage',
+  'chat.update',
+  'chat.postEphemeral',
+  'conversations.open',
+  'auth.test',
+]);
 /** Milliseconds since the epoch with sub-millisecond precision, comparable across processes. */
 export const epochMs = () => performance.timeOrigin + performance.now();
 
@@ -322,7 +337,7 @@ export class FakeSlack {
       req.socket.destroy();
       return;
     }
-    const args = this.parseArgs(req, raw, url);
+    const args = this.parseArgs(req, raw, url, method);
     const auth = req.headers.authorization;
     const token = auth?.startsWith('Bearer ')
       ? auth.slice(7)
@@ -369,10 +384,11 @@ export class FakeSlack {
     return record(200, handler(args));
   }
 
-  private parseArgs(req: IncomingMessage, raw: Buffer, url: URL): Record<string, unknown> {
+  private parseArgs(req: IncomingMessage, raw: Buffer, url: URL, method: string): Record<string, unknown> {
     const type = String(req.headers['content-type'] ?? '');
     let args: Record<string, unknown> = Object.fromEntries(url.searchParams.entries());
     if (type.startsWith('application/json')) {
+      if (!JSON_INPUT.has(method)) return args; // Slack does not read it: the arguments are missing
       try {
         args = { ...args, ...(JSON.parse(raw.toString('utf8')) as Record<string, unknown>) };
       } catch {
