@@ -935,7 +935,7 @@ async function benchReminders(db: { uri: string }, fake: FakeSlack) {
       http429: fake.calls.filter((c) => c.method === 'chat.postMessage' && c.status === 429).length,
       otherMessages: others.map((c) => ({
         channel: String(c.args.channel),
-        text: String(c.args.text ?? '').slice(0, 60),
+        text: String(c.args.text ?? '').slice(0, 400),
         secondsBeforeFirstReminder:
           Math.round((Math.min(...ok.map((o) => o.receivedAt!)) - c.receivedAt!) / 100) / 10,
       })),

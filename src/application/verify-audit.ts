@@ -84,11 +84,7 @@ export async function verifyAudit(deps: AuditDeps, opts: VerifyOptions = {}): Pr
     : witnessed === null
       ? 'unreadable'
       : 'compared';
-  const chain = mergeWitness(
-    stored.map((r) => r.checkpoint),
-    witnessed,
-    add,
-  );
+  const chain = mergeWitness(stored, witnessed, add, verifiedAt);
   const ring = await keyRing(deps, opts.trust ?? [], chain);
   const checked = checkCheckpoints(ring, chain);
   add(checked.findings);
@@ -213,21 +209,34 @@ async function scanLedger(
 }
 
 /**
+ * How long a checkpoint whose post to the audit channel is not confirmed may be missing there: its
+ * post may be queued behind Slack's pacing (thousands of reminders going out), and a failed one is
+ * retried with the next checkpoint (every CHANGEGATE_CHECKPOINT_INTERVAL). Past that, reported.
+ */
+const WITNESS_GRACE_MS = 60 * 60_000;
+
+/**
  * The checkpoints to verify: the database's, completed by those only the witness holds (a
  * checkpoint deleted from the database still proves how long the ledger was). Differences are
- * findings.
+ * findings, but for a checkpoint not posted yet (see WITNESS_GRACE_MS).
  */
 function mergeWitness(
-  db: SignedCheckpoint[],
+  records: CheckpointRecord[],
   slack: SignedCheckpoint[] | null,
   add: (fs: Finding[]) => void,
+  now: Date,
 ): SignedCheckpoint[] {
+  const db = records.map((r) => r.checkpoint);
   if (slack === null) return db;
   const inSlack = new Map(slack.map((c) => [c.body.number, c]));
   const inDb = new Map(db.map((c) => [c.body.number, c]));
+  const posting = (r: CheckpointRecord) =>
+    r.witness === null && now.getTime() - Date.parse(r.checkpoint.body.time) < WITNESS_GRACE_MS;
   const out: Finding[] = [];
-  for (const c of db) {
+  for (const r of records) {
+    const c = r.checkpoint;
     const s = inSlack.get(c.body.number);
+    if (!s && posting(r)) continue;
     if (!s)
       out.push(
         finding('checkpoint_missing_in_slack', `checkpoint #${c.body.number} is not in the audit channel`, {

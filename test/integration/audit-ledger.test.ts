@@ -394,6 +394,28 @@ describe('audit ledger', () => {
   });
 });
 
+describe('audit ledger: the audit channel', () => {
+  it('a checkpoint whose post to the audit channel has not landed is waited for an hour, then reported', async () => {
+    const t = await startTestApp(import.meta.url, { clock: new TestClock(NOW) });
+    try {
+      await t.app.ledgerCaughtUp;
+      await submitRequest(t, { title: 'Before an unposted checkpoint' });
+      await settled(t);
+      await t.app.deps.ledger.flush();
+      // The post fails (it is retried with the next checkpoint): the checkpoint has no witness yet.
+      t.fake.failNext('chat.postMessage', 'not_in_channel');
+      expect(await checkpointNow(t.app.deps)).toMatchObject({ kind: 'signed', witnessed: false });
+      expect((await verifyAudit(t.app.deps)).findings).toEqual([]);
+      t.clock.advance(61 * 60_000);
+      expect((await verifyAudit(t.app.deps)).findings.map((f) => f.kind)).toEqual([
+        'checkpoint_missing_in_slack',
+      ]);
+    } finally {
+      await t.stop();
+    }
+  });
+});
+
 describe('audit ledger: migration and key rotation', () => {
   let first: TestApp | null = null;
   const dbName = `ledger_migration_${process.pid}`;
