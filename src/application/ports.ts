@@ -87,10 +87,10 @@ export interface NumberClaim {
   emergency: boolean;
 }
 
-/** Changes waiting on sweeps (reminders, escalations, digests). */
 /** Asked by a store about a change (its number, and the seq its index shows): true leaves it unread. */
 export type SkipChange = (changeNumber: number, seq: number) => boolean;
 
+/** Changes waiting on sweeps (reminders, escalations, digests). */
 export type CandidateSet =
   | 'pending_approval'
   | 'deployed'

@@ -1,4 +1,37 @@
 /**
+ * A value read again once older than `maxAgeMs` (counted from the start of its read), one read at a
+ * time: callers arriving during a read share it.
+ */
+export class RefreshedValue<T> {
+  private held: { at: number; value: T } | null = null;
+  private reading: Promise<T> | null = null;
+
+  constructor(
+    private readonly read: () => Promise<T>,
+    private readonly maxAgeMs: number,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  get(): Promise<T> {
+    if (this.held && this.clock() - this.held.at < this.maxAgeMs) return Promise.resolve(this.held.value);
+    this.reading ??= (async () => {
+      const at = this.clock();
+      const value = await this.read();
+      this.held = { at, value };
+      return value;
+    })().finally(() => {
+      this.reading = null;
+    });
+    return this.reading;
+  }
+
+  /** The value last read, whatever its age (null before the first read). */
+  get current(): T | null {
+    return this.held?.value ?? null;
+  }
+}
+
+/**
  * A map with a size bound and a time to live: the least recently used entry goes first when full, and
  * an entry older than its time to live is gone. Keeps caches keyed by what outsiders send (user ids)
  * from growing without limit.

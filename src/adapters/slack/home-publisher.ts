@@ -1,4 +1,5 @@
 import type { HomeData } from '../../application/build-home.js';
+import { RefreshedValue } from '../../infra/cache.js';
 import { retryTransient } from '../../infra/db/connection.js';
 import type { Models } from '../../infra/db/models.js';
 import type { Logger } from '../../infra/logger.js';
@@ -10,9 +11,18 @@ const HOME_USERS_MS = 30_000;
 
 /** Publishes App Home tabs: on `app_home_opened`, and for the people a change event concerns. */
 export class HomePublisher {
-  /** Who had opened their Home when the list was last read (see homeUsers), and when that was. */
-  private homeUsersRead: { at: number; users: Set<string> } | null = null;
-  private homeUsersReading: Promise<Set<string>> | null = null;
+  /**
+   * The people who have opened their Home (an entry is never removed), read at most HOME_USERS_MS
+   * before: every change event asks, and a query each would cost a database call per decision (on
+   * FerretDB a scan of the list). Someone who opens their Home through another replica gets
+   * refreshed from the next read on.
+   */
+  private readonly homeUsers = new RefreshedValue(async () => {
+    const docs = await retryTransient(() =>
+      this.models.HomeUser.find({}, { _id: 1 }).lean<{ _id: string }[]>(),
+    );
+    return new Set(docs.map((d) => d._id));
+  }, HOME_USERS_MS);
   /** Who opened their Home through this process (shown at once, whatever the list's age). */
   private readonly openedHere = new Set<string>();
 
@@ -53,7 +63,7 @@ export class HomePublisher {
   async refresh(userIds: readonly string[]): Promise<void> {
     const candidates = [...new Set(userIds)].filter((u) => /^[UW][A-Z0-9]+$/.test(u));
     if (candidates.length === 0) return;
-    const users = await this.homeUsers();
+    const users = await this.homeUsers.get();
     await Promise.all(
       candidates
         .filter((u) => this.openedHere.has(u) || users.has(u))
@@ -63,28 +73,5 @@ export class HomePublisher {
           ),
         ),
     );
-  }
-
-  /**
-   * The people who have opened their Home (an entry is never removed), read at most HOME_USERS_MS
-   * before: every change event asks, and a query each would cost a database call per decision (on
-   * FerretDB a scan of the list). Someone who opens their Home through another replica gets
-   * refreshed from the next read on.
-   */
-  private async homeUsers(): Promise<Set<string>> {
-    if (this.homeUsersRead && Date.now() - this.homeUsersRead.at < HOME_USERS_MS)
-      return this.homeUsersRead.users;
-    this.homeUsersReading ??= (async () => {
-      const at = Date.now();
-      const docs = await retryTransient(() =>
-        this.models.HomeUser.find({}, { _id: 1 }).lean<{ _id: string }[]>(),
-      );
-      const users = new Set(docs.map((d) => d._id));
-      this.homeUsersRead = { at, users };
-      return users;
-    })().finally(() => {
-      this.homeUsersReading = null;
-    });
-    return this.homeUsersReading;
   }
 }

@@ -89,6 +89,7 @@ function entryFields(doc: Partial<ChangeDoc>): Record<string, unknown> {
 
 /** How old the sweep view may be before a sweep reads the list again (see sweepRecords). */
 const SWEEP_VIEW_MS = 30_000;
+const SWEEP_PROJECTION = Object.fromEntries(SWEEP_FIELDS.map((f) => [f, 1]));
 
 type SweepEntry = Record<string, unknown> & { number: number; seq?: number };
 
@@ -158,7 +159,11 @@ export class ChangeTodoList {
     | { filter: QueryFilter<ChangeDoc>; resolve: (n: number[]) => void; reject: (e: unknown) => void }[]
     | null = null;
   private tidiedAt = Date.now();
-  /** The sweeps' view of the list (see sweepRecords), and the writes made while it is being read. */
+  /**
+   * The sweeps' view of the list (see sweepRecords), and the writes made while it is being read. Not
+   * a RefreshedValue: the view must replace the old one in the same step as the writes made during
+   * its read are applied to it, or a write between the two would be lost from it.
+   */
   private sweepView: { at: number; entries: Map<number, SweepEntry> } | null = null;
   private sweepViewRead: Promise<Map<number, SweepEntry>> | null = null;
   private writtenDuringRead: Map<number, Record<string, unknown> | null> | null = null;
@@ -254,8 +259,7 @@ export class ChangeTodoList {
     const at = Date.now();
     this.writtenDuringRead = new Map();
     try {
-      const projection = Object.fromEntries(SWEEP_FIELDS.map((f) => [f, 1]));
-      const found = await this.list.find({}, projection).lean<SweepEntry[]>();
+      const found = await this.list.find({}, SWEEP_PROJECTION).lean<SweepEntry[]>();
       const entries = new Map(found.map((e) => [e.number, e]));
       // A write made while the list was read may be missing from what was read: applied again.
       for (const [n, fields] of this.writtenDuringRead) {
