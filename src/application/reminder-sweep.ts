@@ -162,13 +162,18 @@ async function pool<T>(
   stopping?: AbortSignal,
 ): Promise<void> {
   const running = new Set<Promise<void>>();
-  for await (const item of items) {
-    if (stopping?.aborted) break;
-    const p = work(item).finally(() => running.delete(p));
-    running.add(p);
-    if (running.size >= concurrency) await Promise.race(running);
+  try {
+    for await (const item of items) {
+      if (stopping?.aborted) break;
+      const p = work(item).finally(() => running.delete(p));
+      running.add(p);
+      if (running.size >= concurrency) await Promise.race(running);
+    }
+    await Promise.all(running);
+  } finally {
+    // Whatever ended the sweep (a failed read, a failed item), no work is left running unwatched.
+    await Promise.allSettled(running);
   }
-  await Promise.all(running);
 }
 
 /**

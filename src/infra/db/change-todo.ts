@@ -3,6 +3,7 @@ import type { Model, QueryFilter } from 'mongoose';
 import type { SkipChange } from '../../application/ports.js';
 import { formatChangeId } from '../../domain/change.js';
 import { OPEN_STATUSES } from '../../domain/lifecycle.js';
+import { readAhead } from '../read-ahead.js';
 import { isDuplicateKey, retryTransient } from './connection.js';
 import { migrationDone, recordMigration } from './migrations.js';
 import type { ChangeDoc, ChangeTodoDoc, Models } from './models.js';
@@ -357,19 +358,8 @@ export class ChangeTodoList {
     batch: number,
   ): AsyncIterable<ChangeDoc> {
     const match = new Query(filter as Record<string, unknown>);
-    // The next lookups run while the caller works through the current ones.
-    const lookup = (i: number) => Promise.all(numbers.slice(i, i + batch).map((n) => this.record(n)));
-    let next = numbers.length > 0 ? lookup(0) : null;
-    try {
-      for (let i = 0; next; i += batch) {
-        const docs = await next;
-        next = i + batch < numbers.length ? lookup(i + batch) : null;
-        for (const doc of docs) if (doc && match.test(doc as unknown as Record<string, unknown>)) yield doc;
-      }
-    } finally {
-      // A caller that stops early leaves the lookups ahead unread: their failure is no one's.
-      next?.catch(() => undefined);
-    }
+    for await (const doc of readAhead(numbers, batch, (ns) => Promise.all(ns.map((n) => this.record(n)))))
+      if (doc && match.test(doc as unknown as Record<string, unknown>)) yield doc;
   }
 
   /**
