@@ -35,7 +35,7 @@ import { isDuplicateKey, retryTransient } from './connection.js';
 import { migrationDone, recordMigration } from './migrations.js';
 import { type ChangeDoc, type ChangeEventDoc, eventId, type Models } from './models.js';
 import { RecentEvents } from './recent-events.js';
-import { insertRollupMark } from './rollup-store.js';
+import { rollupMarkWriter } from './rollup-store.js';
 
 function toEvent(d: ChangeEventDoc): StoredChangeEvent {
   return {
@@ -188,6 +188,8 @@ export class ChangeRepository implements ChangeStore {
   private readonly inflight: ChangeTodoList | null;
   /** The start of the logs read or recorded lately (eventsThrough). */
   private readonly recent = new RecentEvents(RECENT_LOGS);
+  /** Rollup marks, written together when decisions arrive together. */
+  private readonly writeMark: ReturnType<typeof rollupMarkWriter>;
 
   /**
    * `flavor` picks the query shape: FerretDB pushes only a single-key `_id` equality down to SQLite
@@ -203,6 +205,7 @@ export class ChangeRepository implements ChangeStore {
   ) {
     this.todo = flavor === 'ferretdb' ? new ChangeTodoList(m) : null;
     this.inflight = flavor === 'ferretdb' ? new ChangeTodoList(m, IN_FLIGHT_LIST) : null;
+    this.writeMark = rollupMarkWriter(m);
   }
 
   /** The change's events after seq `after` (up to `through`), in order, as recorded. */
@@ -376,7 +379,7 @@ export class ChangeRepository implements ChangeStore {
     const event = { ...base, prevHash, hash, seal } as StoredChangeEvent;
     // The change log's rollups learn of the event from its mark, written first: a crash between the
     // two leaves a mark without an event (dropped later), never an event the rollups miss.
-    await insertRollupMark(this.m, { changeNumber, seq, hash, at: new Date() });
+    await this.writeMark({ changeNumber, seq, hash, at: new Date() });
     try {
       await retryTransient(() => this.m.ChangeEvent.create({ _id: eventId(changeNumber, seq), ...event }));
       this.recent.recorded(event);

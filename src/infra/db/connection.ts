@@ -70,6 +70,13 @@ export function isDuplicateKey(err: unknown): boolean {
   return Array.isArray(e.writeErrors) && e.writeErrors.some((w) => w.code === 11000);
 }
 
+/** Only duplicate keys among a batch's errors (an insertMany, unordered): every other document went in. */
+export function onlyDuplicates(err: unknown): boolean {
+  const e = err as { writeErrors?: { code?: number }[] | { code?: number } };
+  const list = Array.isArray(e.writeErrors) ? e.writeErrors : e.writeErrors ? [e.writeErrors] : [];
+  return isDuplicateKey(err) || (list.length > 0 && list.every((w) => w.code === 11000));
+}
+
 /** Errors that mean "the database is not reachable right now": the user is asked to try again. */
 export function isDatabaseUnavailable(err: unknown): boolean {
   if (!err || typeof err !== 'object') return false;

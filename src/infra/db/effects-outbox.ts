@@ -1,17 +1,10 @@
 import type { EffectKey, EffectsOutbox, PendingEffect } from '../../application/ports.js';
 import { WriteBatcher } from './batcher.js';
 import { claimKey } from './claims.js';
-import { isDuplicateKey, retryTransient } from './connection.js';
+import { onlyDuplicates, retryTransient } from './connection.js';
 import type { Models, SlackEffectDoc } from './models.js';
 
 const idOf = (k: EffectKey) => `${k.changeNumber}:${k.seq}`;
-
-/** Only duplicate keys among a batch's errors: those entries were already pending, one is enough. */
-function onlyDuplicates(err: unknown): boolean {
-  const e = err as { writeErrors?: { code?: number }[] | { code?: number } };
-  const list = Array.isArray(e.writeErrors) ? e.writeErrors : e.writeErrors ? [e.writeErrors] : [];
-  return isDuplicateKey(err) || (list.length > 0 && list.every((w) => w.code === 11000));
-}
 
 /**
  * The pending Slack effects of change events, in the `slack_effects` collection. Writes that arrive

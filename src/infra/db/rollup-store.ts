@@ -1,28 +1,48 @@
 import { randomUUID } from 'node:crypto';
 import type { RollupMark, RollupStore, StoredRollupDay } from '../../application/ports.js';
 import { dayFromStored, dayToStored, type StoredDay } from '../../domain/rollup.js';
-import { insertOnce, isDuplicateKey, retryTransient } from './connection.js';
+import { WriteBatcher } from './batcher.js';
+import { insertOnce, onlyDuplicates, retryTransient } from './connection.js';
 import type { Models, RollupDayDoc, RollupMarkDoc } from './models.js';
 
 /** The id of a rollup mark: the event it announces (its hash too: a writer that lost has another). */
 export const rollupMarkId = (changeNumber: number, seq: number, hash: string) =>
   `${changeNumber}:${seq}:${hash.slice(0, 16)}`;
 
+type NewMark = { changeNumber: number; seq: number; hash: string; at: Date };
+
+const markDoc = (mark: NewMark) => ({ _id: rollupMarkId(mark.changeNumber, mark.seq, mark.hash), ...mark });
+
+async function insertMarks(m: Models, docs: ReturnType<typeof markDoc>[]): Promise<void> {
+  try {
+    await retryTransient(() => m.RollupMark.insertMany(docs, { ordered: false, lean: true }));
+  } catch (err) {
+    if (!onlyDuplicates(err)) throw err; // a mark written before (a retry) stands
+  }
+}
+
 /**
  * Writes the mark of an event about to be recorded (before the event: a crash between the two
  * leaves a mark, never an event the rollups miss). Idempotent.
  */
-export async function insertRollupMark(
-  m: Models,
-  mark: { changeNumber: number; seq: number; hash: string; at: Date },
-): Promise<void> {
-  try {
-    await retryTransient(() =>
-      m.RollupMark.create({ _id: rollupMarkId(mark.changeNumber, mark.seq, mark.hash), ...mark }),
-    );
-  } catch (err) {
-    if (!isDuplicateKey(err)) throw err;
-  }
+export async function insertRollupMark(m: Models, mark: NewMark): Promise<void> {
+  await insertMarks(m, [markDoc(mark)]);
+}
+
+/** How long a mark waits for others to be written with (see rollupMarkWriter). */
+const MARK_GATHER_MS = 5;
+
+/**
+ * `insertRollupMark` for the events a process records: marks that arrive within MARK_GATHER_MS are
+ * written in one insert, so a burst of decisions costs one write of marks, not one each, on the
+ * database's single writer (FerretDB). Each call resolves once its mark is written.
+ */
+export function rollupMarkWriter(m: Models): (mark: NewMark) => Promise<void> {
+  const batcher = new WriteBatcher(
+    (docs: ReturnType<typeof markDoc>[]) => insertMarks(m, docs),
+    MARK_GATHER_MS,
+  );
+  return (mark) => batcher.add(markDoc(mark));
 }
 
 /** A mark this old whose event is missing lost its race or its writer crashed (wall-clock time). */
