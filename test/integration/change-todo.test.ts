@@ -6,6 +6,7 @@ import { formatChangeId } from '../../src/domain/change.js';
 import type { VisibilityScope } from '../../src/domain/visibility.js';
 import { ChangeRepository, candidateFilter } from '../../src/infra/db/change-repository.js';
 import { ChangeTodoList, IN_FLIGHT, MAY_HAVE_WORK, TODO_FILLED } from '../../src/infra/db/change-todo.js';
+import type { ChangeDoc } from '../../src/infra/db/models.js';
 import { TestClock } from '../support/clock.js';
 import { request } from '../support/domain-fixtures.js';
 import { startTestApp, type TestApp } from '../support/harness.js';
@@ -295,6 +296,45 @@ describe('the to-do list of changes with work', () => {
         r[4],
       ];
       expect(numbersOf(got), `App Home of ${u}`).toEqual(numbersOf(want));
+    }
+  });
+
+  it("answers App Home from a view: this process's writes at once, another's after the view's age, never waiting for a re-read", async () => {
+    let now = Date.now();
+    const clock = () => now;
+    const a = new ChangeTodoList(t.app.models, undefined, clock);
+    const b = new ChangeTodoList(t.app.models, undefined, clock); // another replica
+    const who = 'U0VIEWTEST';
+    const entry: Partial<ChangeDoc> = {
+      status: 'pending_approval',
+      seq: 1,
+      currentApprovers: [who],
+      slack: null,
+    };
+    const total = async (filter: object) => (await a.page(filter, 0, 1)).total;
+    const waiting = { currentApprovers: who };
+    try {
+      expect(await total(waiting)).toBe(0);
+      await a.write(90_001, entry);
+      expect(await total(waiting)).toBe(1);
+      await b.write(90_002, entry);
+      expect(await total(waiting)).toBe(1); // read under 30 s ago
+      now += 31_000;
+      expect(await total(waiting)).toBe(1); // the old view answers while the list is read again
+      let seen = 0;
+      for (let i = 0; i < 200 && seen < 2; i++) {
+        seen = await total(waiting);
+        if (seen < 2) await new Promise((r) => setTimeout(r, 25));
+      }
+      expect(seen).toBe(2);
+      // A field a write removes leaves the view too (announced: no longer unannounced).
+      await a.write(90_003, { ...entry, unannounced: true });
+      expect(await total({ unannounced: true, currentApprovers: who })).toBe(1);
+      await a.write(90_003, { ...entry, slack: { channel: 'C1', ts: '1.0', permalink: null } } as never);
+      expect(await total({ unannounced: true, currentApprovers: who })).toBe(0);
+      expect(await total(waiting)).toBe(3);
+    } finally {
+      await t.app.models.ChangeTodo.deleteMany({ number: { $in: [90_001, 90_002, 90_003] } });
     }
   });
 });

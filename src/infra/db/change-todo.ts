@@ -46,8 +46,12 @@ export function fieldsRead(filter: Record<string, unknown>): Record<string, 1> {
 /** What a record needs for MAY_HAVE_WORK to be decided on it. */
 export const WORK_FIELDS = fieldsRead(MAY_HAVE_WORK as Record<string, unknown>);
 
-/** The fields the sweeps' queries read (candidateFilter in change-repository.ts), kept in the sweep view. */
-const SWEEP_FIELDS = [
+/**
+ * The fields of a change record that the queries over the list read (the sweeps' candidateFilter,
+ * the repair's, the unannounced; App Home's lists and who may see them), which a to-do entry
+ * carries. `slack` is kept as whether there is one.
+ */
+const ENTRY_FIELDS = [
   'number',
   'seq',
   'status',
@@ -57,15 +61,6 @@ const SWEEP_FIELDS = [
   'retroReview',
   'pirDueAt',
   'plannedStart',
-] as const;
-
-/**
- * The fields of a change record that the queries over the list read (the sweeps' candidateFilter,
- * the repair's, the unannounced; App Home's lists and who may see them), which a to-do entry
- * carries. `slack` is kept as whether there is one.
- */
-const ENTRY_FIELDS = [
-  ...SWEEP_FIELDS,
   'deployedAt',
   'unannounced',
   'createdAt',
@@ -75,10 +70,14 @@ const ENTRY_FIELDS = [
   'openToAnyone',
 ] as const;
 
-/** The `fields` of `doc` that are set. */
-function pick(doc: Record<string, unknown>, fields: readonly string[]): Record<string, unknown> {
+/** The `fields` of `doc` that are set (or present, when `present`: an undefined one says "removed"). */
+function pick(
+  doc: Record<string, unknown>,
+  fields: readonly string[],
+  present = false,
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const f of fields) if (doc[f] !== undefined) out[f] = doc[f];
+  for (const f of fields) if (doc[f] !== undefined || (present && f in doc)) out[f] = doc[f];
   return out;
 }
 
@@ -88,11 +87,28 @@ function entryFields(doc: Partial<ChangeDoc>): Record<string, unknown> {
   return out;
 }
 
-/** How old the sweep view may be before a sweep reads the list again (see sweepRecords). */
-const SWEEP_VIEW_MS = 30_000;
-const SWEEP_PROJECTION = Object.fromEntries(SWEEP_FIELDS.map((f) => [f, 1]));
+/** How old the view of the list may be before it is read again (see currentView). */
+const VIEW_MS = 30_000;
+/** App Home and `/change list` answer from a view up to this old while a newer one is read. */
+const VIEW_STALE_MS = 5 * 60_000;
+const VIEW_PROJECTION = Object.fromEntries([...ENTRY_FIELDS, 'slack'].map((f) => [f, 1]));
 
-type SweepEntry = Record<string, unknown> & { number: number; seq?: number };
+type ViewEntry = Record<string, unknown> & { number: number; seq?: number };
+
+/** The numbers of the view's entries that match `filter` (and that `skip` does not leave out). */
+function inView(view: Map<number, ViewEntry>, filter: QueryFilter<ChangeDoc>, skip?: SkipChange): number[] {
+  const query = new Query(filter as Record<string, unknown>);
+  const out: number[] = [];
+  for (const e of view.values()) if (query.test(e) && !skip?.(e.number, e.seq ?? -1)) out.push(e.number); // no seq: never skipped
+  return out;
+}
+
+/** `entry` with `fields` written over it (a field set to undefined is removed). */
+function applied(entry: ViewEntry | undefined, number: number, fields: Record<string, unknown>): ViewEntry {
+  const out: ViewEntry = { ...entry, ...fields, number };
+  for (const [k, v] of Object.entries(out)) if (v === undefined) delete out[k];
+  return out;
+}
 
 /** An entry younger than this is never removed: its writer may be between its two writes. */
 const GRACE_MS = 10 * 60_000;
@@ -155,24 +171,23 @@ export class ChangeTodoList {
   private readonly hasWork: Query;
   private readonly list: Model<ChangeTodoDoc>;
   private filling: Promise<void> | null = null;
-  /** Queries waiting to be read together (see matching). */
-  private asked:
-    | { filter: QueryFilter<ChangeDoc>; resolve: (n: number[]) => void; reject: (e: unknown) => void }[]
-    | null = null;
   private tidiedAt = Date.now();
   /**
-   * The sweeps' view of the list (see sweepRecords), and the writes made while it is being read. Not
-   * a RefreshedValue: the view must replace the old one in the same step as the writes made during
-   * its read are applied to it, or a write between the two would be lost from it.
+   * The view of the list the sweeps and App Home's lists query (see currentView), and the writes made
+   * while it is being read. Not a RefreshedValue: the view must replace the old one in the same step
+   * as the writes made during its read are applied to it, or a write between the two would be lost
+   * from it.
    */
-  private sweepView: { at: number; entries: Map<number, SweepEntry> } | null = null;
-  private sweepViewRead: Promise<Map<number, SweepEntry>> | null = null;
+  private view: { at: number; entries: Map<number, ViewEntry> } | null = null;
+  private viewRead: Promise<Map<number, ViewEntry>> | null = null;
   private writtenDuringRead: Map<number, Record<string, unknown> | null> | null = null;
 
   constructor(
     private readonly m: Models,
     /** Which list: the changes with work (the default), or the submissions in flight. */
     private readonly kind: TodoKind = WITH_WORK,
+    /** What the view's age is counted by (tests set it). */
+    private readonly now: () => number = Date.now,
   ) {
     this.hasWork = new Query(kind.holds as Record<string, unknown>);
     this.list = kind.model(m);
@@ -186,8 +201,8 @@ export class ChangeTodoList {
   /** Writes the entry of a change from its record's fields (all, or those about to be written). */
   async write(changeNumber: number, fields: Partial<ChangeDoc>): Promise<void> {
     const set = { ...entryFields(fields), number: changeNumber, at: new Date() };
-    this.seen(changeNumber, set);
     const unset = fields.unannounced === undefined && 'slack' in set ? { unannounced: 1 } : undefined;
+    this.seen(changeNumber, unset ? { ...set, unannounced: undefined } : set);
     const update = unset ? { $set: set, $unset: unset } : { $set: set };
     try {
       await retryTransient(() =>
@@ -204,7 +219,7 @@ export class ChangeTodoList {
    * own already (its entry, further along, must not be overwritten).
    */
   async add(changeNumber: number, fields: Partial<ChangeDoc>): Promise<void> {
-    if (!this.sweepView?.entries.has(changeNumber)) this.seen(changeNumber, { ...entryFields(fields) });
+    if (!this.view?.entries.has(changeNumber)) this.seen(changeNumber, entryFields(fields));
     try {
       await retryTransient(() =>
         this.list.create({
@@ -228,17 +243,15 @@ export class ChangeTodoList {
   /**
    * `records` for the periodic sweeps, which run each minute, each with its own query, and between
    * them would read the whole list several times a minute (FerretDB reads every entry for each):
-   * their queries run over a view of the list, read at most SWEEP_VIEW_MS ago, holding the few fields
-   * they read and kept current with this process's own writes. Another process's write shows at the
-   * next read of the view (within SWEEP_VIEW_MS), as if the sweep had run that much later. Each
-   * record found is read and checked with the query itself, as in `records`.
+   * their queries run over a view of the list, read at most VIEW_MS ago and kept current with this
+   * process's own writes. Another process's write shows at the next read of the view (within
+   * VIEW_MS), as if the sweep had run that much later. Each record found is read and checked with the
+   * query itself, as in `records`.
    */
   async *sweepRecords(filter: QueryFilter<ChangeDoc>, skip?: SkipChange): AsyncIterable<ChangeDoc> {
-    const view = await this.currentSweepView();
-    const query = new Query(filter as Record<string, unknown>);
-    const numbers: number[] = [];
-    for (const e of view.values())
-      if (query.test(e) && !skip?.(e.number, e.seq ?? -1)) numbers.push(e.number); // no seq: never skipped
+    await this.fillOnce();
+    if (Date.now() - this.tidiedAt > TIDY_EVERY_MS) await this.tidy();
+    const numbers = inView(await this.currentView('wait'), filter, skip);
     yield* this.lookUp(
       numbers.sort((a, b) => a - b),
       filter,
@@ -246,41 +259,52 @@ export class ChangeTodoList {
     );
   }
 
-  private async currentSweepView(): Promise<Map<number, SweepEntry>> {
+  /**
+   * The view of the list: read again once older than VIEW_MS. A sweep waits for the new read; App
+   * Home and `/change list` (`stale`: 'answer') answer from a view younger than VIEW_STALE_MS while
+   * the new one is read: on FerretDB a read of the list reads every entry (about 2.5 s for 33,000),
+   * which no one opening their Home should wait for.
+   */
+  private async currentView(stale: 'wait' | 'answer'): Promise<Map<number, ViewEntry>> {
     await this.fillOnce();
-    if (Date.now() - this.tidiedAt > TIDY_EVERY_MS) await this.tidy();
-    if (this.sweepView && Date.now() - this.sweepView.at < SWEEP_VIEW_MS) return this.sweepView.entries;
-    this.sweepViewRead ??= this.readSweepView().finally(() => {
-      this.sweepViewRead = null;
+    const age = this.view ? this.now() - this.view.at : Number.POSITIVE_INFINITY;
+    if (this.view && age < VIEW_MS) return this.view.entries;
+    this.viewRead ??= this.readView().finally(() => {
+      this.viewRead = null;
     });
-    return this.sweepViewRead;
+    const reading = this.viewRead;
+    if (this.view && stale === 'answer' && age < VIEW_STALE_MS) {
+      reading.catch(() => undefined); // read in the background: a failure is tried again by the next reader
+      return this.view.entries;
+    }
+    return reading;
   }
 
-  private async readSweepView(): Promise<Map<number, SweepEntry>> {
-    const at = Date.now();
+  private async readView(): Promise<Map<number, ViewEntry>> {
+    const at = this.now();
     this.writtenDuringRead = new Map();
     try {
-      const found = await this.list.find({}, SWEEP_PROJECTION).lean<SweepEntry[]>();
+      const found = await this.list.find({}, VIEW_PROJECTION).lean<ViewEntry[]>();
       const entries = new Map(found.map((e) => [e.number, e]));
       // A write made while the list was read may be missing from what was read: applied again.
       for (const [n, fields] of this.writtenDuringRead) {
         if (fields === null) entries.delete(n);
-        else entries.set(n, { ...entries.get(n), ...fields, number: n });
+        else entries.set(n, applied(entries.get(n), n, fields));
       }
-      this.sweepView = { at, entries };
+      this.view = { at, entries };
       return entries;
     } finally {
       this.writtenDuringRead = null;
     }
   }
 
-  /** A write of this process (null: a removal), shown in the sweep view at once. */
+  /** A write of this process (null: a removal; a field set to undefined: removed), shown in the view at once. */
   private seen(changeNumber: number, fields: Record<string, unknown> | null): void {
-    const view = this.sweepView?.entries;
-    const mine = fields === null ? null : pick(fields, SWEEP_FIELDS);
+    const mine = fields === null ? null : pick(fields, [...ENTRY_FIELDS, 'slack'], true);
+    const view = this.view?.entries;
     if (view) {
       if (mine === null) view.delete(changeNumber);
-      else view.set(changeNumber, { ...view.get(changeNumber), ...mine, number: changeNumber });
+      else view.set(changeNumber, applied(view.get(changeNumber), changeNumber, mine));
     }
     if (this.writtenDuringRead) {
       const earlier = this.writtenDuringRead.get(changeNumber);
@@ -298,7 +322,7 @@ export class ChangeTodoList {
     limit: number,
     order: 1 | -1,
   ): Promise<{ docs: ChangeDoc[]; total: number }> {
-    const numbers = (await this.matching(filter)).sort((a, b) => order * (a - b));
+    const numbers = inView(await this.currentView('answer'), filter).sort((a, b) => order * (a - b));
     const docs: ChangeDoc[] = [];
     if (limit > 0)
       for await (const doc of this.lookUp(numbers, filter, Math.min(LOOKUPS_AT_ONCE, limit + 2))) {
@@ -308,47 +332,14 @@ export class ChangeTodoList {
     return { docs, total: numbers.length };
   }
 
-  /**
-   * The numbers of the entries that match `filter`. Queries asked for at the same moment (App Home's
-   * lists, built in parallel) are read in one: FerretDB reads every entry for each query, so one
-   * read of the entries any of them wants, each query then applied to those in memory (mingo). Each
-   * caller's read starts after its call.
-   */
+  /** The numbers of the entries that match `filter`, read from the list. */
   private async matching(filter: QueryFilter<ChangeDoc>): Promise<number[]> {
     await this.fillOnce();
     if (Date.now() - this.tidiedAt > TIDY_EVERY_MS) await this.tidy();
-    return new Promise<number[]>((resolve, reject) => {
-      if (!this.asked) {
-        this.asked = [];
-        setImmediate(() => void this.readAsked());
-      }
-      this.asked.push({ filter, resolve, reject });
-    });
-  }
-
-  private async readAsked(): Promise<void> {
-    const asked = this.asked ?? [];
-    this.asked = null;
-    try {
-      if (asked.length === 1) {
-        const found = await this.list
-          .find(asked[0]!.filter as QueryFilter<ChangeTodoDoc>, { number: 1 })
-          .lean<{ number: number }[]>();
-        asked[0]!.resolve(found.map((e) => e.number));
-        return;
-      }
-      const entries = await this.list
-        .find({ $or: asked.map((a) => a.filter) } as QueryFilter<ChangeTodoDoc>)
-        .lean<ChangeTodoDoc[]>();
-      for (const a of asked) {
-        const query = new Query(a.filter as Record<string, unknown>);
-        a.resolve(
-          entries.filter((e) => query.test(e as unknown as Record<string, unknown>)).map((e) => e.number),
-        );
-      }
-    } catch (err) {
-      for (const a of asked) a.reject(err);
-    }
+    const found = await this.list
+      .find(filter as QueryFilter<ChangeTodoDoc>, { number: 1 })
+      .lean<{ number: number }[]>();
+    return found.map((e) => e.number);
   }
 
   /** The records of `numbers`, in that order, that match `filter`: looked up `batch` at a time. */
