@@ -91,7 +91,9 @@ function entryFields(doc: Partial<ChangeDoc>): Record<string, unknown> {
 const VIEW_MS = 30_000;
 /** App Home and `/change list` answer from a view up to this old while a newer one is read. */
 const VIEW_STALE_MS = 5 * 60_000;
-const VIEW_PROJECTION = Object.fromEntries([...ENTRY_FIELDS, 'slack'].map((f) => [f, 1]));
+/** What the view keeps of an entry. */
+const VIEW_FIELDS = [...ENTRY_FIELDS, 'slack'] as const;
+const VIEW_PROJECTION = Object.fromEntries(VIEW_FIELDS.map((f) => [f, 1]));
 
 type ViewEntry = Record<string, unknown> & { number: number; seq?: number };
 
@@ -300,7 +302,7 @@ export class ChangeTodoList {
 
   /** A write of this process (null: a removal; a field set to undefined: removed), shown in the view at once. */
   private seen(changeNumber: number, fields: Record<string, unknown> | null): void {
-    const mine = fields === null ? null : pick(fields, [...ENTRY_FIELDS, 'slack'], true);
+    const mine = fields === null ? null : pick(fields, VIEW_FIELDS, true);
     const view = this.view?.entries;
     if (view) {
       if (mine === null) view.delete(changeNumber);
