@@ -1,4 +1,4 @@
-import { isDuplicateKey } from './connection.js';
+import { insertOnce } from './connection.js';
 import type { Models } from './models.js';
 
 /**
@@ -12,15 +12,8 @@ export async function claimKey(
   ttlMs: number,
   now = new Date(),
 ): Promise<boolean> {
-  const insert = async (): Promise<boolean> => {
-    try {
-      await models.IdempotencyKey.create({ _id: key, at: now, expiresAt: new Date(now.getTime() + ttlMs) });
-      return true;
-    } catch (err) {
-      if (isDuplicateKey(err)) return false;
-      throw err;
-    }
-  };
+  const insert = () =>
+    insertOnce(models.IdempotencyKey, { _id: key, at: now, expiresAt: new Date(now.getTime() + ttlMs) });
   if (await insert()) return true;
   const expired = await models.IdempotencyKey.deleteOne({ _id: key, expiresAt: { $lt: now } });
   return expired.deletedCount > 0 && (await insert());

@@ -1,4 +1,4 @@
-import { isDuplicateKey, retryTransient } from './connection.js';
+import { insertOnce, retryTransient } from './connection.js';
 import type { Models } from './models.js';
 
 export type Claim = { claimed: true; attempt: number } | { claimed: false; reason: 'sent' | 'in_progress' };
@@ -15,36 +15,22 @@ export class DeliveryLedger {
 
   async claim(key: string): Promise<Claim> {
     const now = new Date();
-    try {
-      await this.models.Delivery.create({
-        _id: key,
-        state: 'claimed',
-        attempt: 1,
-        claimedAt: now,
-        sentAt: null,
-      });
-      return { claimed: true, attempt: 1 };
-    } catch (err) {
-      if (!isDuplicateKey(err)) throw err;
-    }
+    const first = { _id: key, state: 'claimed', attempt: 1, claimedAt: now, sentAt: null };
+    if (await insertOnce(this.models.Delivery, first)) return { claimed: true, attempt: 1 };
     const existing = await this.models.Delivery.findById(key).lean();
     if (!existing || existing.state === 'sent') return { claimed: false, reason: 'sent' };
     if (now.getTime() - existing.claimedAt.getTime() < this.leaseMs)
       return { claimed: false, reason: 'in_progress' };
     // The claimer died before sending: take over, exactly once across replicas.
     const attempt = existing.attempt + 1;
-    try {
-      await this.models.Delivery.create({
-        _id: `${key}#takeover:${attempt}`,
-        state: 'takeover',
-        attempt,
-        claimedAt: now,
-        sentAt: null,
-      });
-    } catch (err) {
-      if (isDuplicateKey(err)) return { claimed: false, reason: 'in_progress' };
-      throw err;
-    }
+    const takeover = {
+      _id: `${key}#takeover:${attempt}`,
+      state: 'takeover',
+      attempt,
+      claimedAt: now,
+      sentAt: null,
+    };
+    if (!(await insertOnce(this.models.Delivery, takeover))) return { claimed: false, reason: 'in_progress' };
     await retryTransient(() =>
       this.models.Delivery.updateOne({ _id: key }, { $set: { attempt, claimedAt: now } }),
     );

@@ -1,5 +1,5 @@
 import type { Clock } from '../../domain/time.js';
-import { isDuplicateKey } from './connection.js';
+import { insertOnce } from './connection.js';
 import type { Models } from './models.js';
 
 /**
@@ -16,13 +16,11 @@ export class IdempotencyStore {
   /** True when this caller claimed the key first; false when it was already claimed. */
   async claim(key: string, ttlMs: number): Promise<boolean> {
     const at = this.clock.now();
-    try {
-      await this.models.IdempotencyKey.create({ _id: key, at, expiresAt: new Date(at.getTime() + ttlMs) });
-      return true;
-    } catch (err) {
-      if (isDuplicateKey(err)) return false;
-      throw err;
-    }
+    return insertOnce(this.models.IdempotencyKey, {
+      _id: key,
+      at,
+      expiresAt: new Date(at.getTime() + ttlMs),
+    });
   }
 
   async release(key: string): Promise<void> {
