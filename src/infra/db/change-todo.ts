@@ -4,7 +4,7 @@ import type { SkipChange } from '../../application/ports.js';
 import { formatChangeId } from '../../domain/change.js';
 import { OPEN_STATUSES } from '../../domain/lifecycle.js';
 import { readAhead } from '../read-ahead.js';
-import { isDuplicateKey, retryTransient } from './connection.js';
+import { insertOnce, isDuplicateKey, retryTransient } from './connection.js';
 import { migrationDone, recordMigration } from './migrations.js';
 import type { ChangeDoc, ChangeTodoDoc, Models } from './models.js';
 
@@ -222,18 +222,12 @@ export class ChangeTodoList {
    */
   async add(changeNumber: number, fields: Partial<ChangeDoc>): Promise<void> {
     if (!this.view?.entries.has(changeNumber)) this.seen(changeNumber, entryFields(fields));
-    try {
-      await retryTransient(() =>
-        this.list.create({
-          ...entryFields(fields),
-          _id: formatChangeId(changeNumber),
-          number: changeNumber,
-          at: new Date(),
-        }),
-      );
-    } catch (err) {
-      if (!isDuplicateKey(err)) throw err;
-    }
+    await insertOnce(this.list, {
+      ...entryFields(fields),
+      _id: formatChangeId(changeNumber),
+      number: changeNumber,
+      at: new Date(),
+    });
   }
 
   /** The records that match `filter` (a query within MAY_HAVE_WORK), by number. */

@@ -13,7 +13,7 @@ import {
   type StoredLedgerEntry,
 } from '../../domain/ledger.js';
 import type { StoredChangeEvent } from '../../domain/lifecycle.js';
-import { isDuplicateKey, retryTransient } from './connection.js';
+import { insertOnce, isDuplicateKey, retryTransient } from './connection.js';
 import { type AuditCheckpointDoc, type AuditEntryDoc, eventId, ledgerId, type Models } from './models.js';
 
 const MAX_BATCH = 200;
@@ -373,10 +373,6 @@ export class MongoLedgerStore implements LedgerStore {
   }
 
   async recordMigration(info: { at: Date; events: number }): Promise<void> {
-    try {
-      await this.m.AuditMeta.create({ _id: 'migration:ledger-v1', ...info });
-    } catch (err) {
-      if (!isDuplicateKey(err)) throw err;
-    }
+    await insertOnce(this.m.AuditMeta, { _id: 'migration:ledger-v1', ...info });
   }
 }

@@ -1,5 +1,5 @@
 import { API_SCOPES, type ApiScope, type ApiToken, type TokenStore } from '../../application/ports.js';
-import { isDuplicateKey, retryTransient } from './connection.js';
+import { insertOnce, retryTransient } from './connection.js';
 import type { ApiTokenDoc, Models } from './models.js';
 
 function toToken(d: ApiTokenDoc): ApiToken {
@@ -22,24 +22,19 @@ export class MongoTokenStore implements TokenStore {
   constructor(private readonly m: Models) {}
 
   async create(t: ApiToken): Promise<'created' | 'name_taken'> {
-    try {
-      await this.m.ApiToken.create({
-        _id: t.id,
-        name: t.name,
-        secretHash: t.secretHash,
-        scopes: t.scopes,
-        environments: t.environments,
-        createdBy: t.createdBy,
-        createdAt: t.createdAt,
-        revokedAt: t.revokedAt,
-        revokedBy: t.revokedBy,
-        lastUsedAt: t.lastUsedAt,
-      });
-      return 'created';
-    } catch (err) {
-      if (isDuplicateKey(err)) return 'name_taken';
-      throw err;
-    }
+    const created = await insertOnce(this.m.ApiToken, {
+      _id: t.id,
+      name: t.name,
+      secretHash: t.secretHash,
+      scopes: t.scopes,
+      environments: t.environments,
+      createdBy: t.createdBy,
+      createdAt: t.createdAt,
+      revokedAt: t.revokedAt,
+      revokedBy: t.revokedBy,
+      lastUsedAt: t.lastUsedAt,
+    });
+    return created ? 'created' : 'name_taken';
   }
 
   async list(): Promise<ApiToken[]> {
