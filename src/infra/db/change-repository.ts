@@ -208,11 +208,16 @@ export class ChangeRepository implements ChangeStore {
     this.writeMark = rollupMarkWriter(m);
   }
 
-  /** The change's events after seq `after` (up to `through`), in order, as recorded. */
+  /**
+   * The change's events after seq `after` (up to `through`), in order, as recorded. On FerretDB
+   * each is looked up by `_id`: up to `expected` (the record's head: a hint, not a bound) together,
+   * then one by one until the first missing, so the result is the same with any hint.
+   */
   private async readEvents(
     changeNumber: number,
     after: number,
     through = Infinity,
+    expected = 0,
   ): Promise<StoredChangeEvent[]> {
     if (this.flavor === 'mongodb') {
       const seq = Number.isFinite(through) ? { $gt: after, $lte: through } : { $gt: after };
@@ -224,18 +229,17 @@ export class ChangeRepository implements ChangeStore {
     const byId = (seq: number) =>
       this.m.ChangeEvent.findById(eventId(changeNumber, seq)).lean<ChangeEventDoc>();
     const out: StoredChangeEvent[] = [];
-    if (Number.isFinite(through)) {
-      // How many is known: looked up together, kept up to the first missing.
-      const docs = await Promise.all(
-        Array.from({ length: Math.max(0, through - after) }, (_, i) => byId(after + 1 + i)),
-      );
-      for (const doc of docs) {
-        if (!doc) break;
-        out.push(toEvent(doc));
-      }
-      return out;
+    // How many is known (or expected, and the one after): looked up together, kept up to the first missing.
+    const together = Number.isFinite(through) ? through - after : expected + 1 - after;
+    const docs = await Promise.all(
+      Array.from({ length: Math.max(0, together) }, (_, i) => byId(after + 1 + i)),
+    );
+    for (const doc of docs) {
+      if (!doc) return out;
+      out.push(toEvent(doc));
     }
-    for (let seq = after + 1; ; seq++) {
+    if (Number.isFinite(through)) return out;
+    for (let seq = after + 1 + out.length; ; seq++) {
       const doc = await byId(seq);
       if (!doc) return out;
       out.push(toEvent(doc));
@@ -243,8 +247,12 @@ export class ChangeRepository implements ChangeStore {
   }
 
   /** The change's log from its first event (up to `through`), remembered in `recent`. */
-  private async loadEvents(changeNumber: number, through?: number): Promise<StoredChangeEvent[]> {
-    const events = await this.readEvents(changeNumber, 0, through);
+  private async loadEvents(
+    changeNumber: number,
+    through?: number,
+    expected?: number,
+  ): Promise<StoredChangeEvent[]> {
+    const events = await this.readEvents(changeNumber, 0, through, expected);
     this.recent.read(changeNumber, events);
     return events;
   }
@@ -263,7 +271,7 @@ export class ChangeRepository implements ChangeStore {
     opts: { asRecorded?: boolean } = {},
   ): Promise<LoadedChange | null> {
     const [events, record] = await Promise.all([
-      this.loadEvents(changeNumber, opts.asRecorded && known ? known.head.seq : undefined),
+      this.loadEvents(changeNumber, opts.asRecorded && known ? known.head.seq : undefined, known?.head.seq),
       known !== undefined ? known : this.record(changeNumber),
     ]);
     const state = foldEvents(events);
