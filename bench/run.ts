@@ -94,7 +94,7 @@ const { values: opts } = parseArgs({
     sizes: { type: 'string', default: '1000,10000,50000,200000' },
     months: { type: 'string', default: '13' },
     'verify-max': { type: 'string', default: '50000' },
-    'export-max': { type: 'string', default: '10000' },
+    'export-max': { type: 'string', default: '200000' },
     'slash-rounds': { type: 'string', default: '7' },
     'paced-clicks': { type: 'string', default: '300' },
     'paced-rate': { type: 'string', default: '5' },

@@ -27,7 +27,7 @@ export interface Evidence {
 type EvidenceDeps = ReadDeps & Pick<Deps, 'witness'>;
 
 /** How many changes an export reads at once (each a few look-ups by key, then its signatures checked). */
-export const EXPORT_AHEAD = 8;
+const EXPORT_AHEAD = 8;
 
 /**
  * The evidence of the period for the viewer. Each row is built from the change's events after they
