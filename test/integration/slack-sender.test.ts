@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/infra/db/ferretdb.js';
 import { createLogger } from '../../src/infra/logger.js';
 import { slackTransport } from '../../src/infra/slack/http-transport.js';
-import { SlackApiError, SlackSender } from '../../src/infra/slack/sender.js';
+import { SendDeadlineError, SlackApiError, SlackSender } from '../../src/infra/slack/sender.js';
 import { FakeSlack } from '../support/fake-slack/server.js';
 
 // The app's transport (http-transport.ts) and Node's fetch behave alike for every case.
@@ -55,6 +55,32 @@ describe.each([
     // 3 in the per-channel burst, then 5 per second: the last one cannot go before ~1 s.
     expect(Date.now() - started).toBeGreaterThanOrEqual(900);
     fake.clearRateLimits();
+  });
+
+  it('does not send a call that could not be over by its settle-by time once its turn came', async () => {
+    fake.clear();
+    const sender = new SlackSender(client(), logger, {
+      limits: { 'chat.postMessage': { perMinute: 6000, burst: 100, perChannelPerSecond: 2 } },
+      callTimeoutMs: 200,
+    });
+    const settleBy = Date.now() + 900;
+    const results = await Promise.allSettled(
+      Array.from({ length: 6 }, (_, i) =>
+        sender.call('chat.postMessage', { channel: 'C0123CHG01', text: `m${i}` }, { settleBy }),
+      ),
+    );
+    // 3 in the channel's burst, then one each 500 ms: m3 at ~0.5 s (over by 0.7 s at the latest, its
+    // 200 ms timeout counted), m4 at ~1 s (over by 1.2 s: too late for 0.9 s), m5 later still.
+    expect(results.map((r) => r.status)).toEqual([
+      'fulfilled',
+      'fulfilled',
+      'fulfilled',
+      'fulfilled',
+      'rejected',
+      'rejected',
+    ]);
+    expect((results[4] as PromiseRejectedResult).reason).toBeInstanceOf(SendDeadlineError);
+    expect(fake.posts('C0123CHG01').map((m) => m.text)).toEqual(['m0', 'm1', 'm2', 'm3']);
   });
 
   it('retries an idempotent call after a transient Slack error, never a post', async () => {

@@ -61,6 +61,7 @@ export function createSlackApi(opts: SlackApiOptions, logger: Logger): SlackApi 
     json: jsonApiCaller({ apiUrl: opts.apiUrl ?? SLACK_API_URL, token: opts.botToken, timeoutMs: timeout }),
     rateScale: opts.rateScale,
     limits: opts.limits,
+    callTimeoutMs: timeout,
   });
   return { sender, identity: new SlackIdentity(sender), clientOptions };
 }

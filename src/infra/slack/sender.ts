@@ -151,6 +151,17 @@ export class SlackApiError extends Error {
   }
 }
 
+/** A call not sent because its time ran out while it waited its turn (see SlackSender.call). */
+export class SendDeadlineError extends Error {
+  constructor(
+    readonly method: string,
+    readonly settleBy: number,
+  ) {
+    super(`Slack ${method} not sent: it had to be over by ${new Date(settleBy).toISOString()}`);
+    this.name = 'SendDeadlineError';
+  }
+}
+
 type ApiArgs = Record<string, unknown>;
 
 /** Methods answering a user's click or command, with a trigger id that expires in 3 seconds. */
@@ -171,6 +182,7 @@ export class SlackSender {
   private readonly log: Logger;
   private readonly interactive: ApiCaller;
   private readonly json: ApiCaller;
+  private readonly callTimeoutMs: number;
 
   constructor(
     private readonly client: WebClient,
@@ -190,8 +202,11 @@ export class SlackSender {
        * Default: through the client.
        */
       json?: ApiCaller;
+      /** How long a call may wait on Slack before its transport gives up (default 10 s). */
+      callTimeoutMs?: number;
     } = {},
   ) {
+    this.callTimeoutMs = opts.callTimeoutMs ?? 10_000;
     const viaClient: ApiCaller = (method, args) =>
       client.apiCall(method, wireArgs(args)) as Promise<WebAPICallResult>;
     this.interactive = opts.interactive ?? viaClient;
@@ -228,11 +243,24 @@ export class SlackSender {
     }
   }
 
-  /** Calls a Web API method; resolves with Slack's body or rejects with SlackApiError / the transport error. */
-  async call<T extends object = WebAPICallResult>(method: string, args: ApiArgs): Promise<T> {
+  /**
+   * Calls a Web API method; resolves with Slack's body or rejects with SlackApiError / the transport
+   * error. With `settleBy` (epoch ms) the call is over by then, answered or failed: an attempt is
+   * not sent once it could still be waiting on Slack then (its timeout counted), however long it
+   * waited behind the rate limits (or a 429's pause); the call rejects with SendDeadlineError.
+   */
+  async call<T extends object = WebAPICallResult>(
+    method: string,
+    args: ApiArgs,
+    opts: { settleBy?: number } = {},
+  ): Promise<T> {
     const maxAttempts = 8;
     for (let attempt = 1; ; attempt++) {
       await this.pace(method, args);
+      if (opts.settleBy !== undefined && Date.now() + this.callTimeoutMs > opts.settleBy) {
+        this.stats.failures++;
+        throw new SendDeadlineError(method, opts.settleBy);
+      }
       this.stats.calls++;
       try {
         const result = INTERACTIVE.has(method)
