@@ -45,7 +45,7 @@ import { PolicyBook } from '../src/application/policy-book.js';
 import type { AuditSigner, Deps } from '../src/application/ports.js';
 import { rebuildRollups } from '../src/application/rollups.js';
 import { verifyAudit } from '../src/application/verify-audit.js';
-import { NO_WITNESS, OFFLINE_DIRECTORY } from '../src/cli/context.js';
+import { NO_WITNESS, OFFLINE_DIRECTORY, SILENT_NOTIFIER } from '../src/cli/context.js';
 import type { LoadedPolicy } from '../src/config/policy.js';
 import { eventContentHash, eventSealBytes, GENESIS_HASH, hashEvent } from '../src/domain/audit.js';
 import { formatChangeId } from '../src/domain/change.js';
@@ -1673,7 +1673,7 @@ async function benchDeps(
     audit: { signer, previous: null },
     witness: NO_WITNESS,
     directory: OFFLINE_DIRECTORY,
-    notifier: { changed: async () => undefined },
+    notifier: SILENT_NOTIFIER,
     tokens: new MongoTokenStore(models),
     effects: new MongoEffectsOutbox(models),
     background: { track: (work) => work },

@@ -223,7 +223,15 @@ export async function startChangegate(opts: StartOptions): Promise<Changegate> {
     audit,
   };
   const home = new HomePublisher((userId) => buildHome(reads, userId), api.sender, db.models, logger);
-  const slackNotifier = new SlackChangeNotifier(api.sender, db.changes, policy, clock, logger, home);
+  const slackNotifier = new SlackChangeNotifier(
+    api.sender,
+    db.changes,
+    policy,
+    clock,
+    logger,
+    home,
+    api.identity,
+  );
   // GitHub deployment protection rules waiting on a change are answered after each of its events.
   let githubGates: GithubGateDeps | null = null;
   const deps: Deps = {
@@ -240,6 +248,7 @@ export async function startChangegate(opts: StartOptions): Promise<Changegate> {
             logger.warn('could not settle GitHub deployment protection rules', { component: 'github', err }),
           );
       },
+      postedRoots: () => slackNotifier.postedRoots(),
     },
     effects: db.effects,
     background: inflight,

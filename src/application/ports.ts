@@ -152,10 +152,11 @@ export interface ChangeStore {
   /** Claims `key` for `ttlMs` by an insert-only claim: true for the one caller that got it. */
   claimKey(key: string, ttlMs: number): Promise<boolean>;
   /**
-   * Claims the announcement of a change in Slack for a lease (the store's): true for the one caller
-   * that may post it, be it the submission itself or a repair run in any replica.
+   * Claims the announcement of a change in Slack for a lease (the store's): not null for the one
+   * caller that may post it, be it the submission itself or a repair run in any replica;
+   * `taken_over` when an earlier holder ran out of time (it may have posted before it stopped).
    */
-  claimAnnouncement(changeNumber: number): Promise<boolean>;
+  claimAnnouncement(changeNumber: number): Promise<AnnouncementClaim | null>;
 
   // Named queries. `scope` restricts to what a viewer may see (domain/visibility.ts).
   pendingFor(userId: string, limit: number, scope?: VisibilityScope): Promise<Page<ChangeRecord>>;
@@ -342,6 +343,12 @@ export interface ChangeChange {
   waitingOn: string[];
   /** The change's record as read with the event (its Slack message), when the caller has it. */
   record?: ChangeRecord | null;
+  /**
+   * The change's announcement claim, when the caller holds it: only then is a change's root message
+   * posted (once), and only while the claim lasts. Without it, a change whose root message is not
+   * known yet has its event's effects wait for the announcement (a retryable failure).
+   */
+  announcing?: AnnouncementClaim;
 }
 
 /** How far an event's effects got: a retry repeats what is safe to repeat and skips the rest. */
@@ -357,7 +364,29 @@ export interface EffectProgress {
  */
 export interface ChangeNotifier {
   changed(change: ChangeChange, progress?: EffectProgress): Promise<void>;
+  /**
+   * A lookup of change root messages already in Slack, for an announcement taken over from a
+   * holder that stopped: it may have posted the root and stopped before recording it. A place is
+   * read again only when its last read began before `postedBy` (what the holder posted was over by
+   * then); null when the change has no root there. Throws when Slack could not be read for a reason
+   * that may pass (try again later rather than post twice).
+   */
+  postedRoots(): RootLookup;
 }
+
+export type RootLookup = (
+  changeNumber: number,
+  originChannel: string | null,
+  postedBy: Date,
+) => Promise<SlackRef | null>;
+
+/**
+ * An announcement's claim, held until `until`: a first claim, or the takeover of one whose holder's
+ * time ran out at `previousUntil` (whatever it posted was over by then).
+ */
+export type AnnouncementClaim =
+  | { kind: 'claimed'; until: Date }
+  | { kind: 'taken_over'; until: Date; previousUntil: Date };
 
 export interface EffectKey {
   changeNumber: number;

@@ -1,5 +1,5 @@
+import { announceClaimed } from './announce-change.js';
 import { currentApprovers } from './current-approvers.js';
-import { notify } from './execute-command.js';
 import type { Deps } from './ports.js';
 
 /**
@@ -16,6 +16,8 @@ export async function repairInterruptedSubmissions(
   signal?: AbortSignal,
 ): Promise<{ released: number; completed: number; announced: number }> {
   const policy = deps.policy.policy;
+  // One read of the channel for the takeovers of this run (see announceClaimed).
+  const lookup = deps.notifier.postedRoots();
   let released = 0;
   let completed = 0;
   for (const n of await deps.changes.staleSubmissions(new Date(Date.now() - olderThanMs))) {
@@ -29,27 +31,45 @@ export async function repairInterruptedSubmissions(
     }
     completed++;
     deps.logger.warn('completed an interrupted submission', { changeId: n });
-    if (loaded.record?.slack || !(await deps.changes.claimAnnouncement(n))) continue;
+    if (loaded.record?.slack) continue;
+    const claim = await deps.changes.claimAnnouncement(n);
+    if (!claim) continue;
     const last = loaded.events[loaded.events.length - 1]!;
     const waitingOn = currentApprovers(loaded.state, policy, membership);
-    await notify(deps, { state: loaded.state, event: last, membership, waitingOn });
+    await announceClaimed(
+      deps,
+      { state: loaded.state, event: last, membership, waitingOn, record: loaded.record },
+      claim,
+      lookup,
+    );
   }
   let announced = 0;
   for (const n of await deps.changes.unannounced(new Date(Date.now() - olderThanMs))) {
     if (signal?.aborted) break;
+    // The claim first: a change another caller is announcing right now is not even read.
+    const claim = await deps.changes.claimAnnouncement(n);
+    if (!claim) continue;
     const loaded = await deps.changes.load(n);
-    if (!loaded || !(await deps.changes.claimAnnouncement(n))) continue;
-    announced++;
-    deps.logger.warn('announcing a change that was recorded but never posted to Slack', { changeId: n });
+    if (!loaded || loaded.record?.slack) continue; // announced since it was listed
     const membership = await deps.directory.membership();
     const first = loaded.events[0]!;
     // Announced as submitted; later events (a decision already taken) show in the root message.
-    await notify(deps, {
-      state: loaded.state,
-      event: first,
-      membership,
-      waitingOn: currentApprovers(loaded.state, policy, membership),
-      record: loaded.record,
+    const mine = await announceClaimed(
+      deps,
+      {
+        state: loaded.state,
+        event: first,
+        membership,
+        waitingOn: currentApprovers(loaded.state, policy, membership),
+        record: loaded.record,
+      },
+      claim,
+      lookup,
+    );
+    if (!mine) continue;
+    announced++;
+    deps.logger.warn('announced a change that was recorded but not known to be posted to Slack', {
+      changeId: n,
     });
   }
   return { released, completed, announced };

@@ -10,8 +10,8 @@ import {
 } from '../domain/lifecycle.js';
 import { pipelineActor, type Standing } from '../domain/people.js';
 import { type FieldIssue, validateRequest } from '../domain/request-rules.js';
+import { announceClaimed } from './announce-change.js';
 import { currentApprovers } from './current-approvers.js';
-import { notify } from './execute-command.js';
 import { resolvePerson } from './people.js';
 import type { Deps } from './ports.js';
 
@@ -85,14 +85,21 @@ export async function submitChange(deps: Deps, input: SubmitInput): Promise<Subm
   // Under a claim, as the repair announces: one post per change, whichever gets there first (a
   // submission whose post waits behind Slack's pacing longer than the repair's delay, a repair run).
   let announce = async () => {
-    const mine = await deps.changes.claimAnnouncement(number).catch((err) => {
-      deps.logger.warn('could not claim the announcement; the repair job will post it', {
+    try {
+      const claim = await deps.changes.claimAnnouncement(number);
+      if (claim)
+        await announceClaimed(
+          deps,
+          { state, event: appended, membership, waitingOn },
+          claim,
+          deps.notifier.postedRoots(),
+        );
+    } catch (err) {
+      deps.logger.warn('could not announce the change; the repair job will post it', {
         changeId: number,
         err,
       });
-      return false;
-    });
-    if (mine) await notify(deps, { state, event: appended, membership, waitingOn });
+    }
   };
   try {
     await deps.changes.saveProjection(state, { seq: appended.seq, hash: appended.hash }, waitingOn);

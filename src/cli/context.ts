@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { SlackAuditWitness } from '../adapters/slack/audit-witness.js';
 import { DelegationBook } from '../application/delegations.js';
 import { PolicyBook } from '../application/policy-book.js';
-import type { AuditKeys, AuditWitness, Deps, Directory } from '../application/ports.js';
+import type { AuditKeys, AuditWitness, ChangeNotifier, Deps, Directory } from '../application/ports.js';
 import { envAdmins, loadPolicy } from '../config/policy.js';
 import { EMPTY_MEMBERSHIP } from '../domain/policy.js';
 import { systemClock } from '../domain/time.js';
@@ -35,6 +35,12 @@ export const NO_WITNESS: AuditWitness = {
   },
   read: async () => null,
   alert: async () => undefined,
+};
+
+/** The tools post nothing to Slack, so they find nothing posted there either. */
+export const SILENT_NOTIFIER: ChangeNotifier = {
+  changed: async () => undefined,
+  postedRoots: () => async () => null,
 };
 
 /**
@@ -99,7 +105,7 @@ export async function cliContext(): Promise<{ deps: Deps; models: Models; close(
     witness,
     tokens: db.tokens,
     directory: OFFLINE_DIRECTORY,
-    notifier: { changed: async () => undefined },
+    notifier: SILENT_NOTIFIER,
     effects: db.effects,
     background: { track: (work) => work },
   };

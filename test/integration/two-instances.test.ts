@@ -1,11 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkpointNow } from '../../src/application/audit-ledger.js';
+import { retryPendingEffects } from '../../src/application/effects.js';
 import { repairInterruptedSubmissions } from '../../src/application/repair-changes.js';
 import { verifyAudit } from '../../src/application/verify-audit.js';
 import { verifyChain } from '../../src/domain/audit.js';
+import type { StoredMessage } from '../support/fake-slack/server.js';
 import { formValues, openRequestModal, rootMessage, settled, submitRequest } from '../support/flows.js';
 import { startTestApp, type TestApp } from '../support/harness.js';
-import { ALICE, APPROVALS } from '../support/people.js';
+import { ALICE, APPROVALS, BOB } from '../support/people.js';
 
 /**
  * Two replicas behind one load balancer, one database: clicks on the same stage land on both at
@@ -106,5 +108,114 @@ describe('two app instances on one database', () => {
       .posts(APPROVALS)
       .filter((m) => !m.thread_ts && m.text.includes('Announced while slow'));
     expect(roots).toHaveLength(1);
+  });
+
+  /**
+   * Submits on replica a, which stops (as if killed) between Slack storing its announcement and
+   * recording the message: its claim is left to lapse.
+   */
+  async function submitThenStop(title: string): Promise<{ n: number; root: StoredMessage }> {
+    const store = a.app.deps.changes;
+    const record = store.setSlackRef;
+    store.setSlackRef = async () => {
+      throw new Error('killed');
+    };
+    try {
+      const n = await submitRequest(a, { title });
+      const root = await rootMessage(a, n);
+      await settled(a);
+      const doc = (await a.app.models.Change.findOne({ number: n }).lean())!;
+      expect(doc.slack ?? null).toBeNull();
+      await a.app.models.IdempotencyKey.updateOne(
+        { _id: `announce:${n}` },
+        { $set: { expiresAt: new Date(Date.now() - 1000) } },
+      );
+      return { n, root };
+    } finally {
+      store.setSlackRef = record;
+    }
+  }
+
+  it('records, rather than posts again, the announcement a stopped replica posted and never recorded', async () => {
+    const { n, root } = await submitThenStop('Posted, then stopped');
+    const updatesBefore = root.updates;
+
+    const repaired = await repairInterruptedSubmissions(b.app.deps, 0);
+    expect(repaired.announced).toBe(1);
+    await settled(b);
+    const roots = a.fake
+      .posts(APPROVALS)
+      .filter((m) => !m.thread_ts && m.text.includes('Posted, then stopped'));
+    expect(roots.map((m) => m.ts)).toEqual([root.ts]);
+    const doc = (await a.app.models.Change.findOne({ number: n }).lean())!;
+    expect(doc.slack).toMatchObject({ channel: root.channel, ts: root.ts });
+    expect(doc.slack?.permalink).toBeTruthy();
+    expect(doc.unannounced ?? null).toBeNull();
+    expect(root.updates).toBeGreaterThan(updatesBefore); // brought up to date in place
+    expect((await repairInterruptedSubmissions(b.app.deps, 0)).announced).toBe(0);
+  });
+
+  it("posts again when the stopped replica's post never reached Slack, whatever another app claims", async () => {
+    const { n, root } = await submitThenStop('Lost with its replica');
+    a.fake.messages.delete(`${root.channel}:${root.ts}`); // Slack never stored it
+    // Another app's message carrying our metadata is not our announcement.
+    const forged = a.fake.injectMessage(APPROVALS, 'not the root', {
+      metadata: { event_type: 'changegate_change', event_payload: { change: n } },
+      from: { botId: 'B0OTHERAPP', appId: 'A0OTHERAPP' },
+    });
+
+    expect((await repairInterruptedSubmissions(b.app.deps, 0)).announced).toBe(1);
+    const again = await rootMessage(a, n);
+    expect([root.ts, forged.ts]).not.toContain(again.ts);
+    expect(again.metadata).toEqual({ event_type: 'changegate_change', event_payload: { change: n } });
+    const doc = (await a.app.models.Change.findOne({ number: n }).lean())!;
+    expect(doc.slack).toMatchObject({ channel: APPROVALS, ts: again.ts });
+  });
+
+  it("leaves a change's root message to its announcement: a decision taken first waits for it", async () => {
+    const view = await openRequestModal(a, ALICE);
+    a.fake.failNext('chat.postMessage', 'fatal_error', 1); // the submission's announcement fails
+    const submitted = await a.slack.submitView(
+      {
+        callbackId: view.callback_id,
+        values: formValues({ title: 'Decided before announced' }),
+        privateMetadata: view.private_metadata,
+        blocks: view.blocks,
+        viewId: view.id,
+      },
+      ALICE,
+    );
+    expect(submitted.status).toBe(200);
+    await settled(a);
+    const n = (await a.app.models.Change.findOne({
+      title: 'Decided before announced',
+      seq: { $gt: 0 },
+    }).lean())!.number;
+    const roots = () =>
+      a.fake.posts(APPROVALS).filter((m) => !m.thread_ts && m.text.includes('Decided before announced'));
+    expect(roots()).toEqual([]);
+    // Approved from App Home on the other replica: recorded; its effects have no root to go to.
+    const res = await b.slack.click('change_approve', `${n}:0`, { user: BOB, view: { id: 'V0HOMEBOB' } });
+    expect(res.status).toBe(200);
+    await settled(b);
+    const events = await a.app.models.ChangeEvent.find({ changeNumber: n }).lean();
+    expect(events.map((e) => e.type)).toContain('stage_approved');
+    expect(roots()).toEqual([]);
+
+    // The announcement's claim (held by the submission) lapses; the repair announces the change as
+    // it now stands, and the decision's effects, retried, reply in its thread.
+    await a.app.models.IdempotencyKey.updateOne(
+      { _id: `announce:${n}` },
+      { $set: { expiresAt: new Date(Date.now() - 1000) } },
+    );
+    expect((await repairInterruptedSubmissions(b.app.deps, 0)).announced).toBe(1);
+    const [root] = roots();
+    expect(root).toBeDefined();
+    b.clock.advance(60_000);
+    expect((await retryPendingEffects(b.app.deps)).delivered).toBeGreaterThanOrEqual(1);
+    await settled(b);
+    expect(roots()).toHaveLength(1);
+    const thread = a.fake.threadReplies(root!.channel, root!.ts).map((m) => m.text);
+    expect(thread.some((t) => t.includes('approved'))).toBe(true);
   });
 });

@@ -18,8 +18,9 @@ describe('SIGKILL under a submission load', () => {
     const env = bed.env({
       TEST_NOW: '2026-03-10T17:00:00Z',
       // The repair's timings scaled down from a minute's delay, every 5 minutes, a 5-minute lease:
-      // a claim to announce that the kill cut off is taken over after 3 s.
-      CHILD_OPTIONS: JSON.stringify({ repair: { afterMs: 1000, interval: '1 second', leaseMs: 3000 } }),
+      // a claim to announce that the kill cut off is taken over after 15 s (a holder's post must be
+      // over within its claim, its 10-second Slack timeout included).
+      CHILD_OPTIONS: JSON.stringify({ repair: { afterMs: 1000, interval: '1 second', leaseMs: 15_000 } }),
     });
     const first = await bed.start(env);
     const slack = new SlackRequests(`http://127.0.0.1:${first.port}`, SIGNING_SECRET, t.fake);
@@ -65,8 +66,8 @@ describe('SIGKILL under a submission load', () => {
     // Kill while announcements are in flight at Slack: once 30 submissions are acknowledged, Slack
     // stalls (new calls wait unprocessed, as a slow Slack would), and the kill comes when those it
     // already stored have had time to be recorded. A kill in the milliseconds between Slack storing a
-    // message and the app saving its reference would announce that change twice: chat.postMessage
-    // has no idempotency key (see README, "Exactly once").
+    // message and the app saving its reference leaves a message the restarted replica must find in
+    // the channel rather than post again (chat.postMessage has no idempotency key).
     await t.fake.waitFor(() => acknowledged.size >= 30, 60_000);
     t.fake.latencyMs = 10_000;
     await t.fake.waitFor(() => t.fake.pending > 0 && Date.now() - t.fake.lastStoredAt > 500, 30_000);

@@ -4,6 +4,7 @@ import type {
   ChangeNotifier,
   ChangeStore,
   EffectProgress,
+  RootLookup,
   SlackRef,
 } from '../../application/ports.js';
 import type { LoadedPolicy } from '../../config/policy.js';
@@ -13,6 +14,7 @@ import { isSlackUserId } from '../../domain/people.js';
 import { type Membership, usersInRoles } from '../../domain/policy.js';
 import type { Clock } from '../../domain/time.js';
 import type { Logger } from '../../infra/logger.js';
+import type { SlackIdentity } from '../../infra/slack/identity.js';
 import { SlackApiError, type SlackSender } from '../../infra/slack/sender.js';
 import type { HomePublisher } from './home-publisher.js';
 import {
@@ -28,7 +30,36 @@ import {
 import { unauthorisedReasonText } from './views/reasons.js';
 import { mention, slackDate, userText } from './views/text.js';
 
+/**
+ * An event's effects on a change whose root message is not known yet: they wait for its
+ * announcement (retried; the repair job announces a change its submission did not).
+ */
+export class NotAnnouncedYet extends Error {
+  readonly permanent = false;
+  constructor(changeNumber: number) {
+    super(`${formatChangeId(changeNumber)} is not announced in Slack yet`);
+    this.name = 'NotAnnouncedYet';
+  }
+}
+
 const FALLBACK_TO_DM = new Set(['channel_not_found', 'not_in_channel', 'is_archived', 'restricted_action']);
+
+/** The metadata type a change's root message carries: `{ change: <number> }` (read back by postedRoots). */
+export const CHANGE_ROOT_EVENT = 'changegate_change';
+
+/**
+ * Messages a root lookup reads back in a channel, newest first (5 pages of 200): an announcement
+ * left unrecorded by a stopped process is minutes old when its claim is taken over, and Slack posts
+ * about one message a second in a channel.
+ */
+const ROOT_LOOKUP_PAGES = 5;
+
+interface HistoryMessage {
+  ts?: string;
+  bot_id?: string;
+  app_id?: string;
+  metadata?: { event_type?: string; event_payload?: { change?: unknown } };
+}
 
 /**
  * Slack follows the record: after each stored event the change's root message is posted (first
@@ -45,12 +76,74 @@ export class SlackChangeNotifier implements ChangeNotifier {
     private readonly clock: Clock,
     logger: Logger,
     private readonly home: HomePublisher,
+    private readonly identity: SlackIdentity,
   ) {
     this.log = logger.child({ component: 'notifier' });
   }
 
+  /** Where a change's root message goes first (postRoot); a requester's DM is not read back. */
+  private rootChannel(originChannel: string | null): string | null {
+    const channel = this.policy.policy.channels.approvals ?? originChannel;
+    return channel && /^[CG][A-Z0-9]+$/.test(channel) ? channel : null;
+  }
+
+  postedRoots(): RootLookup {
+    const reads = new Map<string, { startedAt: number; roots: Promise<Map<number, string>> }>();
+    return async (changeNumber, originChannel, postedBy) => {
+      const channel = this.rootChannel(originChannel);
+      if (!channel) return null;
+      let read = reads.get(channel);
+      if (!read || read.startedAt <= postedBy.getTime()) {
+        const fresh = { startedAt: Date.now(), roots: this.readRoots(channel) };
+        reads.set(channel, fresh);
+        // A failed read is tried again by the next lookup.
+        fresh.roots.catch(() => reads.get(channel) === fresh && reads.delete(channel));
+        read = fresh;
+      }
+      const ts = (await read.roots).get(changeNumber);
+      if (!ts) return null;
+      const ref: SlackRef = { channel, ts, permalink: null };
+      ref.permalink = await this.permalink(changeNumber, ref);
+      return ref;
+    };
+  }
+
+  /**
+   * The app's own change root messages in a channel, newest first, by change number. A channel the
+   * app cannot read (no history scope, not a member) has none: the caller posts, as it would have.
+   */
+  private async readRoots(channel: string): Promise<Map<number, string>> {
+    const found = new Map<number, string>();
+    const me = await this.identity.get();
+    let cursor: string | undefined;
+    try {
+      for (let page = 0; page < ROOT_LOOKUP_PAGES; page++) {
+        const res = await this.sender.call<{
+          messages?: HistoryMessage[];
+          has_more?: boolean;
+          response_metadata?: { next_cursor?: string };
+        }>('conversations.history', { channel, limit: 200, include_all_metadata: true, cursor });
+        for (const m of res.messages ?? []) {
+          if (m.metadata?.event_type !== CHANGE_ROOT_EVENT || !m.ts) continue;
+          if (m.bot_id !== me.botId && (!me.appId || m.app_id !== me.appId)) continue; // not ours
+          const n = m.metadata.event_payload?.change;
+          if (typeof n === 'number' && Number.isSafeInteger(n) && !found.has(n)) found.set(n, m.ts);
+        }
+        cursor = res.response_metadata?.next_cursor || undefined;
+        if (!res.has_more || !cursor) break;
+      }
+    } catch (err) {
+      if (!(err instanceof SlackApiError)) throw err;
+      this.log.warn('cannot read the channel back to look for unrecorded change messages', {
+        channel,
+        error: err.slackError,
+      });
+    }
+    return found;
+  }
+
   async changed(
-    { state, event, membership, waitingOn, record: known }: ChangeChange,
+    { state, event, membership, waitingOn, record: known, announcing }: ChangeChange,
     progress: EffectProgress = { replied: false },
   ): Promise<void> {
     if (event.type === 'approval_refused') return;
@@ -61,11 +154,13 @@ export class SlackChangeNotifier implements ChangeNotifier {
 
     let ref: SlackRef | null = doc?.slack ?? null;
     if (!ref) {
+      // Only the holder of the announcement's claim posts the root message: once, in its time.
+      if (!announcing) throw new NotAnnouncedYet(state.number);
       // Without an approvals channel, a pipeline's change goes to whoever created its token.
       const owner = isSlackUserId(state.requester)
         ? state.requester
         : (state.raisedVia?.tokenCreator ?? state.requester);
-      ref = await this.postRoot(state.number, doc?.originChannel ?? null, owner, message);
+      ref = await this.postRoot(state.number, doc?.originChannel ?? null, owner, message, announcing.until);
     } else {
       await this.sender.call('chat.update', {
         channel: ref.channel,
@@ -106,16 +201,27 @@ export class SlackChangeNotifier implements ChangeNotifier {
     originChannel: string | null,
     requester: string,
     message: { text: string; blocks: unknown[] },
+    claimedUntil: Date,
   ): Promise<SlackRef> {
     const preferred = this.policy.policy.channels.approvals ?? originChannel ?? requester;
+    // The change's number rides in the message's metadata: a takeover finds the post (postedRoots).
+    const metadata = { event_type: CHANGE_ROOT_EVENT, event_payload: { change: changeNumber } };
+    // Over while the claim lasts, so the post is in the channel before anyone may take it over;
+    // one that waited too long behind Slack's pacing is not sent (the repair takes over).
+    const settleBy = claimedUntil.getTime();
     let res: { channel?: string; ts?: string };
     try {
-      res = await this.sender.call<{ channel?: string; ts?: string }>('chat.postMessage', {
-        channel: preferred,
-        text: message.text,
-        blocks: message.blocks,
-        unfurl_links: false,
-      });
+      res = await this.sender.call<{ channel?: string; ts?: string }>(
+        'chat.postMessage',
+        {
+          channel: preferred,
+          text: message.text,
+          blocks: message.blocks,
+          unfurl_links: false,
+          metadata,
+        },
+        { settleBy },
+      );
     } catch (err) {
       if (!(err instanceof SlackApiError) || !FALLBACK_TO_DM.has(err.slackError) || preferred === requester)
         throw err;
@@ -124,28 +230,39 @@ export class SlackChangeNotifier implements ChangeNotifier {
         channel: preferred,
         error: err.slackError,
       });
-      res = await this.sender.call<{ channel?: string; ts?: string }>('chat.postMessage', {
-        channel: requester,
-        text: message.text,
-        blocks: message.blocks,
-        unfurl_links: false,
-      });
+      res = await this.sender.call<{ channel?: string; ts?: string }>(
+        'chat.postMessage',
+        {
+          channel: requester,
+          text: message.text,
+          blocks: message.blocks,
+          unfurl_links: false,
+          metadata,
+        },
+        { settleBy },
+      );
     }
     // Recorded at once, before any other Slack call: the message exists, and a process stopping now
-    // must not leave it unknown (the repair would post it again).
+    // should not leave it unknown (a takeover would have to find it in the channel).
     const ref: SlackRef = { channel: res.channel!, ts: res.ts!, permalink: null };
     await this.changes.setSlackRef(changeNumber, ref);
+    ref.permalink = await this.permalink(changeNumber, ref);
+    if (ref.permalink) await this.changes.setSlackRef(changeNumber, ref);
+    return ref;
+  }
+
+  /** A message's permalink; null when Slack would not give it (best effort). */
+  private async permalink(changeNumber: number, ref: SlackRef): Promise<string | null> {
     try {
       const link = await this.sender.call<{ ok: boolean; permalink?: string }>('chat.getPermalink', {
         channel: ref.channel,
         message_ts: ref.ts,
       });
-      ref.permalink = link.permalink ?? null;
-      if (ref.permalink) await this.changes.setSlackRef(changeNumber, ref);
+      return link.permalink ?? null;
     } catch (err) {
       this.log.warn('could not get a permalink', { changeId: changeNumber, err });
+      return null;
     }
-    return ref;
   }
 
   private async dm(

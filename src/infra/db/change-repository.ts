@@ -1,5 +1,6 @@
 import type { QueryFilter } from 'mongoose';
 import type {
+  AnnouncementClaim,
   AppendResult,
   AuditSigner,
   CandidateSet,
@@ -30,7 +31,7 @@ import type { Period } from '../../domain/period.js';
 import { type ProjectionSummary, projectionSummary } from '../../domain/projection.js';
 import type { VisibilityScope } from '../../domain/visibility.js';
 import { ChangeTodoList, IN_FLIGHT_LIST, RETRO_OWED, WORK_FIELDS } from './change-todo.js';
-import { claimKey } from './claims.js';
+import { claimKey, claimOrTakeOver } from './claims.js';
 import { isDuplicateKey, retryTransient } from './connection.js';
 import { migrationDone, recordMigration } from './migrations.js';
 import { type ChangeDoc, type ChangeEventDoc, eventId, type Models } from './models.js';
@@ -471,8 +472,8 @@ export class ChangeRepository implements ChangeStore {
    * the repair runs of every replica exactly one posts it; a claim whose holder died (or has not
    * posted within the lease) is taken over.
    */
-  claimAnnouncement(changeNumber: number): Promise<boolean> {
-    return this.claimKey(`announce:${changeNumber}`, this.options.announceLeaseMs ?? 5 * 60_000);
+  claimAnnouncement(changeNumber: number): Promise<AnnouncementClaim | null> {
+    return claimOrTakeOver(this.m, `announce:${changeNumber}`, this.options.announceLeaseMs ?? 5 * 60_000);
   }
 
   // ---- named queries ------------------------------------------------------------------------

@@ -12,9 +12,28 @@ export async function claimKey(
   ttlMs: number,
   now = new Date(),
 ): Promise<boolean> {
-  const insert = () =>
-    insertOnce(models.IdempotencyKey, { _id: key, at: now, expiresAt: new Date(now.getTime() + ttlMs) });
-  if (await insert()) return true;
+  return (await claimOrTakeOver(models, key, ttlMs, now)) !== null;
+}
+
+/**
+ * `claimKey`, telling a first claim from the takeover of a claim whose holder ran out of time
+ * (that holder may have done part of the work before it stopped; its time ran out at
+ * `previousUntil`), with the time the claim runs out.
+ */
+export async function claimOrTakeOver(
+  models: Models,
+  key: string,
+  ttlMs: number,
+  now = new Date(),
+): Promise<
+  { kind: 'claimed'; until: Date } | { kind: 'taken_over'; until: Date; previousUntil: Date } | null
+> {
+  const until = new Date(now.getTime() + ttlMs);
+  const insert = () => insertOnce(models.IdempotencyKey, { _id: key, at: now, expiresAt: until });
+  if (await insert()) return { kind: 'claimed', until };
+  const held = await models.IdempotencyKey.findById(key).lean<{ expiresAt?: Date | null }>();
+  const previousUntil = held?.expiresAt;
+  if (!previousUntil || previousUntil >= now) return null;
   const expired = await models.IdempotencyKey.deleteOne({ _id: key, expiresAt: { $lt: now } });
-  return expired.deletedCount > 0 && (await insert());
+  return expired.deletedCount > 0 && (await insert()) ? { kind: 'taken_over', until, previousUntil } : null;
 }

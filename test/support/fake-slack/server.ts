@@ -29,6 +29,8 @@ export interface StoredMessage {
   blocks: unknown[] | undefined;
   thread_ts: string | undefined;
   user: string;
+  /** The app that posted it, when not this bot (another app's message). */
+  from?: { botId: string; appId: string };
   updates: number;
   /** Message metadata (event_type, event_payload), as posted. */
   metadata?: { event_type: string; event_payload: Record<string, unknown> };
@@ -233,8 +235,15 @@ export class FakeSlack {
     return `http://127.0.0.1:${this.port}/response_url/${id}`;
   }
 
-  /** Stores a message as if the bot had posted it earlier (benchmark set-up). */
-  injectMessage(channel: string, text: string): { channel: string; ts: string } {
+  /**
+   * Stores a message as if the bot had posted it earlier (benchmark set-up), or, with `from`,
+   * another app's bot.
+   */
+  injectMessage(
+    channel: string,
+    text: string,
+    opts: { metadata?: StoredMessage['metadata']; from?: StoredMessage['from'] } = {},
+  ): { channel: string; ts: string } {
     const ts = this.nextTs();
     this.messages.set(`${channel}:${ts}`, {
       channel,
@@ -242,7 +251,8 @@ export class FakeSlack {
       text,
       blocks: undefined,
       thread_ts: undefined,
-      user: FAKE_BOT.userId,
+      user: opts.from ? 'U0OTHERBOT' : FAKE_BOT.userId,
+      ...opts,
       updates: 0,
       receivedAt: epochMs(),
     });
@@ -670,8 +680,8 @@ export class FakeSlack {
       const page = all.slice(offset, offset + limit).map((m) => ({
         type: 'message',
         user: m.user,
-        bot_id: FAKE_BOT.botId,
-        app_id: FAKE_BOT.appId,
+        bot_id: m.from?.botId ?? FAKE_BOT.botId,
+        app_id: m.from?.appId ?? FAKE_BOT.appId,
         text: m.text,
         ts: m.ts,
         ...(m.metadata && withMetadata ? { metadata: m.metadata } : {}),
