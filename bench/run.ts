@@ -130,6 +130,8 @@ export function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
+const round2 = (x: number) => Math.round(x * 100) / 100;
+
 /** CPU seconds of a process and all its descendants (the database runs under a guard shell). */
 function treeCpuSeconds(pid: number): number {
   let children: number[] = [];
@@ -860,7 +862,7 @@ async function benchReplicas(db: { uri: string }, fake: FakeSlack) {
 // ---------------------------------------------------------------------------------------------
 // 3: reminder fan-out against Slack's rate limit
 
-async function benchReminders(db: { uri: string }, fake: FakeSlack) {
+async function benchReminders(db: { uri: string }, fake: FakeSlack, dbPid: number | null) {
   const count = Number(opts.reminders);
   const rate = Number(opts['reminder-rate']); // messages per second Slack allows here
   const reviewers = Array.from({ length: 200 }, (_, i) => `U0REV${String(i).padStart(5, '0')}`);
@@ -906,7 +908,22 @@ async function benchReminders(db: { uri: string }, fake: FakeSlack) {
     const posted = () =>
       fake.calls.filter((c) => c.method === 'chat.postMessage' && c.status === 200 && c.response.ok);
     const delivered = () => posted().filter((c) => reviewerSet.has(String(c.args.channel)));
-    while (delivered().length < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
+    // Where the CPU goes while the reminders go out: the app, the database, this process (the fake
+    // Slack and the polling), from the first delivery to the last.
+    const cpu = () => ({
+      app: treeCpuSeconds(app.process.pid!),
+      database: dbPid ? treeCpuSeconds(dbPid) : Number.NaN,
+      bench: process.cpuUsage(),
+    });
+    let cpuAtFirst: ReturnType<typeof cpu> | null = null;
+    let cpuAtLast: ReturnType<typeof cpu> | null = null;
+    for (let n = 0; n < count && Date.now() < deadline; ) {
+      await new Promise((r) => setTimeout(r, 500));
+      const now = delivered().length;
+      if (now > 0 && !cpuAtFirst) cpuAtFirst = cpu();
+      if (now > n || !cpuAtLast) cpuAtLast = cpu();
+      n = now;
+    }
     await new Promise((r) => setTimeout(r, 5000)); // later sweeps must add nothing
     const ok = delivered();
     const others = posted().filter((c) => !reviewerSet.has(String(c.args.channel)));
@@ -943,6 +960,20 @@ async function benchReminders(db: { uri: string }, fake: FakeSlack) {
       rateLimitAllowsSeconds: Math.round(allowed * 10) / 10,
       overheadPercent: Math.round(((seconds - allowed) / allowed) * 1000) / 10,
       secondsByTenthOfDeliveries: perTenth,
+      cpuSecondsWhileDelivering:
+        cpuAtFirst && cpuAtLast
+          ? {
+              app: round2(cpuAtLast.app - cpuAtFirst.app),
+              database: round2(cpuAtLast.database - cpuAtFirst.database),
+              benchAndFakeSlack: round2(
+                (cpuAtLast.bench.user +
+                  cpuAtLast.bench.system -
+                  cpuAtFirst.bench.user -
+                  cpuAtFirst.bench.system) /
+                  1e6,
+              ),
+            }
+          : null,
       target: 'all delivered, none twice, total time within 10% of what the rate limit allows',
     };
   } finally {
@@ -1496,7 +1527,7 @@ async function main() {
       });
     if (only.has('reminders'))
       await run('reminders', 30, async () => {
-        results.reminders = await benchReminders(db.mongo, fake);
+        results.reminders = await benchReminders(db.mongo, fake, db.pid);
       });
     if (only.has('scale'))
       await run('scale', 150, async () => {
@@ -1583,7 +1614,7 @@ function markdown(r: {
       );
   if (res.reminders) {
     rows.push(
-      `| ${res.reminders.reminders} reminders at ${res.reminders.slackLimitPerSecond}/s | ${res.reminders.seconds} s (limit allows ${res.reminders.rateLimitAllowsSeconds} s, +${res.reminders.overheadPercent}%) | ${res.reminders.delivered} delivered, ${res.reminders.duplicates} duplicates, ${res.reminders.http429} × 429 |`,
+      `| ${res.reminders.reminders} reminders at ${res.reminders.slackLimitPerSecond}/s | ${res.reminders.seconds} s (limit allows ${res.reminders.rateLimitAllowsSeconds} s, +${res.reminders.overheadPercent}%); CPU s while delivering ${JSON.stringify(res.reminders.cpuSecondsWhileDelivering)} | ${res.reminders.delivered} delivered, ${res.reminders.duplicates} duplicates, ${res.reminders.http429} × 429 |`,
     );
   }
   if (res.scale) {
