@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DeliveryLedger } from '../../src/infra/db/delivery-ledger.js';
 import { TestClock } from '../support/clock.js';
 import { approve, clickOnChange, replies, settled, submitRequest } from '../support/flows.js';
 import { startTestApp, TEST_POLICY_YAML, type TestApp } from '../support/harness.js';
@@ -254,6 +255,38 @@ describe('exactly once under contention and rate limits', () => {
         ).toHaveLength(1);
       expect(texts).toHaveLength(numbers.length);
     }
+  });
+});
+
+describe('delivery claims written in batches', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp(import.meta.url);
+  });
+  afterAll(() => t.stop());
+
+  it('gives each key to one claimant, whether its claims go alone, together or against each other', async () => {
+    const a = new DeliveryLedger(t.app.models, 60_000);
+    const b = new DeliveryLedger(t.app.models, 60_000);
+    const keys = Array.from({ length: 60 }, (_, i) => `batch-test:${i}`);
+    // Each ledger claims every key at once (its claims share inserts), racing the other; a third
+    // claim of some keys in the same batch as the first.
+    const claims = await Promise.all([
+      ...keys.map((k) => a.claim(k).then((c) => ({ k, c, by: 'a' }))),
+      ...keys.map((k) => b.claim(k).then((c) => ({ k, c, by: 'b' }))),
+      ...keys.slice(0, 10).map((k) => a.claim(k).then((c) => ({ k, c, by: 'a2' }))),
+    ]);
+    for (const k of keys) {
+      const won = claims.filter((x) => x.k === k && x.c.claimed);
+      expect(won, k).toHaveLength(1);
+    }
+    expect(
+      claims.filter((x) => !x.c.claimed).every((x) => !x.c.claimed && x.c.reason === 'in_progress'),
+    ).toBe(true);
+    // Sent, then claimed again: refused as sent.
+    await a.markSent(keys[0]!);
+    expect(await b.claim(keys[0]!)).toEqual({ claimed: false, reason: 'sent' });
+    expect(await t.app.models.Delivery.countDocuments({ _id: { $in: keys } })).toBe(keys.length);
   });
 });
 

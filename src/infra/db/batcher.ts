@@ -1,22 +1,26 @@
 /**
  * Groups writes that arrive close together into one database call. Each `add` resolves when the
- * batch holding it was written (or rejects with the batch's error), so a caller still knows its
- * write is durable; under load, hundreds of writes cost one round trip instead of hundreds. Writes
- * wait at most `waitMs` for company.
+ * batch holding it was written (with the write's result for that item, if it gives one) or rejects
+ * with the batch's error, so a caller still knows its write is durable; under load, hundreds of
+ * writes cost one round trip instead of hundreds. Writes wait at most `waitMs` for company.
  */
-export class WriteBatcher<T> {
-  private items: { item: T; done: (err?: unknown) => void }[] = [];
+export class WriteBatcher<T, R = void> {
+  private items: { item: T; done: (err: unknown, result?: R) => void }[] = [];
   private timer: NodeJS.Timeout | null = null;
 
   constructor(
-    private readonly write: (items: T[]) => Promise<void>,
+    /** Writes the items; may resolve to one result (an R) per item, in their order. */
+    private readonly write: (items: T[]) => Promise<unknown>,
     private readonly waitMs: number,
     private readonly maxItems = 500,
   ) {}
 
-  add(item: T): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.items.push({ item, done: (err) => (err === undefined ? resolve() : reject(err)) });
+  add(item: T): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      this.items.push({
+        item,
+        done: (err, result) => (err === undefined ? resolve(result as R) : reject(err)),
+      });
       if (this.items.length >= this.maxItems) void this.flush();
       else this.timer ??= setTimeout(() => void this.flush(), this.waitMs);
     });
@@ -29,8 +33,9 @@ export class WriteBatcher<T> {
     this.items = [];
     if (batch.length === 0) return;
     try {
-      await this.write(batch.map((b) => b.item));
-      for (const b of batch) b.done();
+      const out = await this.write(batch.map((b) => b.item));
+      const results = Array.isArray(out) ? (out as R[]) : undefined;
+      for (const [i, b] of batch.entries()) b.done(undefined, results ? results[i] : undefined);
     } catch (err) {
       for (const b of batch) b.done(err ?? new Error('batched write failed'));
     }

@@ -1,5 +1,33 @@
-import { insertOnce, retryTransient } from './connection.js';
-import type { Models } from './models.js';
+import { randomUUID } from 'node:crypto';
+import { WriteBatcher } from './batcher.js';
+import { insertOnce, onlyDuplicates, retryTransient } from './connection.js';
+import type { DeliveryDoc, Models } from './models.js';
+
+/** How long a first claim waits for others to be inserted with it (see DeliveryLedger.claim). */
+const CLAIM_GATHER_MS = 5;
+
+/**
+ * Inserts first claims in one unordered insert; true for each that this call inserted. On a
+ * duplicate key the claims of the batch are read back: a claim holding its own token is this
+ * call's (an insert retried after an ambiguous failure finds itself), any other is someone else's.
+ */
+async function insertClaims(models: Models, docs: DeliveryDoc[]): Promise<boolean[]> {
+  try {
+    await retryTransient(() => models.Delivery.insertMany(docs, { ordered: false, lean: true }));
+    return docs.map(() => true);
+  } catch (err) {
+    if (!onlyDuplicates(err)) throw err;
+  }
+  // By `_id` each (FerretDB narrows a query by an `_id` equality only, not by an `$in`).
+  return Promise.all(
+    docs.map(async (d) => {
+      const held = await retryTransient(() =>
+        models.Delivery.findById(d._id, { by: 1 }).lean<{ by?: string }>(),
+      );
+      return held?.by === d.by;
+    }),
+  );
+}
 
 export type Claim = { claimed: true; attempt: number } | { claimed: false; reason: 'sent' | 'in_progress' };
 
@@ -8,15 +36,31 @@ export type Claim = { claimed: true; attempt: number } | { claimed: false; reaso
  * injected clock: they are about whether the claiming process is still alive.
  */
 export class DeliveryLedger {
+  /**
+   * First claims that arrive within CLAIM_GATHER_MS are inserted together: a sweep sending
+   * hundreds of reminders a minute costs one write per batch of claims on the database's single
+   * writer (FerretDB), not one per reminder.
+   */
+  private readonly firstClaims: WriteBatcher<DeliveryDoc, boolean>;
+
   constructor(
     private readonly models: Models,
     private readonly leaseMs: number,
-  ) {}
+  ) {
+    this.firstClaims = new WriteBatcher((docs) => insertClaims(models, docs), CLAIM_GATHER_MS);
+  }
 
   async claim(key: string): Promise<Claim> {
     const now = new Date();
-    const first = { _id: key, state: 'claimed', attempt: 1, claimedAt: now, sentAt: null };
-    if (await insertOnce(this.models.Delivery, first)) return { claimed: true, attempt: 1 };
+    const first: DeliveryDoc = {
+      _id: key,
+      state: 'claimed',
+      attempt: 1,
+      claimedAt: now,
+      sentAt: null,
+      by: randomUUID(),
+    };
+    if (await this.firstClaims.add(first)) return { claimed: true, attempt: 1 };
     const existing = await this.models.Delivery.findById(key).lean();
     if (!existing || existing.state === 'sent') return { claimed: false, reason: 'sent' };
     if (now.getTime() - existing.claimedAt.getTime() < this.leaseMs)

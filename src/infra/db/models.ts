@@ -170,6 +170,8 @@ export interface DeliveryDoc {
   attempt: number;
   claimedAt: Date;
   sentAt: Date | null;
+  /** The claimant's token on a first claim: tells its own insert from another's after a retry. */
+  by?: string;
 }
 
 const deliverySchema = new Schema<DeliveryDoc>(
@@ -179,6 +181,7 @@ const deliverySchema = new Schema<DeliveryDoc>(
     attempt: { type: Number, required: true },
     claimedAt: { type: Date, required: true },
     sentAt: { type: Date, default: null },
+    by: { type: String, required: false },
   },
   { collection: 'reminder_deliveries', versionKey: false },
 );
