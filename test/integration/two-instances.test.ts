@@ -5,7 +5,13 @@ import { repairInterruptedSubmissions } from '../../src/application/repair-chang
 import { verifyAudit } from '../../src/application/verify-audit.js';
 import { verifyChain } from '../../src/domain/audit.js';
 import type { StoredMessage } from '../support/fake-slack/server.js';
-import { formValues, openRequestModal, rootMessage, settled, submitRequest } from '../support/flows.js';
+import {
+  openRequestModal,
+  rootMessage,
+  settled,
+  submitOpenedModal,
+  submitRequest,
+} from '../support/flows.js';
 import { startTestApp, type TestApp } from '../support/harness.js';
 import { ALICE, APPROVALS, BOB } from '../support/people.js';
 
@@ -81,16 +87,7 @@ describe('two app instances on one database', () => {
   it("posts a change once when the other replica's repair runs while its announcement waits at Slack", async () => {
     const view = await openRequestModal(a, ALICE);
     a.fake.latencyMs = 1500; // Slack (or its pacing) holds the announcement back
-    const res = await a.slack.submitView(
-      {
-        callbackId: view.callback_id,
-        values: formValues({ title: 'Announced while slow' }),
-        privateMetadata: view.private_metadata,
-        blocks: view.blocks,
-        viewId: view.id,
-      },
-      ALICE,
-    );
+    const res = await submitOpenedModal(a, view, { title: 'Announced while slow' });
     expect(res.status).toBe(200);
     const doc = (await a.app.models.Change.findOne({
       title: 'Announced while slow',
@@ -175,16 +172,7 @@ describe('two app instances on one database', () => {
   it("leaves a change's root message to its announcement: a decision taken first waits for it", async () => {
     const view = await openRequestModal(a, ALICE);
     a.fake.failNext('chat.postMessage', 'fatal_error', 1); // the submission's announcement fails
-    const submitted = await a.slack.submitView(
-      {
-        callbackId: view.callback_id,
-        values: formValues({ title: 'Decided before announced' }),
-        privateMetadata: view.private_metadata,
-        blocks: view.blocks,
-        viewId: view.id,
-      },
-      ALICE,
-    );
+    const submitted = await submitOpenedModal(a, view, { title: 'Decided before announced' });
     expect(submitted.status).toBe(200);
     await settled(a);
     const n = (await a.app.models.Change.findOne({

@@ -111,20 +111,29 @@ export async function openRequestModal(t: TestApp, user = ALICE, text = '') {
   };
 }
 
-/** Opens the modal with `/change`, submits it, and returns the new change's number. */
-export async function submitRequest(t: TestApp, form: FormInput = {}, user = ALICE): Promise<number> {
-  const view = await openRequestModal(t, user, form.type === 'emergency' ? 'emergency' : '');
-  const values = formValues(form);
-  const res = await t.slack.submitView(
+/** Submits a modal openRequestModal opened, filled with `form`: Slack's request and the app's answer. */
+export function submitOpenedModal(
+  t: TestApp,
+  view: Awaited<ReturnType<typeof openRequestModal>>,
+  form: FormInput = {},
+  user = ALICE,
+) {
+  return t.slack.submitView(
     {
       callbackId: view.callback_id,
-      values,
+      values: formValues(form),
       privateMetadata: view.private_metadata,
       blocks: view.blocks,
       viewId: view.id,
     },
     user,
   );
+}
+
+/** Opens the modal with `/change`, submits it, and returns the new change's number. */
+export async function submitRequest(t: TestApp, form: FormInput = {}, user = ALICE): Promise<number> {
+  const view = await openRequestModal(t, user, form.type === 'emergency' ? 'emergency' : '');
+  const res = await submitOpenedModal(t, view, form, user);
   expect(res.status).toBe(200);
   expect(res.json, `submission refused: ${res.text}`).toBeNull();
   await settled(t);

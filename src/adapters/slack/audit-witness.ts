@@ -6,6 +6,7 @@ import { isSlackUserId } from '../../domain/people.js';
 import { usersInRoles } from '../../domain/policy.js';
 import type { SlackIdentity } from '../../infra/slack/identity.js';
 import type { SlackSender } from '../../infra/slack/sender.js';
+import { ownMessagesWithMetadata } from './own-messages.js';
 import { auditAlertText } from './views/change-log.message.js';
 
 /** The metadata type the checkpoints carry (read back with conversations.history). */
@@ -13,13 +14,6 @@ export const CHECKPOINT_EVENT = 'changegate_audit_checkpoint';
 
 /** Pages of history read at most (200 messages each): 100,000 messages. */
 const MAX_PAGES = 500;
-
-interface HistoryMessage {
-  ts?: string;
-  bot_id?: string;
-  app_id?: string;
-  metadata?: { event_type?: string; event_payload?: { checkpoint?: unknown } };
-}
 
 /**
  * The audit channel as the ledger's witness: each signed checkpoint is posted there as a message
@@ -59,23 +53,17 @@ export class SlackAuditWitness implements AuditWitness {
     const channel = this.channel;
     if (!channel) return null;
     try {
-      const me = await this.identity.get();
       const out: SignedCheckpoint[] = [];
-      let cursor: string | undefined;
-      for (let page = 0; page < MAX_PAGES; page++) {
-        const res = await this.sender.call<{
-          messages?: HistoryMessage[];
-          has_more?: boolean;
-          response_metadata?: { next_cursor?: string };
-        }>('conversations.history', { channel, limit: 200, include_all_metadata: true, cursor });
-        for (const m of res.messages ?? []) {
-          if (m.metadata?.event_type !== CHECKPOINT_EVENT) continue;
-          if (m.bot_id !== me.botId && (!me.appId || m.app_id !== me.appId)) continue; // not ours
-          const parsed = parseCheckpoint(m.metadata.event_payload?.checkpoint);
-          if (parsed) out.push(parsed);
-        }
-        cursor = res.response_metadata?.next_cursor || undefined;
-        if (!res.has_more || !cursor) return out;
+      const posted = ownMessagesWithMetadata(
+        this.sender,
+        this.identity,
+        channel,
+        CHECKPOINT_EVENT,
+        MAX_PAGES,
+      );
+      for await (const m of posted) {
+        const parsed = parseCheckpoint(m.payload.checkpoint);
+        if (parsed) out.push(parsed);
       }
       return out;
     } catch (err) {

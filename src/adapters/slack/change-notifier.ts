@@ -17,6 +17,7 @@ import type { Logger } from '../../infra/logger.js';
 import type { SlackIdentity } from '../../infra/slack/identity.js';
 import { SlackApiError, type SlackSender } from '../../infra/slack/sender.js';
 import type { HomePublisher } from './home-publisher.js';
+import { ownMessagesWithMetadata } from './own-messages.js';
 import {
   changeRootMessage,
   decisionButtons,
@@ -53,13 +54,6 @@ export const CHANGE_ROOT_EVENT = 'changegate_change';
  * about one message a second in a channel.
  */
 const ROOT_LOOKUP_PAGES = 5;
-
-interface HistoryMessage {
-  ts?: string;
-  bot_id?: string;
-  app_id?: string;
-  metadata?: { event_type?: string; event_payload?: { change?: unknown } };
-}
 
 /**
  * Slack follows the record: after each stored event the change's root message is posted (first
@@ -114,23 +108,18 @@ export class SlackChangeNotifier implements ChangeNotifier {
    */
   private async readRoots(channel: string): Promise<Map<number, string>> {
     const found = new Map<number, string>();
-    const me = await this.identity.get();
-    let cursor: string | undefined;
+    await this.identity.get(); // not knowing who the app is: try again later (it throws)
     try {
-      for (let page = 0; page < ROOT_LOOKUP_PAGES; page++) {
-        const res = await this.sender.call<{
-          messages?: HistoryMessage[];
-          has_more?: boolean;
-          response_metadata?: { next_cursor?: string };
-        }>('conversations.history', { channel, limit: 200, include_all_metadata: true, cursor });
-        for (const m of res.messages ?? []) {
-          if (m.metadata?.event_type !== CHANGE_ROOT_EVENT || !m.ts) continue;
-          if (m.bot_id !== me.botId && (!me.appId || m.app_id !== me.appId)) continue; // not ours
-          const n = m.metadata.event_payload?.change;
-          if (typeof n === 'number' && Number.isSafeInteger(n) && !found.has(n)) found.set(n, m.ts);
-        }
-        cursor = res.response_metadata?.next_cursor || undefined;
-        if (!res.has_more || !cursor) break;
+      const posted = ownMessagesWithMetadata(
+        this.sender,
+        this.identity,
+        channel,
+        CHANGE_ROOT_EVENT,
+        ROOT_LOOKUP_PAGES,
+      );
+      for await (const m of posted) {
+        const n = m.payload.change;
+        if (typeof n === 'number' && Number.isSafeInteger(n) && !found.has(n)) found.set(n, m.ts);
       }
     } catch (err) {
       if (!(err instanceof SlackApiError)) throw err;
