@@ -37,3 +37,38 @@ export async function* mapAhead<T, R>(
     if (!done) await items.return?.();
   }
 }
+
+/**
+ * `work` on each item of `source`, up to `concurrency` at once, for side effects only. The first
+ * failure (of an item or of the source) ends the run: no further item starts, the ones running
+ * finish, and the failure is thrown. A failure that happens while the source is being read (a
+ * database closed at shutdown) is kept, never left as an unhandled rejection. A `stopping` signal
+ * ends the run quietly after the running items.
+ */
+export async function forEachAtOnce<T>(
+  source: AsyncIterable<T>,
+  concurrency: number,
+  work: (item: T) => Promise<void>,
+  stopping?: AbortSignal,
+): Promise<void> {
+  const running = new Set<Promise<void>>();
+  let failure = null as { err: unknown } | null; // set by the items, out of the compiler's sight
+  try {
+    for await (const item of source) {
+      if (stopping?.aborted || failure) break;
+      const p: Promise<void> = work(item).then(
+        () => void running.delete(p),
+        (err: unknown) => {
+          running.delete(p);
+          failure ??= { err };
+        },
+      );
+      running.add(p);
+      if (running.size >= Math.max(1, concurrency)) await Promise.race(running);
+    }
+  } finally {
+    // Whatever ended the run (a failed read, a failed item, a stop), no work is left running unwatched.
+    await Promise.all(running);
+  }
+  if (failure) throw failure.err;
+}

@@ -12,6 +12,7 @@ import {
   reminderKey,
 } from '../domain/reminders.js';
 import { approversByStage, pendingRetroReviewers } from './current-approvers.js';
+import { forEachAtOnce } from './map-ahead.js';
 import type { CandidateSet, ChangeRecord, DeliveryLedger, Deps } from './ports.js';
 
 /** Sends one reminder (or digest) to Slack; implemented by the Slack adapter. */
@@ -155,27 +156,6 @@ export async function remindersFor(
   return allReminders(state, ctx);
 }
 
-async function pool<T>(
-  items: AsyncIterable<T>,
-  concurrency: number,
-  work: (item: T) => Promise<void>,
-  stopping?: AbortSignal,
-): Promise<void> {
-  const running = new Set<Promise<void>>();
-  try {
-    for await (const item of items) {
-      if (stopping?.aborted) break;
-      const p = work(item).finally(() => running.delete(p));
-      running.add(p);
-      if (running.size >= concurrency) await Promise.race(running);
-    }
-    await Promise.all(running);
-  } finally {
-    // Whatever ended the sweep (a failed read, a failed item), no work is left running unwatched.
-    await Promise.allSettled(running);
-  }
-}
-
 /**
  * One sweep for some reminder kinds: stream the candidate changes, compute what each owes now (pure
  * domain), and for each due reminder claim its key before sending, so a reminder is sent once however
@@ -208,7 +188,7 @@ export async function sweepReminders(
     wakes?.set(n, { seq, at: Math.min(next, now.getTime() + RECHECK_MS) });
   };
 
-  await pool(
+  await forEachAtOnce(
     rd.changes.candidates(candidates, now, wakes ? { skip } : undefined),
     rd.concurrency ?? 16,
     async (record) => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mapAhead } from '../../src/application/map-ahead.js';
+import { forEachAtOnce, mapAhead } from '../../src/application/map-ahead.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -60,5 +60,66 @@ describe('mapAhead', () => {
     } finally {
       process.off('unhandledRejection', onUnhandled);
     }
+  });
+});
+
+describe('forEachAtOnce', () => {
+  it('works on up to the given number of items at once', async () => {
+    let running = 0;
+    let most = 0;
+    const done: number[] = [];
+    await forEachAtOnce(numbers(20), 4, async (n) => {
+      running++;
+      most = Math.max(most, running);
+      await sleep((n % 5) * 2);
+      running--;
+      done.push(n);
+    });
+    expect(done.sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect(most).toBe(4);
+  });
+
+  it('throws an item that fails while the source is being read, and leaves no unhandled rejection', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      // The source is slow (a cursor waiting on the database); the first item fails meanwhile.
+      async function* slow() {
+        for (let n = 1; n <= 5; n++) {
+          await sleep(20);
+          yield n;
+        }
+      }
+      const started: number[] = [];
+      await expect(
+        forEachAtOnce(slow(), 3, async (n) => {
+          started.push(n);
+          if (n === 1) throw new Error('client was closed');
+          await sleep(5);
+        }),
+      ).rejects.toThrow('client was closed');
+      await sleep(30);
+      expect(unhandled).toEqual([]);
+      expect(started).toEqual([1]); // nothing starts after the failure
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
+  it('a stop ends the run quietly once the running items finish', async () => {
+    const stop = new AbortController();
+    const finished: number[] = [];
+    await forEachAtOnce(
+      numbers(100),
+      2,
+      async (n) => {
+        if (n === 3) stop.abort();
+        await sleep(5);
+        finished.push(n);
+      },
+      stop.signal,
+    );
+    expect(finished.sort((a, b) => a - b)).toEqual([1, 2, 3]);
   });
 });
