@@ -144,7 +144,7 @@ describe('change-log rollups', () => {
     expect(day.approvals.total).toBeGreaterThanOrEqual(24);
     await sameAsScan(a);
     await sameAsScan(b);
-  });
+  }, 90_000); // 72 writes through two replicas while both fold, then eight full scans: not a timing check
 
   it('stay correct after a crash at each step between an event and its rollup', async () => {
     const before = await scan('12m');
