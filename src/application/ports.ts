@@ -51,6 +51,8 @@ export interface ChangeRecord {
   head: { seq: number; hash: string };
   slack: SlackRef | null;
   originChannel: string | null;
+  /** When this copy's read began (epoch ms, wall clock), where the store knows it. */
+  readAt?: number;
 }
 
 /** A change read from its event log (always current), with its record. */

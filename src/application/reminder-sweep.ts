@@ -157,6 +157,14 @@ export async function remindersFor(
 }
 
 /**
+ * How old a candidate's copy may be and still be sent from without reading the change again (wall
+ * clock: it is about the data, not the policy's time). A reminder already reaches Slack up to
+ * seconds after its last read, behind Slack's pacing; a second read within a second of the first
+ * narrowed nothing that matters and cost the database a full read per reminder.
+ */
+const FRESH_MS = 1_000;
+
+/**
  * One sweep for some reminder kinds: stream the candidate changes, compute what each owes now (pure
  * domain), and for each due reminder claim its key before sending, so a reminder is sent once however
  * many replicas, retries or restarts there are. Changes are streamed, never all held in memory.
@@ -203,8 +211,11 @@ export async function sweepReminders(
         remember(state.number, record.head.seq, owed);
         return;
       }
-      // Re-read the change just before sending: if it moved on since the query, decide again.
-      const fresh = await rd.changes.record(state.number);
+      // Read again just before sending, unless this copy is fresh: if it moved on since, decide again.
+      const fresh =
+        record.readAt !== undefined && Date.now() - record.readAt < FRESH_MS
+          ? record
+          : await rd.changes.record(state.number);
       const freshState = fresh?.state ?? null;
       if (!fresh || !freshState) return;
       const stillDue =

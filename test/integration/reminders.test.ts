@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { SlackReminderNotifier } from '../../src/adapters/slack/reminder-notifier.js';
+import type { ChangeRecord } from '../../src/application/ports.js';
+import { sweepReminders } from '../../src/application/reminder-sweep.js';
 import { DeliveryLedger } from '../../src/infra/db/delivery-ledger.js';
 import { TestClock } from '../support/clock.js';
 import { approve, clickOnChange, replies, settled, submitRequest } from '../support/flows.js';
@@ -407,5 +410,57 @@ describe('sweeps read again only what may owe a reminder', () => {
         .dms(FRANK)
         .some((m) => m.text.includes('waiting for your approval') && m.text.includes(`CR-${n}`)),
     ).toBe(true);
+  });
+});
+
+describe('a reminder goes out from a fresh copy of its change', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp(import.meta.url, { clock: new TestClock(TUESDAY_10AM) });
+  });
+  afterAll(() => t.stop());
+
+  /** One approval sweep over the given copies, read `ageMs` ago; which changes it read again. */
+  async function sweepCopies(copies: ChangeRecord[], ageMs: number) {
+    const real = t.app.deps.changes;
+    const reads: number[] = [];
+    const changes = Object.assign(Object.create(real) as typeof real, {
+      async *candidates() {
+        for (const c of copies) yield { ...c, readAt: Date.now() - ageMs };
+      },
+      record: (n: number) => {
+        reads.push(n);
+        return real.record(n);
+      },
+    });
+    const rd = {
+      ...t.app.deps,
+      changes,
+      reminders: new SlackReminderNotifier(t.app.deps, t.app.sender),
+      deliveries: new DeliveryLedger(t.app.models, 60_000),
+    };
+    return { result: await sweepReminders(rd, ['approval'], 'pending_approval'), reads };
+  }
+
+  it('reads the change again unless its copy is under a second old; an older copy that moved on is decided again', async () => {
+    const current = await submitRequest(t, { reviewers: [ERIN], title: 'Unchanged since read' });
+    const movedOn = await submitRequest(t, { reviewers: [BOB], title: 'Approved since read' });
+    const copyOf = async (n: number) => (await t.app.deps.changes.record(n))!;
+    const copies = { current: await copyOf(current), movedOn: await copyOf(movedOn) };
+    await approve(t, movedOn, 0, BOB); // its copy still shows Bob's review open
+    t.clock.set('2026-03-10T21:00:00Z'); // 14:00: the reviews' first reminders are due
+    const dmsAbout = (user: string, n: number) => t.fake.dms(user).filter((m) => m.text.includes(`CR-${n}`));
+
+    // Just read: sent from the copy, without reading the change again.
+    const fresh = await sweepCopies([copies.current], 0);
+    expect(fresh.reads).toEqual([]);
+    expect(fresh.result.sent).toBe(1);
+    expect(dmsAbout(ERIN, current)).toHaveLength(1);
+
+    // Read five seconds ago: read again, and the review it owed is no longer open.
+    const old = await sweepCopies([copies.movedOn], 5_000);
+    expect(old.reads).toEqual([movedOn]);
+    expect(old.result.sent).toBe(0);
+    expect(dmsAbout(BOB, movedOn)).toHaveLength(0);
   });
 });

@@ -618,9 +618,9 @@ export class ChangeRepository implements ChangeStore {
 
   /** FerretDB: the records on the to-do list that match, by number (as `stream` gives them). */
   private async *fromTodo(filter: QueryFilter<ChangeDoc>, skip?: SkipChange): AsyncIterable<ChangeRecord> {
-    for await (const doc of this.todo!.sweepRecords(both(filter, { seq: { $gt: 0 } }), skip)) {
+    for await (const { doc, readAt } of this.todo!.sweepRecords(both(filter, { seq: { $gt: 0 } }), skip)) {
       const record = toRecord(doc);
-      if (record.state) yield record;
+      if (record.state) yield { ...record, readAt };
     }
   }
 

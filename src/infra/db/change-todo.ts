@@ -117,6 +117,12 @@ const GRACE_MS = 10 * 60_000;
 /** How often a process checks every entry against its record. */
 const TIDY_EVERY_MS = 60 * 60_000;
 const LOOKUPS_AT_ONCE = 50;
+
+/** A record as looked up, and when its read began (epoch ms, wall clock). */
+export interface ReadRecord {
+  doc: ChangeDoc;
+  readAt: number;
+}
 /** Written once the list holds every change with work, with every field of ENTRY_FIELDS. */
 export const TODO_FILLED = 'migration:change_todo:2';
 
@@ -233,7 +239,7 @@ export class ChangeTodoList {
   /** The records that match `filter` (a query within MAY_HAVE_WORK), by number. */
   async *records(filter: QueryFilter<ChangeDoc>): AsyncIterable<ChangeDoc> {
     const numbers = (await this.matching(filter)).sort((a, b) => a - b);
-    yield* this.lookUp(numbers, filter, LOOKUPS_AT_ONCE);
+    for await (const found of this.lookUp(numbers, filter, LOOKUPS_AT_ONCE)) yield found.doc;
   }
 
   /**
@@ -244,7 +250,7 @@ export class ChangeTodoList {
    * VIEW_MS), as if the sweep had run that much later. Each record found is read and checked with the
    * query itself, as in `records`.
    */
-  async *sweepRecords(filter: QueryFilter<ChangeDoc>, skip?: SkipChange): AsyncIterable<ChangeDoc> {
+  async *sweepRecords(filter: QueryFilter<ChangeDoc>, skip?: SkipChange): AsyncIterable<ReadRecord> {
     await this.fillOnce();
     if (Date.now() - this.tidiedAt > TIDY_EVERY_MS) await this.tidy();
     const numbers = inView(await this.currentView('wait'), filter, skip);
@@ -321,7 +327,7 @@ export class ChangeTodoList {
     const numbers = inView(await this.currentView('answer'), filter).sort((a, b) => order * (a - b));
     const docs: ChangeDoc[] = [];
     if (limit > 0)
-      for await (const doc of this.lookUp(numbers, filter, Math.min(LOOKUPS_AT_ONCE, limit + 2))) {
+      for await (const { doc } of this.lookUp(numbers, filter, Math.min(LOOKUPS_AT_ONCE, limit + 2))) {
         docs.push(doc);
         if (docs.length === limit) break;
       }
@@ -338,15 +344,22 @@ export class ChangeTodoList {
     return found.map((e) => e.number);
   }
 
-  /** The records of `numbers`, in that order, that match `filter`: looked up `batch` at a time. */
+  /**
+   * The records of `numbers`, in that order, that match `filter`: looked up `batch` at a time, each
+   * with the time its read began.
+   */
   private async *lookUp(
     numbers: number[],
     filter: QueryFilter<ChangeDoc>,
     batch: number,
-  ): AsyncIterable<ChangeDoc> {
+  ): AsyncIterable<ReadRecord> {
     const match = new Query(filter as Record<string, unknown>);
-    for await (const doc of readAhead(numbers, batch, (ns) => Promise.all(ns.map((n) => this.record(n)))))
-      if (doc && match.test(doc as unknown as Record<string, unknown>)) yield doc;
+    const load = async (ns: number[]) => {
+      const readAt = Date.now();
+      return (await Promise.all(ns.map((n) => this.record(n)))).map((doc) => ({ doc, readAt }));
+    };
+    for await (const found of readAhead(numbers, batch, load))
+      if (found.doc && match.test(found.doc as unknown as Record<string, unknown>)) yield found as ReadRecord;
   }
 
   /**
