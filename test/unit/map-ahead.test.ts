@@ -3,6 +3,18 @@ import { forEachAtOnce, mapAhead } from '../../src/application/map-ahead.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Runs `body` with the process's unhandled rejections collected into the list it is given. */
+async function watchingUnhandled(body: (unhandled: unknown[]) => Promise<void>) {
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown) => unhandled.push(reason);
+  process.on('unhandledRejection', onUnhandled);
+  try {
+    await body(unhandled);
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+  }
+}
+
 async function* numbers(count: number, read: number[] = []) {
   try {
     for (let n = 1; n <= count; n++) {
@@ -33,10 +45,7 @@ describe('mapAhead', () => {
   });
 
   it('stops reading the source when its caller stops, and a later failure is no unhandled rejection', async () => {
-    const unhandled: unknown[] = [];
-    const onUnhandled = (reason: unknown) => unhandled.push(reason);
-    process.on('unhandledRejection', onUnhandled);
-    try {
+    await watchingUnhandled(async (unhandled) => {
       const read: number[] = [];
       const work = async (n: number) => {
         if (n === 1) return n;
@@ -57,9 +66,7 @@ describe('mapAhead', () => {
       expect(got).toEqual([1]);
       await sleep(30);
       expect(unhandled).toEqual([]);
-    } finally {
-      process.off('unhandledRejection', onUnhandled);
-    }
+    });
   });
 });
 
@@ -80,10 +87,7 @@ describe('forEachAtOnce', () => {
   });
 
   it('throws an item that fails while the source is being read, and leaves no unhandled rejection', async () => {
-    const unhandled: unknown[] = [];
-    const onUnhandled = (reason: unknown) => unhandled.push(reason);
-    process.on('unhandledRejection', onUnhandled);
-    try {
+    await watchingUnhandled(async (unhandled) => {
       // The source is slow (a cursor waiting on the database); the first item fails meanwhile.
       async function* slow() {
         for (let n = 1; n <= 5; n++) {
@@ -102,9 +106,7 @@ describe('forEachAtOnce', () => {
       await sleep(30);
       expect(unhandled).toEqual([]);
       expect(started).toEqual([1]); // nothing starts after the failure
-    } finally {
-      process.off('unhandledRejection', onUnhandled);
-    }
+    });
   });
 
   it('a stop ends the run quietly once the running items finish', async () => {

@@ -123,6 +123,7 @@ export interface ReadRecord {
   doc: ChangeDoc;
   readAt: number;
 }
+
 /** Written once the list holds every change with work, with every field of ENTRY_FIELDS. */
 export const TODO_FILLED = 'migration:change_todo:2';
 
