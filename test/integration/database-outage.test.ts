@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TRY_AGAIN } from '../../src/adapters/slack/copy.js';
+import { LATE, TRY_AGAIN } from '../../src/adapters/slack/copy.js';
 import { repairInterruptedSubmissions } from '../../src/application/repair-changes.js';
 import { TestClock } from '../support/clock.js';
 import {
@@ -8,11 +8,13 @@ import {
   formValues,
   openRequestModal,
   settled,
+  submitOpenedModal,
   submitRequest,
 } from '../support/flows.js';
 import { startTestApp, type TestApp } from '../support/harness.js';
 import { ADMIN, ALICE, BOB } from '../support/people.js';
 import { type PrivateDatabase, startPrivateDatabase } from '../support/private-db.js';
+import { type HoldingProxy, startHoldingProxy } from '../support/tcp-proxy.js';
 
 /**
  * The database goes away in the middle of work: users get "try again" where they are, nothing is
@@ -138,5 +140,53 @@ describe('database outage', () => {
     const numbers = new Set(changes.map((c) => c.number));
     const orphans = (await t.app.models.ChangeEvent.distinct('changeNumber')).filter((n) => !numbers.has(n));
     expect(orphans).toEqual([]);
+  });
+});
+
+/**
+ * A database that hangs (no error, no answer) while a modal is submitted: the user still gets an
+ * answer inside Slack's 3-second window, and the submission, finished once the database answers
+ * again, is recorded once however often the same form is sent.
+ */
+describe('database that hangs', () => {
+  let db: PrivateDatabase;
+  let proxy: HoldingProxy;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    db = await startPrivateDatabase();
+    proxy = await startHoldingProxy(db.uri);
+    t = await startTestApp(import.meta.url, {
+      mongoUri: proxy.uri,
+      clock: new TestClock('2026-03-10T17:00:00Z'),
+    });
+  });
+  afterAll(async () => {
+    proxy.release();
+    await t.stop();
+    await proxy.close();
+    await db.destroy();
+  });
+
+  it('answers a modal in time while its work waits, and records it once when the database is back', async () => {
+    const view = await openRequestModal(t, ALICE);
+    proxy.hold();
+    const late = await submitOpenedModal(t, view, { title: 'Saved while the database hangs' });
+    expect(late.status).toBe(200);
+    expect(late.ms).toBeLessThan(3000); // Bolt's own answer after 3 s would be a 404, and Slack's error
+    // Shown on the form's first input (the top of the modal); the values stay as they were.
+    expect(late.json).toEqual({ response_action: 'errors', errors: { type: LATE } });
+
+    proxy.release();
+    await settled(t);
+    const saved = () =>
+      t.app.models.Change.countDocuments({ title: 'Saved while the database hangs', seq: { $gt: 0 } });
+    expect(await saved()).toBe(1);
+    // The user does what the message says: the same form again closes, and nothing is saved twice.
+    const again = await submitOpenedModal(t, view, { title: 'Saved while the database hangs' });
+    expect(again.status).toBe(200);
+    expect(again.json).toBeNull();
+    await settled(t);
+    expect(await saved()).toBe(1);
   });
 });

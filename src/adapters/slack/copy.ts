@@ -36,6 +36,9 @@ export function notVisibleText(changeNumber: number): string {
 
 export const TRY_AGAIN =
   'Changegate could not reach its database just now. Nothing was saved; please try again in a minute.';
+/** A modal answered before its work finished (see VIEW_ANSWER_WITHIN_MS). */
+export const LATE =
+  'Changegate is taking longer than it should to save this, so it may not be saved yet. Please try again in a moment: if it was saved meanwhile, trying again saves nothing twice.';
 export const UNEXPECTED =
   'Something went wrong in Changegate and nothing was saved. Please try again; if it keeps happening, tell your Changegate admin.';
 

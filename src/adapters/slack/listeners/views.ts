@@ -122,8 +122,16 @@ export function registerViews(routes: SlackRoutes, ctx: SlackContext): void {
       announce = res.announce;
     } catch (err) {
       ctx.logger.error('submitting a change failed', { userId: body.user.id, err });
-      if (claimed) await ctx.idempotency.release(submissionKey).catch(() => undefined);
-      return inline(ack, REQUEST_BLOCKS.title, failureText(err));
+      // Answered first: with the database failing, the release may take as long again.
+      await inline(ack, REQUEST_BLOCKS.title, failureText(err));
+      if (claimed)
+        await ctx.idempotency.release(submissionKey).catch((e: unknown) =>
+          ctx.logger.warn('could not release a failed submission; submitting the same form again closes it', {
+            viewId: view.id,
+            err: e,
+          }),
+        );
+      return;
     }
     await ack(); // the record is safe: close the modal, then tell Slack
     await announce();
