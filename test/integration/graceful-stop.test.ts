@@ -134,5 +134,5 @@ describe('SIGTERM with approvals in flight', () => {
     } finally {
       if (running(child)) process.kill(-child.pid!, 'SIGKILL');
     }
-  });
+  }, 90_000); // npm start as a child, a burst of clicks, then a SIGTERM: not a timing check
 });

@@ -1,5 +1,13 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { formValues, openRequestModal, rootMessage, settled, submitRequest } from '../support/flows.js';
+import { STILL_SAVING } from '../../src/adapters/slack/copy.js';
+import {
+  formValues,
+  openRequestModal,
+  rootMessage,
+  settled,
+  submitOpenedModal,
+  submitRequest,
+} from '../support/flows.js';
 import { SIGNING_SECRET, startTestApp, type TestApp } from '../support/harness.js';
 import { ALICE, APPROVALS, BOB, CAROL } from '../support/people.js';
 import { signSlack } from '../support/slack-requests.js';
@@ -156,6 +164,12 @@ describe('signed Slack requests', () => {
       t.slack.raw(signed.body, signed.headers),
     ]);
     expect([a.status, b.status]).toEqual([200, 200]);
+    // One closes the modal; the other closes it too, or (the first not saved yet) says so inline.
+    const answers = [a, b].map((r) => (r.json === null ? 'closed' : JSON.stringify(r.json)));
+    expect(answers).toContain('closed');
+    for (const x of answers)
+      if (x !== 'closed')
+        expect(JSON.parse(x)).toEqual({ response_action: 'errors', errors: { title: STILL_SAVING } });
     await settled(t);
     const again = await t.slack.raw(signed.body, signed.headers);
     expect(again.status).toBe(200);
@@ -165,6 +179,28 @@ describe('signed Slack requests', () => {
     expect(
       t.fake.posts(APPROVALS).filter((m) => !m.thread_ts && m.text.includes('Submitted twice')),
     ).toHaveLength(1);
+  });
+
+  it('the same form sent again before its first submission is saved stays open and says so', async () => {
+    const view = await openRequestModal(t, ALICE);
+    const send = () => submitOpenedModal(t, view, { title: 'Sent while the first is saving' });
+    // The first submission holds the form's key but has no change yet (still running, or killed).
+    const key = `view-submission:${view.id}`;
+    await t.app.models.IdempotencyKey.create({
+      _id: key,
+      at: new Date(),
+      expiresAt: new Date(Date.now() + 60_000),
+    });
+    const early = await send();
+    expect(early.json).toEqual({ response_action: 'errors', errors: { title: STILL_SAVING } });
+    await settled(t);
+    expect(await t.app.models.Change.countDocuments({ title: 'Sent while the first is saving' })).toBe(0);
+    // Once the first one's change is saved, the same form just closes.
+    await t.app.idempotency.settle(key, 'CR-1');
+    const later = await send();
+    expect(later.json).toBeNull();
+    await settled(t);
+    expect(await t.app.models.Change.countDocuments({ title: 'Sent while the first is saving' })).toBe(0);
   });
 
   it('an event Slack delivers again (X-Slack-Retry-Num) is handled once', async () => {

@@ -39,6 +39,9 @@ export const TRY_AGAIN =
 /** A modal answered before its work finished (see VIEW_ANSWER_WITHIN_MS). */
 export const LATE =
   'Changegate is taking longer than it should to save this, so it may not be saved yet. Please try again in a moment: if it was saved meanwhile, trying again saves nothing twice.';
+/** The same form sent again while its first submission is not saved yet. */
+export const STILL_SAVING =
+  'This form was sent already and is still being saved. Please try again in a moment; if its change does not show in the channel within a minute, close this form and run /change again.';
 export const UNEXPECTED =
   'Something went wrong in Changegate and nothing was saved. Please try again; if it keeps happening, tell your Changegate admin.';
 

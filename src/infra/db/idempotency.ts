@@ -1,5 +1,5 @@
 import type { Clock } from '../../domain/time.js';
-import { insertOnce } from './connection.js';
+import { insertOnce, retryTransient } from './connection.js';
 import type { Models } from './models.js';
 
 /**
@@ -21,6 +21,20 @@ export class IdempotencyStore {
       at,
       expiresAt: new Date(at.getTime() + ttlMs),
     });
+  }
+
+  /**
+   * Records what the key's work produced, once it did: a repeat that finds the key can tell work
+   * that is done from work still running (or stopped without giving the key back).
+   */
+  async settle(key: string, outcome: string): Promise<void> {
+    await retryTransient(() => this.models.IdempotencyKey.updateOne({ _id: key }, { $set: { outcome } }));
+  }
+
+  /** The outcome settled on a claimed key; null while there is none. */
+  async outcome(key: string): Promise<string | null> {
+    const doc = await this.models.IdempotencyKey.findById(key, { outcome: 1 }).lean<{ outcome?: string }>();
+    return doc?.outcome ?? null;
   }
 
   async release(key: string): Promise<void> {

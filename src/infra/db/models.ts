@@ -157,6 +157,8 @@ export interface IdempotencyKeyDoc {
   expiresAt: Date;
   /** Who holds it, for a lease its holder renews within its period. */
   holder?: string;
+  /** What the claimed work produced (a change's id), once it did: see IdempotencyStore.settle. */
+  outcome?: string;
 }
 
 /**
@@ -338,6 +340,7 @@ const idempotencySchema = new Schema<IdempotencyKeyDoc>(
     at: { type: Date, required: true },
     expiresAt: { type: Date, required: true },
     holder: { type: String },
+    outcome: { type: String },
   },
   { collection: 'idempotency_keys', versionKey: false },
 );

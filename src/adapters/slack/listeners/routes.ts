@@ -18,7 +18,7 @@ type Handler<A> = (args: A) => Promise<unknown>;
  * Slack shows its own error). Modal submissions answer after their use case, to show its errors
  * inline; one still running by this time (a database that hangs or fails slowly) is answered for.
  */
-export const VIEW_ANSWER_WITHIN_MS = 2_500;
+export const VIEW_ANSWER_WITHIN_MS = 2_700;
 
 type ViewAck = ViewArgs['ack'];
 

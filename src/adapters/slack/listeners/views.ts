@@ -11,10 +11,11 @@ import {
 import { submitChange } from '../../../application/submit-change.js';
 import { submitRetrospective } from '../../../application/submit-retro.js';
 import { verifyDeployment } from '../../../application/verify-deployment.js';
+import { formatChangeId } from '../../../domain/change.js';
 import { ANSWER_MAX, retroProblems } from '../../../domain/lifecycle.js';
 import { sanitizeMultiline } from '../../../domain/text.js';
 import type { SlackContext } from '../context.js';
-import { failureText, refusalText } from '../copy.js';
+import { failureText, refusalText, STILL_SAVING } from '../copy.js';
 import { DECISION_BLOCKS, REQUEST_BLOCKS, RETRO_BLOCKS, VIEWS } from '../ids.js';
 import {
   parseRequestForm,
@@ -97,16 +98,18 @@ export function registerViews(routes: SlackRoutes, ctx: SlackContext): void {
     if (form.issues.length > 0)
       return ack({ response_action: 'errors', errors: toBlockErrors(form.issues, present) });
     const meta = requestMeta.parse(parseJson(view.private_metadata));
-    // One change per submitted modal: a replayed or double-sent submission of the same view is
-    // answered like the first (the modal closes) and records nothing.
+    // One change per submitted modal: a replayed or double-sent submission of the same view records
+    // nothing. It closes the modal once the first one's change is saved; before that (still being
+    // saved, or stopped by a crash without giving the key back) it says so and the modal stays open.
     const submissionKey = `view-submission:${view.id}`;
     let claimed = false;
-    let announce: (() => Promise<void>) | null = null;
+    let saved: { number: number; announce: () => Promise<void> } | null = null;
     try {
       claimed = await ctx.idempotency.claim(submissionKey, SUBMISSION_KEY_TTL_MS);
       if (!claimed) {
-        ctx.logger.warn('modal submitted again; already recorded', { userId: body.user.id, viewId: view.id });
-        return ack();
+        const done = await ctx.idempotency.outcome(submissionKey);
+        ctx.logger.warn('modal submitted again', { userId: body.user.id, viewId: view.id, saved: done });
+        return done ? ack() : inline(ack, REQUEST_BLOCKS.title, STILL_SAVING);
       }
       const res = await submitChange(ctx.deps, {
         request: form.request,
@@ -119,22 +122,32 @@ export function registerViews(routes: SlackRoutes, ctx: SlackContext): void {
         const issues = res.error.issues ?? [{ field: 'title' as const, message: res.error.message }];
         return ack({ response_action: 'errors', errors: toBlockErrors(issues, present) });
       }
-      announce = res.announce;
+      saved = res;
     } catch (err) {
       ctx.logger.error('submitting a change failed', { userId: body.user.id, err });
       // Answered first: with the database failing, the release may take as long again.
       await inline(ack, REQUEST_BLOCKS.title, failureText(err));
       if (claimed)
         await ctx.idempotency.release(submissionKey).catch((e: unknown) =>
-          ctx.logger.warn('could not release a failed submission; submitting the same form again closes it', {
-            viewId: view.id,
-            err: e,
-          }),
+          ctx.logger.warn(
+            'could not release a failed submission; the same form sent again is told it is still being saved',
+            {
+              viewId: view.id,
+              err: e,
+            },
+          ),
         );
       return;
     }
     await ack(); // the record is safe: close the modal, then tell Slack
-    await announce();
+    await Promise.all([
+      ctx.idempotency
+        .settle(submissionKey, formatChangeId(saved.number))
+        .catch((err: unknown) =>
+          ctx.logger.warn('could not settle a submission key', { viewId: view.id, err }),
+        ),
+      saved.announce(),
+    ]);
   });
 
   routes.view(VIEWS.reject, async ({ ack, body, view }) => {
