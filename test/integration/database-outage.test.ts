@@ -125,14 +125,16 @@ describe('database outage', () => {
     expect(after).toBeGreaterThan(before);
 
     // Interrupted submissions are completed or released (the repair job's work), then every
-    // change is whole: its projection's head is its last event, and nothing failed was kept.
+    // change is whole: its projection's head is its last event, and nothing failed was kept. A
+    // number claimed by a submission the outage cut off is kept as released (the gap in the
+    // numbering explained, as after a crash), never left pending.
     await repairInterruptedSubmissions(t.app.deps, 0);
     const changes = await t.app.models.Change.find({}).lean();
-    expect(changes.filter((c) => c.seq === 0)).toEqual([]);
+    expect(changes.filter((c) => c.seq === 0 && c.status !== 'released')).toEqual([]);
     for (const c of changes) {
       expect(await t.app.models.ChangeEvent.countDocuments({ changeNumber: c.number }), c._id).toBe(c.seq);
     }
-    const titles = new Set(changes.map((c) => c.title));
+    const titles = new Set(changes.filter((c) => c.seq > 0).map((c) => c.title));
     for (const o of outcomes) if (o.ok) expect(titles.has(o.title), o.title).toBe(true);
     expect(titles.has('Raised during the outage')).toBe(false);
     expect(titles.has('API during the outage')).toBe(false);
