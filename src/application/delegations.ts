@@ -26,10 +26,16 @@ export class DelegationBook {
     private readonly signer: AuditSigner | null,
   ) {}
 
+  /**
+   * Reads the records after the last one held. Reads may overlap (decisions at once): a record that
+   * an earlier-finished read already added is not added again.
+   */
   async refresh(): Promise<void> {
     const more = await this.store.after(this.records.at(-1)?.number ?? 0);
-    if (more.length === 0) return;
-    this.records.push(...more);
+    const last = this.records.at(-1)?.number ?? 0;
+    const added = more.filter((r) => r.number > last);
+    if (added.length === 0) return;
+    this.records.push(...added);
     this.folded = foldDelegations(this.records);
   }
 
