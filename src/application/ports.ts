@@ -317,7 +317,8 @@ export type Claim = { claimed: true; attempt: number } | { claimed: false; reaso
 /** Exactly-once bookkeeping for outgoing reminders: claim a key before sending, mark it sent after. */
 export interface DeliveryLedger {
   claim(key: string): Promise<Claim>;
-  markSent(key: string): Promise<void>;
+  /** Records that the claim's `attempt` sent it; resolves once recorded. */
+  markSent(key: string, attempt: number): Promise<void>;
   release(key: string, attempt: number): Promise<void>;
 }
 

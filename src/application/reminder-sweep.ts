@@ -264,6 +264,6 @@ export async function deliverOnce(
     await rd.deliveries.release(key, claim.attempt).catch(() => undefined);
     return 'failed';
   }
-  await rd.deliveries.markSent(key);
+  await rd.deliveries.markSent(key, claim.attempt);
   return 'sent';
 }

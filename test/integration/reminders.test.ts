@@ -287,9 +287,38 @@ describe('delivery claims written in batches', () => {
       claims.filter((x) => !x.c.claimed).every((x) => !x.c.claimed && x.c.reason === 'in_progress'),
     ).toBe(true);
     // Sent, then claimed again: refused as sent.
-    await a.markSent(keys[0]!);
+    await a.markSent(keys[0]!, 1);
     expect(await b.claim(keys[0]!)).toEqual({ claimed: false, reason: 'sent' });
     expect(await t.app.models.Delivery.countDocuments({ _id: { $in: keys } })).toBe(keys.length);
+  });
+
+  it('never takes over a sent reminder, however old its claim; marks sent together are each kept', async () => {
+    // A lease of 0: every claim not marked sent is already up for a takeover.
+    const a = new DeliveryLedger(t.app.models, 0);
+    const b = new DeliveryLedger(t.app.models, 0);
+    const keys = Array.from({ length: 20 }, (_, i) => `sent-test:${i}`);
+    for (const k of keys) expect(await a.claim(k)).toEqual({ claimed: true, attempt: 1 });
+    // Marked at once (one mark twice, as a retried write would), all but the last key.
+    await Promise.all([...keys.slice(0, -1).map((k) => a.markSent(k, 1)), a.markSent(keys[0]!, 1)]);
+    for (const k of keys.slice(0, -1))
+      expect(await b.claim(k), k).toEqual({ claimed: false, reason: 'sent' });
+    // The one never marked was left by a claimant that died: taken over, once.
+    expect(await b.claim(keys.at(-1)!)).toEqual({ claimed: true, attempt: 2 });
+    await b.markSent(keys.at(-1)!, 2);
+    expect(await a.claim(keys.at(-1)!)).toEqual({ claimed: false, reason: 'sent' });
+    const marks = await t.app.models.Delivery.find({ _id: { $regex: /^sent-test:\d+#sent$/ } }).lean();
+    expect(marks).toHaveLength(keys.length);
+    expect(marks.find((m) => m._id === `${keys.at(-1)}#sent`)).toMatchObject({ state: 'sent', attempt: 2 });
+    // A claim marked sent in place (how a reminder was recorded before the sent mark) stays sent.
+    const at = new Date(Date.now() - 3_600_000);
+    await t.app.models.Delivery.create({
+      _id: 'sent-test:legacy',
+      state: 'sent',
+      attempt: 1,
+      claimedAt: at,
+      sentAt: at,
+    });
+    expect(await b.claim('sent-test:legacy')).toEqual({ claimed: false, reason: 'sent' });
   });
 });
 

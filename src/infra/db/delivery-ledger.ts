@@ -3,8 +3,20 @@ import { WriteBatcher } from './batcher.js';
 import { insertOnce, onlyDuplicates, retryTransient } from './connection.js';
 import type { DeliveryDoc, Models } from './models.js';
 
-/** How long a first claim waits for others to be inserted with it (see DeliveryLedger.claim). */
-const CLAIM_GATHER_MS = 5;
+/** How long a first claim, or a sent mark, waits for others to be inserted with it. */
+const GATHER_MS = 5;
+
+/** The record that says a reminder was sent (see DeliveryDoc). */
+export const sentId = (key: string) => `${key}#sent`;
+
+/** Inserts sent marks in one unordered insert; one already there (an insert retried) is no error. */
+async function insertSentMarks(models: Models, docs: DeliveryDoc[]): Promise<void> {
+  try {
+    await retryTransient(() => models.Delivery.insertMany(docs, { ordered: false, lean: true }));
+  } catch (err) {
+    if (!onlyDuplicates(err)) throw err;
+  }
+}
 
 /**
  * Inserts first claims in one unordered insert; true for each that this call inserted. On a
@@ -42,12 +54,19 @@ export class DeliveryLedger {
    * writer (FerretDB), not one per reminder.
    */
   private readonly firstClaims: WriteBatcher<DeliveryDoc, boolean>;
+  /**
+   * A reminder is marked sent by inserting its sent mark, gathered like the claims: on FerretDB an
+   * update costs the database about five times an insert in a batch (measured: 2.4–2.7 ms of its CPU
+   * against 0.35–0.41 ms), and every reminder sent is marked.
+   */
+  private readonly sentMarks: WriteBatcher<DeliveryDoc>;
 
   constructor(
     private readonly models: Models,
     private readonly leaseMs: number,
   ) {
-    this.firstClaims = new WriteBatcher((docs) => insertClaims(models, docs), CLAIM_GATHER_MS);
+    this.firstClaims = new WriteBatcher((docs) => insertClaims(models, docs), GATHER_MS);
+    this.sentMarks = new WriteBatcher((docs) => insertSentMarks(models, docs), GATHER_MS);
   }
 
   async claim(key: string): Promise<Claim> {
@@ -61,8 +80,11 @@ export class DeliveryLedger {
       by: randomUUID(),
     };
     if (await this.firstClaims.add(first)) return { claimed: true, attempt: 1 };
-    const existing = await this.models.Delivery.findById(key).lean();
-    if (!existing || existing.state === 'sent') return { claimed: false, reason: 'sent' };
+    const [existing, sent] = await Promise.all([
+      this.models.Delivery.findById(key).lean(),
+      this.models.Delivery.findById(sentId(key), { _id: 1 }).lean(),
+    ]);
+    if (!existing || sent || existing.state === 'sent') return { claimed: false, reason: 'sent' };
     if (now.getTime() - existing.claimedAt.getTime() < this.leaseMs)
       return { claimed: false, reason: 'in_progress' };
     // The claimer died before sending: take over, exactly once across replicas.
@@ -81,18 +103,14 @@ export class DeliveryLedger {
     return { claimed: true, attempt };
   }
 
-  async markSent(key: string): Promise<void> {
-    await retryTransient(() =>
-      this.models.Delivery.updateOne({ _id: key }, { $set: { state: 'sent', sentAt: new Date() } }),
-    );
+  /** Resolves once the mark is written: a reminder marked sent is never sent again. */
+  async markSent(key: string, attempt: number): Promise<void> {
+    const now = new Date();
+    await this.sentMarks.add({ _id: sentId(key), state: 'sent', attempt, claimedAt: now, sentAt: now });
   }
 
   /** Gives a claim back after a failed send, so the next sweep tries again. */
   async release(key: string, attempt: number): Promise<void> {
     await this.models.Delivery.deleteMany({ _id: { $in: [key, `${key}#takeover:${attempt}`] } });
-  }
-
-  async isSent(key: string): Promise<boolean> {
-    return (await this.models.Delivery.exists({ _id: key, state: 'sent' })) !== null;
   }
 }

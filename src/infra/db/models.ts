@@ -162,9 +162,11 @@ export interface IdempotencyKeyDoc {
 }
 
 /**
- * One outgoing reminder: the insert of `_id` (its idempotency key) is the claim; `sent` once Slack
- * accepted it. A claim left `claimed` by a crashed process is taken over after its lease, through an
- * insert-guarded takeover record, so two replicas never both take it over.
+ * One outgoing reminder: the insert of `_id` (its idempotency key) is the claim; once Slack accepted
+ * it, a record `<key>#sent` (state `sent`) is inserted beside it (a claim written `sent` in place, as
+ * before that record, counts the same). A claim with no such record, left by a crashed process, is
+ * taken over after its lease through an insert-guarded takeover record, so two replicas never both
+ * take it over.
  */
 export interface DeliveryDoc {
   _id: string;
