@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LATE, TRY_AGAIN } from '../../src/adapters/slack/copy.js';
 import { repairInterruptedSubmissions } from '../../src/application/repair-changes.js';
+import { closeDatabase, connectDatabase } from '../../src/infra/db/connection.js';
+import { createLogger } from '../../src/infra/logger.js';
 import { TestClock } from '../support/clock.js';
 import {
   apiChangeBody,
@@ -190,5 +192,23 @@ describe('database that hangs', () => {
     expect(again.json).toBeNull();
     await settled(t);
     expect(await saved()).toBe(1);
+  });
+  it('a stop lets a command in flight answer before the connection closes', async () => {
+    const conn = await connectDatabase(proxy.uri, createLogger({ level: 'error', format: 'pretty' }));
+    const notes = conn.getClient().db('close_drain').collection('notes');
+    await notes.insertOne({ _id: 'a' } as never);
+    proxy.hold();
+    const read = notes.findOne({ _id: 'a' } as never); // its connection is out, its answer held
+    const outcome = read.then(
+      (doc) => ({ doc }),
+      (err: Error) => ({ err: err.name }),
+    );
+    await new Promise((r) => setTimeout(r, 100));
+    const closed = closeDatabase(conn);
+    await new Promise((r) => setTimeout(r, 300));
+    proxy.release();
+    await closed;
+    // Interrupted, it would fail with MongoClientClosedError in whatever issued it.
+    expect(await outcome).toEqual({ doc: { _id: 'a' } });
   });
 });

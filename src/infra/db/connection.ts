@@ -24,14 +24,33 @@ export async function connectDatabase(uri: string, logger: Logger): Promise<Conn
   });
   conn.on('reconnected', () => logger.info('database reconnected', { component: 'db' }));
   await conn.asPromise();
+  // Commands in flight (a connection checked out of the pool), for a close that lets them finish.
+  const commands = { running: 0 };
+  inFlight.set(conn, commands);
+  const client = conn.getClient();
+  client.on('connectionCheckedOut', () => commands.running++);
+  client.on('connectionCheckedIn', () => {
+    commands.running = Math.max(0, commands.running - 1);
+  });
   return conn;
 }
 
 const closing = new WeakSet<Connection>();
+const inFlight = new WeakMap<Connection, { running: number }>();
 
-/** Closes the connection on purpose (no "disconnected" warning). */
+/** How long a close waits for the commands in flight before interrupting them. */
+const CLOSE_DRAIN_MS = 3_000;
+
+/**
+ * Closes the connection on purpose (no "disconnected" warning), once the commands in flight have
+ * answered (at most CLOSE_DRAIN_MS): the driver's close interrupts every command still holding a
+ * connection, failing it with "client was closed" in whatever work issued it.
+ */
 export async function closeDatabase(conn: Connection): Promise<void> {
   closing.add(conn);
+  const commands = inFlight.get(conn);
+  const until = Date.now() + CLOSE_DRAIN_MS;
+  while (commands && commands.running > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
   await conn.close();
 }
 
