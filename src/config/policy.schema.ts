@@ -96,6 +96,12 @@ function byShape<A extends z.ZodType, B extends z.ZodType>(isA: (v: unknown) => 
 
 const isString = (v: unknown) => typeof v === 'string';
 
+/**
+ * Security flags a condition asks for: `any` (the policy file's keyword, not TypeScript's type) means
+ * at least one flag; a list means at least one of those.
+ */
+const securityFlags = z.union([z.literal('any'), z.array(key).min(1)]).optional();
+
 /** A stage's condition: all that is given must hold. Older spellings stay accepted. */
 const condition = byShape(
   isString,
@@ -106,7 +112,7 @@ const condition = byShape(
   }),
   z.strictObject({
     risk: z.array(z.enum(RISK_LEVELS)).min(1).optional(),
-    securityFlags: z.union([z.literal('any'), z.array(key).min(1)]).optional(),
+    securityFlags,
     field: z.strictObject({ key, in: z.array(z.string().min(1).max(100)).min(1) }).optional(),
   }),
 );
@@ -347,7 +353,7 @@ const reportCount = z.strictObject({
       types: z.array(key).min(1).optional(),
       emergency: z.boolean().optional(),
       risk: z.array(z.enum(RISK_LEVELS)).min(1).optional(),
-      securityFlags: z.union([z.literal('any'), z.array(key).min(1)]).optional(),
+      securityFlags,
       field: z.strictObject({ key, in: z.array(z.string().min(1).max(100)).min(1) }).optional(),
     })
     .default({}),

@@ -9,12 +9,14 @@ const GATHER_MS = 5;
 /** The record that says a reminder was sent (see DeliveryDoc). */
 export const sentId = (key: string) => `${key}#sent`;
 
-/** Inserts sent marks in one unordered insert; one already there (an insert retried) is no error. */
-async function insertSentMarks(models: Models, docs: DeliveryDoc[]): Promise<void> {
+/** Inserts `docs` in one unordered insert: false when some were there already (and only that failed). */
+async function insertAll(models: Models, docs: DeliveryDoc[]): Promise<boolean> {
   try {
     await retryTransient(() => models.Delivery.insertMany(docs, { ordered: false, lean: true }));
+    return true;
   } catch (err) {
     if (!onlyDuplicates(err)) throw err;
+    return false;
   }
 }
 
@@ -24,12 +26,7 @@ async function insertSentMarks(models: Models, docs: DeliveryDoc[]): Promise<voi
  * call's (an insert retried after an ambiguous failure finds itself), any other is someone else's.
  */
 async function insertClaims(models: Models, docs: DeliveryDoc[]): Promise<boolean[]> {
-  try {
-    await retryTransient(() => models.Delivery.insertMany(docs, { ordered: false, lean: true }));
-    return docs.map(() => true);
-  } catch (err) {
-    if (!onlyDuplicates(err)) throw err;
-  }
+  if (await insertAll(models, docs)) return docs.map(() => true);
   // By `_id` each (FerretDB narrows a query by an `_id` equality only, not by an `$in`).
   return Promise.all(
     docs.map(async (d) => {
@@ -66,7 +63,8 @@ export class DeliveryLedger {
     private readonly leaseMs: number,
   ) {
     this.firstClaims = new WriteBatcher((docs) => insertClaims(models, docs), GATHER_MS);
-    this.sentMarks = new WriteBatcher((docs) => insertSentMarks(models, docs), GATHER_MS);
+    // A mark already there (an insert retried) is no error.
+    this.sentMarks = new WriteBatcher((docs) => insertAll(models, docs), GATHER_MS);
   }
 
   async claim(key: string): Promise<Claim> {
