@@ -201,7 +201,7 @@ async function scanLedger(
 ): Promise<LedgerScan> {
   const scan = new LedgerScan(ring, checkpoints, allSignatures);
   for await (const e of deps.ledger.allEntries()) {
-    if (e.position % 100 === 0) await pacer.step();
+    if (e.position % 10 === 0) await pacer.step();
     scan.add(e);
   }
   scan.finish();

@@ -5,12 +5,16 @@ import { Pacer, type PacerTime } from '../../src/application/pacer.js';
 function fakeTime() {
   let now = 0;
   const pauses: number[] = [];
+  const breaths: number[] = [];
   const time: PacerTime = {
     now: () => now,
     sleep: async (ms, signal) => {
       signal?.throwIfAborted();
       pauses.push(ms);
       now += ms;
+    },
+    breathe: async () => {
+      breaths.push(now);
     },
   };
   const work = (ms: number) => (now += ms);
@@ -21,7 +25,7 @@ function fakeTime() {
       await pacer.step();
     }
   };
-  return { time, pauses, work, run, now: () => now };
+  return { time, pauses, breaths, work, run, now: () => now };
 }
 
 describe('Pacer', () => {
@@ -42,10 +46,21 @@ describe('Pacer', () => {
     expect(2000 / t.now()).toBeCloseTo(0.25, 2);
   });
 
+  it('lets the event loop through every 10 ms of a stretch', async () => {
+    const t = fakeTime();
+    await t.run(new Pacer(0.5, undefined, 100, t.time), 40, 3);
+    // Work of 3 ms a unit: a breath after every fourth (12 ms), none held longer; a pause at 102 ms.
+    expect(t.pauses).toEqual([102]);
+    expect(t.breaths.slice(0, 8)).toEqual([12, 24, 36, 48, 60, 72, 84, 96]);
+    const gaps = t.breaths.slice(1).map((b, i) => b - t.breaths[i]!);
+    expect(Math.max(...gaps.filter((g) => g < 100))).toBeLessThanOrEqual(12);
+  });
+
   it('never pauses at a share of 1, nor before a stretch is complete', async () => {
     const t = fakeTime();
     await t.run(new Pacer(1, undefined, 100, t.time), 100, 50);
     expect(t.pauses).toEqual([]);
+    expect(t.breaths).toEqual([]);
     const t2 = fakeTime();
     const short = new Pacer(0.5, undefined, 100, t2.time);
     t2.work(99);
