@@ -5,7 +5,8 @@ import type { ApiCaller } from './json-call.js';
 /**
  * Every outgoing Slack Web API call goes through here. Each method is paced by its rate-limit tier
  * (token buckets, chat.postMessage also per channel), HTTP 429 pauses that method for `Retry-After`
- * and retries the same call (a 429 means Slack did not process it, so nothing is doubled), and
+ * (and paces it a little slower for a while) and retries the same call (a 429 means Slack did not
+ * process it, so nothing is doubled), and
  * idempotent reads/updates are retried on transient failures. Non-idempotent posts are never blindly
  * retried after an ambiguous failure.
  */
@@ -48,12 +49,21 @@ const IDEMPOTENT = new Set([
   'conversations.open',
 ]);
 
-class TokenBucket {
+/** How much slower a bucket goes for each 429 Slack answered it lately (see TokenBucket.limited). */
+const SLOWER_PER_429 = 0.02;
+/** At most this many 429s count: the bucket never goes below 90% of its rate. */
+const MAX_STRIKES = 5;
+/** A 429 stops counting after this long without another. */
+const STRIKE_FORGIVEN_MS = 60_000;
+
+export class TokenBucket {
   private tokens: number;
   private last = Date.now();
   private pausedUntil = 0;
   private queue: (() => void)[] = [];
   private timer: NodeJS.Timeout | null = null;
+  private strikes = 0;
+  private struckAt = 0;
 
   constructor(
     private readonly ratePerMs: number,
@@ -62,9 +72,38 @@ class TokenBucket {
     this.tokens = capacity;
   }
 
-  pause(ms: number): void {
+  /**
+   * Slack answered 429: nothing goes out for `ms` (its Retry-After), and the bucket goes 2% slower
+   * for a while. A 429 means Slack counted more than its limit although the bucket kept to it: the
+   * calls reached Slack closer together than they left (two requests held up on the way, then
+   * arriving together). Each 429 silences the method for a whole second or more, so a pace a little
+   * below the limit costs less than meeting the limit again; each quiet minute forgives one.
+   */
+  limited(ms: number): void {
+    const now = Date.now();
+    this.forgive(now);
+    this.strikes = Math.min(MAX_STRIKES, this.strikes + 1);
+    this.struckAt = now;
+    this.pause(ms);
+  }
+
+  private pause(ms: number): void {
     this.pausedUntil = Math.max(this.pausedUntil, Date.now() + ms);
     this.tokens = 0;
+  }
+
+  /** Calls per second the bucket lets through now. */
+  perSecond(now = Date.now()): number {
+    this.forgive(now);
+    return this.ratePerMs * (1 - SLOWER_PER_429 * this.strikes) * 1000;
+  }
+
+  private forgive(now: number) {
+    if (this.strikes === 0) return;
+    const quiet = Math.floor((now - this.struckAt) / STRIKE_FORGIVEN_MS);
+    if (quiet <= 0) return;
+    this.strikes = Math.max(0, this.strikes - quiet);
+    this.struckAt += quiet * STRIKE_FORGIVEN_MS;
   }
 
   take(): Promise<void> {
@@ -79,7 +118,7 @@ class TokenBucket {
   }
 
   private refill(now: number) {
-    this.tokens = Math.min(this.capacity, this.tokens + (now - this.last) * this.ratePerMs);
+    this.tokens = Math.min(this.capacity, this.tokens + ((now - this.last) * this.perSecond(now)) / 1000);
     this.last = now;
   }
 
@@ -96,7 +135,7 @@ class TokenBucket {
       this.tokens -= 1;
       this.queue.shift()!();
     }
-    if (this.queue.length > 0) this.schedule(Math.ceil((1 - this.tokens) / this.ratePerMs));
+    if (this.queue.length > 0) this.schedule(Math.ceil(((1 - this.tokens) * 1000) / this.perSecond(now)));
   }
 
   private schedule(ms: number) {
@@ -280,7 +319,7 @@ export class SlackSender {
           this.stats.rateLimited++;
           const waitMs = Math.max(1, e.retryAfter ?? 1) * 1000;
           this.log.warn('rate limited by Slack; waiting', { method, retryAfterSeconds: waitMs / 1000 });
-          this.pauseMethod(method, args, waitMs);
+          this.rateLimited(method, args, waitMs);
           if (attempt < maxAttempts * 3) continue;
         }
         if (e.code === ErrorCode.PlatformError) {
@@ -322,11 +361,12 @@ export class SlackSender {
     }
   }
 
-  private pauseMethod(method: string, args: ApiArgs, ms: number) {
+  /** A 429: the method (and its channel) wait `ms` and go a little slower for a while. */
+  private rateLimited(method: string, args: ApiArgs, ms: number) {
     const limit = this.limitOf(method);
-    this.bucket(method, limit.perMinute, limit.burst).pause(ms);
+    this.bucket(method, limit.perMinute, limit.burst).limited(ms);
     if (limit.perChannelPerSecond && typeof args.channel === 'string') {
-      this.bucket(`${method}:${args.channel}`, limit.perChannelPerSecond * 60, 3).pause(ms);
+      this.bucket(`${method}:${args.channel}`, limit.perChannelPerSecond * 60, 3).limited(ms);
     }
   }
 
