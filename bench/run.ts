@@ -19,7 +19,8 @@
 
  * Diagnostics: BENCH_APP_LOG=info sets the app's log level; BENCH_APP_LOG_DIR=<dir> keeps each app's
  * output and every load generator's raw timings there; CHILD_ELD=<ms> makes the app print its
- * event-loop delay, server-side request times and database calls every <ms>; CHILD_NODE_ARGS adds
+ * event-loop delay, server-side request times, database calls and how often the Slack sender had
+ * nothing queued every <ms>; CHILD_NODE_ARGS adds
  * Node flags (e.g. --cpu-prof --cpu-prof-dir=<dir>).
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -962,6 +963,14 @@ async function benchReminders(db: { uri: string }, fake: FakeSlack, dbPid: numbe
       { length: 10 },
       (_, k) => Math.round((at((k + 1) / 10) - at(k / 10)) / 100) / 10,
     );
+    // The longest pauses between two deliveries (the sender's pace leaves about 10 ms): when they
+    // came, in seconds after the first delivery, and how long they lasted.
+    const pauses = times
+      .slice(1)
+      .map((t, k) => ({ atSecond: Math.round((times[k]! - first) / 100) / 10, ms: t - times[k]! }))
+      .filter((p) => p.ms >= 100)
+      .sort((a, b) => b.ms - a.ms)
+      .slice(0, 12);
     return {
       reminders: count,
       slackLimitPerSecond: rate,
@@ -979,6 +988,7 @@ async function benchReminders(db: { uri: string }, fake: FakeSlack, dbPid: numbe
       rateLimitAllowsSeconds: Math.round(allowed * 10) / 10,
       overheadPercent: Math.round(((seconds - allowed) / allowed) * 1000) / 10,
       secondsByTenthOfDeliveries: perTenth,
+      longestPauses: pauses,
       cpuSecondsWhileDelivering:
         cpuAtFirst && cpuAtLast
           ? {

@@ -54,7 +54,19 @@ if (eld) {
     const t = performance.now();
     res.once('finish', () => served.push(performance.now() - t));
   });
+  // How often the Slack sender had nothing queued (sampled every 20 ms): a pipeline that keeps
+  // Slack's pace busy leaves it idle only when there is nothing to send.
+  let sendSamples = 0;
+  let sendIdle = 0;
   setInterval(() => {
+    sendSamples++;
+    if (app.sender.queued() === 0) sendIdle++;
+  }, 20).unref();
+  setInterval(() => {
+    if (sendSamples) {
+      process.stderr.write(`SND t=${Date.now()} idle=${Math.round((100 * sendIdle) / sendSamples)}%\n`);
+      sendSamples = sendIdle = 0;
+    }
     if (served.length) {
       served.sort((a, b) => a - b);
       process.stderr.write(
