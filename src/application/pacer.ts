@@ -35,9 +35,9 @@ const BREATHE_EVERY_MS = 10;
  * Keeps background work to a share of the time: after each stretch of work (at least `sliceMs` of
  * wall time since the last pause) it pauses so that the work takes `share` of the time, leaving the
  * rest to what people wait for (clicks, commands, reminders at Slack's pace); within a stretch it
- * lets the event loop through every BREATHE_EVERY_MS. A share of 1 never pauses (nor breathes: the
- * command line's full speed). A pause ends early when `signal` aborts (it then throws, as
- * `throwIfAborted` does).
+ * lets the event loop through every BREATHE_EVERY_MS. A share of 1 never pauses (the command
+ * line's full speed, or work wanted done soon) but breathes all the same. A pause ends early when
+ * `signal` aborts (it then throws, as `throwIfAborted` does).
  */
 export class Pacer {
   private since: number;
@@ -57,10 +57,9 @@ export class Pacer {
   /** Call between units of work: returns at once, after a breath, or after the pause the share asks for. */
   async step(): Promise<void> {
     this.signal?.throwIfAborted();
-    if (this.share === 1) return;
     const now = this.time.now();
     const worked = now - this.since;
-    if (worked >= this.sliceMs) {
+    if (this.share < 1 && worked >= this.sliceMs) {
       await this.time.sleep((worked * (1 - this.share)) / this.share, this.signal);
       this.since = this.breathed = this.time.now();
     } else if (now - this.breathed >= BREATHE_EVERY_MS) {

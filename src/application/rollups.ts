@@ -16,6 +16,7 @@ import {
   wholeDays,
   withPermalinks,
 } from '../domain/rollup.js';
+import { Pacer } from './pacer.js';
 import type { Deps, RollupMark, StoredRollupDay } from './ports.js';
 
 /**
@@ -205,10 +206,13 @@ export function rebuildRollups(
       }
       current = [];
     };
+    // At full speed, but letting the event loop through: a first start or a new policy rebuilds
+    // while the app serves.
+    const pacer = new Pacer(1, opts.signal);
     for await (const e of deps.changes.allEvents()) {
       if (current.length > 0 && current[0]!.changeNumber !== e.changeNumber) {
         flush();
-        if (changes % 1000 === 0) opts.signal?.throwIfAborted();
+        await pacer.step();
       }
       current.push(e);
       events++;
