@@ -20,8 +20,10 @@
  * Diagnostics: BENCH_APP_LOG=info sets the app's log level; BENCH_APP_LOG_DIR=<dir> keeps each app's
  * output and every load generator's raw timings there; CHILD_ELD=<ms> makes the app print its
  * event-loop delay, server-side request times, database calls and how often the Slack sender had
- * nothing queued every <ms>; CHILD_NODE_ARGS adds
- * Node flags (e.g. --cpu-prof --cpu-prof-dir=<dir>).
+ * nothing queued every <ms>; CHILD_NODE_ARGS adds Node flags (e.g. --cpu-prof --cpu-prof-dir=<dir>).
+ * FerretDB's CPU profile: FERRETDB_BIN=<a script running `.cache/bin/ferretdb -pprof-addr
+ * 127.0.0.1:6060 "$@"`>, then `curl -o f.prof 'http://127.0.0.1:6060/debug/pprof/profile?seconds=60'`
+ * during the case and `go tool pprof -top -cum .cache/bin/ferretdb f.prof`.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
