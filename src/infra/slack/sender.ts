@@ -77,12 +77,14 @@ export class TokenBucket {
    * for a while. A 429 means Slack counted more than its limit although the bucket kept to it: the
    * calls reached Slack closer together than they left (two requests held up on the way, then
    * arriving together). Each 429 silences the method for a whole second or more, so a pace a little
-   * below the limit costs less than meeting the limit again; each quiet minute forgives one.
+   * below the limit costs less than meeting the limit again; each quiet minute forgives one. The
+   * 429s of calls already on their way when the first came (the bucket paused) are the same
+   * overrun: they count once.
    */
   limited(ms: number): void {
     const now = Date.now();
     this.forgive(now);
-    this.strikes = Math.min(MAX_STRIKES, this.strikes + 1);
+    if (now >= this.pausedUntil) this.strikes = Math.min(MAX_STRIKES, this.strikes + 1);
     this.struckAt = now;
     this.pause(ms);
   }
