@@ -60,7 +60,12 @@ import { parsePeriod } from '../src/domain/period.js';
 import { DAY_MS } from '../src/domain/time.js';
 import { signerFrom } from '../src/infra/audit-key.js';
 import { MongoBoardStore } from '../src/infra/db/board-store.js';
-import { ChangeRepository, projectionFields } from '../src/infra/db/change-repository.js';
+import {
+  CANDIDATE_SETS,
+  ChangeRepository,
+  candidateFilter,
+  projectionFields,
+} from '../src/infra/db/change-repository.js';
 import { ChangeTodoList, IN_FLIGHT_LIST, MAY_HAVE_WORK } from '../src/infra/db/change-todo.js';
 import { MongoDelegationStore } from '../src/infra/db/delegation-store.js';
 import { MongoEffectsOutbox } from '../src/infra/db/effects-outbox.js';
@@ -1331,14 +1336,13 @@ async function hotPathPlans(uri: string, dbName: string): Promise<Record<string,
       seq: { $gt: 0 },
     }),
     'App Home: raised by me': models.Change.find({ requester: u, seq: { $gt: 0 } }).sort({ number: -1 }),
-    'reminders: pending approval': models.Change.find({ status: 'pending_approval', seq: { $gt: 0 } }),
-    'reminders: deployed, unverified': models.Change.find({ status: 'deployed', seq: { $gt: 0 } }),
-    'reminders: retrospective overdue': models.Change.find({
-      emergency: true,
-      retroSubmittedAt: null,
-      retroDueAt: { $lt: now },
-    }),
-    'reminders: reviews due': models.Change.find({ pirDueAt: { $ne: null, $lte: now } }),
+    // Each sweep's own query, as the store runs it on MongoDB.
+    ...Object.fromEntries(
+      CANDIDATE_SETS.map((set) => [
+        `sweeps: ${set}`,
+        models.Change.find({ $and: [candidateFilter(set, now), { seq: { $gt: 0 } }] }),
+      ]),
+    ),
     'start-up: unannounced changes': models.Change.find({ unannounced: true, seq: { $gt: 0 }, slack: null }),
     'start-up: interrupted submissions': models.Change.find({ seq: 0, status: 'submitting' }),
     "decisions: a change's events": models.ChangeEvent.find({ changeNumber: 1 }).sort({ seq: 1 }),

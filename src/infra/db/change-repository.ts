@@ -143,6 +143,19 @@ export function visibilityFilter(scope: VisibilityScope): QueryFilter<ChangeDoc>
 const both = (a: QueryFilter<ChangeDoc>, b: QueryFilter<ChangeDoc>): QueryFilter<ChangeDoc> =>
   Object.keys(b).length === 0 ? a : Object.keys(a).length === 0 ? b : { $and: [a, b] };
 
+const EVERY_SET: Record<CandidateSet, true> = {
+  pending_approval: true,
+  deployed: true,
+  planned_window: true,
+  retro_open: true,
+  retro_review: true,
+  pir_due: true,
+  retro_overdue: true,
+  digest: true,
+};
+/** Every sweep's set of candidates (the benchmark prints each one's plan on MongoDB). */
+export const CANDIDATE_SETS = Object.keys(EVERY_SET) as CandidateSet[];
+
 /** What each sweep looks for, as a query (run by MongoDB through its indexes, on FerretDB in memory). */
 export function candidateFilter(set: CandidateSet, now: Date): QueryFilter<ChangeDoc> {
   switch (set) {

@@ -331,6 +331,8 @@ changeSchema.index({ participants: 1, number: -1 }, { name: 'by_participant' });
 changeSchema.index({ submittedAt: 1 }, { name: 'by_submitted' });
 changeSchema.index({ deployedAt: 1 }, { name: 'by_deployed' });
 changeSchema.index({ status: 1, retroDueAt: 1 }, { name: 'by_retro_due' });
+// The sweeps' retrospectives owed and overdue (and the digest's second branch) name no status.
+changeSchema.index({ emergency: 1, retroDueAt: 1 }, { name: 'by_emergency_retro_due' });
 changeSchema.index({ status: 1, plannedStart: 1 }, { name: 'by_window' });
 changeSchema.index({ lastEventAt: 1 }, { name: 'by_activity' });
 changeSchema.index({ retroReview: 1 }, { name: 'by_retro_review', sparse: true });
@@ -577,6 +579,8 @@ const rollupMarkSchema = new Schema<RollupMarkDoc>(
   },
   { collection: 'rollup_marks', versionKey: false },
 );
+// The fold reads the oldest marks first.
+rollupMarkSchema.index({ at: 1 }, { name: 'by_time' });
 
 /**
  * A change that may still have work (FerretDB only; `_id` = its id, CR-42), with the fields of its
