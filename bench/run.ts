@@ -65,6 +65,7 @@ import {
   ChangeRepository,
   candidateFilter,
   projectionFields,
+  recorded,
 } from '../src/infra/db/change-repository.js';
 import { ChangeTodoList, IN_FLIGHT_LIST, MAY_HAVE_WORK } from '../src/infra/db/change-todo.js';
 import { MongoDelegationStore } from '../src/infra/db/delegation-store.js';
@@ -1340,7 +1341,7 @@ async function hotPathPlans(uri: string, dbName: string): Promise<Record<string,
     ...Object.fromEntries(
       CANDIDATE_SETS.map((set) => [
         `sweeps: ${set}`,
-        models.Change.find({ $and: [candidateFilter(set, now), { seq: { $gt: 0 } }] }),
+        models.Change.find(recorded(candidateFilter(set, now))),
       ]),
     ),
     'start-up: unannounced changes': models.Change.find({ unannounced: true, seq: { $gt: 0 }, slack: null }),

@@ -143,6 +143,10 @@ export function visibilityFilter(scope: VisibilityScope): QueryFilter<ChangeDoc>
 const both = (a: QueryFilter<ChangeDoc>, b: QueryFilter<ChangeDoc>): QueryFilter<ChangeDoc> =>
   Object.keys(b).length === 0 ? a : Object.keys(a).length === 0 ? b : { $and: [a, b] };
 
+/** `filter`, among changes recorded (an event written: seq above 0, not a number merely claimed). */
+export const recorded = (filter: QueryFilter<ChangeDoc>): QueryFilter<ChangeDoc> =>
+  both(filter, { seq: { $gt: 0 } });
+
 const EVERY_SET: Record<CandidateSet, true> = {
   pending_approval: true,
   deployed: true,
@@ -505,15 +509,12 @@ export class ChangeRepository implements ChangeStore {
     limit: number,
     sort: Record<string, 1 | -1> = { number: -1 },
   ): Promise<ChangeRecord[]> {
-    const docs = await this.m.Change.find(both(filter, { seq: { $gt: 0 } }))
-      .sort(sort)
-      .limit(limit)
-      .lean<ChangeDoc[]>();
+    const docs = await this.m.Change.find(recorded(filter)).sort(sort).limit(limit).lean<ChangeDoc[]>();
     return docs.map(toRecord).filter((r) => r.state !== null);
   }
 
   private count(filter: QueryFilter<ChangeDoc>): Promise<number> {
-    return this.m.Change.countDocuments(both(filter, { seq: { $gt: 0 } }));
+    return this.m.Change.countDocuments(recorded(filter));
   }
 
   /**
@@ -526,7 +527,7 @@ export class ChangeRepository implements ChangeStore {
     order: 1 | -1 = -1,
   ): Promise<Page<ChangeRecord>> {
     if (!this.todo) return this.page(filter, limit, { number: order });
-    const { docs, total } = await this.todo.page(both(filter, { seq: { $gt: 0 } }), limit, order);
+    const { docs, total } = await this.todo.page(recorded(filter), limit, order);
     return { items: docs.map(toRecord).filter((r) => r.state !== null), total };
   }
 
@@ -549,7 +550,7 @@ export class ChangeRepository implements ChangeStore {
       skip?: SkipChange;
     } = {},
   ): AsyncIterable<ChangeRecord> {
-    const cursor = this.m.Change.find(both(filter, { seq: { $gt: 0 } }))
+    const cursor = this.m.Change.find(recorded(filter))
       .sort(opts.sort ?? { number: 1 })
       .lean<ChangeDoc[]>()
       .cursor({ batchSize: opts.batchSize ?? 500 });
@@ -631,7 +632,7 @@ export class ChangeRepository implements ChangeStore {
 
   /** FerretDB: the records on the to-do list that match, by number (as `stream` gives them). */
   private async *fromTodo(filter: QueryFilter<ChangeDoc>, skip?: SkipChange): AsyncIterable<ChangeRecord> {
-    for await (const { doc, readAt } of this.todo!.sweepRecords(both(filter, { seq: { $gt: 0 } }), skip)) {
+    for await (const { doc, readAt } of this.todo!.sweepRecords(recorded(filter), skip)) {
       const record = toRecord(doc);
       if (record.state) yield { ...record, readAt };
     }
